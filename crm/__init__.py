@@ -1,0 +1,129 @@
+"""The TSCC partnership and resource-mobilisation CRM and ledger."""
+
+import importlib
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, request
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.config import load_config
+from crm.extensions import csrf, db, login_manager, migrate
+
+# One package per domain; each may have models, views (a blueprint ``bp``), cli (a click group ``cli``) and seeds.
+DOMAINS = (
+    "centres",
+    "auth",
+    "audit",
+    "money",
+    "partners",
+    "agreements",
+    "experts",
+    "proposals",
+    "funding",
+    "dashboards",
+    "reports",
+)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
+    app.config.update(load_config(app.instance_path))
+    app.config.update(overrides or {})
+    configure_logging(app)
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def domain_module(domain: str, name: str):
+    """``crm.<domain>.<name>`` if the domain has such a module, else None."""
+    try:
+        return importlib.import_module(f"crm.{domain}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"crm.{domain}.{name}":
+            raise
+        return None
+
+
+def register_extensions(app: Flask) -> None:
+    from crm.core.sqlite import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+
+def register_models() -> None:
+    for domain in DOMAINS:
+        domain_module(domain, "models")
+    # Listeners that hang on the models (the audit log) load with them.
+    domain_module("audit", "services")
+
+
+def register_blueprints(app: Flask) -> None:
+    for domain in DOMAINS:
+        views = domain_module(domain, "views")
+        if views is not None and hasattr(views, "bp"):
+            app.register_blueprint(views.bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from crm.core.web import render_error, security_headers
+
+    # after_request hooks run last-registered first: headers go on whatever commit_once returns.
+    app.after_request(security_headers)
+
+    @app.after_request
+    def commit_once(response):
+        """The one place a request's changes are committed: after a successful write."""
+        if request.method in ("GET", "HEAD", "OPTIONS") or response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            body, code = render_error(409)
+            response = app.make_response((body, code))
+        except sa.exc.SQLAlchemyError:
+            db.session.rollback()
+            app.logger.exception("Commit failed on %s", request.path)
+            body, code = render_error(500)
+            response = app.make_response((body, code))
+        return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    from crm.core.web import register_error_handlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.core.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from crm.seeding import seed_command
+
+    app.cli.add_command(seed_command)
+    for domain in DOMAINS:
+        cli = domain_module(domain, "cli")
+        if cli is not None and hasattr(cli, "cli"):
+            app.cli.add_command(cli.cli)

@@ -1,0 +1,128 @@
+"""The audit log: every create, update and delete of an ``Audited`` model, written in the same flush.
+
+Rows are inserted through the flushing connection (not ``session.add``), so the
+entry commits or rolls back together with the change it records.
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from crm.audit.models import AuditEntry
+from crm.core.models import Audited, utcnow
+from crm.core.values import plain
+
+_cli_actor = contextvars.ContextVar("audit_cli_actor", default=None)
+
+
+@contextmanager
+def acting_as(user):
+    """Attribute changes made outside a request (CLI, seeds) to ``user``."""
+    token = _cli_actor.set(user)
+    try:
+        yield
+    finally:
+        _cli_actor.reset(token)
+
+
+def _actor():
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    user = _cli_actor.get()
+    if user is not None:
+        return user.id, user.email
+    return None, "system"
+
+
+def _columns(obj):
+    return [c for c in inspect(obj).mapper.column_attrs if c.key not in obj.audit_exclude]
+
+
+def _snapshot(obj) -> dict:
+    return {attr.key: [None, plain(getattr(obj, attr.key))] for attr in _columns(obj)}
+
+
+def _changes(obj) -> dict:
+    state = inspect(obj)
+    changes = {}
+    for attr in _columns(obj):
+        if attr.key in ("version", "updated_at"):
+            continue
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        if plain(before) != plain(after):
+            changes[attr.key] = [plain(before), plain(after)]
+    return changes
+
+
+def _centre_id(obj, action: str):
+    from crm.centres.models import Centre
+
+    if isinstance(obj, Centre):
+        # A deleted centre cannot be referred to; its entry keeps the code in its label.
+        return None if action == "delete" else obj.id
+    return getattr(obj, "centre_id", None)
+
+
+@event.listens_for(Audited, "before_mapper_configured", propagate=True)
+def _keep_old_values(mapper, cls):
+    """Load a column's old value before it is overwritten, even when the record was expired by a commit."""
+    for prop in mapper.column_attrs:
+        prop.active_history = True
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session, flush_context):
+    actor_id, actor_email = _actor()
+    rows = []
+
+    def add(obj, action, changes):
+        rows.append(
+            {
+                "at": utcnow(),
+                "actor_id": actor_id,
+                "actor_email": actor_email,
+                "centre_id": _centre_id(obj, action),
+                "action": action,
+                "entity": obj.__tablename__,
+                "entity_id": obj.id,
+                "label": obj.audit_label()[:300],
+                "changes": changes,
+            }
+        )
+
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            add(obj, "create", _snapshot(obj))
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+            changes = _changes(obj)
+            if changes:
+                add(obj, "update", changes)
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            add(obj, "delete", {k: [after, None] for k, (_, after) in _snapshot(obj).items()})
+    if rows:
+        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+
+
+def history(entity: str, entity_id: int) -> list[AuditEntry]:
+    from crm.extensions import db
+
+    return db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+
+
+def history_for(obj) -> list[AuditEntry]:
+    return history(obj.__tablename__, obj.id)

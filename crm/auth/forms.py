@@ -1,0 +1,47 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from crm.auth.models import Role
+from crm.core.forms import choices
+from crm.core.locking import VersionMixin
+
+ROLE_CHOICES = choices((role.value, role.label) for role in Role)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200)])
+    confirm = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
+    )
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    centres = SelectMultipleField("Centres", coerce=str, description="Staff read and write these centres only.")
+    active = BooleanField("Active", default=True)
+
+
+class UserCreateForm(UserForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        "Initial password", validators=[DataRequired(), Length(min=12, max=200)], description="At least 12 characters."
+    )
+
+
+class UserEditForm(VersionMixin, UserForm):
+    pass

@@ -1,0 +1,174 @@
+from functools import wraps
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from crm.audit.services import history_for
+from crm.auth import services
+from crm.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
+from crm.auth.models import User
+from crm.centres.models import Centre
+from crm.core.forms import choices
+from crm.core.locking import check_version
+from crm.core.web import form_page
+from crm.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_token: str):
+    user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
+    return user if user is not None and user.active else None
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative trick."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    return target
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("centres.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data, client_address())
+        except services.AccountError as error:
+            # The failure count must survive the error response, so commit it here.
+            db.session.commit()
+            form.password.errors.append(str(error))
+            status = 429 if "Too many" in str(error) else 401
+        else:
+            session.clear()
+            login_user(user)
+            flash(f"Welcome, {user.name}.", "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("centres.home"))
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    services.log_out(current_user)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except services.AccountError as error:
+            getattr(form, error.field or "new_password").errors.append(str(error))
+        else:
+            # The new session token must go into this browser's cookie; every other one dies.
+            login_user(current_user._get_current_object())
+            flash("Password changed. Other sessions of this account are signed out.", "success")
+            return redirect(url_for("centres.home"))
+    return form_page("auth/password.html", form=form)
+
+
+# Administration -------------------------------------------------------------------------------------
+
+
+def _centre_choices():
+    return choices((c.code, f"{c.code} — {c.name}") for c in db.session.scalars(sa.select(Centre).order_by(Centre.code)))
+
+
+@bp.route("/admin/users")
+@admin_required
+def users():
+    rows = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.email)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def user_new():
+    form = UserCreateForm()
+    form.centres.choices = _centre_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                form.email.data, form.name.data, form.role.data, form.password.data, form.centres.data
+            )
+            if not form.active.data:
+                user.active = False
+        except services.AccountError as error:
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            flash(f"Account {user.email} created.", "success")
+            return redirect(url_for("auth.users"))
+    return form_page("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=user)
+    form.centres.choices = _centre_choices()
+    if request.method == "GET":
+        form.centres.data = [c.code for c in user.centres]
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        check_version(user, form.version.data, form.data)
+        try:
+            services.update_user(
+                user,
+                name=form.name.data,
+                role=form.role.data,
+                active=form.active.data,
+                centres=services.centres_by_code(form.centres.data),
+            )
+        except services.AccountError as error:
+            getattr(form, error.field or "name").errors.append(str(error))
+        else:
+            flash(f"Account {user.email} saved.", "success")
+            return redirect(url_for("auth.users"))
+    return form_page("auth/user_form.html", form=form, user=user, history=history_for(user))

@@ -1,0 +1,47 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from crm.centres.services import country_choices
+from crm.core.forms import choices
+from crm.core.locking import VersionMixin
+from crm.money.currencies import currency_choices
+
+
+class CentreForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and - only.")],
+        description="Short and stable, e.g. TSCC-CA.",
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=300)])
+    short_name = StringField("Short name", validators=[Optional(), Length(max=100)])
+    host_institution = StringField("Host institution", validators=[DataRequired(), Length(max=300)])
+    host_country = SelectField("Host country", validators=[Optional()], description="Experts are domestic or foreign relative to it.")
+    launched_on = DateField("Official launch date", validators=[Optional()])
+    reporting_currency = SelectField("Reporting currency", validators=[DataRequired()])
+    parties = SelectMultipleField("Parties served", description="Countries (ISO 3166).")
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = country_choices()
+        self.host_country.choices = choices(countries, blank="—")
+        self.parties.choices = choices(countries)
+        self.reporting_currency.choices = choices(currency_choices())
+
+
+class CentreEditForm(VersionMixin, CentreForm):
+    pass
+
+
+class PeriodForm(FlaskForm):
+    label = StringField("Label", validators=[DataRequired(), Length(max=50)], description="As the report names it, e.g. 2025-2026.")
+    starts_on = DateField("Starts on", validators=[DataRequired()])
+    ends_on = DateField("Ends on", validators=[DataRequired()])

@@ -1,0 +1,87 @@
+"""Centres and their reporting periods. Services validate, change and flush; the request commits."""
+
+from datetime import date
+
+import pycountry
+import sqlalchemy as sa
+
+from crm.centres.models import Centre, ReportingPeriod
+from crm.extensions import db
+
+
+class CentreError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return sorted(
+        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda pair: pair[1]
+    )
+
+
+def check_countries(codes, field: str) -> list[str]:
+    codes = [code.strip().upper() for code in codes if code and code.strip()]
+    unknown = [code for code in codes if pycountry.countries.get(alpha_2=code) is None]
+    if unknown:
+        raise CentreError(f"Unknown ISO 3166 country code: {', '.join(unknown)}.", field)
+    return codes
+
+
+def check_currency(code: str) -> str:
+    from crm.money.currencies import normalise_currency
+
+    try:
+        return normalise_currency(code)
+    except ValueError as error:
+        raise CentreError(str(error), "reporting_currency") from error
+
+
+def save_centre(centre: Centre | None, data: dict) -> Centre:
+    """Create (centre is None) or update a centre from validated form data."""
+    code = data["code"].strip().upper()
+    clash = db.session.scalar(sa.select(Centre.id).where(Centre.code == code))
+    if clash is not None and (centre is None or clash != centre.id):
+        raise CentreError(f"A centre with the code {code} already exists.", "code")
+    # Optional: a report may not say where the host sits; experts then count as neither domestic nor foreign.
+    host_country = check_countries([data.get("host_country") or ""], "host_country")
+    values = {
+        "code": code,
+        "name": data["name"].strip(),
+        "short_name": (data.get("short_name") or "").strip(),
+        "host_institution": data["host_institution"].strip(),
+        "host_country": host_country[0] if host_country else None,
+        "launched_on": data.get("launched_on"),
+        "reporting_currency": check_currency(data["reporting_currency"]),
+        "parties": check_countries(data.get("parties") or [], "parties"),
+        "notes": (data.get("notes") or "").strip(),
+    }
+    if centre is None:
+        centre = Centre(**values)
+        db.session.add(centre)
+    else:
+        for key, value in values.items():
+            setattr(centre, key, value)
+    db.session.flush()
+    return centre
+
+
+def add_period(centre: Centre, label: str, starts_on: date, ends_on: date) -> ReportingPeriod:
+    label = label.strip()
+    if ends_on < starts_on:
+        raise CentreError("The period cannot end before it starts.", "ends_on")
+    if any(p.label == label for p in centre.periods):
+        raise CentreError(f"{centre.code} already has a period labelled {label}.", "label")
+    period = ReportingPeriod(centre=centre, label=label, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(period)
+    db.session.flush()
+    return period
+
+
+def all_centres() -> list[Centre]:
+    return db.session.scalars(sa.select(Centre).order_by(Centre.code)).all()
+
+
+def centre_by_code(code: str) -> Centre | None:
+    return db.session.scalar(sa.select(Centre).where(Centre.code == code.strip().upper()))

@@ -1,0 +1,78 @@
+"""Configuration read from the environment.
+
+Three environments: ``demo`` (the embedded default: SQLite in the instance
+folder, a secret generated once), ``test`` and ``production`` (PostgreSQL
+expected, a strong SECRET_KEY required, Secure cookies and HSTS).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENTS = ("demo", "test", "production")
+MIN_SECRET_LENGTH = 32
+WEAK_SECRETS = {"secret", "changeme", "change-me", "dev", "development", "password", "please-change"}
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Normalise DATABASE_URL: psycopg 3 for PostgreSQL, a file in the instance folder by default."""
+    if not raw:
+        return f"sqlite:///{Path(instance_path) / 'crm.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _demo_secret(instance_path: str) -> str:
+    """A secret generated on first start and kept, owner-only, in the instance folder."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def check_secret(secret: str | None) -> None:
+    if not secret:
+        raise ConfigError("SECRET_KEY is required in production.")
+    if len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS or len(set(secret)) < 8:
+        raise ConfigError(
+            f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} random characters "
+            '(python3 -c "import secrets; print(secrets.token_hex(32))").'
+        )
+
+
+def load_config(instance_path: str, environ=os.environ) -> dict:
+    env = environ.get("CRM_ENV", "demo")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CRM_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+    production = env == "production"
+    secret = environ.get("SECRET_KEY")
+    if production:
+        check_secret(secret)
+    elif not secret:
+        secret = _demo_secret(instance_path)
+    return {
+        "CRM_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url(environ.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TESTING": env == "test",
+        "WTF_CSRF_ENABLED": env != "test",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "HSTS": production,
+        "MAX_CONTENT_LENGTH": int(environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "UPLOAD_FOLDER": environ.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
+        "LOGIN_ATTEMPTS_PER_MINUTE": 5,
+        "PAGE_SIZE": 25,
+    }

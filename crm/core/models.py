@@ -1,0 +1,48 @@
+"""Mixins shared by the domain models."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Versioned:
+    """Optimistic locking: every UPDATE checks and bumps ``version``.
+
+    Edit forms carry the version they were drawn from (see ``crm.core.locking``).
+    """
+
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.version}
+
+
+class Audited:
+    """Marks a model whose creates, updates and deletes go to the audit log.
+
+    ``audit_exclude`` names columns never copied into the log (secrets).
+    """
+
+    audit_exclude: tuple[str, ...] = ()
+
+    def audit_label(self) -> str:
+        return str(getattr(self, "name", None) or getattr(self, "title", None) or f"#{self.id}")
+
+
+class CentreScoped:
+    """A record that belongs to one centre; read and written through ``crm.core.scoping``."""
+
+    @declared_attr
+    def centre_id(cls) -> Mapped[int]:
+        return mapped_column(sa.ForeignKey("centres.id"), nullable=False, index=True)

@@ -1,0 +1,54 @@
+"""Filters and globals every template may use."""
+
+from datetime import date
+
+from flask import current_app, request, url_for
+from flask_login import current_user
+
+from crm.centres.models import country_name
+
+# Navigation: shown when the endpoint exists and the user may use it.
+NAV = (
+    ("Home", "centres.home", None),
+    ("Dashboard", "dashboards.centre", None),
+    ("Network", "dashboards.network", "reads_all_centres"),
+    ("Partners", "partners.partnerships", None),
+    ("Organisations", "partners.organisations", None),
+    ("Agreements", "agreements.index", None),
+    ("Experts", "experts.index", None),
+    ("Proposals", "proposals.index", None),
+    ("Resources", "funding.index", None),
+    ("Reports", "reports.index", None),
+    ("Centres", "centres.index", None),
+    ("Rates", "money.rates", "is_admin"),
+    ("Users", "auth.users", "is_admin"),
+)
+
+
+def nav_items():
+    if not current_user.is_authenticated:
+        return []
+    endpoints = current_app.view_functions
+    return [
+        (label, endpoint)
+        for label, endpoint, needs in NAV
+        if endpoint in endpoints and (needs is None or getattr(current_user, needs))
+    ]
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (filters, sorting, pages)."""
+    args = request.args.to_dict()
+    args.update({key: value for key, value in changes.items() if value is not None})
+    for key in [key for key, value in changes.items() if value is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def format_day(value: date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def register(app):
+    app.jinja_env.globals.update(nav_items=nav_items, url_with=url_with)
+    app.jinja_env.filters.update(day=format_day, country=country_name)

@@ -1,0 +1,57 @@
+"""Column types that keep decimals exact on every engine.
+
+SQLAlchemy's ``Numeric`` goes through float on SQLite (99999999999999.99 comes
+back as 99999999999999.98). ``ExactDecimal`` stores a scaled integer on SQLite
+and a ``NUMERIC(p, s)`` on PostgreSQL. ``SUM`` keeps working in SQL on both: the
+sum of scaled integers is an exact integer, turned back into a Decimal on read.
+A value with more decimals than the column holds is refused, never rounded.
+"""
+
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Numeric
+from sqlalchemy.types import TypeDecorator
+
+# Money: up to 10^14 with 4 decimals (every ISO 4217 minor unit) fits an int64.
+MONEY_SCALE = 4
+# Exchange rates: up to 10^8 units per unit with 10 decimals.
+RATE_SCALE = 10
+
+
+class ExactDecimal(TypeDecorator):
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int = MONEY_SCALE, precision: int = 19):
+        super().__init__()
+        self.scale = scale
+        self.precision = precision
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("Floats are not accepted for exact decimals; pass a Decimal or a string.")
+        value = Decimal(value)
+        scaled = value.scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places.")
+        if dialect.name == "sqlite":
+            return int(scaled)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value)
+
+    @property
+    def python_type(self):
+        return Decimal

@@ -1,0 +1,24 @@
+from tests.access_specs import Rule
+
+PUBLIC = {"static", "auth.login"}
+
+RULES = {
+    "centres.home": Rule(staff=200, hidden=lambda w: w.foreign.name),
+    "centres.index": Rule(staff=200, hidden=lambda w: w.foreign.name),
+    "centres.show": Rule(args=lambda w: {"code": w.foreign.code}),
+    "centres.new": Rule(staff=403, coordinator=403),
+    "centres.edit": Rule(args=lambda w: {"code": w.foreign.code}, staff=403, coordinator=403),
+    "centres.add_period": Rule(args=lambda w: {"code": w.foreign.code}, method="POST", staff=403, coordinator=403, admin=422),
+    "auth.logout": Rule(method="POST", staff=302, coordinator=302, admin=302),
+    "auth.password": Rule(staff=200),
+    "auth.users": Rule(staff=403, coordinator=403),
+    "auth.user_new": Rule(staff=403, coordinator=403),
+    "auth.user_edit": Rule(args=lambda w: {"user_id": w.records["foreign_staff"].id}, staff=403, coordinator=403),
+}
+
+
+def build(world):
+    from crm.auth.models import Role
+    from tests.factories import Factory
+
+    world.records["foreign_staff"] = Factory().user(Role.STAFF, [world.foreign])
