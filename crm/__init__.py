@@ -2,6 +2,7 @@
 
 import importlib
 import logging
+import os
 
 import sqlalchemy as sa
 from flask import Flask, request
@@ -27,7 +28,13 @@ DOMAINS = (
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CRM_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
     configure_logging(app)

@@ -20,7 +20,6 @@ os.environ.pop("DATABASE_URL", None)
 from crm import create_app  # noqa: E402
 from crm.config import database_url  # noqa: E402
 from crm.extensions import db  # noqa: E402
-
 from tests.factories import Factory  # noqa: E402
 
 

@@ -8,8 +8,8 @@ any endpoint without a rule.
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 REDIRECT_TO_LOGIN = 302
 
