@@ -24,7 +24,7 @@ def database_url(raw: str | None, instance_path: str) -> str:
         return f"sqlite:///{Path(instance_path) / 'crm.sqlite3'}"
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 

@@ -10,7 +10,6 @@ from crm.extensions import db
 _counter = itertools.count(1)
 
 
-
 def save(record):
     """Add and commit: inside a test, commit only releases a savepoint, and the test's transaction still rolls back.
 

@@ -13,7 +13,8 @@ def sign_in(client, email, password=PASSWORD, next_=None, address="10.0.0.1"):
 
 
 def test_login_lands_on_home_and_shows_own_centre_only(client, make):
-    own, other = make.centre(name="Own centre"), make.centre(name="Other centre")
+    own = make.centre(name="Own centre")
+    make.centre(name="Other centre")
     user = make.user(Role.STAFF, [own], password=PASSWORD)
     response = sign_in(client, user.email)
     assert response.status_code == 302 and response.headers["Location"] == "/"
@@ -94,7 +95,9 @@ def test_password_change_needs_the_current_password_and_rotates_the_session_toke
     copied = app.test_client()
     copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
     assert copied.get("/").status_code == 200
-    refused = client.post("/account/password", data={"current_password": "nope", "new_password": "x" * 14, "confirm": "x" * 14})
+    refused = client.post(
+        "/account/password", data={"current_password": "nope", "new_password": "x" * 14, "confirm": "x" * 14}
+    )
     assert refused.status_code == 422 and "current password is not right" in refused.get_data(as_text=True)
     new = "another long passphrase"
     done = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new})
@@ -109,13 +112,22 @@ def test_admin_creates_disables_and_assigns_users(client, make, login):
     login(make.user(Role.ADMIN))
     response = client.post(
         "/admin/users/new",
-        data={"email": "New.Person@Test.example", "name": "New person", "role": "staff", "centres": [centre.code],
-              "password": "twelve chars or more", "active": "y"},
+        data={
+            "email": "New.Person@Test.example",
+            "name": "New person",
+            "role": "staff",
+            "centres": [centre.code],
+            "password": "twelve chars or more",
+            "active": "y",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.email == "new.person@test.example"))
     assert user.centres == [centre] and user.role == Role.STAFF
-    response = client.post(f"/admin/users/{user.id}", data={"name": "New person", "role": "staff", "centres": [centre.code], "version": user.version})
+    response = client.post(
+        f"/admin/users/{user.id}",
+        data={"name": "New person", "role": "staff", "centres": [centre.code], "version": user.version},
+    )
     assert response.status_code == 302
     assert db.session.get(User, user.id).active is False
 
@@ -134,9 +146,15 @@ def test_duplicate_email_and_staff_without_centre_are_refused(client, make, logi
 def test_cli_creates_a_user_with_the_password_from_stdin(app, make):
     centre = make.centre()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "cli@test.example", "--role", "staff", "--centre", centre.code], input="a password from a pipe\n")
+    result = runner.invoke(
+        args=["users", "create", "cli@test.example", "--role", "staff", "--centre", centre.code],
+        input="a password from a pipe\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "cli@test.example"))
     assert user.check_password("a password from a pipe") and user.centres == [centre]
-    result = runner.invoke(args=["users", "create", "cli2@test.example", "--role", "staff", "--centre", "NOPE"], input="a password from a pipe\n")
+    result = runner.invoke(
+        args=["users", "create", "cli2@test.example", "--role", "staff", "--centre", "NOPE"],
+        input="a password from a pipe\n",
+    )
     assert result.exit_code != 0 and "No centre with the code NOPE" in result.output

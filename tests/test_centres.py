@@ -5,8 +5,13 @@ from crm.centres.models import Centre
 from crm.extensions import db
 
 VALID = {
-    "code": "TSCC-X", "name": "A new centre", "host_institution": "Host", "host_country": "KZ",
-    "reporting_currency": "KZT", "parties": ["KZ", "KG"], "launched_on": "2026-02-17",
+    "code": "TSCC-X",
+    "name": "A new centre",
+    "host_institution": "Host",
+    "host_country": "KZ",
+    "reporting_currency": "KZT",
+    "parties": ["KZ", "KG"],
+    "launched_on": "2026-02-17",
 }
 
 
@@ -42,10 +47,15 @@ def test_duplicate_code_unknown_country_and_currency_are_refused(client, make, l
 def test_period_ending_before_it_starts_is_refused(client, make, login):
     centre = make.centre()
     login(make.user(Role.ADMIN))
-    response = client.post(f"/centres/{centre.code}/periods", data={"label": "bad", "starts_on": "2026-01-01", "ends_on": "2025-01-01"})
+    response = client.post(
+        f"/centres/{centre.code}/periods", data={"label": "bad", "starts_on": "2026-01-01", "ends_on": "2025-01-01"}
+    )
     assert response.status_code == 422 and "cannot end before it starts" in response.get_data(as_text=True)
     assert centre.periods == []
-    response = client.post(f"/centres/{centre.code}/periods", data={"label": "2025-2026", "starts_on": "2025-01-01", "ends_on": "2026-04-30"})
+    response = client.post(
+        f"/centres/{centre.code}/periods",
+        data={"label": "2025-2026", "starts_on": "2025-01-01", "ends_on": "2026-04-30"},
+    )
     assert response.status_code == 302 and [p.label for p in centre.periods] == ["2025-2026"]
 
 

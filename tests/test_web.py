@@ -47,8 +47,13 @@ def test_a_stale_edit_is_a_conflict_showing_what_changed(client, make, login):
     centre = make.centre(name="Original name")
     login(make.user(Role.ADMIN))
     form = {
-        "code": centre.code, "name": "My edit", "host_institution": centre.host_institution, "host_country": "CN",
-        "reporting_currency": "CNY", "parties": ["CN"], "version": centre.version,
+        "code": centre.code,
+        "name": "My edit",
+        "host_institution": centre.host_institution,
+        "host_country": "CN",
+        "reporting_currency": "CNY",
+        "parties": ["CN"],
+        "version": centre.version,
     }
     centre.name = "Someone else's edit"
     db.session.commit()
@@ -70,7 +75,11 @@ def test_every_change_is_audited_with_before_and_after(make):
     centre_id = centre.id
     db.session.delete(centre)
     db.session.flush()
-    deleted = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "centres", AuditEntry.entity_id == centre_id, AuditEntry.action == "delete")).one()
+    deleted = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.entity == "centres", AuditEntry.entity_id == centre_id, AuditEntry.action == "delete"
+        )
+    ).one()
     assert deleted.changes["name"] == ["After", None]
 
 

@@ -16,15 +16,27 @@ import threading
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def demo_server():
     """Start the seeded demo app in a thread; return (base_url, {login-prefix: (email, password)})."""
     instance = Path(tempfile.mkdtemp(prefix="crm-shoot-"))
-    os.environ.update({"CRM_INSTANCE_PATH": str(instance), "CRM_ENV": "demo",
-                       "DATABASE_URL": f"sqlite:///{instance / 'demo.sqlite3'}"})
+    os.environ.update(
+        {
+            "CRM_INSTANCE_PATH": str(instance),
+            "CRM_ENV": "demo",
+            "DATABASE_URL": f"sqlite:///{instance / 'demo.sqlite3'}",
+        }
+    )
     from werkzeug.serving import make_server
 
     from crm import create_app
@@ -49,7 +61,9 @@ def demo_server():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+")
-    parser.add_argument("--as", dest="who", default="staff.nies", help="demo login: admin, coordinator, staff.nies, staff.ca")
+    parser.add_argument(
+        "--as", dest="who", default="staff.nies", help="demo login: admin, coordinator, staff.nies, staff.ca"
+    )
     parser.add_argument("--out", default="/tmp/shots")
     parser.add_argument("--width", type=int, default=1280)
     args = parser.parse_args()

@@ -40,7 +40,9 @@ class User(UserMixin, Audited, Versioned, Timestamped, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
     active: Mapped[bool] = mapped_column(default=True)
     # What the session cookie carries instead of the id: rotating it kills every copied cookie.
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)

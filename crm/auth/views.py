@@ -117,7 +117,9 @@ def password():
 
 
 def _centre_choices():
-    return choices((c.code, f"{c.code} — {c.name}") for c in db.session.scalars(sa.select(Centre).order_by(Centre.code)))
+    return choices(
+        (c.code, f"{c.code} — {c.name}") for c in db.session.scalars(sa.select(Centre).order_by(Centre.code))
+    )
 
 
 @bp.route("/admin/users")

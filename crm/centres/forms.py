@@ -23,7 +23,9 @@ class CentreForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=300)])
     short_name = StringField("Short name", validators=[Optional(), Length(max=100)])
     host_institution = StringField("Host institution", validators=[DataRequired(), Length(max=300)])
-    host_country = SelectField("Host country", validators=[Optional()], description="Experts are domestic or foreign relative to it.")
+    host_country = SelectField(
+        "Host country", validators=[Optional()], description="Experts are domestic or foreign relative to it."
+    )
     launched_on = DateField("Official launch date", validators=[Optional()])
     reporting_currency = SelectField("Reporting currency", validators=[DataRequired()])
     parties = SelectMultipleField("Parties served", description="Countries (ISO 3166).")
@@ -42,6 +44,8 @@ class CentreEditForm(VersionMixin, CentreForm):
 
 
 class PeriodForm(FlaskForm):
-    label = StringField("Label", validators=[DataRequired(), Length(max=50)], description="As the report names it, e.g. 2025-2026.")
+    label = StringField(
+        "Label", validators=[DataRequired(), Length(max=50)], description="As the report names it, e.g. 2025-2026."
+    )
     starts_on = DateField("Starts on", validators=[DataRequired()])
     ends_on = DateField("Ends on", validators=[DataRequired()])

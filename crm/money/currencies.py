@@ -31,13 +31,30 @@ def currency_name(code: str, locale: str = "en") -> str:
 
 
 # The currencies the centres use, first in pickers.
-COMMON = ("CNY", "USD", "EUR", "KZT", "UZS", "KGS", "TJS", "TMT", "AMD", "AZN", "BYN", "RUB", "NPR", "PKR", "KHR", "GBP", "CHF", "JPY")
+COMMON = (
+    "CNY",
+    "USD",
+    "EUR",
+    "KZT",
+    "UZS",
+    "KGS",
+    "TJS",
+    "TMT",
+    "AMD",
+    "AZN",
+    "BYN",
+    "RUB",
+    "NPR",
+    "PKR",
+    "KHR",
+    "GBP",
+    "CHF",
+    "JPY",
+)
 
 
 @cache
 def currency_choices() -> list[tuple[str, str]]:
     common = [(code, f"{code} — {currency_name(code)}") for code in COMMON]
-    rest = sorted(
-        (code, f"{code} — {currency_name(code)}") for code in known_currencies() if code not in COMMON
-    )
+    rest = sorted((code, f"{code} — {currency_name(code)}") for code in known_currencies() if code not in COMMON)
     return common + rest

@@ -8,7 +8,9 @@ RULES = {
     "centres.show": Rule(args=lambda w: {"code": w.foreign.code}),
     "centres.new": Rule(staff=403, coordinator=403),
     "centres.edit": Rule(args=lambda w: {"code": w.foreign.code}, staff=403, coordinator=403),
-    "centres.add_period": Rule(args=lambda w: {"code": w.foreign.code}, method="POST", staff=403, coordinator=403, admin=422),
+    "centres.add_period": Rule(
+        args=lambda w: {"code": w.foreign.code}, method="POST", staff=403, coordinator=403, admin=422
+    ),
     "auth.logout": Rule(method="POST", staff=302, coordinator=302, admin=302),
     "auth.password": Rule(staff=200),
     "auth.users": Rule(staff=403, coordinator=403),
