@@ -1,0 +1,103 @@
+"""Uploaded documents (agreement versions, proposal documents, CVs): PDF or DOCX, checked by content.
+
+Files are stored outside ``static/`` under UPLOAD_FOLDER, named by a random key, and
+only ever sent back through a view that has checked the reader's access. Size is
+capped by MAX_CONTENT_LENGTH (a 413 page states the limit).
+"""
+
+import hashlib
+import io
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, send_file
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from crm.core.models import utcnow
+
+MIME_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+class UploadError(ValueError):
+    """The upload was refused; the message says why, for the user."""
+
+
+def sniff(data: bytes) -> str:
+    """'pdf' or 'docx' judged by the bytes themselves, whatever the file is called."""
+    if not data:
+        raise UploadError("The file is empty.")
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except zipfile.BadZipFile:
+            names = set()
+        if "[Content_Types].xml" in names and "word/document.xml" in names:
+            return "docx"
+    raise UploadError("Only PDF and Word (.docx) documents are accepted; this file is neither.")
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    original_name: str
+    kind: str
+    size: int
+    sha256: str
+    storage_key: str
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
+def store(file_storage) -> StoredUpload:
+    """Check and keep an uploaded file (a werkzeug FileStorage); raise UploadError if refused."""
+    if file_storage is None or not getattr(file_storage, "filename", ""):
+        raise UploadError("Choose a file to upload.")
+    data = file_storage.read()
+    kind = sniff(data)
+    key = f"{secrets.token_hex(16)}.{kind}"
+    root = upload_root()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / key).write_bytes(data)
+    name = Path(file_storage.filename).name[:255] or f"document.{kind}"
+    return StoredUpload(name, kind, len(data), hashlib.sha256(data).hexdigest(), key)
+
+
+class FileRecord:
+    """Columns of a stored document, for a domain's own document model."""
+
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    uploaded_at: Mapped[object] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    @declared_attr
+    def uploaded_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    def fill_from(self, upload: StoredUpload) -> None:
+        for field in ("original_name", "kind", "size", "sha256", "storage_key"):
+            setattr(self, field, getattr(upload, field))
+
+    def send(self):
+        """The file as a download; call only after checking that the reader may see it."""
+        return send_file(
+            upload_root() / self.storage_key,
+            mimetype=MIME_TYPES[self.kind],
+            as_attachment=True,
+            download_name=self.original_name,
+        )
+
+    def delete_file(self) -> None:
+        (upload_root() / self.storage_key).unlink(missing_ok=True)
