@@ -41,7 +41,8 @@ class Factory:
 
     def user(self, role=Role.STAFF, centres=(), password: str | None = None, **values) -> User:
         n = next(_counter)
-        user = User(email=f"user{n}@test.example", name=f"User {n}", role=Role(role), centres=list(centres), **values)
+        defaults = {"email": f"user{n}@test.example", "name": f"User {n}"}
+        user = User(role=Role(role), centres=list(centres), **(defaults | values))
         if password:
             user.set_password(password)
         else:
