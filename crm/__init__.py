@@ -58,7 +58,7 @@ def domain_module(domain: str, name: str):
     try:
         return importlib.import_module(f"crm.{domain}.{name}")
     except ModuleNotFoundError as error:
-        if error.name != f"crm.{domain}.{name}":
+        if error.name not in (f"crm.{domain}", f"crm.{domain}.{name}"):
             raise
         return None
 
