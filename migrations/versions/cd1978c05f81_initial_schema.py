@@ -1,8 +1,8 @@
-"""foundation: accounts, centres, audit log
+"""initial schema
 
-Revision ID: 1325856cce01
+Revision ID: cd1978c05f81
 Revises: 
-Create Date: 2026-11-24 05:39:34.133392
+Create Date: 2026-11-24 05:49:39.458602
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import crm.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '1325856cce01'
+revision = 'cd1978c05f81'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -46,6 +46,18 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_attempts_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_attempts_key'), ['key'], unique=False)
 
+    op.create_table('organisation_types',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation_types')),
+    sa.UniqueConstraint('code', name=op.f('uq_organisation_types_code')),
+    sa.UniqueConstraint('name', name=op.f('uq_organisation_types_name'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -89,6 +101,26 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'centre_id', name=op.f('pk_memberships'))
     )
+    op.create_table('organisations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('other_names', sa.JSON(), nullable=False),
+    sa.Column('acronym', sa.String(length=40), nullable=False),
+    sa.Column('type_id', sa.Integer(), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=True),
+    sa.Column('website', sa.String(length=500), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['type_id'], ['organisation_types.id'], name=op.f('fk_organisations_type_id_organisation_types')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations'))
+    )
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_organisations_acronym'), ['acronym'], unique=False)
+        batch_op.create_index(batch_op.f('ix_organisations_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_organisations_type_id'), ['type_id'], unique=False)
+
     op.create_table('reporting_periods',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -115,6 +147,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reporting_periods_centre_id'))
 
     op.drop_table('reporting_periods')
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_organisations_type_id'))
+        batch_op.drop_index(batch_op.f('ix_organisations_name'))
+        batch_op.drop_index(batch_op.f('ix_organisations_acronym'))
+
+    op.drop_table('organisations')
     op.drop_table('memberships')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_entries_entity')
@@ -123,6 +161,7 @@ def downgrade():
 
     op.drop_table('audit_entries')
     op.drop_table('users')
+    op.drop_table('organisation_types')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_attempts_key'))
         batch_op.drop_index(batch_op.f('ix_login_attempts_at'))
