@@ -39,7 +39,8 @@ system-deps:
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 ## test: the whole suite on SQLite, then on PostgreSQL at $(TEST_DATABASE_URL)
 test: dev-install system-deps test-sqlite test-postgres

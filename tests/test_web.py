@@ -96,3 +96,42 @@ def test_secrets_stay_out_of_the_audit_log(make):
     user = make.user(Role.COORDINATOR, password="a long enough passphrase")
     created = history_for(user)[0].changes
     assert "password_hash" not in created and "session_token" not in created
+
+
+def test_profile_keeps_name_and_locale(client, make, login):
+    user = make.user(Role.COORDINATOR)
+    login(user)
+    response = client.post("/account", data={"name": "Renamed", "locale": "ru", "version": user.version})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert (user.name, user.locale) == ("Renamed", "ru")
+
+
+def test_admin_reads_the_audit_log_filtered(client, make, login):
+    centre = make.centre(name="Audited centre")
+    centre.name = "Audited centre, renamed"
+    db.session.commit()
+    login(make.user(Role.ADMIN))
+    page = client.get(f"/admin/audit?entity=centres&centre={centre.code}").get_data(as_text=True)
+    assert "Audited centre, renamed" in page and "users" not in page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_upload_over_the_limit_gets_the_413_page_with_the_limit(app, make, login, client):
+    login(make.user(Role.ADMIN))
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/admin/users/new", data={"name": "x" * (limit + 1)})
+    assert response.status_code == 413
+    assert f"{limit // (1024 * 1024)} MB" in response.get_data(as_text=True)
+
+
+def test_an_unexpected_error_is_a_friendly_500_without_a_trace(app):
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+    @broken.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = broken.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Something went wrong" in page
+    assert "secret internals" not in page and "Traceback" not in page

@@ -29,6 +29,17 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+# Locales offered for showing numbers and money; Babel formats each as its users expect.
+LOCALES = choices(
+    [("en", "English"), ("ru", "Русский"), ("zh_Hans_CN", "中文 (简体)"), ("fr", "Français"), ("es", "Español")]
+)
+
+
+class ProfileForm(VersionMixin, FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    locale = SelectField("Number and currency format", choices=LOCALES)
+
+
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)

@@ -44,6 +44,8 @@ class User(UserMixin, Audited, Versioned, Timestamped, db.Model):
         sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # How numbers, dates and money are shown to this user (a Babel locale identifier).
+    locale: Mapped[str] = mapped_column(sa.String(20), default="en")
     # What the session cookie carries instead of the id: rotating it kills every copied cookie.
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
     password_changed_at: Mapped[object] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -125,6 +125,12 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.flush()
 
 
+def update_profile(user: User, *, name: str, locale: str) -> None:
+    user.name = name.strip() or user.email
+    user.locale = locale
+    db.session.flush()
+
+
 def log_out(user: User) -> None:
     user.rotate_session()
     db.session.flush()

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.audit.services import history_for
 from crm.auth import services
-from crm.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
+from crm.auth.forms import LoginForm, PasswordChangeForm, ProfileForm, UserCreateForm, UserEditForm
 from crm.auth.models import User
 from crm.centres.models import Centre
 from crm.core.forms import choices
@@ -111,6 +111,19 @@ def password():
             flash("Password changed. Other sessions of this account are signed out.", "success")
             return redirect(url_for("centres.home"))
     return form_page("auth/password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        check_version(user, form.version.data, form.data)
+        services.update_profile(user, name=form.name.data, locale=form.locale.data)
+        flash("Profile saved.", "success")
+        return redirect(url_for("auth.profile"))
+    return form_page("auth/profile.html", form=form, user=user)
 
 
 # Administration -------------------------------------------------------------------------------------

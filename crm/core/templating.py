@@ -22,6 +22,7 @@ NAV = (
     ("Centres", "centres.index", None),
     ("Rates", "money.rates", "is_admin"),
     ("Users", "auth.users", "is_admin"),
+    ("Audit", "audit.index", "is_admin"),
 )
 
 

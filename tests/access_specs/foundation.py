@@ -13,6 +13,8 @@ RULES = {
     ),
     "auth.logout": Rule(method="POST", staff=302, coordinator=302, admin=302),
     "auth.password": Rule(staff=200),
+    "auth.profile": Rule(staff=200),
+    "audit.index": Rule(staff=403, coordinator=403),
     "auth.users": Rule(staff=403, coordinator=403),
     "auth.user_new": Rule(staff=403, coordinator=403),
     "auth.user_edit": Rule(args=lambda w: {"user_id": w.records["foreign_staff"].id}, staff=403, coordinator=403),
