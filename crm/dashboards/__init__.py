@@ -1,0 +1,1 @@
+"""Read-only dashboards: each centre and the whole network, aggregated in SQL and converted by bucket."""

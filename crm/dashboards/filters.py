@@ -1,0 +1,170 @@
+"""The dashboards' filters as they travel in the URL: a period (a reporting period or any dates), a currency, rates.
+
+Bad input never breaks the page: the form carries the view it was drawn from in
+``was_*`` fields, and when the new input is refused the page shows that previous
+view again with a message saying what was wrong.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from werkzeug.datastructures import MultiDict
+
+from crm.centres.models import ReportingPeriod
+from crm.core.templating import format_day
+from crm.money.currencies import normalise_currency
+
+FIELDS = ("period", "from", "to", "currency", "rates")
+
+# How amounts in other currencies are converted; see crm.dashboards.conversion.
+RATE_CHOICES = {
+    "month": "Rate on the first day of each entry's month (manual, UN, then ECB rates)",
+    "un": "UN operational rate of each entry's month",
+    "end": "Every amount at the rate of the period's last day",
+}
+
+
+class FilterError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filters:
+    currency: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+    # The reporting period's label when the dates came from one.
+    period: str = ""
+    rates: str = "month"
+
+    def args(self) -> dict[str, str]:
+        """The query arguments that reproduce this view (links, the form's ``was_*`` fields)."""
+        args = {"currency": self.currency, "rates": self.rates}
+        if self.period:
+            args["period"] = self.period
+        else:
+            if self.starts_on:
+                args["from"] = self.starts_on.isoformat()
+            if self.ends_on:
+                args["to"] = self.ends_on.isoformat()
+        return args
+
+    @property
+    def is_dated(self) -> bool:
+        return self.starts_on is not None or self.ends_on is not None
+
+    @property
+    def span(self) -> str:
+        """The dates in words: "1 January 2025 – 30 April 2026", "from 1 March 2026", "all dates"."""
+        if self.starts_on and self.ends_on:
+            text = f"{format_day(self.starts_on)} – {format_day(self.ends_on)}"
+        elif self.starts_on:
+            text = f"from {format_day(self.starts_on)}"
+        elif self.ends_on:
+            text = f"until {format_day(self.ends_on)}"
+        else:
+            return "all dates"
+        return f"{self.period} ({text})" if self.period else text
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    filters: Filters
+    errors: list[FilterError]
+    # What the user typed, shown back in the form so that they can correct it.
+    submitted: dict[str, str]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors)
+
+    def error_for(self, field: str) -> str:
+        return " ".join(e.message for e in self.errors if e.field == field)
+
+
+def _date(args: MultiDict, name: str, label: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(name, f"“{raw}” is not a date: write the {label} as YYYY-MM-DD, e.g. 2025-01-31.") from None
+
+
+def period_spans(periods: list[ReportingPeriod]) -> dict[str, tuple[date, date]]:
+    """Label → (first start, last end) over the periods bearing that label (centres may date them differently)."""
+    spans: dict[str, tuple[date, date]] = {}
+    for period in periods:
+        start, end = spans.get(period.label, (period.starts_on, period.ends_on))
+        spans[period.label] = (min(start, period.starts_on), max(end, period.ends_on))
+    return spans
+
+
+def parse(args: MultiDict, *, default_currency: str, periods: list[ReportingPeriod]) -> Filters:
+    """Filters from query arguments, or FilterErrors (an ExceptionGroup) naming every bad field."""
+    errors: list[FilterError] = []
+    filters = Filters(currency=default_currency)
+
+    raw_currency = (args.get("currency") or "").strip()
+    if raw_currency:
+        try:
+            filters = replace(filters, currency=normalise_currency(raw_currency))
+        except ValueError as error:
+            errors.append(FilterError("currency", str(error)))
+
+    rates = (args.get("rates") or "").strip()
+    if rates:
+        if rates in RATE_CHOICES:
+            filters = replace(filters, rates=rates)
+        else:
+            errors.append(FilterError("rates", f"“{rates}” is not a way of converting: choose one from the list."))
+
+    try:
+        starts_on, ends_on = _date(args, "from", "start"), None
+    except FilterError as error:
+        errors.append(error)
+        starts_on = None
+    try:
+        ends_on = _date(args, "to", "end")
+    except FilterError as error:
+        errors.append(error)
+
+    label = (args.get("period") or "").strip()
+    spans = period_spans(periods)
+    if label and not (starts_on or ends_on):
+        if label in spans:
+            starts_on, ends_on = spans[label]
+            filters = replace(filters, period=label)
+        else:
+            known = ", ".join(sorted(spans)) or "none recorded"
+            errors.append(FilterError("period", f"There is no reporting period “{label}” (periods: {known})."))
+    if starts_on and ends_on and ends_on < starts_on:
+        errors.append(
+            FilterError(
+                "to",
+                f"The period ends ({ends_on.isoformat()}) before it starts ({starts_on.isoformat()}): "
+                "swap the dates or pick a reporting period.",
+            )
+        )
+    if errors:
+        raise ExceptionGroup("bad filters", errors)
+    return replace(filters, starts_on=starts_on, ends_on=ends_on)
+
+
+def read_filters(args: MultiDict, *, default_currency: str, periods: list[ReportingPeriod]) -> FilterResult:
+    """The filters asked for; when refused, the previous view (``was_*``) with the errors, or the defaults."""
+    submitted = {name: (args.get(name) or "").strip() for name in FIELDS}
+    try:
+        return FilterResult(parse(args, default_currency=default_currency, periods=periods), [], submitted)
+    except ExceptionGroup as group:
+        errors = list(group.exceptions)
+    previous = MultiDict({name: args.get(f"was_{name}", "") for name in FIELDS})
+    try:
+        filters = parse(previous, default_currency=default_currency, periods=periods)
+    except ExceptionGroup:
+        filters = Filters(currency=default_currency)
+    return FilterResult(filters, errors, submitted)

@@ -1,0 +1,62 @@
+"""Dashboard filters: periods by label or dates, currencies by code or alias, bad input keeps the previous view."""
+
+from datetime import date
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from crm.centres.models import ReportingPeriod
+from crm.dashboards.filters import Filters, period_spans, read_filters
+
+PERIODS = [
+    ReportingPeriod(label="2025-2026", starts_on=date(2025, 1, 1), ends_on=date(2026, 4, 30)),
+    ReportingPeriod(label="2025-2026", starts_on=date(2025, 3, 1), ends_on=date(2026, 6, 30)),
+    ReportingPeriod(label="2027-2028", starts_on=date(2027, 1, 1), ends_on=date(2028, 4, 30)),
+]
+
+
+def read(**args):
+    return read_filters(MultiDict(args), default_currency="USD", periods=PERIODS)
+
+
+def test_defaults_are_all_dates_in_the_default_currency():
+    result = read()
+    assert result.filters == Filters(currency="USD") and not result.refused
+    assert result.filters.span == "all dates"
+
+
+def test_a_reporting_period_spans_every_centre_that_uses_its_label():
+    assert period_spans(PERIODS)["2025-2026"] == (date(2025, 1, 1), date(2026, 6, 30))
+    filters = read(period="2025-2026", currency="rmb").filters
+    assert (filters.starts_on, filters.ends_on, filters.currency) == (date(2025, 1, 1), date(2026, 6, 30), "CNY")
+    assert filters.args() == {"currency": "CNY", "rates": "month", "period": "2025-2026"}
+    assert filters.span == "2025-2026 (1 January 2025 – 30 June 2026)"
+
+
+def test_any_dates_override_the_period():
+    filters = read(period="2025-2026", **{"from": "2025-07-01", "to": "2025-12-31"}).filters
+    assert (filters.starts_on, filters.ends_on, filters.period) == (date(2025, 7, 1), date(2025, 12, 31), "")
+    assert filters.args()["from"] == "2025-07-01"
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "words"),
+    [
+        ({"currency": "XYZ"}, "currency", "Unknown currency code"),
+        ({"from": "2026-05-01", "to": "2026-01-01"}, "to", "before it starts"),
+        ({"from": "31/01/2025"}, "from", "is not a date"),
+        ({"period": "1999"}, "period", "no reporting period"),
+        ({"rates": "magic"}, "rates", "not a way of converting"),
+    ],
+)
+def test_bad_input_keeps_the_previous_view_with_a_message(args, field, words):
+    previous = {"was_currency": "CNY", "was_period": "2025-2026", "was_rates": "un"}
+    result = read(**args, **previous)
+    assert result.refused and words in result.error_for(field)
+    assert result.filters.currency == "CNY" and result.filters.period == "2025-2026" and result.filters.rates == "un"
+    assert result.submitted[field] == args[field]
+
+
+def test_bad_input_without_a_previous_view_falls_back_to_the_defaults():
+    result = read(currency="nope", was_currency="also bad")
+    assert result.refused and result.filters == Filters(currency="USD")
