@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import g
+from flask_sqlalchemy.session import Session as FlaskSession
 
 TMP = Path(tempfile.mkdtemp(prefix="crm-tests-"))
 os.environ["CRM_ENV"] = "test"
@@ -68,6 +69,14 @@ def app():
         db.engine.dispose()
 
 
+class SessionOnConnection(FlaskSession):
+    """Flask-SQLAlchemy's session picks the app's engine for any mapped class, ignoring ``bind``:
+    its writes would commit for real and leak from test to test. This one stays on the test's connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind or self.bind
+
+
 @pytest.fixture(autouse=True)
 def _transaction(request, app):
     """Every test runs in a transaction rolled back at its end; commits inside become savepoints."""
@@ -77,7 +86,9 @@ def _transaction(request, app):
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": SessionOnConnection}
+        )
         original, db.session = db.session, session
         try:
             yield

@@ -48,3 +48,12 @@ class Factory:
         else:
             user.password_hash = "pbkdf2:sha256:1$x$0"
         return save(user)
+
+    def rate(self, base, quote, rate, effective_on, source="ecb", **values):
+        from decimal import Decimal
+
+        from crm.money.models import ExchangeRate
+
+        return save(
+            ExchangeRate(base=base, quote=quote, rate=Decimal(rate), effective_on=effective_on, source=source, **values)
+        )

