@@ -4,13 +4,12 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from crm.auth.models import Role
-from crm.core.forms import choices
+from crm.core.forms import MultiCheckboxField, choices
 from crm.core.locking import VersionMixin
 
 ROLE_CHOICES = choices((role.value, role.label) for role in Role)
@@ -43,7 +42,7 @@ class ProfileForm(VersionMixin, FlaskForm):
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)
-    centres = SelectMultipleField("Centres", coerce=str, description="Staff read and write these centres only.")
+    centres = MultiCheckboxField("Centres", coerce=str, description="Staff read and write these centres only.")
     active = BooleanField("Active", default=True)
 
 

@@ -2,10 +2,18 @@
 
 from collections.abc import Iterable
 
-from wtforms import SelectChoice
+from wtforms import SelectChoice, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 def choices(pairs: Iterable[tuple[str, str]], blank: str | None = None) -> list[SelectChoice]:
     """WTForms choices from (value, label) pairs, optionally led by a blank option."""
     options = [SelectChoice(str(value), label) for value, label in pairs]
     return ([SelectChoice("", blank)] if blank is not None else []) + options
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A short multiple choice shown as checkboxes (a long one stays a select)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
