@@ -1,7 +1,11 @@
+import enum
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import Audited, Timestamped, Versioned
+from crm.core.kmgbf import TARGETS
+from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.extensions import db
 
 
@@ -30,9 +34,133 @@ class Organisation(Audited, Versioned, Timestamped, db.Model):
     country: Mapped[str | None] = mapped_column(sa.String(2))
     website: Mapped[str] = mapped_column(sa.String(500), default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Every name and the acronym folded (case, accents, punctuation, "the", "of"...), as "|key|key|":
+    # duplicate checks and searches match any script with one indexed-free LIKE, the same on both engines.
+    match_keys: Mapped[str] = mapped_column(sa.Text, default="")
 
     type = relationship("OrganisationType", lazy="joined")
 
     @property
     def display_name(self) -> str:
         return f"{self.name} ({self.acronym})" if self.acronym and self.acronym not in self.name else self.name
+
+
+class Stage(enum.StrEnum):
+    IDENTIFIED = "identified"
+    CONTACTED = "contacted"
+    IN_DISCUSSION = "in_discussion"
+    AGREEMENT_IN_PREPARATION = "agreement_in_preparation"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def tone(self) -> str:
+        """The badge class a list shows it with."""
+        return {"active": "ok", "agreement_in_preparation": "warn", "closed": "bad"}.get(self.value, "")
+
+
+class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A centre's relationship with one organisation of the directory."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (sa.UniqueConstraint("centre_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    stage: Mapped[Stage] = mapped_column(
+        sa.Enum(Stage, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]), index=True
+    )
+    areas: Mapped[str] = mapped_column(sa.Text, default="")
+    # KMGBF target numbers as ",3,20,": filterable with LIKE on both engines, readable in the audit log.
+    kmgbf_targets: Mapped[str] = mapped_column(sa.String(100), default="")
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    next_step: Mapped[str] = mapped_column(sa.String(500), default="")
+    next_step_on: Mapped[date | None] = mapped_column(index=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    organisation = relationship("Organisation", lazy="joined")
+    centre = relationship("Centre", lazy="joined")
+    owner = relationship("User", lazy="joined")
+    contacts = relationship(
+        "Contact", back_populates="partnership", order_by="Contact.name", cascade="all, delete-orphan"
+    )
+    interactions = relationship(
+        "Interaction",
+        back_populates="partnership",
+        order_by="(Interaction.occurred_on.desc(), Interaction.id.desc())",
+        cascade="all, delete-orphan",
+    )
+
+    def audit_label(self) -> str:
+        return self.organisation.name if self.organisation else f"#{self.id}"
+
+    @property
+    def targets(self) -> list[int]:
+        return [int(n) for n in self.kmgbf_targets.strip(",").split(",") if n]
+
+    @targets.setter
+    def targets(self, numbers: list[int]) -> None:
+        self.kmgbf_targets = "," + ",".join(str(n) for n in sorted(set(numbers))) + "," if numbers else ""
+
+    @property
+    def target_titles(self) -> list[tuple[int, str]]:
+        return [(n, TARGETS[n]) for n in self.targets]
+
+    def is_overdue(self, today: date) -> bool:
+        return self.next_step_on is not None and self.next_step_on < today and self.stage != Stage.CLOSED
+
+
+class Contact(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A person at a partner organisation, kept by the centre that knows them."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(sa.ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(60), default="")
+    languages: Mapped[str] = mapped_column(sa.String(200), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    partnership = relationship("Partnership", back_populates="contacts")
+
+
+class InteractionKind(enum.StrEnum):
+    MEETING = "meeting"
+    EMAIL = "email"
+    CALL = "call"
+    EVENT = "event"
+
+    @property
+    def label(self) -> str:
+        return "E-mail" if self is InteractionKind.EMAIL else self.value.capitalize()
+
+
+class Interaction(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """One entry of a partnership's log: a meeting, an e-mail, a call, an event."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(sa.ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    occurred_on: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[InteractionKind] = mapped_column(
+        sa.Enum(InteractionKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    summary: Mapped[str] = mapped_column(sa.Text)
+    attendees: Mapped[str] = mapped_column(sa.Text, default="")
+    follow_up: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    partnership = relationship("Partnership", back_populates="interactions")
+    recorded_by = relationship("User")
+
+    def audit_label(self) -> str:
+        return f"{self.kind.label} on {self.occurred_on:%Y-%m-%d}"

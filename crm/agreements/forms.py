@@ -1,0 +1,64 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from crm.agreements.models import AgreementKind, AgreementStatus
+from crm.core.forms import choices
+from crm.core.locking import VersionMixin
+from crm.core.partial_dates import PartialDateField
+
+STATUS_PAIRS = [(s.value, s.label) for s in AgreementStatus]
+
+
+class AgreementForm(FlaskForm):
+    kind = SelectField("Kind", choices=choices((k.value, k.label) for k in AgreementKind))
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    counterpart_ids = SelectMultipleField(
+        "Counterparts", validators=[Optional()], description="Organisations of the directory."
+    )
+    responsible = StringField("Responsible person", validators=[Optional(), Length(max=200)])
+    signed = PartialDateField("Signed", validators=[Optional()])
+    signed_place = StringField(
+        "Signed in", validators=[Optional(), Length(max=200)], description="Place of signature, e.g. Rome."
+    )
+    effective = PartialDateField("Effective from", validators=[Optional()])
+    expiry = PartialDateField("Expires", validators=[Optional()])
+    next_review = PartialDateField("Next review", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)])
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.counterpart_ids.choices = choices((o.id, o.display_name) for o in organisations)
+
+
+class NewAgreementForm(AgreementForm):
+    status = SelectField("Current status", choices=choices(STATUS_PAIRS))
+    status_since = PartialDateField(
+        "Status since", validators=[Optional()], description="Today if left empty. 2026-03 or March 2026 for a month."
+    )
+    step_note = TextAreaField("Note on this status", validators=[Optional(), Length(max=5000)])
+
+
+class AgreementEditForm(VersionMixin, AgreementForm):
+    pass
+
+
+class StepForm(FlaskForm):
+    status = SelectField("Status", choices=choices(STATUS_PAIRS))
+    occurred = PartialDateField("Date", validators=[InputRequired(message="Enter the date of this step.")])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
+
+
+class DocumentForm(FlaskForm):
+    title = StringField(
+        "Document", validators=[DataRequired(), Length(max=200)], description="The same name again adds a new version."
+    )
+    file = FileField("File (PDF or Word .docx)")
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class AmendmentForm(FlaskForm):
+    title = StringField("Amendment", validators=[DataRequired(), Length(max=300)])
+    agreed = PartialDateField("Agreed on", validators=[Optional()])
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])

@@ -1,0 +1,172 @@
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
+from crm.core.partial_dates import PartialDate, partial_date_column
+from crm.core.uploads import FileRecord
+from crm.extensions import db
+
+
+class AgreementKind(enum.StrEnum):
+    HOST_AGREEMENT = "host_agreement"
+    MEMORANDUM_OF_AGREEMENT = "memorandum_of_agreement"
+    COOPERATION_AGREEMENT = "cooperation_agreement"
+    MOU = "mou"
+    LETTER_OF_INTENT = "letter_of_intent"
+    FUNDING_AGREEMENT = "funding_agreement"
+
+    @property
+    def label(self) -> str:
+        return {
+            "host_agreement": "Host agreement",
+            "memorandum_of_agreement": "Memorandum of agreement (MoA)",
+            "cooperation_agreement": "Cooperation agreement",
+            "mou": "Memorandum of understanding (MoU)",
+            "letter_of_intent": "Letter of intent",
+            "funding_agreement": "Funding agreement",
+        }[self.value]
+
+
+class AgreementStatus(enum.StrEnum):
+    DRAFTING = "drafting"
+    UNDER_NEGOTIATION = "under_negotiation"
+    LEGAL_REVIEW = "legal_review"
+    AUTHORITY_APPROVAL = "authority_approval"
+    SIGNED = "signed"
+    IN_FORCE = "in_force"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+    ABANDONED = "abandoned"
+
+    @property
+    def label(self) -> str:
+        return {"authority_approval": "Approval by an authority"}.get(
+            self.value, self.value.replace("_", " ").capitalize()
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Still on its way to signature: someone has to act."""
+        return self in OPEN_STATUSES
+
+    @property
+    def tone(self) -> str:
+        if self in (AgreementStatus.SIGNED, AgreementStatus.IN_FORCE):
+            return "ok"
+        if self in (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.ABANDONED):
+            return "bad"
+        return "warn"
+
+
+OPEN_STATUSES = (
+    AgreementStatus.DRAFTING,
+    AgreementStatus.UNDER_NEGOTIATION,
+    AgreementStatus.LEGAL_REVIEW,
+    AgreementStatus.AUTHORITY_APPROVAL,
+)
+
+
+def _enum(cls, length=30):
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+agreement_counterparts = sa.Table(
+    "agreement_counterparts",
+    db.metadata,
+    sa.Column("agreement_id", sa.ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("organisation_id", sa.ForeignKey("organisations.id"), primary_key=True, index=True),
+)
+
+
+class Agreement(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A host agreement, MoA, cooperation agreement, MoU... of one centre, with its dated status history."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AgreementKind] = mapped_column(_enum(AgreementKind), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    # A person, not necessarily a user of the app (a host institution's director, a coordinator).
+    responsible: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The status of the latest step entered; kept on the row so lists filter without reading the history.
+    status: Mapped[AgreementStatus] = mapped_column(_enum(AgreementStatus), index=True)
+    status_since: Mapped[PartialDate | None] = partial_date_column("status_since")
+    signed: Mapped[PartialDate | None] = partial_date_column("signed")
+    signed_place: Mapped[str] = mapped_column(sa.String(200), default="")
+    effective: Mapped[PartialDate | None] = partial_date_column("effective")
+    expiry: Mapped[PartialDate | None] = partial_date_column("expiry")
+    next_review: Mapped[PartialDate | None] = partial_date_column("next_review")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    centre = relationship("Centre", lazy="joined")
+    counterparts = relationship(
+        "Organisation", secondary=agreement_counterparts, order_by="Organisation.name", lazy="selectin"
+    )
+    steps = relationship("AgreementStep", back_populates="agreement", order_by="AgreementStep.id", cascade="all")
+    documents = relationship(
+        "AgreementDocument",
+        back_populates="agreement",
+        order_by="(AgreementDocument.title, AgreementDocument.version_number.desc())",
+        cascade="all",
+    )
+    amendments = relationship("Amendment", back_populates="agreement", order_by="Amendment.id", cascade="all")
+
+    @property
+    def counterpart_names(self) -> str:
+        return ", ".join(o.acronym or o.name for o in self.counterparts)
+
+
+class AgreementStep(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """One dated status of an agreement's history, in the order it was entered.
+
+    A step may be entered late; one dated surely before the step entered previously is kept and flagged.
+    """
+
+    __tablename__ = "agreement_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(sa.ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    status: Mapped[AgreementStatus] = mapped_column(_enum(AgreementStatus))
+    occurred: Mapped[PartialDate] = partial_date_column("occurred", nullable=False)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    is_out_of_order: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    agreement = relationship("Agreement", back_populates="steps")
+    recorded_by = relationship("User")
+
+    def audit_label(self) -> str:
+        return f"{self.status.label} ({self.occurred})"
+
+
+class AgreementDocument(FileRecord, Audited, Timestamped, CentreScoped, db.Model):
+    """One version of a document of an agreement (a draft, the signed text); versions share a title."""
+
+    __tablename__ = "agreement_documents"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "title", "version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(sa.ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    version_number: Mapped[int] = mapped_column(default=1)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    agreement = relationship("Agreement", back_populates="documents")
+    uploaded_by = relationship("User")
+
+    def audit_label(self) -> str:
+        return f"{self.title} v{self.version_number}"
+
+
+class Amendment(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    __tablename__ = "amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(sa.ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    agreed: Mapped[PartialDate | None] = partial_date_column("agreed")
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+
+    agreement = relationship("Agreement", back_populates="amendments")

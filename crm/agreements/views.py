@@ -1,0 +1,203 @@
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.agreements import queries, services
+from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
+from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementDocument, AgreementKind, AgreementStatus
+from crm.audit.models import AuditEntry
+from crm.core.locking import check_version
+from crm.core.scoping import get_or_404, writable_centres
+from crm.core.uploads import UploadError, store
+from crm.core.web import form_page, paginate
+from crm.extensions import db
+from crm.partners.models import Organisation
+from crm.partners.queries import Filters
+from crm.partners.related import RelatedSection, related_section
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
+
+# A draft with no new step for this many days shows on the work list.
+STALE_DAYS = 60
+DUE_DAYS = 90
+
+
+@related_section(order=10)
+def agreements_with_partner(partnership):
+    return RelatedSection(
+        "Agreements", "agreements/_partner_section.html", {"agreements": queries.for_partnership(partnership)}
+    )
+
+
+def directory() -> list[Organisation]:
+    return db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+
+
+def apply_error(form, error: services.AgreementError, default: str) -> None:
+    getattr(form, error.field if error.field and hasattr(form, error.field) else default).errors.append(str(error))
+
+
+@bp.route("")
+@login_required
+def index():
+    filters = Filters.from_args(request.args)
+    page = paginate(queries.agreements(filters))
+    return render_template(
+        "agreements/index.html",
+        page=page,
+        filters=filters,
+        kinds=list(AgreementKind),
+        statuses=list(AgreementStatus),
+        may_create=bool(writable_centres()),
+    )
+
+
+@bp.route("/work")
+@login_required
+def work():
+    today = date.today()
+    return render_template(
+        "agreements/work.html",
+        awaiting=queries.awaiting_action(),
+        stale=queries.stale_drafts(today, STALE_DAYS),
+        due=queries.due_within(today, DUE_DAYS),
+        overdue=queries.overdue_partnerships(today),
+        stale_days=STALE_DAYS,
+        due_days=DUE_DAYS,
+        today=today,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    centres = writable_centres()
+    if not centres:
+        abort(403)
+    centre = next((c for c in centres if c.id == request.values.get("centre_id", type=int)), centres[0])
+    form = NewAgreementForm(organisations=directory())
+    if request.method == "GET" and request.args.get("organisation_id"):
+        form.counterpart_ids.data = [request.args["organisation_id"]]
+    if form.validate_on_submit():
+        try:
+            agreement = services.create_agreement(centre.id, form.data, current_user.id)
+        except services.AgreementError as error:
+            apply_error(form, error, "title")
+        else:
+            flash(f"Agreement “{agreement.title}” created.", "success")
+            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return form_page("agreements/form.html", form=form, agreement=None, centre=centre, centres=centres)
+
+
+def agreement_history(agreement: Agreement):
+    """Changes to the agreement and to its steps, documents and amendments, newest first, in one query."""
+    records = {
+        "agreements": [agreement.id],
+        "agreement_steps": [s.id for s in agreement.steps],
+        "agreement_documents": [d.id for d in agreement.documents],
+        "amendments": [a.id for a in agreement.amendments],
+    }
+    return db.session.scalars(
+        sa.select(AuditEntry)
+        .where(
+            sa.or_(
+                *(sa.and_(AuditEntry.entity == e, AuditEntry.entity_id.in_(ids)) for e, ids in records.items() if ids)
+            )
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+
+
+def agreement_page(agreement: Agreement, step_form=None, document_form=None, amendment_form=None):
+    return form_page(
+        "agreements/show.html",
+        agreement=agreement,
+        step_form=step_form or StepForm(formdata=None, status=agreement.status.value),
+        document_form=document_form or DocumentForm(formdata=None),
+        amendment_form=amendment_form or AmendmentForm(formdata=None),
+        may_write=current_user.can_write(agreement.centre_id),
+        history=agreement_history(agreement),
+        open_statuses=OPEN_STATUSES,
+    )
+
+
+@bp.route("/<int:agreement_id>")
+@login_required
+def show(agreement_id: int):
+    return agreement_page(get_or_404(Agreement, agreement_id))
+
+
+@bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id, write=True)
+    form = AgreementEditForm(obj=agreement, organisations=directory())
+    if request.method == "GET":
+        form.counterpart_ids.data = [str(o.id) for o in agreement.counterparts]
+        form.kind.data = agreement.kind.value
+    if form.validate_on_submit():
+        check_version(agreement, form.version.data, form.data)
+        try:
+            services.update_agreement(agreement, form.data)
+        except services.AgreementError as error:
+            apply_error(form, error, "title")
+        else:
+            flash("Agreement saved.", "success")
+            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return form_page("agreements/form.html", form=form, agreement=agreement, centre=agreement.centre)
+
+
+@bp.route("/<int:agreement_id>/steps", methods=["POST"])
+@login_required
+def add_step(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id, write=True)
+    form = StepForm()
+    if not form.validate_on_submit():
+        return agreement_page(agreement, step_form=form)
+    step = services.add_step(agreement, form.status.data, form.occurred.data, form.note.data, current_user.id)
+    if step.is_out_of_order:
+        flash(
+            f"Step recorded, but it is dated {step.occurred}, before the step entered previously: it is flagged.",
+            "warning",
+        )
+    else:
+        flash(f"Status now “{step.status.label}” since {step.occurred}.", "success")
+    return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#steps")
+
+
+@bp.route("/<int:agreement_id>/documents", methods=["POST"])
+@login_required
+def add_document(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id, write=True)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        try:
+            upload = store(form.file.data)
+        except UploadError as error:
+            form.file.errors.append(str(error))
+        else:
+            document = services.add_document(agreement, upload, form.title.data, form.note.data, current_user.id)
+            flash(f"{document.title} version {document.version_number} uploaded.", "success")
+            return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#documents")
+    return agreement_page(agreement, document_form=form)
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def download(document_id: int):
+    document = get_or_404(AgreementDocument, document_id)
+    return document.send()
+
+
+@bp.route("/<int:agreement_id>/amendments", methods=["POST"])
+@login_required
+def add_amendment(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id, write=True)
+    form = AmendmentForm()
+    if not form.validate_on_submit():
+        return agreement_page(agreement, amendment_form=form)
+    amendment = services.add_amendment(agreement, form.data)
+    flash(f"Amendment “{amendment.title}” recorded.", "success")
+    return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#amendments")

@@ -1,0 +1,57 @@
+"""The 23 targets of the Kunming-Montreal Global Biodiversity Framework, with their official short titles.
+
+One list for every domain (partnerships, experts, proposals) so that a target reads the same everywhere.
+Short titles as the CBD Secretariat publishes them (https://www.cbd.int/gbf/targets).
+"""
+
+TARGETS: dict[int, str] = {
+    1: "Plan and Manage all Areas To Reduce Biodiversity Loss",
+    2: "Restore 30% of all Degraded Ecosystems",
+    3: "Conserve 30% of Land, Waters and Seas",
+    4: "Halt Species Extinction, Protect Genetic Diversity, and Manage Human-Wildlife Conflicts",
+    5: "Ensure Sustainable, Safe and Legal Harvesting and Trade of Wild Species",
+    6: "Reduce the Introduction of Invasive Alien Species by 50% and Minimize Their Impact",
+    7: "Reduce Pollution to Levels That Are Not Harmful to Biodiversity",
+    8: "Minimize the Impacts of Climate Change on Biodiversity and Build Resilience",
+    9: "Manage Wild Species Sustainably To Benefit People",
+    10: "Enhance Biodiversity and Sustainability in Agriculture, Aquaculture, Fisheries, and Forestry",
+    11: "Restore, Maintain and Enhance Nature's Contributions to People",
+    12: "Enhance Green Spaces and Urban Planning for Human Well-Being and Biodiversity",
+    13: "Increase the Sharing of Benefits From Genetic Resources, Digital Sequence Information and Associated "
+    "Traditional Knowledge",
+    14: "Integrate Biodiversity in Decision-Making at Every Level",
+    15: "Businesses Assess, Disclose and Reduce Biodiversity-Related Risks and Negative Impacts",
+    16: "Enable Sustainable Consumption Choices To Reduce Waste and Overconsumption",
+    17: "Strengthen Biosafety and Distribute the Benefits of Biotechnology",
+    18: "Reduce Harmful Incentives by at Least $500 Billion per Year, and Scale Up Positive Incentives for "
+    "Biodiversity",
+    19: "Mobilize $200 Billion per Year for Biodiversity From all Sources, Including $20 Billion Internationally",
+    20: "Strengthen Capacity-Building, Technology Transfer, and Scientific and Technical Cooperation for Biodiversity",
+    21: "Ensure That Knowledge Is Available and Accessible To Guide Biodiversity Action",
+    22: "Ensure Participation in Decision-Making and Access to Justice and Information Related to Biodiversity for all",
+    23: "Ensure Gender Equality and a Gender-Responsive Approach for Biodiversity Action",
+}
+
+
+def target_label(number: int) -> str:
+    """'Target 3 — Conserve 30% of Land, Waters and Seas'."""
+    return f"Target {number} — {TARGETS[number]}"
+
+
+def target_pairs() -> list[tuple[str, str]]:
+    """(value, label) pairs for a select field (see crm.core.forms.choices)."""
+    return [(str(number), target_label(number)) for number in TARGETS]
+
+
+def check_targets(numbers) -> list[int]:
+    """Sorted distinct target numbers; ValueError naming any that is not 1-23."""
+    result = set()
+    for raw in numbers:
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{raw!r} is not a KMGBF target number (1 to 23).") from None
+        if number not in TARGETS:
+            raise ValueError(f"There is no KMGBF Target {number}: targets run from 1 to 23.")
+        result.add(number)
+    return sorted(result)

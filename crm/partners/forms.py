@@ -1,0 +1,99 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from crm.centres.services import country_choices
+from crm.core.forms import choices
+from crm.core.kmgbf import target_pairs
+from crm.core.locking import VersionMixin
+from crm.partners.models import InteractionKind, Stage
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=300)],
+        description="The name in English, as the organisation writes it.",
+    )
+    other_names = TextAreaField(
+        "Names in other scripts",
+        validators=[Optional(), Length(max=2000)],
+        description="One a line, as written (Chinese, Cyrillic...).",
+    )
+    acronym = StringField("Acronym", validators=[Optional(), Length(max=40)])
+    type_id = SelectField("Type", validators=[DataRequired(message="Choose a type.")])
+    country = SelectField(
+        "Country", validators=[Optional()], description="Where it is based; empty for international bodies."
+    )
+    website = StringField("Website", validators=[Optional(), Length(max=500)], description="https://…")
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    create_anyway = BooleanField("None of these is the same organisation: create a new entry")
+
+    def __init__(self, *args, types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type_id.choices = choices(((t.id, t.name) for t in types), blank="—")
+        self.country.choices = choices(country_choices(), blank="—")
+
+
+class OrganisationEditForm(VersionMixin, OrganisationForm):
+    pass
+
+
+class OrganisationTypeForm(FlaskForm):
+    name = StringField("New type", validators=[DataRequired(), Length(max=120)])
+
+
+def user_pairs(users):
+    return [(u.id, u.name) for u in users]
+
+
+class PartnershipForm(FlaskForm):
+    stage = SelectField("Engagement stage", choices=choices((s.value, s.label) for s in Stage))
+    areas = TextAreaField("Areas of cooperation", validators=[Optional(), Length(max=5000)])
+    targets = SelectMultipleField("KMGBF targets", choices=choices(target_pairs()), validators=[Optional()])
+    owner_id = SelectField("Owner", validators=[Optional()], description="Who at the centre looks after it.")
+    next_step = StringField("Next step", validators=[Optional(), Length(max=500)])
+    next_step_on = DateField("Next step due on", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)])
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = choices(user_pairs(owners), blank="—")
+
+
+class NewPartnershipForm(PartnershipForm):
+    organisation_id = SelectField("Organisation", validators=[DataRequired(message="Choose an organisation.")])
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation_id.choices = choices(((o.id, o.display_name) for o in organisations), blank="—")
+
+
+class PartnershipEditForm(VersionMixin, PartnershipForm):
+    pass
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    title = StringField("Title or position", validators=[Optional(), Length(max=200)])
+    email = StringField(
+        "E-mail",
+        validators=[Optional(), Email(message="Enter an e-mail address such as name@example.org."), Length(max=254)],
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=60)])
+    languages = StringField(
+        "Languages", validators=[Optional(), Length(max=200)], description="e.g. English, Chinese, Russian"
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+
+class ContactEditForm(VersionMixin, ContactForm):
+    pass
+
+
+class InteractionForm(FlaskForm):
+    occurred_on = DateField("Date", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
+    kind = SelectField("Kind", choices=choices((k.value, k.label) for k in InteractionKind))
+    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=10000)])
+    attendees = TextAreaField("Attendees", validators=[Optional(), Length(max=2000)])
+    follow_up = TextAreaField("Follow-up", validators=[Optional(), Length(max=2000)])

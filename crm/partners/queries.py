@@ -1,0 +1,163 @@
+"""Reads for the list pages: one query for the page plus one count, whatever the filters and the size."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from crm.centres.models import Centre
+from crm.core.scoping import scoped
+from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage
+from crm.partners.services import fold
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    type: str = ""
+    stage: str = ""
+    country: str = ""
+    target: str = ""
+    centre: str = ""
+    sort: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        return cls(
+            **{
+                name: (args.get(name) or "").strip()
+                for name in ("q", "type", "stage", "country", "target", "centre", "sort")
+            }
+        )
+
+
+def _order(stmt, sort: str, columns: dict, default: str):
+    key = sort.lstrip("-") if sort.lstrip("-") in columns else default
+    column = columns[key]
+    descending = sort.startswith("-") and key == sort.lstrip("-")
+    return stmt.order_by(column.desc() if descending else column.asc(), *columns.get("_tiebreak", ()))
+
+
+def _search_organisations(stmt, q: str):
+    """Match any script: folded keys for names and acronym, plus the raw name for partial words."""
+    if not q:
+        return stmt
+    folded = fold(q)
+    return stmt.where(sa.or_(Organisation.match_keys.contains(folded), Organisation.name.ilike(f"%{q}%")))
+
+
+ORGANISATION_SORTS = {
+    "name": Organisation.name,
+    "acronym": Organisation.acronym,
+    "type": OrganisationType.name,
+    "country": Organisation.country,
+    "_tiebreak": (Organisation.id,),
+}
+
+
+def organisations(filters: Filters) -> sa.Select:
+    stmt = sa.select(Organisation).join(Organisation.type)
+    stmt = _search_organisations(stmt, filters.q)
+    if filters.type:
+        stmt = stmt.where(OrganisationType.code == filters.type)
+    if filters.country:
+        stmt = stmt.where(Organisation.country == filters.country.upper())
+    return _order(stmt, filters.sort, ORGANISATION_SORTS, "name")
+
+
+PARTNERSHIP_SORTS = {
+    "name": Organisation.name,
+    "stage": Partnership.stage,
+    "type": OrganisationType.name,
+    "centre": Centre.code,
+    "next_step_on": Partnership.next_step_on,
+    "updated": Partnership.updated_at,
+    "_tiebreak": (Partnership.id,),
+}
+
+
+def partnerships(filters: Filters) -> sa.Select:
+    stmt = sa.select(Partnership).join(Partnership.organisation).join(Organisation.type).join(Partnership.centre)
+    stmt = scoped(stmt, Partnership.centre_id)
+    stmt = _search_organisations(stmt, filters.q)
+    if filters.type:
+        stmt = stmt.where(OrganisationType.code == filters.type)
+    if filters.stage in {s.value for s in Stage}:
+        stmt = stmt.where(Partnership.stage == Stage(filters.stage))
+    if filters.country:
+        stmt = stmt.where(Organisation.country == filters.country.upper())
+    if filters.target.isdigit():
+        stmt = stmt.where(Partnership.kmgbf_targets.contains(f",{int(filters.target)},"))
+    if filters.centre:
+        stmt = stmt.where(Centre.code == filters.centre)
+    return _order(stmt, filters.sort, PARTNERSHIP_SORTS, "name")
+
+
+CONTACT_SORTS = {
+    "name": Contact.name,
+    "organisation": Organisation.name,
+    "email": Contact.email,
+    "_tiebreak": (Contact.id,),
+}
+
+
+def contacts(filters: Filters) -> sa.Select:
+    stmt = (
+        sa.select(Contact, Partnership, Organisation)
+        .join(Contact.partnership)
+        .join(Partnership.organisation)
+        .join(Organisation.type)
+    )
+    stmt = scoped(stmt, Contact.centre_id)
+    if filters.q:
+        like = f"%{filters.q}%"
+        stmt = stmt.where(
+            sa.or_(
+                Contact.name.ilike(like),
+                Contact.email.ilike(like),
+                Contact.title.ilike(like),
+                Organisation.name.ilike(like),
+            )
+        )
+    if filters.type:
+        stmt = stmt.where(OrganisationType.code == filters.type)
+    if filters.stage in {s.value for s in Stage}:
+        stmt = stmt.where(Partnership.stage == Stage(filters.stage))
+    if filters.country:
+        stmt = stmt.where(Organisation.country == filters.country.upper())
+    return _order(stmt, filters.sort, CONTACT_SORTS, "name")
+
+
+def overlap(filters: Filters) -> sa.Select:
+    """Organisations engaged by at least one centre, most widely engaged first; for coordinators only."""
+    centres = sa.func.count(Partnership.id).label("centres")
+    stmt = (
+        sa.select(Organisation, centres)
+        .join(Partnership, Partnership.organisation_id == Organisation.id)
+        .join(Organisation.type)
+        .group_by(Organisation.id, OrganisationType.id, OrganisationType.name)
+    )
+    stmt = _search_organisations(stmt, filters.q)
+    if filters.type:
+        stmt = stmt.where(OrganisationType.code == filters.type)
+    if filters.centre == "shared":
+        stmt = stmt.having(centres > 1)
+    return stmt.order_by(centres.desc(), Organisation.name, Organisation.id)
+
+
+def engagements(organisation_ids: list[int]) -> dict[int, list[Partnership]]:
+    """Each organisation's partnerships across centres (centre code and stage), in one query."""
+    from crm.extensions import db
+
+    if not organisation_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Partnership)
+        .join(Partnership.centre)
+        .where(Partnership.organisation_id.in_(organisation_ids))
+        .order_by(Centre.code)
+    ).all()
+    result: dict[int, list[Partnership]] = {}
+    for row in rows:
+        result.setdefault(row.organisation_id, []).append(row)
+    return result

@@ -1,0 +1,301 @@
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.audit.models import AuditEntry
+from crm.audit.services import history_for
+from crm.auth.models import User, memberships
+from crm.auth.views import admin_required
+from crm.centres.services import country_choices
+from crm.core.kmgbf import target_pairs
+from crm.core.locking import check_version
+from crm.core.scoping import get_or_404, writable_centres
+from crm.core.web import form_page, paginate
+from crm.extensions import db
+from crm.partners import queries, services
+from crm.partners.forms import (
+    ContactEditForm,
+    ContactForm,
+    InteractionForm,
+    NewPartnershipForm,
+    OrganisationEditForm,
+    OrganisationForm,
+    OrganisationTypeForm,
+    PartnershipEditForm,
+)
+from crm.partners.models import Contact, Organisation, Partnership, Stage
+from crm.partners.related import sections_for
+
+bp = Blueprint("partners", __name__)
+
+
+def may_edit_directory() -> bool:
+    """The directory is shared: any centre's staff (and admins) keep it; coordinators only read."""
+    return current_user.is_admin or bool(writable_centres())
+
+
+def require_directory_writer() -> None:
+    if not may_edit_directory():
+        abort(403)
+
+
+def centre_members(centre_id: int) -> list[User]:
+    return db.session.scalars(
+        sa.select(User).join(memberships).where(memberships.c.centre_id == centre_id, User.active).order_by(User.name)
+    ).all()
+
+
+def list_context(**extra):
+    return {
+        "filters": queries.Filters.from_args(request.args),
+        "types": services.all_types(),
+        "stages": list(Stage),
+        "countries": country_choices(),
+        "targets": target_pairs(),
+        **extra,
+    }
+
+
+def apply_form_error(form, error: services.PartnerError, default: str) -> None:
+    getattr(form, error.field if error.field and hasattr(form, error.field) else default).errors.append(str(error))
+
+
+# The directory
+
+
+@bp.route("/organisations")
+@login_required
+def organisations():
+    context = list_context()
+    page = paginate(queries.organisations(context["filters"]))
+    return render_template("partners/organisations.html", page=page, may_edit=may_edit_directory(), **context)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@login_required
+def organisation_new():
+    require_directory_writer()
+    form = OrganisationForm(types=services.all_types())
+    duplicates = []
+    if form.validate_on_submit():
+        duplicates = services.likely_duplicates(
+            form.name.data, services.split_names(form.other_names.data or ""), form.acronym.data or ""
+        )
+        if duplicates and not form.create_anyway.data:
+            form.name.errors.append("This looks like an organisation already in the directory: see below.")
+        else:
+            try:
+                organisation = services.save_organisation(None, form.data)
+            except services.PartnerError as error:
+                apply_form_error(form, error, "name")
+            else:
+                flash(f"{organisation.name} added to the directory.", "success")
+                return redirect(url_for("partners.organisation", organisation_id=organisation.id))
+    return form_page("partners/organisation_form.html", form=form, organisation=None, duplicates=duplicates)
+
+
+@bp.route("/organisations/<int:organisation_id>")
+@login_required
+def organisation(organisation_id: int):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    own = [services.partnership_of(c.id, organisation.id) for c in current_user.centres]
+    engaged = queries.engagements([organisation.id]).get(organisation.id, []) if current_user.reads_all_centres else []
+    return render_template(
+        "partners/organisation.html",
+        organisation=organisation,
+        own_partnerships=[p for p in own if p],
+        engaged=engaged,
+        may_edit=may_edit_directory(),
+        may_start=bool(writable_centres()) and not all(own),
+        history=history_for(organisation),
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@login_required
+def organisation_edit(organisation_id: int):
+    require_directory_writer()
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = OrganisationEditForm(obj=organisation, types=services.all_types())
+    if request.method == "GET":
+        form.other_names.data = "\n".join(organisation.other_names or [])
+    if form.validate_on_submit():
+        check_version(organisation, form.version.data, form.data)
+        try:
+            services.save_organisation(organisation, form.data)
+        except services.PartnerError as error:
+            apply_form_error(form, error, "name")
+        else:
+            flash(f"{organisation.name} saved.", "success")
+            return redirect(url_for("partners.organisation", organisation_id=organisation.id))
+    return form_page("partners/organisation_form.html", form=form, organisation=organisation, duplicates=[])
+
+
+@bp.route("/organisations/types", methods=["GET", "POST"])
+@admin_required
+def types():
+    form = OrganisationTypeForm()
+    if form.validate_on_submit():
+        try:
+            kind = services.add_type(form.name.data)
+        except services.PartnerError as error:
+            apply_form_error(form, error, "name")
+        else:
+            flash(f"Type “{kind.name}” added.", "success")
+            return redirect(url_for("partners.types"))
+    return form_page("partners/types.html", form=form, types=services.all_types())
+
+
+# Partnerships
+
+
+@bp.route("/partnerships")
+@login_required
+def partnerships():
+    context = list_context()
+    page = paginate(queries.partnerships(context["filters"]))
+    return render_template(
+        "partners/partnerships.html", page=page, today=date.today(), may_create=bool(writable_centres()), **context
+    )
+
+
+@bp.route("/partnerships/new", methods=["GET", "POST"])
+@login_required
+def partnership_new():
+    centres = writable_centres()
+    if not centres:
+        abort(403)
+    centre = centres[0]
+    if len(centres) > 1 and request.values.get("centre_id", type=int) in {c.id for c in centres}:
+        centre = next(c for c in centres if c.id == request.values.get("centre_id", type=int))
+    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+    form = NewPartnershipForm(organisations=organisations, owners=centre_members(centre.id))
+    if request.method == "GET":
+        form.organisation_id.data = request.args.get("organisation_id", "")
+        form.owner_id.data = str(current_user.id)
+    if form.validate_on_submit():
+        try:
+            partnership = services.save_partnership(None, form.data, centre_id=centre.id)
+        except services.PartnerError as error:
+            apply_form_error(form, error, "organisation_id")
+        else:
+            flash(f"Partnership with {partnership.organisation.name} started.", "success")
+            return redirect(url_for("partners.partnership", partnership_id=partnership.id))
+    return form_page("partners/partnership_form.html", form=form, partnership=None, centre=centre, centres=centres)
+
+
+def partner_page(partnership: Partnership, contact_form=None, interaction_form=None):
+    return form_page(
+        "partners/partnership.html",
+        partnership=partnership,
+        sections=sections_for(partnership),
+        contact_form=contact_form or ContactForm(formdata=None),
+        interaction_form=interaction_form or InteractionForm(formdata=None, occurred_on=date.today()),
+        may_write=current_user.can_write(partnership.centre_id),
+        history=partnership_history(partnership),
+        today=date.today(),
+    )
+
+
+def partnership_history(partnership: Partnership):
+    """The partnership's own changes with those of its contacts and interactions, newest first, in one query."""
+    records = {
+        "partnerships": [partnership.id],
+        "contacts": [c.id for c in partnership.contacts],
+        "interactions": [i.id for i in partnership.interactions],
+    }
+    return db.session.scalars(
+        sa.select(AuditEntry)
+        .where(
+            sa.or_(
+                *(sa.and_(AuditEntry.entity == e, AuditEntry.entity_id.in_(ids)) for e, ids in records.items() if ids)
+            )
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+
+
+@bp.route("/partnerships/<int:partnership_id>")
+@login_required
+def partnership(partnership_id: int):
+    return partner_page(get_or_404(Partnership, partnership_id))
+
+
+@bp.route("/partnerships/<int:partnership_id>/edit", methods=["GET", "POST"])
+@login_required
+def partnership_edit(partnership_id: int):
+    partnership = get_or_404(Partnership, partnership_id, write=True)
+    form = PartnershipEditForm(obj=partnership, owners=centre_members(partnership.centre_id))
+    if request.method == "GET":
+        form.targets.data = [str(n) for n in partnership.targets]
+        form.stage.data = partnership.stage.value
+        form.owner_id.data = str(partnership.owner_id or "")
+    if form.validate_on_submit():
+        check_version(partnership, form.version.data, form.data)
+        try:
+            services.save_partnership(partnership, form.data)
+        except services.PartnerError as error:
+            apply_form_error(form, error, "stage")
+        else:
+            flash("Partnership saved.", "success")
+            return redirect(url_for("partners.partnership", partnership_id=partnership.id))
+    return form_page("partners/partnership_form.html", form=form, partnership=partnership, centre=partnership.centre)
+
+
+@bp.route("/partnerships/<int:partnership_id>/contacts", methods=["POST"])
+@login_required
+def contact_new(partnership_id: int):
+    partnership = get_or_404(Partnership, partnership_id, write=True)
+    form = ContactForm()
+    if not form.validate_on_submit():
+        return partner_page(partnership, contact_form=form)
+    contact = services.save_contact(partnership, None, form.data)
+    flash(f"Contact {contact.name} added.", "success")
+    return redirect(url_for("partners.partnership", partnership_id=partnership.id) + "#contacts")
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@login_required
+def contact_edit(contact_id: int):
+    contact = get_or_404(Contact, contact_id, write=True)
+    form = ContactEditForm(obj=contact)
+    if form.validate_on_submit():
+        check_version(contact, form.version.data, form.data)
+        services.save_contact(contact.partnership, contact, form.data)
+        flash(f"Contact {contact.name} saved.", "success")
+        return redirect(url_for("partners.partnership", partnership_id=contact.partnership_id) + "#contacts")
+    return form_page("partners/contact_form.html", form=form, contact=contact)
+
+
+@bp.route("/partnerships/<int:partnership_id>/interactions", methods=["POST"])
+@login_required
+def interaction_new(partnership_id: int):
+    partnership = get_or_404(Partnership, partnership_id, write=True)
+    form = InteractionForm()
+    if not form.validate_on_submit():
+        return partner_page(partnership, interaction_form=form)
+    services.log_interaction(partnership, form.data, current_user.id)
+    flash("Interaction logged.", "success")
+    return redirect(url_for("partners.partnership", partnership_id=partnership.id) + "#interactions")
+
+
+@bp.route("/contacts")
+@login_required
+def contacts():
+    context = list_context()
+    page = paginate(queries.contacts(context["filters"]), scalars=False)
+    return render_template("partners/contacts.html", page=page, **context)
+
+
+@bp.route("/network/partners")
+@login_required
+def overlap():
+    """Which centres engage each organisation, and at what stage: for coordinators, never for staff."""
+    if not current_user.reads_all_centres:
+        abort(403)
+    context = list_context()
+    page = paginate(queries.overlap(context["filters"]), scalars=False)
+    engaged = queries.engagements([organisation.id for organisation, _ in page.items])
+    return render_template("partners/overlap.html", page=page, engaged=engaged, **context)
