@@ -57,3 +57,25 @@ class Factory:
         return save(
             ExchangeRate(base=base, quote=quote, rate=Decimal(rate), effective_on=effective_on, source=source, **values)
         )
+
+    def expert_pool(self, centre, **values):
+        from crm.experts.models import ExpertPool
+
+        n = next(_counter)
+        return save(ExpertPool(centre_id=centre.id, **({"name": f"Pool {n}"} | values)))
+
+    def expert(self, centre, **values):
+        """An expert saved through the service, so that the search index is written too."""
+        from crm.experts.services import save_expert
+
+        n = next(_counter)
+        defaults = {
+            "name": f"Expert {n}",
+            "email": f"expert{n}@test.example",
+            "engagement_basis": "volunteer",
+            "availability": "available",
+            "vetting": "vetted",
+        }
+        expert = save_expert(None, centre.id, defaults | values)
+        db.session.commit()
+        return expert

@@ -1,0 +1,146 @@
+from functools import cache
+
+import pycountry
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from crm.centres.services import country_choices
+from crm.core.forms import choices
+from crm.core.kmgbf import target_pairs
+from crm.core.locking import VersionMixin
+from crm.experts.models import Availability, EngagementBasis, Vetting
+from crm.extensions import db
+from crm.money.currencies import currency_choices
+from crm.partners.models import Organisation
+
+# The languages of the centres' Parties and the UN, first in the picker.
+COMMON_LANGUAGES = ("eng", "rus", "zho", "fra", "spa", "ara", "kaz", "uzb", "kir", "tgk", "tuk", "hye", "aze", "bel")
+
+
+@cache
+def language_choices() -> list[tuple[str, str]]:
+    """ISO 639 languages that have a two-letter code (the widely used ones), keyed by their ISO 639-3 code."""
+    common = [(code, pycountry.languages.get(alpha_3=code).name) for code in COMMON_LANGUAGES]
+    rest = sorted(
+        ((lang.alpha_3, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
+        key=lambda pair: pair[1],
+    )
+    return common + [pair for pair in rest if pair[0] not in COMMON_LANGUAGES]
+
+
+def organisation_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym).order_by(Organisation.name)
+    )
+    return [
+        (str(oid), f"{name} ({acronym})" if acronym and acronym not in name else name) for oid, name, acronym in rows
+    ]
+
+
+def enum_pairs(kind) -> list[tuple[str, str]]:
+    return [(member.value, member.label) for member in kind]
+
+
+class ExpertForm(FlaskForm):
+    centre_id = SelectField("Centre", validators=[Optional()])
+    name = StringField(
+        "Name", validators=[DataRequired(), Length(max=200)], description="As the person writes it in Latin script."
+    )
+    other_names = StringField(
+        "Names in other scripts",
+        validators=[Optional(), Length(max=500)],
+        description="E.g. Chinese or Cyrillic; separate with ;",
+    )
+    nationality = SelectField(
+        "Nationality",
+        validators=[Optional()],
+        validate_choice=False,
+        description="Decides domestic or foreign, against the centre's host country.",
+    )
+    residence_country = SelectField("Country of residence", validators=[Optional()], validate_choice=False)
+    affiliation_id = SelectField(
+        "Affiliation", validators=[Optional()], validate_choice=False, description="From the organisation directory."
+    )
+    position = StringField("Position", validators=[Optional(), Length(max=200)])
+    email = StringField(
+        "E-mail",
+        validators=[Optional(), Email(message="Enter an e-mail address such as name@example.org."), Length(max=254)],
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=60)])
+    contact_notes = TextAreaField("Other contact details", validators=[Optional(), Length(max=2000)])
+    languages = SelectMultipleField(
+        "Languages", validate_choice=False, description="ISO 639; hold Ctrl to choose several."
+    )
+    targets = SelectMultipleField("KMGBF targets", validate_choice=False)
+    themes = StringField("Themes", validators=[Optional(), Length(max=1000)], description="Separate with commas.")
+    engagement_basis = SelectField("Engagement basis", validators=[InputRequired()], validate_choice=False)
+    day_rate = StringField("Day rate", validators=[Optional(), Length(max=30)], description="Paid consultants only.")
+    day_rate_currency = SelectField("Currency of the day rate", validators=[Optional()], validate_choice=False)
+    provider_id = SelectField(
+        "Provided by",
+        validators=[Optional()],
+        validate_choice=False,
+        description="The partner organisation that provides the expert.",
+    )
+    availability = SelectField("Availability", validators=[InputRequired()], validate_choice=False)
+    availability_until = DateField(
+        "Until", validators=[Optional()], description="The day the availability above ends, if known."
+    )
+    vetting = SelectField("Vetting", validators=[InputRequired()], validate_choice=False)
+    pools = SelectMultipleField("Pools", validate_choice=False)
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+    def __init__(self, *args, centres=(), pools=(), themes_in_use=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = country_choices()
+        organisations = organisation_choices()
+        self.centre_id.choices = choices((str(c.id), c.code) for c in centres)
+        self.nationality.choices = choices(countries, blank="—")
+        self.residence_country.choices = choices(countries, blank="—")
+        self.affiliation_id.choices = choices(organisations, blank="—")
+        self.provider_id.choices = choices(organisations, blank="—")
+        self.languages.choices = choices(language_choices())
+        self.targets.choices = choices(target_pairs())
+        self.engagement_basis.choices = choices(enum_pairs(EngagementBasis))
+        self.day_rate_currency.choices = choices(currency_choices(), blank="—")
+        self.availability.choices = choices(enum_pairs(Availability))
+        self.vetting.choices = choices(enum_pairs(Vetting))
+        self.pools.choices = choices(
+            (str(p.id), f"{p.name} ({p.centre.code})" if len(centres) > 1 else p.name) for p in pools
+        )
+        if themes_in_use:
+            self.themes.description = "Separate with commas. In use: " + ", ".join(themes_in_use) + "."
+
+
+class ExpertEditForm(VersionMixin, ExpertForm):
+    pass
+
+
+class CvForm(FlaskForm):
+    cv = FileField("CV (PDF or Word .docx)")
+
+
+class EngagementForm(FlaskForm):
+    activity = StringField("Activity or proposal", validators=[DataRequired(), Length(max=300)])
+    started_on = DateField("From", validators=[DataRequired()])
+    ended_on = DateField("To", validators=[Optional()])
+    days_worked = DecimalField("Days worked", places=1, validators=[InputRequired(), NumberRange(min=0)])
+
+
+class PoolForm(FlaskForm):
+    centre_id = SelectField("Centre", validators=[Optional()])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)], description='E.g. "consultants".')
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, centres=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.centre_id.choices = choices((str(c.id), c.code) for c in centres)
+        if len(centres) < 2:
+            del self.centre_id
+
+
+class PoolEditForm(VersionMixin, PoolForm):
+    pass

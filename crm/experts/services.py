@@ -1,0 +1,321 @@
+"""Rules of the expert roster. Services validate, change and flush; the request commits."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+import sqlalchemy as sa
+
+from crm.audit.models import AuditEntry
+from crm.core.kmgbf import check_targets
+from crm.core.uploads import UploadError, store
+from crm.experts.models import (
+    Availability,
+    EngagementBasis,
+    Expert,
+    ExpertCv,
+    ExpertEngagement,
+    ExpertPool,
+    ExpertTag,
+    TagFacet,
+    Vetting,
+)
+from crm.extensions import db
+from crm.money import normalise_currency
+from crm.partners.models import Organisation
+
+ERASED = "[erased]"
+
+
+class ExpertError(ValueError):
+    """A refused change; ``field`` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def may_see_personal_data(user, expert: Expert) -> bool:
+    """Contacts and CVs are for the expert's own centre's staff; coordinators and admins see the rest."""
+    return user.can_write(expert.centre_id)
+
+
+# --- checking values -------------------------------------------------------
+
+
+def check_country(code: str | None, field: str) -> str | None:
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ExpertError(f"Unknown country code {code!r}: choose a country from the list (ISO 3166).", field)
+    return code
+
+
+def check_languages(codes) -> list[str]:
+    """ISO 639-3 codes (two-letter ISO 639-1 codes are accepted and translated), in the order given."""
+    result = []
+    for raw in codes or []:
+        code = (raw or "").strip().lower()
+        if not code:
+            continue
+        language = pycountry.languages.get(alpha_3=code) if len(code) == 3 else pycountry.languages.get(alpha_2=code)
+        if language is None:
+            raise ExpertError(f"Unknown language code {raw!r}: choose a language from the list (ISO 639).", "languages")
+        if language.alpha_3 not in result:
+            result.append(language.alpha_3)
+    return result
+
+
+def check_themes(raw) -> list[str]:
+    """Themes from a comma-separated text or a list: trimmed, distinct regardless of case, at most 100 characters."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    themes, seen = [], set()
+    for item in items:
+        theme = " ".join(str(item).split())
+        if not theme:
+            continue
+        if len(theme) > 100:
+            raise ExpertError(f"A theme is at most 100 characters: {theme[:40]}…", "themes")
+        if theme.lower() not in seen:
+            seen.add(theme.lower())
+            themes.append(theme)
+    return themes
+
+
+def check_day_rate(basis: EngagementBasis, amount, currency: str | None) -> tuple[Decimal | None, str | None]:
+    currency = (currency or "").strip()
+    if amount in (None, ""):
+        if currency and basis == EngagementBasis.PAID:
+            raise ExpertError("Enter the day rate that goes with the currency, or clear the currency.", "day_rate")
+        return None, None
+    if isinstance(amount, float):
+        raise ExpertError("The day rate must be an exact decimal.", "day_rate")
+    try:
+        amount = Decimal(str(amount).strip())
+    except InvalidOperation:
+        raise ExpertError("The day rate must be a number such as 350 or 350.50.", "day_rate") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ExpertError("The day rate must be more than zero.", "day_rate")
+    if amount != amount.quantize(Decimal("0.0001")):
+        raise ExpertError("The day rate has at most four decimal places.", "day_rate")
+    if basis != EngagementBasis.PAID:
+        raise ExpertError(
+            "A day rate applies to paid consultants only: change the basis or clear the rate.", "day_rate"
+        )
+    if not currency:
+        raise ExpertError("A day rate needs its currency (e.g. USD, CNY or RMB).", "day_rate_currency")
+    try:
+        return amount, normalise_currency(currency)
+    except ValueError as error:
+        raise ExpertError(str(error), "day_rate_currency") from None
+
+
+def check_organisation(organisation_id, field: str) -> int | None:
+    if organisation_id in (None, "", 0, "0"):
+        return None
+    organisation = db.session.get(Organisation, int(organisation_id))
+    if organisation is None:
+        raise ExpertError("Choose an organisation from the directory.", field)
+    return organisation.id
+
+
+def check_pools(centre_id: int, pool_ids) -> list[ExpertPool]:
+    ids = {int(pool_id) for pool_id in pool_ids or [] if str(pool_id).strip()}
+    if not ids:
+        return []
+    pools = db.session.scalars(sa.select(ExpertPool).where(ExpertPool.id.in_(ids))).all()
+    if len(pools) != len(ids) or any(pool.centre_id != centre_id for pool in pools):
+        raise ExpertError("Choose pools of the expert's own centre.", "pools")
+    return sorted(pools, key=lambda pool: pool.name)
+
+
+def _enum_value(kind, raw, field: str, what: str):
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ExpertError(f"Choose the {what}.", field) from None
+
+
+def find_duplicate(centre_id: int, name: str, email: str, exclude_id: int | None = None) -> Expert | None:
+    """Another expert of the centre with the same name and e-mail (both compared regardless of case)."""
+    if not email:
+        return None
+    stmt = sa.select(Expert).where(
+        Expert.centre_id == centre_id,
+        sa.func.lower(Expert.name) == name.lower(),
+        sa.func.lower(Expert.email) == email.lower(),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Expert.id != exclude_id)
+    return db.session.scalars(stmt).first()
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _values(centre_id: int, data: dict, expert_id: int | None) -> dict:
+    name = " ".join((data.get("name") or "").split())
+    if not name:
+        raise ExpertError("Enter the expert's name.", "name")
+    email = (data.get("email") or "").strip()
+    if find_duplicate(centre_id, name, email, expert_id) is not None:
+        raise ExpertError(f"{name} with the e-mail {email} is already on this centre's roster.", "email")
+    basis = _enum_value(EngagementBasis, data.get("engagement_basis"), "engagement_basis", "engagement basis")
+    day_rate, currency = check_day_rate(basis, data.get("day_rate"), data.get("day_rate_currency"))
+    try:
+        targets = check_targets(data.get("targets") or [])
+    except ValueError as error:
+        raise ExpertError(str(error), "targets") from None
+    provider_id = check_organisation(data.get("provider_id"), "provider_id")
+    return {
+        "name": name,
+        "other_names": (data.get("other_names") or "").strip(),
+        "nationality": check_country(data.get("nationality"), "nationality"),
+        "residence_country": check_country(data.get("residence_country"), "residence_country"),
+        "affiliation_id": check_organisation(data.get("affiliation_id"), "affiliation_id"),
+        "position": (data.get("position") or "").strip(),
+        "email": email,
+        "phone": (data.get("phone") or "").strip(),
+        "contact_notes": (data.get("contact_notes") or "").strip(),
+        "languages": check_languages(data.get("languages")),
+        "targets": targets,
+        "themes": check_themes(data.get("themes")),
+        "engagement_basis": basis,
+        "day_rate": day_rate,
+        "day_rate_currency": currency,
+        "provider_id": provider_id if basis == EngagementBasis.PARTNER else None,
+        "availability": _enum_value(Availability, data.get("availability"), "availability", "availability"),
+        "availability_until": data.get("availability_until"),
+        "vetting": _enum_value(Vetting, data.get("vetting") or Vetting.PROPOSED, "vetting", "vetting status"),
+        "notes": (data.get("notes") or "").strip(),
+    }
+
+
+def _index_tags(expert: Expert) -> None:
+    """Rewrite the expert's rows of the search index from the lists on the record."""
+    wanted = (
+        {(TagFacet.TARGET.value, str(number)) for number in expert.targets}
+        | {(TagFacet.LANGUAGE.value, code) for code in expert.languages}
+        | {(TagFacet.THEME.value, theme.lower()) for theme in expert.themes}
+    )
+    existing = {(tag.facet, tag.value): tag for tag in expert.tags}
+    for key, tag in existing.items():
+        if key not in wanted:
+            expert.tags.remove(tag)
+    for facet, value in sorted(wanted - existing.keys()):
+        expert.tags.append(ExpertTag(facet=facet, value=value))
+
+
+def save_expert(expert: Expert | None, centre_id: int, data: dict) -> Expert:
+    """Create (expert is None) or update an expert of ``centre_id`` from form-like data; all or nothing."""
+    values = _values(centre_id, data, expert.id if expert else None)
+    pools = check_pools(centre_id, data.get("pools"))
+    if expert is None:
+        expert = Expert(centre_id=centre_id, **values)
+        db.session.add(expert)
+    else:
+        for key, value in values.items():
+            setattr(expert, key, value)
+    expert.pools = pools
+    _index_tags(expert)
+    db.session.flush()
+    return expert
+
+
+def attach_cv(expert: Expert, file_storage, user_id: int | None) -> ExpertCv:
+    """Keep an uploaded CV (PDF or DOCX, checked by content), replacing the previous one and its file."""
+    try:
+        upload = store(file_storage)
+    except UploadError as error:
+        raise ExpertError(str(error), "cv") from None
+    if expert.cv is not None:
+        expert.cv.delete_file()
+        db.session.delete(expert.cv)
+        db.session.flush()
+    cv = ExpertCv(expert=expert, uploaded_by_id=user_id)
+    cv.fill_from(upload)
+    db.session.add(cv)
+    db.session.flush()
+    return cv
+
+
+def add_engagement(expert: Expert, activity: str, started_on: date, ended_on: date | None, days) -> ExpertEngagement:
+    activity = " ".join((activity or "").split())
+    if not activity:
+        raise ExpertError("Name the activity or proposal.", "activity")
+    if ended_on is not None and ended_on < started_on:
+        raise ExpertError("The engagement cannot end before it starts.", "ended_on")
+    try:
+        days = Decimal(str(days))
+    except InvalidOperation:
+        raise ExpertError("Enter the days worked as a number such as 3 or 2.5.", "days_worked") from None
+    if not days.is_finite() or days < 0 or days != days.quantize(Decimal("0.1")):
+        raise ExpertError("Days worked is zero or more, to one decimal place.", "days_worked")
+    engagement = ExpertEngagement(expert=expert, activity=activity, started_on=started_on, ended_on=ended_on)
+    engagement.days_worked = days
+    db.session.add(engagement)
+    db.session.flush()
+    return engagement
+
+
+def remove_engagement(engagement: ExpertEngagement) -> None:
+    db.session.delete(engagement)
+    db.session.flush()
+
+
+def save_pool(pool: ExpertPool | None, centre_id: int, name: str, description: str) -> ExpertPool:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ExpertError("Name the pool.", "name")
+    clash = db.session.scalar(
+        sa.select(ExpertPool.id).where(
+            ExpertPool.centre_id == centre_id, sa.func.lower(ExpertPool.name) == name.lower()
+        )
+    )
+    if clash is not None and (pool is None or clash != pool.id):
+        raise ExpertError(f"This centre already has a pool called {name}.", "name")
+    if pool is None:
+        pool = ExpertPool(centre_id=centre_id, name=name, description=(description or "").strip())
+        db.session.add(pool)
+    else:
+        pool.name, pool.description = name, (description or "").strip()
+    db.session.flush()
+    return pool
+
+
+# --- erasure ------------------------------------------------------------------
+
+
+def erase_expert(expert: Expert) -> None:
+    """Delete an expert at their request: the record, its CV file and the personal values in the audit log.
+
+    The log keeps that an expert of this centre was created, changed and deleted (anonymous
+    counts), and the non-personal fields (targets, languages, basis...). Audit entries are
+    never changed through the ORM (the mapper refuses); this scrub is the one deliberate
+    exception, done here with a plain SQL UPDATE inside the same transaction as the delete.
+    """
+    expert_id = expert.id
+    cv_ids = [expert.cv.id] if expert.cv is not None else []
+    if expert.cv is not None:
+        expert.cv.delete_file()
+    db.session.delete(expert)
+    db.session.flush()
+    _scrub_audit_entries("experts", [expert_id], Expert.PERSONAL)
+    _scrub_audit_entries("expert_cvs", cv_ids, ("original_name",))
+
+
+def _scrub_audit_entries(entity: str, entity_ids: list[int], personal: tuple[str, ...]) -> None:
+    if not entity_ids:
+        return
+    table = AuditEntry.__table__
+    connection = db.session.connection()
+    rows = connection.execute(
+        sa.select(table.c.id, table.c.changes).where(table.c.entity == entity, table.c.entity_id.in_(entity_ids))
+    ).all()
+    for entry_id, changes in rows:
+        scrubbed = {
+            field: ([None if value in (None, "") else ERASED for value in pair] if field in personal else pair)
+            for field, pair in (changes or {}).items()
+        }
+        connection.execute(sa.update(table).where(table.c.id == entry_id).values(changes=scrubbed))
