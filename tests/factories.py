@@ -79,3 +79,11 @@ class Factory:
         expert = save_expert(None, centre.id, defaults | values)
         db.session.commit()
         return expert
+
+    def report_section(self, centre, period=None):
+        from crm.reports.services import start_section
+
+        period = period or self.period(centre)
+        section = start_section(centre, period)
+        db.session.commit()
+        return section

@@ -1,0 +1,454 @@
+"""Drafting the section from the registers: words that cite the figures, a suggested status per row.
+
+Staff edit the words afterwards; the figures (with links to the records behind them) stay beside
+the words in the preview so a reader can check every number. A period without records drafts an
+honest "Not started" section.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from crm.experts.queries import roster_counts
+from crm.funding.models import Category
+from crm.money.conversion import Conversion, ConversionError, RateBook
+from crm.money.models import SOURCE_LABELS, RateSource
+from crm.money.policy import Policy
+from crm.money.value import Money
+from crm.partners.models import Stage
+from crm.proposals.models import ProposalStatus
+from crm.reports import queries
+from crm.reports.section import Figure, Narrative, OutputStatus, RateUsed
+
+NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
+# Partnerships past "identified": the organisations the centre has actually engaged.
+ENGAGED_STAGES = (Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION, Stage.ACTIVE, Stage.DORMANT)
+SUBMITTED = {s.value for s in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW, ProposalStatus.REJECTED)}
+FUNDED = ProposalStatus.APPROVED.value
+PREPARING = {ProposalStatus.IDEA.value, ProposalStatus.IN_PREPARATION.value}
+# Financial support from the host institution reads as "institutional support", project grants as "project funding".
+INSTITUTIONAL = "host_institution"
+PROJECT_PURPOSE = "project_activities"
+# Amounts are also given in US dollars, the currency the GCE compares centres in.
+COMPARISON_CURRENCY = "USD"
+
+
+@dataclass
+class RowDraft:
+    details: str
+    suggested_status: str
+    figures: list[Figure] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    outcome: str
+    rows: dict[str, RowDraft]
+    narrative: Narrative
+    key_figures: str
+    key_figure_list: list[Figure]
+    reporting_currency: str
+    conversion_policy: str
+    rates_used: list[RateUsed]
+
+
+def period_span(period) -> str:
+    return f"{period.starts_on:%B %Y} – {period.ends_on:%B %Y}"
+
+
+def display_currency(code: str) -> str:
+    """CNY as the centres write it."""
+    return "RMB" if code == "CNY" else code
+
+
+def amount_text(money: Money) -> str:
+    rounded = money.rounded().amount
+    number = f"{rounded:,.0f}" if rounded == rounded.to_integral_value() else f"{rounded:,}"
+    return f"{display_currency(money.currency)} {number}"
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+
+
+def was(items: list) -> str:
+    return "was" if len(items) == 1 else "were"
+
+
+def joined(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# Money: totals per currency, each converted with its rate named.
+
+
+class Converter:
+    """Converts totals at the period's end with one RateBook, and remembers every rate it used."""
+
+    def __init__(self, currencies: set[str], targets: list[str], period):
+        self.policy = Policy.fixed_date(period.ends_on)
+        self.on = period.ends_on
+        self.targets = targets
+        self.book = RateBook.load(currencies | set(targets), self.on, self.on, self.policy) if currencies else None
+        self.rates: dict[tuple, RateUsed] = {}
+
+    def equivalents(self, money: Money) -> str:
+        """ " (≈ USD 126,540)" or " (USD: not converted: no rate...)"; empty when already in every target."""
+        parts = []
+        for target in self.targets:
+            if target == money.currency:
+                continue
+            result = self.book.try_convert(money, target, self.on, self.policy)
+            if isinstance(result, ConversionError):
+                parts.append(f"{target}: {result.not_converted}")
+            else:
+                self.remember(result)
+                parts.append(f"≈ {amount_text(result.rounded())}")
+        return f" ({'; '.join(parts)})" if parts else ""
+
+    def remember(self, conversion: Conversion) -> None:
+        key = (conversion.money.currency, conversion.target, conversion.rate_on, conversion.source)
+        self.rates[key] = RateUsed(
+            base=conversion.money.currency,
+            quote=conversion.target,
+            rate=f"{conversion.rate.normalize():f}",
+            effective_on=conversion.rate_on.isoformat(),
+            source=SOURCE_LABELS[RateSource(conversion.source)] + (f" ({conversion.path})" if conversion.path else ""),
+            reference=conversion.reference,
+        )
+
+    def statement(self) -> str:
+        return self.policy.statement(self.targets[0])
+
+
+def money_totals(rows: list[queries.ResourceRow]) -> dict[str, Money]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row.amount is not None and row.currency:
+            totals[row.currency] += row.amount
+    return {code: Money(amount, code) for code, amount in sorted(totals.items())}
+
+
+def totals_text(rows: list[queries.ResourceRow], converter: Converter) -> str:
+    return "; ".join(amount_text(m) + converter.equivalents(m) for m in money_totals(rows).values())
+
+
+# The rows
+
+
+def link(endpoint: str, **args) -> dict:
+    return {"endpoint": endpoint, "args": {key: value for key, value in args.items() if value}}
+
+
+def partnerships_row(centre, partners: list[queries.PartnerRow], agreements: list[queries.AgreementRow]) -> RowDraft:
+    engaged = [p for p in partners if p.stage in ENGAGED_STAGES]
+    identified = [p for p in partners if p.stage == Stage.IDENTIFIED]
+    name = centre.display_name
+    figures = [
+        Figure("Institutions engaged", str(len(engaged)), **link("partners.partnerships", centre=centre.code)),
+    ]
+    for stage, count in Counter(p.stage for p in engaged).items():
+        figures.append(
+            Figure(
+                f"At stage {stage.label.lower()}",
+                str(count),
+                **link("partners.partnerships", centre=centre.code, stage=stage.value),
+            )
+        )
+    sentences = []
+    if engaged:
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for partner in engaged:
+            by_type[partner.type_name].append(partner.name)
+        listing = "; ".join(f"{type_name}: {', '.join(names)}" for type_name, names in by_type.items())
+        sentences.append(
+            f"{name} has engaged {plural(len(engaged), 'institution')} to explore collaboration in capacity-building "
+            f"and technical cooperation. These include {listing}."
+        )
+        stages = Counter(p.stage for p in engaged)
+        sentences.append(
+            "By stage: " + ", ".join(f"{stage.label.lower()} {count}" for stage, count in stages.items()) + "."
+        )
+    if identified:
+        figures.append(
+            Figure(
+                "Potential partners identified",
+                str(len(identified)),
+                **link("partners.partnerships", centre=centre.code, stage=Stage.IDENTIFIED.value),
+            )
+        )
+        sentences.append(
+            f"A list of {plural(len(identified), 'potential partner')} has been identified: "
+            f"{', '.join(p.name for p in identified)}."
+        )
+    for agreement in agreements:
+        with_whom = f" with {joined(agreement.counterparts)}" if agreement.counterparts else ""
+        since = f" since {agreement.status_since}" if agreement.status_since else ""
+        sentences.append(
+            f"{agreement.kind_label}{with_whom} ({agreement.title}): {agreement.status_label.lower()}{since}."
+        )
+    if agreements:
+        figures.append(Figure("Agreements", str(len(agreements)), **link("agreements.index", centre=centre.code)))
+    if not sentences:
+        return RowDraft("No partnerships are recorded for this period yet.", NOT_STARTED, figures)
+    settled = engaged and all(p.stage == Stage.ACTIVE for p in engaged) and not any(a.is_open for a in agreements)
+    return RowDraft(" ".join(sentences), COMPLETED if settled else IN_PROGRESS, figures)
+
+
+def proposal_groups(proposals: list[queries.ProposalRow], period) -> dict[str, list[queries.ProposalRow]]:
+    """Submitted (in the period, or with no date recorded), funded in the period, and still in preparation."""
+
+    def in_period(day: date | None) -> bool:
+        return day is None or period.starts_on <= day <= period.ends_on
+
+    return {
+        "submitted": [p for p in proposals if p.status in SUBMITTED | {FUNDED} and in_period(p.submitted_on)],
+        "funded": [p for p in proposals if p.status == FUNDED and in_period(p.decision_on or p.submitted_on)],
+        "preparing": [p for p in proposals if p.status in PREPARING],
+    }
+
+
+def proposals_row(centre, groups: dict[str, list[queries.ProposalRow]]) -> RowDraft:
+    submitted, funded, preparing = groups["submitted"], groups["funded"], groups["preparing"]
+    figures = [
+        Figure(
+            "Proposals submitted",
+            str(len(submitted)),
+            **link("proposals.index", centre=centre.code, status="submitted"),
+        ),
+        Figure("Proposals funded", str(len(funded)), **link("proposals.index", centre=centre.code, status=FUNDED)),
+        Figure(
+            "Proposals in preparation",
+            str(len(preparing)),
+            **link("proposals.index", centre=centre.code, status="in_preparation"),
+        ),
+    ]
+    name = centre.display_name
+    if not (submitted or preparing):
+        return RowDraft(f"No project proposals have been submitted by {name} in this period.", NOT_STARTED, figures)
+    sentences = []
+    if submitted:
+        funders = sorted({p.funder for p in submitted})
+        titles = "; ".join(f"{p.title} ({p.funder})" for p in submitted)
+        sentences.append(
+            f"{plural(len(submitted), 'project proposal')} {'has' if len(submitted) == 1 else 'have'} been submitted "
+            f"to {joined(funders)}: {titles}."
+        )
+    else:
+        sentences.append(f"No project proposals have been submitted by {name} in this period.")
+    if funded:
+        sentences.append(
+            f"{plural(len(funded), 'proposal')} {was(funded)} funded: {'; '.join(p.title for p in funded)}."
+        )
+    if preparing:
+        targets = sorted({p.funder for p in preparing})
+        sentences.append(
+            f"{plural(len(preparing), 'more proposal')} {'is' if len(preparing) == 1 else 'are'} in preparation, "
+            f"targeting {joined(targets)}."
+        )
+    pending = any(p.status not in (FUNDED, ProposalStatus.REJECTED.value) for p in submitted) or preparing
+    return RowDraft(" ".join(sentences), IN_PROGRESS if pending or not funded else COMPLETED, figures)
+
+
+def resources_row(centre, rows: list[queries.ResourceRow], converter: Converter) -> RowDraft:
+    financial = [r for r in rows if r.kind == "financial"]
+    in_kind = [r for r in rows if r.kind != "financial"]
+    figures = [Figure("Ledger entries in the period", str(len(rows)), **link("funding.index", centre=centre.code))]
+    if not rows:
+        return RowDraft("No resources are recorded as mobilized in this period yet.", NOT_STARTED, figures)
+    sentences = []
+    name = centre.display_name
+    if financial:
+        sentences.append(f"{name} has mobilized financial resources totalling {totals_text(financial, converter)}.")
+        by_category: dict[str, list[queries.ResourceRow]] = defaultdict(list)
+        for row in financial:
+            by_category[row.category].append(row)
+        for category, entries in by_category.items():
+            label = category_label(category)
+            items = "; ".join(
+                f"{amount_text(Money(e.amount, e.currency))} {stage_word(e.stage)}"
+                + (f" from {e.source}" if e.source else "")
+                + (f" for {e.description}" if e.description else "")
+                for e in entries
+                if e.amount is not None
+            )
+            sentences.append(f"{label}: {items}.")
+            figures.append(
+                Figure(
+                    label,
+                    totals_text(entries, converter),
+                    **link("funding.index", centre=centre.code, category=category),
+                )
+            )
+    if in_kind:
+        items = "; ".join(in_kind_text(e) for e in in_kind)
+        sentences.append(f"In the form of in-kind contributions: {items}.")
+        figures.append(
+            Figure(
+                "In-kind contributions", str(len(in_kind)), **link("funding.index", centre=centre.code, kind="in_kind")
+            )
+        )
+    complete = all(r.stage == "received" for r in rows)
+    return RowDraft(" ".join(sentences), COMPLETED if complete else IN_PROGRESS, figures)
+
+
+def category_label(value: str) -> str:
+    return Category(value).label
+
+
+def stage_word(stage: str) -> str:
+    return {"pledged": "pledged", "committed": "committed", "received": "received"}[stage]
+
+
+def in_kind_text(row: queries.ResourceRow) -> str:
+    quantity = f"{row.quantity.normalize():f} {row.unit} ".strip() + " " if row.quantity is not None else ""
+    source = f" from {row.source}" if row.source else ""
+    valued = f" (valued at {amount_text(Money(row.amount, row.currency))})" if row.amount is not None else ""
+    return f"{quantity}{row.description or 'support'}{source}{valued}".strip()
+
+
+def strategy_row(centre, rows: list[queries.ResourceRow], groups) -> RowDraft:
+    categories = sorted({category_label(r.category) for r in rows})
+    pipeline = len(groups["submitted"]) + len(groups["preparing"])
+    if not categories and not pipeline:
+        return RowDraft("No resource mobilization strategy is recorded yet.", NOT_STARTED)
+    sources = (
+        f"resources from {plural(len(categories), 'kind of source')} ({', '.join(categories)})"
+        if categories
+        else "no resources yet"
+    )
+    return RowDraft(
+        f"A resource mobilization strategy is being developed to diversify funding sources. The records show {sources} "
+        f"and {plural(pipeline, 'proposal')} in the pipeline.",
+        IN_PROGRESS,
+    )
+
+
+def additional_row(centre, roster) -> RowDraft:
+    figures = [Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.code))]
+    if not roster.total:
+        return RowDraft("No expert pool is recorded yet.", NOT_STARTED, figures)
+    pools = "; ".join(f"{pool.name}: {pool.sentence()}" for pool in roster.pools if pool.total)
+    text = f"{centre.display_name} has established an expert pool of {roster.sentence()}."
+    if pools:
+        text += f" Pools: {pools}."
+    return RowDraft(text, IN_PROGRESS, figures)
+
+
+# Narrative and Part III
+
+
+def narrative(centre, partners, groups, rows, roster) -> Narrative:
+    name = centre.display_name
+    engaged = [p for p in partners if p.stage in ENGAGED_STAGES]
+    worked, challenges, solutions = [], [], []
+    if engaged:
+        worked.append(
+            f"In terms of partnership building, {name} has engaged {plural(len(engaged), 'institution')} "
+            "and established initial cooperation intentions."
+        )
+    if rows:
+        worked.append(
+            f"In terms of resource mobilization, {name} has mobilized "
+            f"{plural(len(rows), 'financial or in-kind contribution')}."
+        )
+    if groups["submitted"]:
+        worked.append(f"{plural(len(groups['submitted']), 'project proposal')} {was(groups['submitted'])} submitted.")
+    if not groups["submitted"]:
+        challenges.append("No project proposal has been submitted yet; funds are needed to prepare applications.")
+    if not [r for r in rows if r.kind == "financial" and r.category != INSTITUTIONAL]:
+        challenges.append(
+            "Funding relies on the host institution; predictable and sustainable funding channels are lacking."
+        )
+    if not roster.total:
+        challenges.append("No expert pool has been established yet.")
+    if challenges:
+        solutions.append(
+            f"With the guidance of the GCE, {name} will diversify its funding sources and apply jointly with "
+            "Served Parties and partners for bilateral and multilateral funding."
+        )
+    return Narrative(numbered(worked), numbered(challenges), numbered(solutions))
+
+
+def numbered(items: list[str]) -> str:
+    return "\n\n".join(f"{n}. {item}" for n, item in enumerate(items, start=1))
+
+
+def key_figures(centre, partners, groups, rows, roster, converter) -> tuple[str, list[Figure]]:
+    engaged = [p for p in partners if p.stage in ENGAGED_STAGES]
+    financial = [r for r in rows if r.kind == "financial"]
+    institutional = [r for r in financial if r.category == INSTITUTIONAL]
+    projects = [r for r in financial if r.category != INSTITUTIONAL and r.purpose == PROJECT_PURPOSE]
+    parts = [f"engaging {plural(len(engaged), 'institution')}"]
+    parts.append(f"the submission of {plural(len(groups['submitted']), 'project proposal')}")
+    money = []
+    if institutional:
+        money.append(f"{totals_text(institutional, converter)} institutional support")
+    if projects:
+        money.append(f"{totals_text(projects, converter)} project funding")
+    if money:
+        parts.append(f"the mobilization of {' and '.join(money)}")
+    if roster.total:
+        parts.append(f"an expert pool comprising {plural(roster.total, 'expert')}")
+    text = (
+        f"{centre.display_name} has initiated the development of a partnership network and resource "
+        f"mobilization, with {joined(parts)}."
+    )
+    figures = [
+        Figure("Institutions engaged", str(len(engaged)), **link("partners.partnerships", centre=centre.code)),
+        Figure(
+            "Proposals submitted",
+            str(len(groups["submitted"])),
+            **link("proposals.index", centre=centre.code, status="submitted"),
+        ),
+        Figure(
+            "Proposals in preparation",
+            str(len(groups["preparing"])),
+            **link("proposals.index", centre=centre.code, status="in_preparation"),
+        ),
+        Figure(
+            "Institutional support",
+            totals_text(institutional, converter) or "none",
+            **link("funding.index", centre=centre.code, category=INSTITUTIONAL),
+        ),
+        Figure(
+            "Project funding",
+            totals_text(projects, converter) or "none",
+            **link("funding.index", centre=centre.code, purpose=PROJECT_PURPOSE),
+        ),
+        Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.code)),
+    ]
+    return text, figures
+
+
+def draft(centre, period) -> Draft:
+    partners = queries.partners(centre.id)
+    agreements = queries.agreements(centre.id)
+    groups = proposal_groups(queries.proposals(centre.id), period)
+    rows = queries.resources(centre.id, period)
+    roster = roster_counts(centre.id)
+    currencies = {r.currency for r in rows if r.currency}
+    targets = list(dict.fromkeys([centre.reporting_currency, COMPARISON_CURRENCY]))
+    converter = Converter(currencies, targets, period)
+    drafted_rows = {
+        "partnerships": partnerships_row(centre, partners, agreements),
+        "proposals": proposals_row(centre, groups),
+        "resources": resources_row(centre, rows, converter),
+        "strategy": strategy_row(centre, rows, groups),
+        "additional": additional_row(centre, roster),
+    }
+    key_text, key_list = key_figures(centre, partners, groups, rows, roster, converter)
+    return Draft(
+        outcome=f"{centre.display_name} initiates partnership development and begins the process of identifying "
+        "and developing sustainable, long-term resource mobilization.",
+        rows=drafted_rows,
+        narrative=narrative(centre, partners, groups, rows, roster),
+        key_figures=key_text,
+        key_figure_list=key_list,
+        reporting_currency=centre.reporting_currency,
+        conversion_policy=converter.statement() if currencies else "",
+        rates_used=sorted(converter.rates.values(), key=lambda r: (r.base, r.quote, r.effective_on)),
+    )

@@ -1,0 +1,182 @@
+"""The resource-mobilisation section as plain data: what every renderer (HTML, PDF, Word) prints.
+
+A ``Section`` is built either live (a draft: the words staff edited plus the figures the
+registers give today) or from the JSON snapshot stored when the section was submitted, so
+renderers never touch the database and a submitted section prints the same forever.
+"""
+
+import enum
+import re
+from dataclasses import asdict, dataclass, field
+
+# The template's words, as the TSCC reporting template (2025-2026) prints them.
+AREA_HEADING = "3. Partnership development and resource mobilization"
+OUTPUTS_HEADER = ("Outputs", "Status", "Details")
+NARRATIVE_HEADING = "What has worked well, ongoing challenges and possible solutions"
+NARRATIVE_PARTS = (
+    ("worked_well", "What worked well:"),
+    ("challenges", "Challenges:"),
+    ("solutions", "Possible solutions:"),
+)
+KEY_FIGURES_HEADING = "Part III. Key achievement: partnership network and resource mobilization"
+DEFAULT_OUTCOME = (
+    "The TSCC initiates partnership development and begins the process of identifying and developing "
+    "sustainable, long-term resource mobilization."
+)
+# The template's output rows, in its order; staff may add rows after them.
+TEMPLATE_ROWS = (
+    ("partnerships", "Partnerships developed"),
+    ("proposals", "Project proposals submitted"),
+    ("resources", "Resources mobilized"),
+    ("strategy", "Resource mobilization strategy"),
+    ("additional", "Additional result(s)"),
+)
+
+# The template's indicative word counts.
+DETAILS_WORD_LIMIT = 150
+NARRATIVE_WORD_LIMIT = 500
+KEY_FIGURES_WORD_LIMIT = 150
+
+
+class OutputStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed"}[self.value]
+
+
+STATUS_CHOICES = [(status.value, status.label) for status in OutputStatus]
+
+# A Chinese or Japanese character counts as a word; elsewhere a word is a run of non-space characters.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
+_WORD = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+
+
+def word_count(text: str | None) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """The paragraphs of a text as staff typed it: separated by blank lines, single line breaks kept inside."""
+    blocks = re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip())
+    return [block.strip() for block in blocks if block.strip()]
+
+
+@dataclass
+class WordCount:
+    words: int
+    limit: int
+
+    @property
+    def is_over(self) -> bool:
+        return self.words > self.limit
+
+    def __str__(self) -> str:
+        return f"{self.words} / {self.limit} words"
+
+
+@dataclass
+class Figure:
+    """A number drafted from the records, with the list of records behind it (an endpoint and its arguments)."""
+
+    label: str
+    value: str
+    endpoint: str | None = None
+    args: dict = field(default_factory=dict)
+
+
+@dataclass
+class Output:
+    title: str
+    status: str
+    details: str
+    key: str | None = None
+    suggested_status: str | None = None
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return OutputStatus(self.status).label
+
+    @property
+    def suggested_label(self) -> str | None:
+        return OutputStatus(self.suggested_status).label if self.suggested_status else None
+
+    @property
+    def word_count(self) -> WordCount:
+        return WordCount(word_count(self.details), DETAILS_WORD_LIMIT)
+
+
+@dataclass
+class Narrative:
+    worked_well: str = ""
+    challenges: str = ""
+    solutions: str = ""
+
+    def parts(self) -> list[tuple[str, str, str]]:
+        """(field, heading, text) in the template's order."""
+        return [(name, heading, getattr(self, name)) for name, heading in NARRATIVE_PARTS]
+
+    @property
+    def word_count(self) -> WordCount:
+        return WordCount(sum(word_count(text) for _, _, text in self.parts()), NARRATIVE_WORD_LIMIT)
+
+
+@dataclass
+class RateUsed:
+    """One exchange rate a converted figure relied on, as the money engine reported it."""
+
+    base: str
+    quote: str
+    rate: str
+    effective_on: str
+    source: str
+    reference: str = ""
+
+
+@dataclass
+class Section:
+    centre_code: str
+    centre_name: str
+    period_label: str
+    period_span: str
+    outcome: str
+    outputs: list[Output]
+    narrative: Narrative
+    key_figures: str = ""
+    key_figure_list: list[Figure] = field(default_factory=list)
+    reporting_currency: str = ""
+    conversion_policy: str = ""
+    rates_used: list[RateUsed] = field(default_factory=list)
+    revision: int = 1
+    submitted_at: str | None = None
+    submitted_by: str | None = None
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def key_figures_word_count(self) -> WordCount:
+        return WordCount(word_count(self.key_figures), KEY_FIGURES_WORD_LIMIT)
+
+    @property
+    def running_header(self) -> str:
+        return f"{self.centre_name} ({self.centre_code}) · Biennial report {self.period_label}"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Section":
+        data = dict(data)
+        data["outputs"] = [
+            Output(**{**row, "figures": [Figure(**f) for f in row.get("figures", [])]}) for row in data["outputs"]
+        ]
+        data["narrative"] = Narrative(**data["narrative"])
+        data["key_figure_list"] = [Figure(**f) for f in data.get("key_figure_list", [])]
+        data["rates_used"] = [RateUsed(**r) for r in data.get("rates_used", [])]
+        return cls(**data)
