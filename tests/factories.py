@@ -80,6 +80,43 @@ class Factory:
         db.session.commit()
         return expert
 
+    def organisation_type(self, **values):
+        from crm.partners.models import OrganisationType
+
+        n = next(_counter)
+        return save(OrganisationType(**({"code": f"type{n}", "name": f"Type {n}"} | values)))
+
+    def organisation(self, **values):
+        """A directory entry saved through the service, so that its match keys are written too."""
+        from crm.partners.services import save_organisation
+
+        n = next(_counter)
+        kind = values.pop("type", None) or self.organisation_type()
+        organisation = save_organisation(None, {"name": f"Organisation {n}", "type_id": kind.id} | values)
+        db.session.commit()
+        return organisation
+
+    def partnership(self, centre, organisation=None, **values):
+        from crm.partners.services import save_partnership
+
+        organisation = organisation or self.organisation()
+        data = {"stage": "contacted", "organisation_id": organisation.id} | values
+        partnership = save_partnership(None, data, centre_id=centre.id)
+        db.session.commit()
+        return partnership
+
+    def agreement(self, centre, counterparts=(), **values):
+        from crm.agreements.services import create_agreement
+        from crm.core.partial_dates import parse_partial_date
+
+        n = next(_counter)
+        data = {"kind": "mou", "title": f"Agreement {n}", "status": "drafting"} | values
+        data["status_since"] = parse_partial_date(data.pop("since", "2025-05"))
+        data["counterpart_ids"] = [o.id for o in counterparts]
+        agreement = create_agreement(centre.id, data, None)
+        db.session.commit()
+        return agreement
+
     def report_section(self, centre, period=None):
         from crm.reports.services import start_section
 

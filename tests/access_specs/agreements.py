@@ -1,0 +1,33 @@
+from tests.access_specs import Rule
+
+
+def _agreement(w):
+    return {"agreement_id": w.records["agreement"].id}
+
+
+RULES = {
+    "agreements.index": Rule(staff=200, hidden=lambda w: w.records["agreement"].title),
+    "agreements.work": Rule(staff=200, hidden=lambda w: w.records["agreement"].title),
+    "agreements.new": Rule(staff=200, coordinator=403, admin=403),
+    "agreements.show": Rule(args=_agreement),
+    "agreements.edit": Rule(args=_agreement, coordinator=403, admin=403),
+    "agreements.add_step": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
+    "agreements.add_document": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
+    "agreements.add_amendment": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
+    "agreements.download": Rule(args=lambda w: {"document_id": w.records["document"].id}),
+}
+
+
+def build(world):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from crm.agreements.services import add_document
+    from crm.core.uploads import store
+    from tests.factories import Factory, save
+
+    agreement = Factory().agreement(world.foreign, title="Foreign Secret Agreement Kappa")
+    world.records["agreement"] = agreement
+    upload = store(FileStorage(io.BytesIO(b"%PDF-1.4 foreign"), filename="foreign.pdf"))
+    world.records["document"] = save(add_document(agreement, upload, "Draft", "", None))
