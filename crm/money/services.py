@@ -7,7 +7,7 @@ rate records its source, reference, when and by whom it came in.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -87,6 +87,7 @@ def store_rates(source: str, parsed: ParsedRates, user=None) -> RateChanges:
                     "rate": r.rate,
                     "source": source,
                     "reference": parsed.reference[:300],
+                    "reason": f"imported from {parsed.reference}" if source == RateSource.MANUAL else "",
                     "imported_at": now,
                     "imported_by_id": user_id,
                 }
@@ -151,7 +152,105 @@ def delete_manual_rate(record: ExchangeRate) -> None:
     db.session.flush()
 
 
+# -- validation before an import -------------------------------------------------------------
+
+# A rate moving more than this against the previous one of its source is flagged for confirmation.
+JUMP_THRESHOLD = Decimal("0.10")
+
+
+def review(source: str, parsed: ParsedRates, threshold: Decimal = JUMP_THRESHOLD) -> list[dict]:
+    """Findings an admin should see before confirming: currencies that vanished, rates that jumped."""
+    if not parsed.rates:
+        return []
+    source = str(RateSource(source))
+    first_day = min(r.effective_on for r in parsed.rates)
+    previous = previous_rates(source, first_day)
+    findings = []
+    in_file = {(r.base, r.quote) for r in parsed.rates}
+    if source == RateSource.UN:
+        for (base, quote), stored in sorted(previous.items()):
+            if (base, quote) not in in_file and (first_day - stored.effective_on).days <= 45:
+                findings.append(
+                    {
+                        "level": "warning",
+                        "message": f"{quote} was in the UN list of {stored.effective_on} and is missing from this file "
+                        "(expected in a mid-month revision; otherwise ask UN Treasury).",
+                    }
+                )
+    first_of_pair = {}
+    for rate in sorted(parsed.rates, key=lambda r: r.effective_on):
+        first_of_pair.setdefault((rate.base, rate.quote), rate)
+    for pair, rate in sorted(first_of_pair.items()):
+        stored = previous.get(pair)
+        if stored is None:
+            continue
+        change = rate.rate / stored.rate - 1
+        if abs(change) > threshold:
+            findings.append(
+                {
+                    "level": "confirm",
+                    "message": f"{rate.quote}: {rate.rate.normalize()} per {rate.base} on {rate.effective_on} against "
+                    f"{stored.rate.normalize()} on {stored.effective_on} ({change:+.1%}): confirm it is not a typo.",
+                }
+            )
+    return findings
+
+
+def previous_rates(source: str, before: date) -> dict[tuple[str, str], ExchangeRate]:
+    """The latest stored rate of each pair of ``source`` before ``before`` (within 60 days), in one query."""
+    latest = (
+        sa.select(ExchangeRate.base, ExchangeRate.quote, sa.func.max(ExchangeRate.effective_on).label("day"))
+        .where(
+            ExchangeRate.source == source,
+            ExchangeRate.effective_on < before,
+            ExchangeRate.effective_on >= before - timedelta(days=60),
+        )
+        .group_by(ExchangeRate.base, ExchangeRate.quote)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        sa.select(ExchangeRate)
+        .join(
+            latest,
+            sa.and_(
+                ExchangeRate.base == latest.c.base,
+                ExchangeRate.quote == latest.c.quote,
+                ExchangeRate.effective_on == latest.c.day,
+            ),
+        )
+        .where(ExchangeRate.source == source)
+    )
+    return {(r.base, r.quote): r for r in rows}
+
+
 # -- imports with a preview -------------------------------------------------------------------
+
+
+# What each importable kind of file is parsed by, and the source its rates are stored under.
+FILE_KINDS = {
+    "un": ("UN operational rates (XML or CSV)", RateSource.UN),
+    "ecb": ("ECB reference rates history (zip or CSV)", RateSource.ECB),
+    "csv": ("Rates table CSV: effective_on,base,quote,rate (stored as manual rates)", RateSource.MANUAL),
+}
+
+
+def parse_file(kind: str, content: bytes, filename: str) -> ParsedRates:
+    from crm.money.providers import ecb, table, un
+
+    if kind == "un":
+        return un.parse(content, filename)
+    if kind == "ecb":
+        return ecb.parse(content, filename)
+    if kind == "csv":
+        return table.parse(content, filename)
+    raise RateError(f"Unknown kind of file {kind!r}.", "kind")
+
+
+def stage_import(kind: str, content: bytes, filename: str, user) -> RateImport:
+    """Parse and review a file, and keep it pending for the admin's confirmation."""
+    parsed = parse_file(kind, content, filename)
+    source = FILE_KINDS[kind][1]
+    return prepare_import(source, parsed, review(source, parsed), user)
 
 
 def prepare_import(source: str, parsed: ParsedRates, findings: Iterable[dict], user) -> RateImport:

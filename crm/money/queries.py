@@ -1,0 +1,116 @@
+"""Reads for the rates pages: the summary per currency and source, and coverage of the amounts in use."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.money.conversion import ConversionError, RateBook
+from crm.money.models import ExchangeRate
+from crm.money.policy import Policy
+from crm.money.providers import ecb
+from crm.money.registry import currencies_in_use
+from crm.money.value import Money
+
+# Coverage asks whether an amount converts to this currency: UN rates pivot on it and ECB rates cross to it.
+COVERAGE_TARGET = "USD"
+
+
+def rates_stmt(currency: str | None = None, source: str | None = None) -> sa.Select:
+    stmt = sa.select(ExchangeRate).order_by(
+        ExchangeRate.effective_on.desc(), ExchangeRate.quote, ExchangeRate.base, ExchangeRate.source
+    )
+    if currency:
+        stmt = stmt.where(sa.or_(ExchangeRate.quote == currency, ExchangeRate.base == currency))
+    if source:
+        stmt = stmt.where(ExchangeRate.source == source)
+    return stmt
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    count: int
+    first_on: date
+    last_on: date
+
+
+def summary_by_currency() -> dict[str, list[SourceSummary]]:
+    """Currency → what each source holds for it (one GROUP BY)."""
+    rows = db.session.execute(
+        sa.select(
+            ExchangeRate.quote,
+            ExchangeRate.source,
+            sa.func.count(),
+            sa.func.min(ExchangeRate.effective_on),
+            sa.func.max(ExchangeRate.effective_on),
+        )
+        .group_by(ExchangeRate.quote, ExchangeRate.source)
+        .order_by(ExchangeRate.quote, ExchangeRate.source)
+    )
+    summary: dict[str, list[SourceSummary]] = {}
+    for quote, source, count, first_on, last_on in rows:
+        summary.setdefault(quote, []).append(SourceSummary(source, count, first_on, last_on))
+    return summary
+
+
+@dataclass
+class Gap:
+    first_on: date
+    last_on: date
+    count: int  # amounts dated in the gap
+    reason: str
+
+
+@dataclass
+class Coverage:
+    currency: str
+    count: int
+    first_on: date
+    last_on: date
+    tables: list[str]
+    gaps: list[Gap] = field(default_factory=list)
+    ecb_gap: str | None = None
+
+    @property
+    def is_covered(self) -> bool:
+        return not self.gaps
+
+
+def _day(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def coverage(policy: Policy | None = None) -> list[Coverage]:
+    """For each currency with amounts: the dates whose amounts no rate converts, grouped into runs."""
+    policy = policy or Policy.transaction_date()
+    uses = currencies_in_use()
+    if not uses:
+        return []
+    days = [_day(d) for use in uses.values() for d in use.dates]
+    book = RateBook.load(set(uses) | {COVERAGE_TARGET}, min(days), max(days), policy)
+    result = []
+    for currency, use in sorted(uses.items()):
+        dated = sorted((_day(d), n) for d, n in use.dates.items())
+        row = Coverage(currency, use.count, dated[0][0], dated[-1][0], sorted(use.tables))
+        row.ecb_gap = ecb.coverage_gap(currency, dated[-1][0])
+        for day, count in dated:
+            try:
+                book.convert(Money(1, currency), COVERAGE_TARGET, day, policy)
+            except ConversionError as error:
+                last = row.gaps[-1] if row.gaps else None
+                if last and last.reason == error.reason and (day - last.last_on) <= timedelta(days=31):
+                    last.last_on, last.count = day, last.count + count
+                else:
+                    row.gaps.append(Gap(day, day, count, error.reason))
+        result.append(row)
+    return result
+
+
+def ecb_coverage() -> list[tuple[str, str]]:
+    """The centres' currencies the ECB history does not cover, and why (shown on the coverage page)."""
+    from crm.money.currencies import COMMON
+
+    today = date.today()
+    return [(code, gap) for code in COMMON if (gap := ecb.coverage_gap(code, today))]
