@@ -1,0 +1,101 @@
+"""Ledger entry, tranche, reversal and funding-need forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from crm.core.forms import choices
+from crm.core.locking import VersionMixin
+from crm.funding.models import Category, Kind, NeedStatus, Purpose, Stage
+from crm.money.currencies import currency_choices
+from crm.proposals.forms import amount_field, optional_int
+
+
+def enum_choices(cls):
+    return choices((member.value, member.label) for member in cls)
+
+
+class EntryDetailsForm(FlaskForm):
+    source_id = SelectField("Source", coerce=optional_int, validators=[Optional()], description="Who gives it.")
+    category = SelectField("Category", validators=[DataRequired()])
+    purpose = SelectField("Purpose", validators=[DataRequired()])
+    purpose_detail = StringField(
+        "Purpose in words",
+        validators=[Optional(), Length(max=500)],
+        description="e.g. the first Steering Committee meeting.",
+    )
+    stage = SelectField("Stage", validators=[DataRequired()])
+    booked_on = DateField("Pledged or committed on", validators=[DataRequired(message="Give the date.")])
+    description = TextAreaField(
+        "Description", validators=[Optional(), Length(max=5000)], description="Required for goods, services and time."
+    )
+    unit = StringField("Unit", validators=[Optional(), Length(max=100)], description="interns, workstations...")
+    valuation_method = StringField(
+        "Valuation method", validators=[Optional(), Length(max=300)], description="market rent, day rate × days..."
+    )
+    valuation_evidence = TextAreaField("Valuation evidence", validators=[Optional(), Length(max=5000)])
+    proposal_ids = SelectMultipleField("Came from proposals", coerce=int, validators=[Optional()])
+    agreement_id = SelectField("Came from agreement", coerce=optional_int, validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+    def fill_choices(self, sources, proposals, agreements) -> None:
+        self.source_id.choices = choices(sources, blank="— not recorded —")
+        self.category.choices = enum_choices(Category)
+        self.purpose.choices = enum_choices(Purpose)
+        self.stage.choices = enum_choices(Stage)
+        self.proposal_ids.choices = choices(proposals)
+        self.agreement_id.choices = choices(agreements, blank="—")
+
+
+class EntryForm(EntryDetailsForm):
+    centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
+    kind = SelectField("Kind", validators=[DataRequired()])
+    amount = amount_field("Amount or valuation", "For goods, services and time: the valuation, if any.")
+    currency = SelectField("Currency", validators=[Optional()])
+    quantity = amount_field("Quantity", "For goods, services and time: 7 (interns), 3 (workstations)...")
+
+    def fill_choices(self, sources, proposals, agreements, centres=()) -> None:
+        super().fill_choices(sources, proposals, agreements)
+        self.centre_id.choices = choices(centres)
+        self.kind.choices = enum_choices(Kind)
+        self.currency.choices = choices(currency_choices(), blank="—")
+
+
+class EntryEditForm(VersionMixin, EntryDetailsForm):
+    pass
+
+
+class TrancheForm(FlaskForm):
+    received_on = DateField("Received on", validators=[DataRequired(message="Give the date it was received.")])
+    amount = amount_field("Amount received")
+    currency = SelectField("Currency", validators=[DataRequired(message="Choose the currency.")])
+    note = StringField("Note", validators=[Optional(), Length(max=1000)])
+    confirm_over = BooleanField("Record it even if it is more than what is outstanding (it will be flagged)")
+
+    def fill_choices(self) -> None:
+        self.currency.choices = choices(currency_choices(), blank="—")
+
+
+class ReverseForm(FlaskForm):
+    reason = StringField("Why", validators=[DataRequired(message="Say why."), Length(max=1000)])
+
+
+class NeedForm(FlaskForm):
+    centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
+    title = StringField("Needed for", validators=[DataRequired(), Length(max=300)])
+    purpose = SelectField("Purpose", validators=[DataRequired()])
+    status = SelectField("Status", validators=[DataRequired()])
+    amount = amount_field("Estimate", "Only if someone has estimated it.")
+    currency = SelectField("Currency", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+    def fill_choices(self, centres=()) -> None:
+        if "centre_id" in self._fields:
+            self.centre_id.choices = choices(centres)
+        self.purpose.choices = enum_choices(Purpose)
+        self.status.choices = enum_choices(NeedStatus)
+        self.currency.choices = choices(currency_choices(), blank="—")
+
+
+class NeedEditForm(VersionMixin, NeedForm):
+    centre_id = None  # a need stays with its centre

@@ -1,0 +1,211 @@
+"""The resource ledger: every resource a centre mobilises, financial or in kind, with the tranches received.
+
+Nothing is deleted: a correction is a reversal (an entry or tranche of the opposite sign pointing at the one it
+cancels) followed, if needed, by a new entry. Sums over all rows therefore give the corrected totals.
+
+Each entry carries the columns the dashboards group by (centre, currency, booked month, category, kind, stage),
+with an index on them, so that totals are one GROUP BY and never a walk over rows.
+"""
+
+import enum
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
+from crm.core.types import ExactDecimal
+from crm.extensions import db
+from crm.money import Money
+
+
+def _enum(cls, length=30):
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Labelled(enum.StrEnum):
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+class Category(Labelled):
+    HOST_INSTITUTION = "host_institution"
+    BILATERAL = "bilateral"
+    MULTILATERAL = "multilateral"
+    GOVERNMENT = "government"
+    PRIVATE_SECTOR = "private_sector"
+    FOUNDATION_NGO = "foundation_ngo"
+    OTHER = "other"
+
+
+class Kind(Labelled):
+    FINANCIAL = "financial"
+    IN_KIND = "in_kind"
+    PEOPLE_TIME = "people_time"
+
+    @property
+    def is_financial(self) -> bool:
+        return self == Kind.FINANCIAL
+
+
+class Purpose(Labelled):
+    CORE_OPERATIONS = "core_operations"
+    EVENT = "event"
+    PROJECT_ACTIVITIES = "project_activities"
+    OTHER = "other"
+
+
+class Stage(Labelled):
+    PLEDGED = "pledged"
+    COMMITTED = "committed"
+    RECEIVED = "received"
+
+    @property
+    def tone(self) -> str:
+        return {"received": "ok", "committed": "warn"}.get(self.value, "")
+
+
+LABELS = {
+    "host_institution": "Host institution",
+    "government": "National or local government",
+    "private_sector": "Private sector",
+    "foundation_ngo": "Foundation or NGO",
+    "in_kind": "In kind (goods or services)",
+    "people_time": "People's time (staff, interns, volunteers)",
+}
+
+
+class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """One resource mobilised: a sum of money, goods or services, or people's time, from one source."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        sa.CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
+        # What the dashboards filter and group on, in that order.
+        sa.Index("ix_ledger_entries_rollup", "centre_id", "stage", "category", "kind", "currency", "booked_on"),
+        sa.Index("ix_ledger_entries_booked_on", "booked_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose))
+    # What exactly: "daily operation", "first Steering Committee meeting and international cooperation workshop".
+    purpose_detail: Mapped[str] = mapped_column(sa.String(500), default="")
+    stage: Mapped[Stage] = mapped_column(_enum(Stage))
+    # The sum of money, or for goods, services and time the valuation if there is one. Negative only on reversals.
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    # The date the resource was pledged or committed; None when the source does not say (seeded report figures).
+    booked_on: Mapped[date | None]
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    unit: Mapped[str] = mapped_column(sa.String(100), default="")
+    valuation_method: Mapped[str] = mapped_column(sa.String(300), default="")
+    valuation_evidence: Mapped[str] = mapped_column(sa.Text, default="")
+    agreement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agreements.id"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_entries.id"), unique=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    centre = relationship("Centre", lazy="joined")
+    source = relationship("Organisation", lazy="joined")
+    agreement = relationship("Agreement")
+    proposals = relationship("Proposal", secondary="ledger_entry_proposals", order_by="Proposal.id")
+    tranches = relationship("Tranche", back_populates="entry", order_by="(Tranche.received_on, Tranche.id)")
+    reverses = relationship("LedgerEntry", remote_side=[id], back_populates="reversed_by")
+    reversed_by = relationship("LedgerEntry", back_populates="reverses", uselist=False)
+
+    def audit_label(self) -> str:
+        what = self.purpose_detail or self.description or self.purpose.label
+        return f"{'reversal of ' if self.reverses_id else ''}{what}"[:300]
+
+    @property
+    def value(self) -> Money | None:
+        return Money(self.amount, self.currency) if self.amount is not None else None
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_by is not None
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_reversal and not self.is_reversed
+
+
+ledger_entry_proposals = sa.Table(
+    "ledger_entry_proposals",
+    db.metadata,
+    sa.Column("entry_id", sa.ForeignKey("ledger_entries.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("proposal_id", sa.ForeignKey("proposals.id"), primary_key=True, index=True),
+)
+
+
+class Tranche(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A part of a commitment actually received, on its own date and in its own currency."""
+
+    __tablename__ = "tranches"
+    __table_args__ = (
+        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.Index("ix_tranches_rollup", "centre_id", "currency", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_entries.id"), index=True)
+    received_on: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal())
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    # Set when staff confirmed a tranche larger than what was outstanding: shown as a flag until someone looks.
+    is_over_outstanding: Mapped[bool] = mapped_column(default=False)
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tranches.id"), unique=True)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    entry = relationship("LedgerEntry", back_populates="tranches")
+    reverses = relationship("Tranche", remote_side=[id], back_populates="reversed_by")
+    reversed_by = relationship("Tranche", back_populates="reverses", uselist=False)
+
+    def audit_label(self) -> str:
+        prefix = "reversal of " if self.reverses_id else ""
+        return f"{prefix}tranche {self.currency} {self.amount} of entry #{self.entry_id}"
+
+    @property
+    def value(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class NeedStatus(Labelled):
+    OPEN = "open"
+    MET = "met"
+    DROPPED = "dropped"
+
+    @property
+    def tone(self) -> str:
+        return {"open": "warn", "met": "ok"}.get(self.value, "")
+
+
+class FundingNeed(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A gap: something the centre needs resources for and has not mobilised (paid consultants...). Not money."""
+
+    __tablename__ = "funding_needs"
+    __table_args__ = (sa.CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose))
+    status: Mapped[NeedStatus] = mapped_column(_enum(NeedStatus), default=NeedStatus.OPEN)
+    # An estimate, only when someone has made one.
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    centre = relationship("Centre", lazy="joined")
+
+    @property
+    def estimate(self) -> Money | None:
+        return Money(self.amount, self.currency) if self.amount is not None else None

@@ -1,0 +1,148 @@
+"""Proposal, status-change, document and funding-mechanism forms."""
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from crm.core.forms import choices
+from crm.core.kmgbf import target_pairs
+from crm.core.locking import VersionMixin
+from crm.extensions import db
+from crm.money.currencies import currency_choices
+from crm.partners.models import Organisation
+from crm.proposals.models import FundingMechanism, MechanismKind, ProposalStatus
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+def organisation_pairs() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym).order_by(Organisation.name)
+    )
+    return [(str(i), f"{name} ({acronym})" if acronym and acronym not in name else name) for i, name, acronym in rows]
+
+
+def mechanism_pairs() -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(FundingMechanism.id, FundingMechanism.name, Organisation.acronym, Organisation.name)
+        .join(Organisation, Organisation.id == FundingMechanism.funder_id)
+        .order_by(Organisation.name, FundingMechanism.name)
+    )
+    return [(str(i), f"{name} — {acronym or funder}") for i, name, acronym, funder in rows]
+
+
+def more_than_zero(form, field) -> None:
+    if field.data is not None and field.data <= 0:
+        raise ValidationError("Must be more than zero.")
+
+
+def amount_field(label: str, description: str = "") -> DecimalField:
+    """An optional exact amount; zero and negative amounts are refused beside the field."""
+    return DecimalField(label, places=None, validators=[Optional(), more_than_zero], description=description)
+
+
+class ProposalDetailsForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
+    mechanism_id = SelectField(
+        "Programme or call", coerce=optional_int, validators=[Optional()], description="Must belong to the funder."
+    )
+    co_applicant_ids = SelectMultipleField("Co-applicants", coerce=int, validators=[Optional()])
+    partner_ids = SelectMultipleField("Partners", coerce=int, validators=[Optional()])
+    kmgbf_targets = SelectMultipleField("KMGBF targets", coerce=int, validators=[Optional()])
+    requested_amount = amount_field("Requested amount")
+    requested_currency = SelectField("Currency of the request", validators=[Optional()])
+    deadline_on = DateField("Deadline", validators=[Optional()], description="Feeds the deadlines ahead.")
+    submitted_on = DateField("Submitted on", validators=[Optional()])
+    decision_on = DateField("Decision on", validators=[Optional()])
+    awarded_amount = amount_field("Awarded amount", "Only for an approved proposal.")
+    awarded_currency = SelectField("Currency of the award", validators=[Optional()])
+    probability = IntegerField(
+        "Probability of funding (%)",
+        validators=[Optional(), NumberRange(min=0, max=100, message="A percentage from 0 to 100.")],
+        description="Leave empty for the default of the status.",
+    )
+    owner_id = SelectField("Owner", coerce=optional_int, validators=[Optional()])
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+    def fill_choices(self, owners: list[tuple[str, str]]) -> None:
+        organisations = organisation_pairs()
+        self.funder_id.choices = choices(organisations, blank="— choose —")
+        self.mechanism_id.choices = choices(mechanism_pairs(), blank="—")
+        self.co_applicant_ids.choices = choices(organisations)
+        self.partner_ids.choices = choices(organisations)
+        self.kmgbf_targets.choices = choices(target_pairs())
+        currencies = currency_choices()
+        self.requested_currency.choices = choices(currencies, blank="—")
+        self.awarded_currency.choices = choices(currencies, blank="—")
+        self.owner_id.choices = choices(owners, blank="—")
+
+
+class ProposalForm(ProposalDetailsForm):
+    centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
+    status = SelectField("Status", validators=[DataRequired()])
+    status_on = DateField("Status since", validators=[Optional()])
+
+    def fill_choices(self, owners, centres=()) -> None:
+        super().fill_choices(owners)
+        self.centre_id.choices = choices(centres)
+        self.status.choices = choices((s.value, s.label) for s in ProposalStatus)
+
+
+class ProposalEditForm(VersionMixin, ProposalDetailsForm):
+    pass
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", validators=[DataRequired(message="Choose the new status.")])
+    changed_on = DateField("On", validators=[DataRequired(message="Give the date of the change.")])
+    awarded_amount = amount_field("Awarded amount", "When approved, if the decision names an amount.")
+    awarded_currency = SelectField("Currency", validators=[Optional()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+
+    def fill_choices(self, statuses) -> None:
+        self.status.choices = choices(((s.value, s.label) for s in statuses), blank="— choose —")
+        self.awarded_currency.choices = choices(currency_choices(), blank="—")
+
+
+class DocumentForm(FlaskForm):
+    title = StringField("Title", validators=[Optional(), Length(max=300)], description="The file name if left empty.")
+    file = FileField("PDF or Word document")
+
+
+class MechanismForm(FlaskForm):
+    funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
+    name = StringField("Programme, call or fund", validators=[DataRequired(), Length(max=300)])
+    kind = SelectField("Kind", validators=[DataRequired()])
+    currency = SelectField("Currency of its grants", validators=[Optional()])
+    eligibility_notes = TextAreaField("Eligibility", validators=[Optional(), Length(max=5000)])
+    website = StringField("Website", validators=[Optional(), Length(max=500)])
+
+    def fill_choices(self) -> None:
+        self.funder_id.choices = choices(organisation_pairs(), blank="— choose —")
+        self.kind.choices = choices((k.value, k.label) for k in MechanismKind)
+        self.currency.choices = choices(currency_choices(), blank="— not known —")
+
+
+class MechanismEditForm(VersionMixin, MechanismForm):
+    pass
+
+
+class DeadlineForm(FlaskForm):
+    label = StringField("What is due", validators=[DataRequired(), Length(max=200)])
+    due_on = DateField("Due on", validators=[DataRequired(message="Give the deadline's date.")])
+    is_yearly = BooleanField("Every year on this day")

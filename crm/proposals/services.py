@@ -1,0 +1,253 @@
+"""Proposal and funding-mechanism rules. Services validate, change and flush; the request commits."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from crm.core.kmgbf import check_targets
+from crm.core.uploads import StoredUpload
+from crm.extensions import db
+from crm.money import normalise_currency
+from crm.money.value import to_decimal
+from crm.partners.models import Organisation
+from crm.proposals.models import (
+    CallDeadline,
+    FundingMechanism,
+    MechanismKind,
+    PartnerRole,
+    Proposal,
+    ProposalDocument,
+    ProposalPartner,
+    ProposalStatus,
+    ProposalStatusChange,
+)
+
+
+class ProposalError(ValueError):
+    """Refused input; ``field`` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def text(data: dict, key: str) -> str:
+    return (data.get(key) or "").strip()
+
+
+def money_pair(data: dict, amount_key: str, currency_key: str, what: str):
+    amount, code = data.get(amount_key), data.get(currency_key)
+    if amount in (None, "") and not code:
+        return None, None
+    if amount in (None, ""):
+        raise ProposalError(f"Give {what} with its currency, or leave both empty.", amount_key)
+    if not code:
+        raise ProposalError(f"Choose the currency of {what}.", currency_key)
+    try:
+        value = to_decimal(amount)
+    except (TypeError, ValueError) as error:
+        raise ProposalError(f"The {what} must be a number.", amount_key) from error
+    if value <= 0:
+        raise ProposalError(f"The {what} must be more than zero.", amount_key)
+    try:
+        return value, normalise_currency(code)
+    except ValueError as error:
+        raise ProposalError(str(error), currency_key) from error
+
+
+def check_dates(submitted_on: date | None, decision_on: date | None) -> None:
+    if submitted_on and decision_on and decision_on < submitted_on:
+        raise ProposalError(
+            f"The decision ({decision_on:%-d %B %Y}) cannot come before the submission ({submitted_on:%-d %B %Y}).",
+            "decision_on",
+        )
+
+
+def check_award(status: ProposalStatus, awarded_amount) -> None:
+    if awarded_amount is not None and status != ProposalStatus.APPROVED:
+        raise ProposalError(
+            f"Only an approved proposal has an awarded amount; this one is {status.label.lower()}.", "awarded_amount"
+        )
+
+
+def check_mechanism(funder_id: int, mechanism_id: int | None) -> None:
+    if mechanism_id is None:
+        return
+    mechanism = db.session.get(FundingMechanism, mechanism_id)
+    if mechanism is None or mechanism.funder_id != funder_id:
+        raise ProposalError("This programme or call belongs to another funder.", "mechanism_id")
+
+
+def proposal_values(data: dict, status: ProposalStatus) -> dict:
+    title = text(data, "title")
+    if not title:
+        raise ProposalError("Give the proposal's title.", "title")
+    if not data.get("funder_id"):
+        raise ProposalError("Choose the funder.", "funder_id")
+    requested = money_pair(data, "requested_amount", "requested_currency", "requested amount")
+    awarded = money_pair(data, "awarded_amount", "awarded_currency", "awarded amount")
+    check_award(status, awarded[0])
+    check_dates(data.get("submitted_on"), data.get("decision_on"))
+    check_mechanism(data["funder_id"], data.get("mechanism_id"))
+    try:
+        targets = check_targets(data.get("kmgbf_targets") or [])
+    except ValueError as error:
+        raise ProposalError(str(error), "kmgbf_targets") from error
+    probability = data.get("probability")
+    if probability is not None and not 0 <= probability <= 100:
+        raise ProposalError("The probability is a percentage from 0 to 100.", "probability")
+    return {
+        "title": title,
+        "funder_id": data["funder_id"],
+        "mechanism_id": data.get("mechanism_id"),
+        "requested_amount": requested[0],
+        "requested_currency": requested[1],
+        "awarded_amount": awarded[0],
+        "awarded_currency": awarded[1],
+        "deadline_on": data.get("deadline_on"),
+        "submitted_on": data.get("submitted_on"),
+        "decision_on": data.get("decision_on"),
+        "probability": probability,
+        "owner_id": data.get("owner_id"),
+        "kmgbf_targets": targets,
+        "summary": text(data, "summary"),
+        "notes": text(data, "notes"),
+    }
+
+
+def set_partners(proposal: Proposal, co_applicant_ids, partner_ids) -> None:
+    """Replace the proposal's organisations; one organisation takes one role (co-applicant wins)."""
+    wanted = {int(i): PartnerRole.CO_APPLICANT for i in co_applicant_ids or ()}
+    for i in partner_ids or ():
+        wanted.setdefault(int(i), PartnerRole.PARTNER)
+    if proposal.funder_id in wanted:
+        raise ProposalError("The funder cannot also be a co-applicant or partner.", "partner_ids")
+    current = {p.organisation_id: p for p in proposal.partners}
+    for organisation_id, link in current.items():
+        if organisation_id not in wanted:
+            proposal.partners.remove(link)
+        elif link.role != wanted[organisation_id]:
+            link.role = wanted[organisation_id]
+    for organisation_id, role in wanted.items():
+        if organisation_id not in current:
+            proposal.partners.append(ProposalPartner(organisation_id=organisation_id, role=role))
+
+
+def create_proposal(centre_id: int, data: dict, user=None) -> Proposal:
+    status = ProposalStatus(data.get("status") or ProposalStatus.IDEA)
+    proposal = Proposal(centre_id=centre_id, status=status, **proposal_values(data, status))
+    proposal.status_changes.append(
+        ProposalStatusChange(
+            status=status,
+            changed_on=data.get("status_on"),
+            note=text(data, "status_note"),
+            recorded_by_id=user.id if user else None,
+        )
+    )
+    db.session.add(proposal)
+    set_partners(proposal, data.get("co_applicant_ids"), data.get("partner_ids"))
+    db.session.flush()
+    return proposal
+
+
+def update_proposal(proposal: Proposal, data: dict) -> Proposal:
+    """Change the details; the status changes only through ``change_status``, which keeps the dated history."""
+    values = proposal_values(data, proposal.status)
+    for key, value in values.items():
+        setattr(proposal, key, value)
+    set_partners(proposal, data.get("co_applicant_ids"), data.get("partner_ids"))
+    db.session.flush()
+    return proposal
+
+
+def change_status(proposal: Proposal, data: dict, user=None) -> ProposalStatusChange:
+    """Move a proposal along the pipeline, with the date it happened and what the decision brought."""
+    try:
+        status = ProposalStatus(data.get("status") or "")
+    except ValueError:
+        raise ProposalError("Choose the new status.", "status") from None
+    if status not in proposal.next_statuses:
+        allowed = ", ".join(s.label.lower() for s in proposal.next_statuses) or "nothing: its outcome is final"
+        raise ProposalError(f"A {proposal.status.label.lower()} proposal can move to {allowed}.", "status")
+    changed_on = data.get("changed_on")
+    if changed_on is None:
+        raise ProposalError("Give the date of the change.", "changed_on")
+    submitted_on, decision_on = proposal.submitted_on, proposal.decision_on
+    if status == ProposalStatus.SUBMITTED:
+        submitted_on = changed_on
+    if status.is_decided and status != ProposalStatus.WITHDRAWN:
+        decision_on = changed_on
+    check_dates(submitted_on, decision_on)
+    awarded_amount, awarded_currency = money_pair(data, "awarded_amount", "awarded_currency", "awarded amount")
+    check_award(status, awarded_amount)
+    proposal.status = status
+    proposal.submitted_on, proposal.decision_on = submitted_on, decision_on
+    if awarded_amount is not None:
+        proposal.awarded_amount, proposal.awarded_currency = awarded_amount, awarded_currency
+    # A staff override was about the old status; the new status brings its own default.
+    proposal.probability = None
+    change = ProposalStatusChange(
+        status=status, changed_on=changed_on, note=text(data, "note"), recorded_by_id=user.id if user else None
+    )
+    proposal.status_changes.append(change)
+    db.session.flush()
+    return change
+
+
+def add_document(proposal: Proposal, title: str, upload: StoredUpload, user=None) -> ProposalDocument:
+    title = (title or "").strip() or upload.original_name
+    document = ProposalDocument(
+        proposal=proposal, centre_id=proposal.centre_id, title=title, uploaded_by_id=user.id if user else None
+    )
+    document.fill_from(upload)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def save_mechanism(mechanism: FundingMechanism | None, data: dict) -> FundingMechanism:
+    name = text(data, "name")
+    if not name:
+        raise ProposalError("Give the programme or call's name.", "name")
+    if not data.get("funder_id") or db.session.get(Organisation, data["funder_id"]) is None:
+        raise ProposalError("Choose the funder.", "funder_id")
+    clash = db.session.scalar(
+        sa.select(FundingMechanism.id).where(
+            FundingMechanism.funder_id == data["funder_id"], FundingMechanism.name == name
+        )
+    )
+    if clash is not None and (mechanism is None or clash != mechanism.id):
+        raise ProposalError("This funder already has a programme or call with that name.", "name")
+    code = data.get("currency") or None
+    try:
+        code = normalise_currency(code) if code else None
+    except ValueError as error:
+        raise ProposalError(str(error), "currency") from error
+    values = {
+        "funder_id": data["funder_id"],
+        "name": name,
+        "kind": MechanismKind(data.get("kind") or MechanismKind.PROGRAMME),
+        "currency": code,
+        "eligibility_notes": text(data, "eligibility_notes"),
+        "website": text(data, "website"),
+    }
+    if mechanism is None:
+        mechanism = FundingMechanism(**values)
+        db.session.add(mechanism)
+    else:
+        for key, value in values.items():
+            setattr(mechanism, key, value)
+    db.session.flush()
+    return mechanism
+
+
+def add_deadline(mechanism: FundingMechanism, data: dict) -> CallDeadline:
+    label = text(data, "label")
+    if not label:
+        raise ProposalError("Say what is due (full proposal, concept note...).", "label")
+    if not data.get("due_on"):
+        raise ProposalError("Give the deadline's date.", "due_on")
+    deadline = CallDeadline(label=label, due_on=data["due_on"], is_yearly=bool(data.get("is_yearly")))
+    mechanism.deadlines.append(deadline)
+    db.session.flush()
+    return deadline

@@ -1,0 +1,313 @@
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.audit.services import history_for
+from crm.auth.models import User, memberships
+from crm.centres.models import Centre
+from crm.core.locking import check_version
+from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
+from crm.core.uploads import UploadError, store
+from crm.core.web import form_page, paginate
+from crm.extensions import db
+from crm.proposals import queries, services
+from crm.proposals.forms import (
+    DeadlineForm,
+    DocumentForm,
+    MechanismEditForm,
+    MechanismForm,
+    ProposalEditForm,
+    ProposalForm,
+    StatusForm,
+)
+from crm.proposals.models import FundingMechanism, Proposal, ProposalDocument, ProposalStatus
+
+bp = Blueprint("proposals", __name__)
+
+SORTS = {
+    "title": Proposal.title,
+    "status": Proposal.status,
+    "deadline": Proposal.deadline_on,
+    "submitted": Proposal.submitted_on,
+    "updated": Proposal.updated_at,
+}
+
+
+def apply_error(form, error: services.ProposalError, default: str) -> None:
+    field = error.field if error.field and hasattr(form, error.field) else default
+    getattr(form, field).errors.append(str(error))
+
+
+def may_edit_funders() -> bool:
+    """Funders' programmes are shared by the network: any centre's staff and admins keep them; coordinators read."""
+    return current_user.is_admin or bool(writable_centres())
+
+
+def owner_pairs(centre_ids) -> list[tuple[str, str]]:
+    users = db.session.scalars(
+        sa.select(User)
+        .join(memberships)
+        .where(memberships.c.centre_id.in_(centre_ids), User.active)
+        .order_by(User.name)
+        .distinct()
+    ).all()
+    return [(str(u.id), u.name) for u in users]
+
+
+def target_currency(centre_ids) -> str:
+    """Totals of one centre convert to its reporting currency; across centres, to US dollars."""
+    if centre_ids is not None and len(centre_ids) == 1:
+        return db.session.get(Centre, next(iter(centre_ids))).reporting_currency
+    return "USD"
+
+
+def view_centre_ids() -> set[int] | None:
+    """The centres in view: the user's, narrowed by ?centre=CODE to one."""
+    centre_ids = readable_centre_ids()
+    code = request.args.get("centre")
+    if code:
+        centre = db.session.scalar(sa.select(Centre).where(Centre.code == code))
+        if centre is None or (centre_ids is not None and centre.id not in centre_ids):
+            abort(404)
+        return {centre.id}
+    return centre_ids
+
+
+def visible_centres() -> list[Centre]:
+    return db.session.scalars(scoped(sa.select(Centre).order_by(Centre.code), Centre.id)).all()
+
+
+@bp.route("/proposals")
+@login_required
+def index():
+    stmt = scoped(sa.select(Proposal), Proposal.centre_id)
+    centre_ids = view_centre_ids()
+    if centre_ids is not None:
+        stmt = stmt.where(Proposal.centre_id.in_(centre_ids))
+    status = request.args.get("status")
+    if status in {s.value for s in ProposalStatus}:
+        stmt = stmt.where(Proposal.status == ProposalStatus(status))
+    query = (request.args.get("q") or "").strip()
+    if query:
+        stmt = stmt.where(Proposal.title.ilike(f"%{query}%"))
+    sort = request.args.get("sort", "-updated")
+    column = SORTS.get(sort.lstrip("-"), Proposal.updated_at)
+    stmt = stmt.order_by(column.desc() if sort.startswith("-") else column, Proposal.id)
+    page = paginate(stmt)
+    return render_template(
+        "proposals/index.html", page=page, sort=sort, statuses=list(ProposalStatus), centres=visible_centres()
+    )
+
+
+@bp.route("/proposals/board")
+@login_required
+def board():
+    centre_ids = view_centre_ids()
+    today = date.today()
+    target = target_currency(centre_ids)
+    return render_template(
+        "proposals/board.html",
+        columns=queries.board(centre_ids, target, today),
+        deadlines=queries.deadlines_ahead(centre_ids, today),
+        windows=queries.WINDOWS,
+        target=target,
+        centres=visible_centres(),
+        today=today,
+    )
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@login_required
+def new():
+    centres = writable_centres()
+    if not centres:
+        abort(403)
+    form = ProposalForm()
+    form.fill_choices(owner_pairs([c.id for c in centres]), [(str(c.id), c.code) for c in centres])
+    if request.method == "GET":
+        form.status.data = ProposalStatus.IDEA.value
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        get_or_404(Centre, form.centre_id.data, write=True, centre_of=lambda c: c.id)
+        try:
+            proposal = services.create_proposal(form.centre_id.data, form.data, current_user)
+        except services.ProposalError as error:
+            apply_error(form, error, "title")
+        else:
+            flash("Proposal recorded.", "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return form_page("proposals/form.html", form=form, proposal=None)
+
+
+def show_page(proposal: Proposal, status_form=None, document_form=None):
+    from crm.funding.services import entries_for_proposal
+
+    if status_form is None:
+        status_form = StatusForm()
+        status_form.changed_on.data = date.today()
+    status_form.fill_choices(proposal.next_statuses)
+    return form_page(
+        "proposals/show.html",
+        proposal=proposal,
+        status_form=status_form,
+        document_form=document_form or DocumentForm(),
+        entries=entries_for_proposal(proposal.id),
+        may_write=current_user.can_write(proposal.centre_id),
+        history=history_for(proposal),
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@login_required
+def show(proposal_id: int):
+    return show_page(get_or_404(Proposal, proposal_id))
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id, write=True)
+    form = ProposalEditForm(obj=proposal)
+    form.fill_choices(owner_pairs([proposal.centre_id]))
+    if request.method == "GET":
+        form.co_applicant_ids.data = [p.organisation_id for p in proposal.partners if p.role == "co_applicant"]
+        form.partner_ids.data = [p.organisation_id for p in proposal.partners if p.role == "partner"]
+    if form.validate_on_submit():
+        check_version(proposal, form.version.data, form.data)
+        try:
+            services.update_proposal(proposal, form.data)
+        except services.ProposalError as error:
+            apply_error(form, error, "title")
+        else:
+            flash("Proposal saved.", "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return form_page("proposals/form.html", form=form, proposal=proposal)
+
+
+@bp.route("/proposals/<int:proposal_id>/status", methods=["POST"])
+@login_required
+def change_status(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id, write=True)
+    form = StatusForm()
+    form.fill_choices(proposal.next_statuses)
+    if form.validate_on_submit():
+        try:
+            services.change_status(proposal, form.data, current_user)
+        except services.ProposalError as error:
+            apply_error(form, error, "status")
+        else:
+            flash(f"Status changed to {proposal.status.label.lower()}.", "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return show_page(proposal, status_form=form)
+
+
+@bp.route("/proposals/<int:proposal_id>/documents", methods=["POST"])
+@login_required
+def add_document(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id, write=True)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        try:
+            upload = store(request.files.get("file"))
+        except UploadError as error:
+            form.file.errors.append(str(error))
+        else:
+            services.add_document(proposal, form.title.data, upload, current_user)
+            flash("Document added.", "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return show_page(proposal, document_form=form)
+
+
+@bp.route("/proposals/<int:proposal_id>/documents/<int:document_id>")
+@login_required
+def document(proposal_id: int, document_id: int):
+    record = get_or_404(ProposalDocument, document_id)
+    if record.proposal_id != proposal_id:
+        abort(404)
+    return record.send()
+
+
+# Funders' programmes, calls and funds, with their call calendar.
+
+
+@bp.route("/funders")
+@login_required
+def funders():
+    return render_template(
+        "proposals/funders.html",
+        mechanisms=queries.mechanisms_with_funders(),
+        may_edit=may_edit_funders(),
+        today=date.today(),
+    )
+
+
+@bp.route("/funders/new", methods=["GET", "POST"])
+@login_required
+def mechanism_new():
+    if not may_edit_funders():
+        abort(403)
+    form = MechanismForm()
+    form.fill_choices()
+    if form.validate_on_submit():
+        try:
+            services.save_mechanism(None, form.data)
+        except services.ProposalError as error:
+            apply_error(form, error, "name")
+        else:
+            flash("Programme recorded.", "success")
+            return redirect(url_for("proposals.funders"))
+    return form_page("proposals/mechanism_form.html", form=form, mechanism=None, deadline_form=None)
+
+
+@bp.route("/funders/<int:mechanism_id>/edit", methods=["GET", "POST"])
+@login_required
+def mechanism_edit(mechanism_id: int):
+    mechanism = db.session.get(FundingMechanism, mechanism_id) or abort(404)
+    if not may_edit_funders():
+        abort(403)
+    form = MechanismEditForm(obj=mechanism)
+    form.fill_choices()
+    if form.validate_on_submit():
+        check_version(mechanism, form.version.data, form.data)
+        try:
+            services.save_mechanism(mechanism, form.data)
+        except services.ProposalError as error:
+            apply_error(form, error, "name")
+        else:
+            flash("Programme saved.", "success")
+            return redirect(url_for("proposals.funders"))
+    return form_page(
+        "proposals/mechanism_form.html",
+        form=form,
+        mechanism=mechanism,
+        deadline_form=DeadlineForm(),
+        history=history_for(mechanism),
+    )
+
+
+@bp.route("/funders/<int:mechanism_id>/deadlines", methods=["POST"])
+@login_required
+def add_deadline(mechanism_id: int):
+    mechanism = db.session.get(FundingMechanism, mechanism_id) or abort(404)
+    if not may_edit_funders():
+        abort(403)
+    form = DeadlineForm()
+    if form.validate_on_submit():
+        try:
+            services.add_deadline(mechanism, form.data)
+        except services.ProposalError as error:
+            apply_error(form, error, "label")
+        else:
+            flash("Deadline added to the call calendar.", "success")
+            return redirect(url_for("proposals.mechanism_edit", mechanism_id=mechanism.id))
+    edit_form = MechanismEditForm(obj=mechanism)
+    edit_form.fill_choices()
+    return form_page(
+        "proposals/mechanism_form.html",
+        form=edit_form,
+        mechanism=mechanism,
+        deadline_form=form,
+        history=history_for(mechanism),
+    )
