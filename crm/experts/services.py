@@ -2,11 +2,13 @@
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 
 import pycountry
 import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
+from crm.audit.services import history_for
 from crm.core.kmgbf import check_targets
 from crm.core.uploads import UploadError, store
 from crm.experts.models import (
@@ -38,6 +40,24 @@ class ExpertError(ValueError):
 def may_see_personal_data(user, expert: Expert) -> bool:
     """Contacts and CVs are for the expert's own centre's staff; coordinators and admins see the rest."""
     return user.can_write(expert.centre_id)
+
+
+def visible_history(user, expert: Expert) -> list:
+    """The expert's audit entries, with personal fields left out for readers who may not see them."""
+    entries = history_for(expert)
+    if may_see_personal_data(user, expert):
+        return entries
+    return [
+        SimpleNamespace(
+            at=entry.at,
+            actor_email=entry.actor_email,
+            action=entry.action,
+            entity=entry.entity,
+            label=entry.label,
+            changes={field: pair for field, pair in entry.changes.items() if field not in Expert.PERSONAL},
+        )
+        for entry in entries
+    ]
 
 
 # --- checking values -------------------------------------------------------

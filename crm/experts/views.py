@@ -130,7 +130,7 @@ def show(expert_id: int):
         expert=expert,
         personal=personal,
         can_write=current_user.can_write(expert.centre_id),
-        history=history_for(expert),
+        history=services.visible_history(current_user, expert),
         cv_form=CvForm(),
         engagement_form=EngagementForm(),
     )
@@ -194,7 +194,7 @@ def upload_cv(expert_id: int):
         expert=expert,
         personal=True,
         can_write=True,
-        history=history_for(expert),
+        history=services.visible_history(current_user, expert),
         cv_form=form,
         engagement_form=EngagementForm(formdata=None),
     )
@@ -220,7 +220,7 @@ def add_engagement(expert_id: int):
         expert=expert,
         personal=True,
         can_write=True,
-        history=history_for(expert),
+        history=services.visible_history(current_user, expert),
         cv_form=CvForm(formdata=None),
         engagement_form=form,
     )
