@@ -78,3 +78,268 @@ def test_word_counts_count_words_and_chinese_characters():
     long = plain_section(outputs=[Output("Row", "in_progress", "word " * 151)])
     assert long.outputs[0].word_count.is_over
     assert not plain_section().outputs[0].word_count.is_over
+
+
+@pytest.fixture
+def drafted(make, nies):
+    centre, period, staff = nies
+    research = make.organisation_type(name="Research institutes and universities", code="research-x")
+    for name, stage in ((CYRILLIC, "in_discussion"), (CHINESE, "active"), ("A & B <Ltd>", "contacted")):
+        make.partnership(centre, make.organisation(name=name, type=research), stage=stage)
+    section = services.start_section(centre, period)
+    db.session.commit()
+    return section
+
+
+def test_partners_are_drafted_by_type_and_stage_with_names(drafted):
+    row = drafted.outputs[0]
+    assert row.status == "in_progress"
+    assert "3 institutions" in row.details
+    assert "Research institutes and universities:" in row.details
+    assert CYRILLIC in row.details and CHINESE in row.details
+    figures = services.section_data(drafted).outputs[0].figures
+    assert figures[0].label == "Institutions engaged" and figures[0].value == "3"
+
+
+def test_cyrillic_and_chinese_names_come_out_of_the_pdf_as_text(drafted, tmp_path):
+    text = pdf_text(render_pdf(services.section_data(drafted)), tmp_path)
+    assert CYRILLIC in re.sub(r"\s+", " ", text)
+    assert CHINESE in text
+    assert "3. Partnership development and resource mobilization" in text
+    assert "Page 1 of" in text
+    assert "TSCC NX (TSCC-NX) · Biennial report 2025-2026" in text
+
+
+def test_cyrillic_and_chinese_names_come_out_of_the_docx_with_an_east_asian_font(drafted):
+    content = render_docx(services.section_data(drafted))
+    text = docx_text(content)
+    assert CYRILLIC in text and CHINESE in text
+    document = Document(io.BytesIO(content))
+    table = document.tables[0]
+    assert [cell.text for cell in table.rows[0].cells] == ["Outputs", "Status", "Details"]
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    runs = [run for p in table.rows[1].cells[2].paragraphs for run in p.runs]
+    assert runs and all(run._element.rPr.rFonts.get(qn("w:eastAsia")) for run in runs)
+
+
+def test_user_text_cannot_insert_markup_images_or_links(tmp_path):
+    hostile = 'A & B <Ltd> <img src="/etc/passwd"/> <a href="https://evil.example">click</a> <font size=40>big</font>'
+    section = plain_section(outputs=[Output("<b>Row</b> & co", "in_progress", hostile)], outcome="x < y & z")
+    content = render_pdf(section)
+    text = re.sub(r"\s+", " ", pdf_text(content, tmp_path))
+    assert "A & B <Ltd>" in text
+    assert '<img src="/etc/passwd"/>' in text
+    assert '<a href="https://evil.example">click</a>' in text
+    assert "<b>Row</b> & co" in text and "x < y & z" in text
+    assert b"/Subtype /Image" not in content and b"/URI" not in content and b"/Link" not in content
+    word = docx_text(render_docx(section))
+    assert hostile in word and "<b>Row</b> & co" in word
+
+
+def test_details_far_over_the_limit_export_as_written(tmp_path):
+    essay = " ".join(f"word{n}" for n in range(3000))
+    section = plain_section(outputs=[Output("Long", "in_progress", essay)])
+    text = pdf_text(render_pdf(section), tmp_path)
+    assert "word2999" in text and "Page 1 of" in text
+    assert "word2999" in docx_text(render_docx(section))
+
+
+def test_preview_links_each_figure_to_its_records_and_flags_word_counts(drafted, login, client, nies):
+    staff = nies[2]
+    row = drafted.outputs[1]
+    row.details = "word " * 200
+    db.session.commit()
+    page = login(staff).get(f"/reports/sections/{drafted.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/partnerships?centre=TSCC-NX" in html
+    assert "200 / 150 words — over the indicative limit" in html
+    assert "A &amp; B &lt;Ltd&gt;" in html
+
+
+def edit_data(section, **changes) -> dict:
+    data = {name: getattr(section, name) for name, _ in services.TEXT_FIELDS} | {"version": section.version}
+    for n, row in enumerate(section.outputs):
+        data |= {
+            f"outputs-{n}-id": row.id,
+            f"outputs-{n}-title": row.title,
+            f"outputs-{n}-status": row.status,
+            f"outputs-{n}-details": row.details,
+        }
+    return data | changes
+
+
+def test_staff_edit_a_details_cell_and_a_stale_form_is_a_conflict(drafted, login, client, nies):
+    login(nies[2])
+    stale = edit_data(drafted)
+    response = client.post(
+        f"/reports/sections/{drafted.id}/edit",
+        data=edit_data(drafted, **{"outputs-1-details": "Five proposals.", "outputs-1-status": "completed"}),
+    )
+    assert response.status_code == 302
+    db.session.refresh(drafted)
+    assert drafted.outputs[1].details == "Five proposals." and drafted.outputs[1].status == "completed"
+    assert client.post(f"/reports/sections/{drafted.id}/edit", data=stale).status_code == 409
+
+
+def test_a_bad_status_is_refused_beside_the_field(drafted, login, client, nies):
+    login(nies[2])
+    response = client.post(
+        f"/reports/sections/{drafted.id}/edit", data=edit_data(drafted, **{"outputs-0-status": "done"})
+    )
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_staff_add_and_remove_their_own_rows_but_not_the_templates(drafted, login, client, nies):
+    login(nies[2])
+    assert client.post(f"/reports/sections/{drafted.id}/rows", data={"title": "Интерны 实习生"}).status_code == 302
+    db.session.refresh(drafted)
+    added = drafted.outputs[-1]
+    assert added.title == "Интерны 实习生" and added.key is None
+    template_row = drafted.outputs[0]
+    client.post(f"/reports/sections/{drafted.id}/rows/{template_row.id}/delete", data={"version": drafted.version})
+    db.session.refresh(drafted)
+    assert len(drafted.outputs) == 6
+    client.post(f"/reports/sections/{drafted.id}/rows/{added.id}/delete", data={"version": drafted.version})
+    db.session.refresh(drafted)
+    assert len(drafted.outputs) == 5
+
+
+def test_redraft_shows_the_difference_before_replacing_and_applies_only_what_is_accepted(
+    drafted, login, client, nies, make
+):
+    centre, _, staff = nies
+    drafted.outputs[0].details = "My own words about partners."
+    drafted.outcome = "Our own outcome."
+    db.session.commit()
+    make.partnership(centre, make.organisation(name="New Partner Institute"), stage="active")
+    login(staff)
+    page = client.get(f"/reports/sections/{drafted.id}/redraft")
+    html = page.get_data(as_text=True)
+    assert "<del>" in html and "<ins>" in html and "New Partner Institute" in html
+    db.session.refresh(drafted)
+    assert drafted.outputs[0].details == "My own words about partners."
+    key = f"details:{drafted.outputs[0].id}"
+    response = client.post(
+        f"/reports/sections/{drafted.id}/redraft", data={"version": drafted.version, "accept": [key]}
+    )
+    assert response.status_code == 302
+    db.session.refresh(drafted)
+    assert "New Partner Institute" in drafted.outputs[0].details
+    assert drafted.outcome == "Our own outcome."
+
+
+def test_word_diff_marks_what_goes_and_what_comes():
+    segments = services.word_diff("five proposals submitted", "six proposals submitted")
+    assert ("delete", "five") in segments and ("insert", "six") in segments
+
+
+def test_a_submitted_section_is_frozen_against_record_changes(drafted, login, client, nies, make, tmp_path):
+    centre, _, staff = nies
+    login(staff)
+    assert client.post(f"/reports/sections/{drafted.id}/submit", data={"version": drafted.version}).status_code == 302
+    db.session.refresh(drafted)
+    assert drafted.is_submitted and drafted.submitted_by_id == staff.id
+    before = services.section_data(drafted)
+    pdf_before = pdf_text(render_pdf(before), tmp_path)
+
+    make.partnership(centre, make.organisation(name="Late Partner"), stage="active")
+    after = services.section_data(drafted)
+    assert after == before
+    assert "Late Partner" not in pdf_text(render_pdf(after), tmp_path)
+    assert pdf_text(render_pdf(after), tmp_path) == pdf_before
+
+    refused = client.get(f"/reports/sections/{drafted.id}/edit")
+    assert refused.status_code == 302
+    audit = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity == "report_sections", AuditEntry.entity_id == drafted.id)
+    ).all()
+    submitted = [entry for entry in audit if entry.action == "update" and "submitted_at" in entry.changes]
+    assert submitted and submitted[0].actor_email == staff.email
+
+
+def test_a_new_revision_starts_from_the_submitted_words(drafted, login, client, nies):
+    login(nies[2])
+    drafted.outputs[2].details = "As submitted."
+    db.session.commit()
+    client.post(f"/reports/sections/{drafted.id}/submit", data={"version": drafted.version})
+    db.session.refresh(drafted)
+    response = client.post(f"/reports/sections/{drafted.id}/revise", data={"version": drafted.version})
+    assert response.status_code == 302
+    revision = services.latest_section(drafted.period_id)
+    assert revision.revision == 2 and not revision.is_submitted
+    assert revision.outputs[2].details == "As submitted."
+    assert services.section_data(drafted).outputs[2].details == "As submitted."
+
+
+def test_exports_send_pdf_word_and_html(drafted, login, client, nies):
+    login(nies[2])
+    pdf = client.get(f"/reports/sections/{drafted.id}/export.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    word = client.get(f"/reports/sections/{drafted.id}/export.docx")
+    assert word.status_code == 200 and word.data.startswith(b"PK")
+    assert "attachment" in word.headers["Content-Disposition"]
+    html = client.get(f"/reports/sections/{drafted.id}/export.html").get_data(as_text=True)
+    assert "<th>Outputs</th><th>Status</th><th>Details</th>" in html and CHINESE in html
+
+
+def count_statements(app, action) -> int:
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_preview_runs_the_same_number_of_statements_whatever_the_records(app, drafted, login, client, nies, make):
+    centre, _, staff = nies
+    login(staff)
+    url = f"/reports/sections/{drafted.id}"
+    client.get(url)
+    few = count_statements(app, lambda: client.get(url))
+    kind = make.organisation_type(name="NGOs", code="ngo-x")
+    for n in range(15):
+        make.partnership(centre, make.organisation(name=f"Extra partner {n}", type=kind), stage="in_discussion")
+    many = count_statements(app, lambda: client.get(url))
+    assert few == many
+
+
+def run_cli(app, *args):
+    return app.test_cli_runner().invoke(args=["report", "section", *args])
+
+
+def test_cli_writes_each_format(app, drafted, tmp_path):
+    for fmt, magic in (("pdf", b"%PDF"), ("docx", b"PK"), ("html", b"<!doctype html>")):
+        output = tmp_path / f"section.{fmt}"
+        result = run_cli(app, "TSCC-NX", "--period", "2025-2026", "--format", fmt, "--output", str(output))
+        assert result.exit_code == 0, result.output
+        assert output.read_bytes().startswith(magic)
+        assert "revision 1 (draft)" in result.output
+
+
+def test_cli_drafts_a_period_nobody_started_without_saving_it(app, nies, tmp_path):
+    centre, period, _ = nies
+    result = run_cli(app, "tscc-nx", "--period", "2025-2026", "--output", str(tmp_path / "s.pdf"))
+    assert result.exit_code == 0, result.output
+    assert "fresh draft" in result.output
+    assert services.latest_section(period.id) is None
+
+
+def test_cli_refuses_an_unknown_centre_or_period(app, nies, tmp_path):
+    result = run_cli(app, "TSCC-NOPE", "--period", "2025-2026", "--output", str(tmp_path / "s.pdf"))
+    assert result.exit_code != 0 and "No centre has the code 'TSCC-NOPE'" in result.output
+    result = run_cli(app, "TSCC-NX", "--period", "1999", "--output", str(tmp_path / "s.pdf"))
+    assert result.exit_code != 0
+    assert "TSCC-NX has no reporting period '1999' (its periods: 2025-2026)" in result.output
+    result = run_cli(app, "TSCC-NX", "--period", "2025-2026", "--format", "odt", "--output", str(tmp_path / "s"))
+    assert result.exit_code != 0
+    assert not (tmp_path / "s.pdf").exists()
