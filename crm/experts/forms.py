@@ -98,6 +98,9 @@ class ExpertForm(FlaskForm):
         countries = country_choices()
         organisations = organisation_choices()
         self.centre_id.choices = choices((str(c.id), c.code) for c in centres)
+        if len(centres) < 2:
+            # Staff of one centre add to that centre: no choice to make.
+            del self.centre_id
         self.nationality.choices = choices(countries, blank="—")
         self.residence_country.choices = choices(countries, blank="—")
         self.affiliation_id.choices = choices(organisations, blank="—")

@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
+from crm.core.kmgbf import TARGETS
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
 from crm.core.web import form_page, paginate
@@ -101,7 +102,7 @@ def index():
 @login_required
 def counts():
     counts = queries.roster_counts_by_centre(readable_centre_ids())
-    return render_template("experts/counts.html", counts=list(counts.values()))
+    return render_template("experts/counts.html", counts=list(counts.values()), targets=TARGETS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
