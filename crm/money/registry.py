@@ -31,10 +31,10 @@ _registered: dict[str, AmountColumns] = {}
 
 
 def register_amounts(model, amount_col, currency_col, date_col, label: str | None = None) -> None:
-    label = label or model.__tablename__.replace("_", " ").capitalize()
-    _registered[f"{model.__tablename__}.{amount_col.key}"] = AmountColumns(
-        model, amount_col, currency_col, date_col, label
-    )
+    """``model`` is a mapped class (or a Core ``Table``); the columns are its attributes."""
+    table_name = getattr(model, "__tablename__", None) or model.name
+    label = label or table_name.replace("_", " ").capitalize()
+    _registered[f"{table_name}.{amount_col.key}"] = AmountColumns(model, amount_col, currency_col, date_col, label)
 
 
 def registered() -> list[AmountColumns]:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from crm.core.models import utcnow
 from crm.extensions import db
 from crm.money.currencies import normalise_currency
+from crm.money.display import plain_decimal
 from crm.money.models import ExchangeRate, ImportStatus, RateImport, RateSource
 from crm.money.providers.base import ParsedRate, ParsedRates
 
@@ -126,7 +127,7 @@ def add_manual_rate(*, base: str, quote: str, rate: Decimal, effective_on: date,
     )
     if clash is not None:
         raise RateError(
-            f"A manual rate for {clash.base}/{clash.quote} on {effective_on} exists ({clash.rate.normalize()}): "
+            f"A manual rate for {clash.base}/{clash.quote} on {effective_on} exists ({plain_decimal(clash.rate)}): "
             "delete it first to replace it.",
             "effective_on",
         )
@@ -189,8 +190,9 @@ def review(source: str, parsed: ParsedRates, threshold: Decimal = JUMP_THRESHOLD
             findings.append(
                 {
                     "level": "confirm",
-                    "message": f"{rate.quote}: {rate.rate.normalize()} per {rate.base} on {rate.effective_on} against "
-                    f"{stored.rate.normalize()} on {stored.effective_on} ({change:+.1%}): confirm it is not a typo.",
+                    "message": f"{rate.quote}: {plain_decimal(rate.rate)} per {rate.base} on {rate.effective_on} "
+                    f"against {plain_decimal(stored.rate)} on {stored.effective_on} ({change:+.1%}): "
+                    "confirm it is not a typo.",
                 }
             )
     return findings

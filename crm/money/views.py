@@ -9,7 +9,7 @@ from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.money import queries, services
 from crm.money.currencies import COMMON, normalise_currency
-from crm.money.display import format_money
+from crm.money.display import format_money, plain_decimal
 from crm.money.forms import ConfirmImportForm, ManualRateForm, RateFileForm
 from crm.money.models import ExchangeRate, ImportStatus, RateImport, RateSource
 
@@ -19,6 +19,11 @@ bp = Blueprint("money", __name__, url_prefix="/rates")
 @bp.app_template_filter("money")
 def money_filter(value, currency=None):
     return format_money(value, currency)
+
+
+@bp.app_template_filter("plain_decimal")
+def plain_decimal_filter(value):
+    return plain_decimal(value)
 
 
 def _currency_arg() -> str | None:
@@ -85,7 +90,7 @@ def rate_new():
         except (services.RateError, ValueError) as error:
             getattr(form, getattr(error, "field", None) or "rate").errors.append(str(error))
         else:
-            flash(f"Manual rate saved: 1 {record.base} = {record.rate.normalize()} {record.quote}.", "success")
+            flash(f"Manual rate saved: 1 {record.base} = {plain_decimal(record.rate)} {record.quote}.", "success")
             return redirect(url_for("money.rate", rate_id=record.id))
     return form_page("money/rate_form.html", form=form)
 
