@@ -124,3 +124,29 @@ class Factory:
         section = start_section(centre, period)
         db.session.commit()
         return section
+
+    def proposal(self, centre, funder=None, **values):
+        from crm.proposals.services import create_proposal
+
+        n = next(_counter)
+        funder = funder or self.organisation()
+        data = {"title": f"Proposal {n}", "funder_id": funder.id, "status": "in_preparation"} | values
+        proposal = create_proposal(centre.id, data)
+        db.session.commit()
+        return proposal
+
+    def ledger_entry(self, centre, proposals=(), **values):
+        from crm.funding.services import record_entry
+
+        data = {
+            "category": "host_institution",
+            "kind": "financial",
+            "purpose": "core_operations",
+            "stage": "committed",
+            "amount": "1000",
+            "currency": "CNY",
+            "booked_on": date(2025, 3, 1),
+        } | values
+        entry = record_entry(centre.id, data, proposals)
+        db.session.commit()
+        return entry
