@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from crm.experts.queries import roster_counts
 from crm.funding.models import Category
-from crm.money.conversion import Conversion, ConversionError, RateBook
+from crm.funding.queries import headline_figures, open_needs
+from crm.money.conversion import Conversion, ConversionError, RateBook, display_rate
 from crm.money.models import SOURCE_LABELS, RateSource
 from crm.money.policy import Policy
 from crm.money.value import Money
@@ -114,7 +115,7 @@ class Converter:
         self.rates[key] = RateUsed(
             base=conversion.money.currency,
             quote=conversion.target,
-            rate=f"{conversion.rate.normalize():f}",
+            rate=display_rate(conversion.rate),
             effective_on=conversion.rate_on.isoformat(),
             source=SOURCE_LABELS[RateSource(conversion.source)] + (f" ({conversion.path})" if conversion.path else ""),
             reference=conversion.reference,
@@ -253,10 +254,20 @@ def proposals_row(centre, groups: dict[str, list[queries.ProposalRow]]) -> RowDr
     return RowDraft(" ".join(sentences), IN_PROGRESS if pending or not funded else COMPLETED, figures)
 
 
-def resources_row(centre, rows: list[queries.ResourceRow], converter: Converter) -> RowDraft:
+def needs_text(needs) -> str:
+    return "Resources are still needed for: " + "; ".join(need.title for need in needs) + "."
+
+
+def resources_row(centre, rows: list[queries.ResourceRow], needs, converter: Converter) -> RowDraft:
     financial = [r for r in rows if r.kind == "financial"]
     in_kind = [r for r in rows if r.kind != "financial"]
     figures = [Figure("Ledger entries in the period", str(len(rows)), **link("funding.index", centre=centre.code))]
+    if needs:
+        figures.append(Figure("Open funding needs", str(len(needs)), **link("funding.index", centre=centre.code)))
+    if not rows and needs:
+        # The resources are identified and sought, not yet mobilized (TSCC-CA's consultants).
+        text = f"No resources are recorded as mobilized in this period yet. {needs_text(needs)}"
+        return RowDraft(text, IN_PROGRESS, figures)
     if not rows:
         return RowDraft("No resources are recorded as mobilized in this period yet.", NOT_STARTED, figures)
     sentences = []
@@ -291,7 +302,9 @@ def resources_row(centre, rows: list[queries.ResourceRow], converter: Converter)
                 "In-kind contributions", str(len(in_kind)), **link("funding.index", centre=centre.code, kind="in_kind")
             )
         )
-    complete = all(r.stage == "received" for r in rows)
+    if needs:
+        sentences.append(needs_text(needs))
+    complete = all(r.stage == "received" for r in rows) and not needs
     return RowDraft(" ".join(sentences), COMPLETED if complete else IN_PROGRESS, figures)
 
 
@@ -304,10 +317,13 @@ def stage_word(stage: str) -> str:
 
 
 def in_kind_text(row: queries.ResourceRow) -> str:
-    quantity = f"{row.quantity.normalize():f} {row.unit} ".strip() + " " if row.quantity is not None else ""
     source = f" from {row.source}" if row.source else ""
-    valued = f" (valued at {amount_text(Money(row.amount, row.currency))})" if row.amount is not None else ""
-    return f"{quantity}{row.description or 'support'}{source}{valued}".strip()
+    details = []
+    if row.quantity is not None:
+        details.append(f"{row.quantity.normalize():f} {row.unit}".strip())
+    if row.amount is not None:
+        details.append(f"valued at {amount_text(Money(row.amount, row.currency))}")
+    return f"{row.description or 'support'}{source}" + (f" ({', '.join(details)})" if details else "")
 
 
 def strategy_row(centre, rows: list[queries.ResourceRow], groups) -> RowDraft:
@@ -316,7 +332,7 @@ def strategy_row(centre, rows: list[queries.ResourceRow], groups) -> RowDraft:
     if not categories and not pipeline:
         return RowDraft("No resource mobilization strategy is recorded yet.", NOT_STARTED)
     sources = (
-        f"resources from {plural(len(categories), 'kind of source')} ({', '.join(categories)})"
+        f"resources from {plural(len(categories), 'kind of source', 'kinds of source')} ({', '.join(categories)})"
         if categories
         else "no resources yet"
     )
@@ -377,26 +393,30 @@ def numbered(items: list[str]) -> str:
     return "\n\n".join(f"{n}. {item}" for n, item in enumerate(items, start=1))
 
 
-def key_figures(centre, partners, groups, rows, roster, converter) -> tuple[str, list[Figure]]:
+def money_text(amounts: dict[str, Decimal], converter: Converter) -> str:
+    return " and ".join(amount_text(m) + converter.equivalents(m) for m in (Money(a, c) for c, a in amounts.items()))
+
+
+def key_figures(centre, partners, groups, headline, roster, converter) -> tuple[str, list[Figure]]:
+    """Part III's quantitative achievement, in the words of the reports ("engaging at least 14 institutions")."""
     engaged = [p for p in partners if p.stage in ENGAGED_STAGES]
-    financial = [r for r in rows if r.kind == "financial"]
-    institutional = [r for r in financial if r.category == INSTITUTIONAL]
-    projects = [r for r in financial if r.category != INSTITUTIONAL and r.purpose == PROJECT_PURPOSE]
-    parts = [f"engaging {plural(len(engaged), 'institution')}"]
-    parts.append(f"the submission of {plural(len(groups['submitted']), 'project proposal')}")
-    money = []
-    if institutional:
-        money.append(f"{totals_text(institutional, converter)} institutional support")
-    if projects:
-        money.append(f"{totals_text(projects, converter)} project funding")
+    institutional = money_text(headline["institutional_support"], converter)
+    projects = money_text(headline["project_funding"], converter)
+    sentences = [
+        f"{centre.display_name} has initiated the development of a partnership network, engaging "
+        f"{plural(len(engaged), 'institution')}."
+    ]
+    results = [f"the submission of {plural(len(groups['submitted']), 'project proposal')}"]
+    money = [
+        f"{text} {what}"
+        for text, what in ((institutional, "institutional support"), (projects, "project funding"))
+        if text
+    ]
     if money:
-        parts.append(f"the mobilization of {' and '.join(money)}")
+        results.append(f"the mobilization of {' and '.join(money)}")
     if roster.total:
-        parts.append(f"an expert pool comprising {plural(roster.total, 'expert')}")
-    text = (
-        f"{centre.display_name} has initiated the development of a partnership network and resource "
-        f"mobilization, with {joined(parts)}."
-    )
+        results.append(f"the establishment of an expert pool comprising {plural(roster.total, 'expert')}")
+    sentences.append(f"Resource mobilization efforts have yielded {joined(results)}.")
     figures = [
         Figure("Institutions engaged", str(len(engaged)), **link("partners.partnerships", centre=centre.code)),
         Figure(
@@ -411,17 +431,17 @@ def key_figures(centre, partners, groups, rows, roster, converter) -> tuple[str,
         ),
         Figure(
             "Institutional support",
-            totals_text(institutional, converter) or "none",
-            **link("funding.index", centre=centre.code, category=INSTITUTIONAL),
+            institutional or "none",
+            **link("funding.index", centre=centre.code, category=INSTITUTIONAL, kind="financial"),
         ),
         Figure(
             "Project funding",
-            totals_text(projects, converter) or "none",
-            **link("funding.index", centre=centre.code, purpose=PROJECT_PURPOSE),
+            projects or "none",
+            **link("funding.index", centre=centre.code, purpose=PROJECT_PURPOSE, kind="financial"),
         ),
         Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.code)),
     ]
-    return text, figures
+    return " ".join(sentences), figures
 
 
 def draft(centre, period) -> Draft:
@@ -430,17 +450,18 @@ def draft(centre, period) -> Draft:
     groups = proposal_groups(queries.proposals(centre.id), period)
     rows = queries.resources(centre.id, period)
     roster = roster_counts(centre.id)
+    needs = open_needs({centre.id})
     currencies = {r.currency for r in rows if r.currency}
     targets = list(dict.fromkeys([centre.reporting_currency, COMPARISON_CURRENCY]))
     converter = Converter(currencies, targets, period)
     drafted_rows = {
         "partnerships": partnerships_row(centre, partners, agreements),
         "proposals": proposals_row(centre, groups),
-        "resources": resources_row(centre, rows, converter),
+        "resources": resources_row(centre, rows, needs, converter),
         "strategy": strategy_row(centre, rows, groups),
         "additional": additional_row(centre, roster),
     }
-    key_text, key_list = key_figures(centre, partners, groups, rows, roster, converter)
+    key_text, key_list = key_figures(centre, partners, groups, headline_figures(centre.id, period), roster, converter)
     return Draft(
         outcome=f"{centre.display_name} initiates partnership development and begins the process of identifying "
         "and developing sustainable, long-term resource mobilization.",
