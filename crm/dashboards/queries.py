@@ -1,0 +1,344 @@
+"""The dashboards' reads: GROUP BYs and short lists, a fixed number of statements whatever the data size.
+
+Nothing here converts money: ledger and proposal sums come back per currency (and
+per month where a rate date depends on it), for ``crm.dashboards.totals`` to convert.
+Every function takes a ``Scope`` (the centres and dates in view) and checks no
+access itself: the views decide which centres a user may see.
+
+Period rules, as the registers define them: a ledger entry counts when its booked
+date falls in the period or when it has none (figures whose source gave no date);
+a proposal when its submission or decision date falls in it, or when it has
+neither. Partnerships, agreements and experts are counted as they stand today.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementStatus, AgreementStep
+from crm.centres.models import Centre
+from crm.core.types import ExactDecimal
+from crm.experts.queries import RosterCounts, roster_counts_by_centre
+from crm.extensions import db
+from crm.funding.models import Kind, LedgerEntry
+from crm.partners.models import Organisation, OrganisationType, Partnership
+from crm.proposals.models import DEFAULT_PROBABILITY, CallDeadline, Proposal, ProposalStatus
+
+LIST_LIMIT = 8
+# An open agreement with no step for this long is flagged: someone should chase it.
+STALLED_AFTER_DAYS = 90
+# Expiries, reviews and deadlines this close are shown as coming up.
+HORIZON_DAYS = 90
+ENDED_AGREEMENTS = (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.ABANDONED)
+OPEN_PROPOSALS = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
+
+
+@dataclass(frozen=True)
+class Scope:
+    centre_ids: frozenset[int] | None  # None: every centre
+    starts_on: date | None
+    ends_on: date | None
+    today: date
+
+    def centres(self, column) -> sa.ColumnElement:
+        return sa.true() if self.centre_ids is None else column.in_(sorted(self.centre_ids))
+
+
+def month_of(column) -> sa.ColumnElement:
+    """'YYYY-MM' of a date column, the same text on SQLite and PostgreSQL."""
+    return sa.func.substr(sa.cast(column, sa.String), 1, 7)
+
+
+def _ledger_in_period(scope: Scope) -> sa.ColumnElement:
+    if scope.starts_on is None and scope.ends_on is None:
+        return sa.true()
+    dated = sa.and_(
+        LedgerEntry.booked_on >= scope.starts_on if scope.starts_on else sa.true(),
+        LedgerEntry.booked_on <= scope.ends_on if scope.ends_on else sa.true(),
+    )
+    return sa.or_(dated, LedgerEntry.booked_on.is_(None))
+
+
+def _proposal_in_period(scope: Scope) -> sa.ColumnElement:
+    if scope.starts_on is None and scope.ends_on is None:
+        return sa.true()
+
+    def within(column):
+        return sa.and_(
+            column >= scope.starts_on if scope.starts_on else sa.true(),
+            column <= scope.ends_on if scope.ends_on else sa.true(),
+        )
+
+    undated = sa.and_(Proposal.submitted_on.is_(None), Proposal.decision_on.is_(None))
+    return sa.or_(within(Proposal.submitted_on), within(Proposal.decision_on), undated)
+
+
+def _with_total(stmt: sa.Select) -> sa.Select:
+    """Add the number of rows before LIMIT, so a short list and its count come in one statement."""
+    return stmt.add_columns(sa.func.count().over().label("total")).limit(LIST_LIMIT)
+
+
+def _split_total(rows) -> tuple[list, int]:
+    rows = list(rows)
+    return rows, (rows[0].total if rows else 0)
+
+
+# --- centres -----------------------------------------------------------------------------------
+
+
+def centres(scope: Scope) -> list[Centre]:
+    return db.session.scalars(sa.select(Centre).where(scope.centres(Centre.id)).order_by(Centre.code)).all()
+
+
+# --- partnerships ------------------------------------------------------------------------------
+
+
+def partnership_counts(scope: Scope) -> list[sa.Row]:
+    """(centre_id, type_code, type_name, type_position, stage, partnerships)."""
+    t = OrganisationType
+    stmt = (
+        sa.select(Partnership.centre_id, t.code, t.name, t.position, Partnership.stage, sa.func.count())
+        .join(Organisation, Organisation.id == Partnership.organisation_id)
+        .join(t, t.id == Organisation.type_id)
+        .where(scope.centres(Partnership.centre_id))
+        .group_by(Partnership.centre_id, t.code, t.name, t.position, Partnership.stage)
+    )
+    return db.session.execute(stmt).all()
+
+
+def shared_organisations(scope: Scope) -> tuple[list[sa.Row], int]:
+    """Organisations engaged by more than one centre, most shared first: (id, name, acronym, centres), total."""
+    engaged = sa.func.count(sa.distinct(Partnership.centre_id))
+    stmt = (
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym, engaged.label("centres"))
+        .join(Partnership, Partnership.organisation_id == Organisation.id)
+        .where(scope.centres(Partnership.centre_id))
+        .group_by(Organisation.id, Organisation.name, Organisation.acronym)
+        .having(engaged > 1)
+        .order_by(engaged.desc(), Organisation.name)
+    )
+    return _split_total(db.session.execute(_with_total(stmt)))
+
+
+# --- agreements --------------------------------------------------------------------------------
+
+
+def agreement_counts(scope: Scope) -> list[sa.Row]:
+    """(centre_id, status, agreements)."""
+    stmt = (
+        sa.select(Agreement.centre_id, Agreement.status, sa.func.count())
+        .where(scope.centres(Agreement.centre_id))
+        .group_by(Agreement.centre_id, Agreement.status)
+    )
+    return db.session.execute(stmt).all()
+
+
+def _agreement_columns():
+    return (
+        Agreement.id,
+        Agreement.title,
+        Agreement.kind,
+        Agreement.status,
+        Agreement.responsible,
+        Agreement.status_since_on,
+        Agreement.status_since_precision,
+        Agreement.expiry_on,
+        Agreement.expiry_precision,
+        Agreement.next_review_on,
+        Agreement.next_review_precision,
+        Centre.code.label("centre_code"),
+    )
+
+
+def agreements_awaiting_action(scope: Scope) -> tuple[list[sa.Row], int]:
+    """Open agreements (on their way to signature), the longest waiting first."""
+    stmt = (
+        sa.select(*_agreement_columns())
+        .join(Centre, Centre.id == Agreement.centre_id)
+        .where(scope.centres(Agreement.centre_id), Agreement.status.in_(OPEN_STATUSES))
+        .order_by(Agreement.status_since_on.is_(None), Agreement.status_since_on, Agreement.id)
+    )
+    return _split_total(db.session.execute(_with_total(stmt)))
+
+
+def agreements_coming_up(scope: Scope) -> tuple[list[sa.Row], int]:
+    """Agreements expiring or due for review within the horizon, or already past either, soonest first."""
+    horizon = scope.today + timedelta(days=HORIZON_DAYS)
+    soonest = sa.func.coalesce(
+        sa.case((Agreement.next_review_on <= Agreement.expiry_on, Agreement.next_review_on), else_=Agreement.expiry_on),
+        Agreement.next_review_on,
+    )
+    stmt = (
+        sa.select(*_agreement_columns())
+        .join(Centre, Centre.id == Agreement.centre_id)
+        .where(
+            scope.centres(Agreement.centre_id),
+            Agreement.status.not_in(ENDED_AGREEMENTS),
+            sa.or_(Agreement.expiry_on <= horizon, Agreement.next_review_on <= horizon),
+        )
+        .order_by(soonest, Agreement.id)
+    )
+    return _split_total(db.session.execute(_with_total(stmt)))
+
+
+def agreements_stalled(scope: Scope) -> tuple[list[sa.Row], int]:
+    """Open agreements whose latest step (or, without steps, status date) is older than STALLED_AFTER_DAYS."""
+    last_step = (
+        sa.select(AgreementStep.agreement_id, sa.func.max(AgreementStep.occurred_on).label("last_on"))
+        .group_by(AgreementStep.agreement_id)
+        .subquery()
+    )
+    last_on = sa.func.coalesce(last_step.c.last_on, Agreement.status_since_on)
+    stmt = (
+        sa.select(*_agreement_columns(), last_on.label("last_on"))
+        .join(Centre, Centre.id == Agreement.centre_id)
+        .outerjoin(last_step, last_step.c.agreement_id == Agreement.id)
+        .where(
+            scope.centres(Agreement.centre_id),
+            Agreement.status.in_(OPEN_STATUSES),
+            last_on < scope.today - timedelta(days=STALLED_AFTER_DAYS),
+        )
+        .order_by(last_on, Agreement.id)
+    )
+    return _split_total(db.session.execute(_with_total(stmt)))
+
+
+# --- proposals ---------------------------------------------------------------------------------
+
+
+def _probability() -> sa.ColumnElement:
+    """A proposal's chance in percent: its own, or its status's default (as Proposal.effective_probability)."""
+    defaults = sa.case(
+        *((Proposal.status == status, percent) for status, percent in DEFAULT_PROBABILITY.items()), else_=0
+    )
+    return sa.func.coalesce(Proposal.probability, defaults)
+
+
+def proposal_buckets(scope: Scope) -> list[sa.Row]:
+    """Per (centre, status, requested currency, awarded currency): proposals, requested, awarded and
+    ``weighted`` (requested × probability in percent, for the proposals whose expected value is not the award)."""
+    approved_with_award = sa.and_(Proposal.status == ProposalStatus.APPROVED, Proposal.awarded_amount.is_not(None))
+    weighted = sa.case((approved_with_award, None), else_=Proposal.requested_amount * _probability())
+    stmt = (
+        sa.select(
+            Proposal.centre_id,
+            Proposal.status,
+            Proposal.requested_currency,
+            Proposal.awarded_currency,
+            sa.func.count().label("proposals"),
+            sa.func.sum(Proposal.requested_amount).label("requested"),
+            sa.func.sum(Proposal.awarded_amount).label("awarded"),
+            sa.func.sum(sa.type_coerce(weighted, ExactDecimal())).label("weighted"),
+        )
+        .where(scope.centres(Proposal.centre_id), _proposal_in_period(scope))
+        .group_by(Proposal.centre_id, Proposal.status, Proposal.requested_currency, Proposal.awarded_currency)
+    )
+    return db.session.execute(stmt).all()
+
+
+def _proposal_columns():
+    return (
+        Proposal.id,
+        Proposal.title,
+        Proposal.status,
+        Proposal.deadline_on,
+        Centre.code.label("centre_code"),
+        Organisation.name.label("funder_name"),
+        Organisation.acronym.label("funder_acronym"),
+    )
+
+
+def _proposal_list(scope: Scope, *conditions) -> tuple[list[sa.Row], int]:
+    stmt = (
+        sa.select(*_proposal_columns())
+        .join(Centre, Centre.id == Proposal.centre_id)
+        .join(Organisation, Organisation.id == Proposal.funder_id)
+        .where(scope.centres(Proposal.centre_id), *conditions)
+        .order_by(Proposal.deadline_on, Proposal.id)
+    )
+    return _split_total(db.session.execute(_with_total(stmt)))
+
+
+def proposals_due(scope: Scope) -> tuple[list[sa.Row], int]:
+    """Proposals still being prepared whose deadline falls within the horizon."""
+    horizon = scope.today + timedelta(days=HORIZON_DAYS)
+    return _proposal_list(
+        scope, Proposal.status.in_(OPEN_PROPOSALS), Proposal.deadline_on.between(scope.today, horizon)
+    )
+
+
+def proposals_overdue(scope: Scope) -> tuple[list[sa.Row], int]:
+    """Proposals past their deadline still in preparation: submitted late, or the status was not updated."""
+    return _proposal_list(scope, Proposal.status == ProposalStatus.IN_PREPARATION, Proposal.deadline_on < scope.today)
+
+
+def call_deadlines(scope: Scope) -> list[tuple[date, CallDeadline]]:
+    """Funders' call deadlines (network-wide) falling within the horizon, yearly ones on their next date."""
+    horizon = scope.today + timedelta(days=HORIZON_DAYS)
+    calls = db.session.scalars(
+        sa.select(CallDeadline).where(sa.or_(CallDeadline.is_yearly, CallDeadline.due_on.between(scope.today, horizon)))
+    ).all()
+    upcoming = [(call.next_on(scope.today), call) for call in calls]
+    return sorted(((day, call) for day, call in upcoming if day and day <= horizon), key=lambda x: (x[0], x[1].id))[
+        :LIST_LIMIT
+    ]
+
+
+# --- the ledger --------------------------------------------------------------------------------
+
+LEDGER_KEYS = {
+    "centre_id": LedgerEntry.centre_id,
+    "category": LedgerEntry.category,
+    "kind": LedgerEntry.kind,
+    "stage": LedgerEntry.stage,
+}
+
+
+def ledger_buckets(scope: Scope, keys: tuple[str, ...]) -> list[sa.Row]:
+    """Sums per ``keys`` (of LEDGER_KEYS), currency and booked month ('YYYY-MM', None when undated).
+
+    Rows: *keys, currency, month, amount, entries (not counting reversals). Entries without an amount
+    (goods or time not valued) come with currency None.
+    """
+    month = month_of(LedgerEntry.booked_on)
+    columns = [LEDGER_KEYS[key] for key in keys]
+    stmt = (
+        sa.select(
+            *columns,
+            LedgerEntry.currency,
+            month.label("month"),
+            sa.func.sum(LedgerEntry.amount).label("amount"),
+            sa.func.count().filter(LedgerEntry.reverses_id.is_(None)).label("entries"),
+        )
+        .where(scope.centres(LedgerEntry.centre_id), _ledger_in_period(scope))
+        .group_by(*columns, LedgerEntry.currency, month)
+    )
+    return db.session.execute(stmt).all()
+
+
+def in_kind_buckets(scope: Scope) -> list[sa.Row]:
+    """Goods, services and people's time: per (kind, unit, currency, month) the entries, quantities and valuations."""
+    month = month_of(LedgerEntry.booked_on)
+    stmt = (
+        sa.select(
+            LedgerEntry.kind,
+            LedgerEntry.unit,
+            LedgerEntry.currency,
+            month.label("month"),
+            sa.func.count().filter(LedgerEntry.reverses_id.is_(None)).label("entries"),
+            sa.func.sum(LedgerEntry.quantity).label("quantity"),
+            sa.func.sum(LedgerEntry.amount).label("amount"),
+        )
+        .where(scope.centres(LedgerEntry.centre_id), _ledger_in_period(scope), LedgerEntry.kind != Kind.FINANCIAL)
+        .group_by(LedgerEntry.kind, LedgerEntry.unit, LedgerEntry.currency, month)
+    )
+    return db.session.execute(stmt).all()
+
+
+# --- experts -----------------------------------------------------------------------------------
+
+
+def roster(scope: Scope) -> dict[int, RosterCounts]:
+    """The experts register's own counts (domestic/foreign, per KMGBF target), four statements."""
+    return roster_counts_by_centre(None if scope.centre_ids is None else sorted(scope.centre_ids))

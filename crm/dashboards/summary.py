@@ -1,0 +1,402 @@
+"""The dashboards' figures: the query buckets rolled up per breakdown and converted, ready for the templates.
+
+``centre_dashboard`` and ``network_dashboard`` run the same fixed list of queries
+(``crm.dashboards.queries``), load the rates once, and shape the results. They read
+no request: the views pass the scope and the rate plan.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from crm.agreements.models import AgreementStatus
+from crm.core.partial_dates import PartialDate
+from crm.dashboards import queries
+from crm.dashboards.charts import Series, bar_chart, column_chart
+from crm.dashboards.queries import Scope
+from crm.dashboards.totals import Bucket, ConvertedTotal, Converter, RatePlan
+from crm.funding.models import Category, Kind, Stage
+from crm.partners.models import Stage as PartnershipStage
+from crm.proposals.models import ProposalStatus
+
+STAGES = tuple(Stage)
+
+
+def month_start(text: str | None) -> date | None:
+    return date(int(text[:4]), int(text[5:7]), 1) if text else None
+
+
+def quarter_of(month: date) -> str:
+    return f"{month.year} Q{(month.month - 1) // 3 + 1}"
+
+
+def partial(on: date | None, precision: str | None) -> PartialDate | None:
+    return PartialDate(on, precision or "day") if on else None
+
+
+class Grid:
+    """Buckets kept per row key and column key, converted on demand: a table of converted totals."""
+
+    def __init__(self):
+        self.cells: dict[tuple, list[Bucket]] = defaultdict(list)
+        self.counts: dict[tuple, int] = defaultdict(int)
+
+    def add(self, row, column, bucket: Bucket, count: int = 0) -> None:
+        self.cells[(row, column)].append(bucket)
+        self.counts[(row, column)] += count
+
+    def buckets(self) -> list[Bucket]:
+        return [bucket for buckets in self.cells.values() for bucket in buckets]
+
+    def rows(self) -> list:
+        return sorted({row for row, _ in self.cells}, key=_sort_key)
+
+    def converted(self, converter: Converter) -> dict[tuple, ConvertedTotal]:
+        return {key: converter.total(buckets) for key, buckets in self.cells.items()}
+
+
+def _sort_key(value):
+    return (str(type(value)), getattr(value, "value", value) if value is not None else "")
+
+
+@dataclass
+class MoneyTable:
+    """Rows × columns of converted totals, with row and column totals, as the templates show them."""
+
+    target: str
+    rows: list
+    columns: list
+    cells: dict[tuple, ConvertedTotal]
+    counts: dict[tuple, int]
+
+    @classmethod
+    def build(cls, grid: Grid, converter: Converter, rows: list, columns: list) -> "MoneyTable":
+        cells = grid.converted(converter)
+        return cls(converter.plan.target, rows, columns, cells, dict(grid.counts))
+
+    def cell(self, row, column) -> ConvertedTotal:
+        return self.cells.get((row, column)) or ConvertedTotal(self.target)
+
+    def count(self, row, column) -> int:
+        return self.counts.get((row, column), 0)
+
+    def row_total(self, row) -> ConvertedTotal:
+        total = ConvertedTotal(self.target)
+        for column in self.columns:
+            total += self.cell(row, column)
+        return total
+
+    def column_total(self, column) -> ConvertedTotal:
+        total = ConvertedTotal(self.target)
+        for row in self.rows:
+            total += self.cell(row, column)
+        return total
+
+    def grand_total(self) -> ConvertedTotal:
+        total = ConvertedTotal(self.target)
+        for row in self.rows:
+            total += self.row_total(row)
+        return total
+
+
+@dataclass
+class ProposalLine:
+    status: ProposalStatus
+    proposals: int = 0
+    requested: ConvertedTotal | None = None
+    expected: ConvertedTotal | None = None
+    awarded: ConvertedTotal | None = None
+
+
+@dataclass
+class InKindLine:
+    kind: Kind
+    unit: str
+    entries: int
+    quantity: Decimal | None
+    valuation: ConvertedTotal
+    unvalued: int
+
+
+@dataclass
+class Flags:
+    """Data-quality findings: each one a count, with the records behind it where there are some."""
+
+    not_converted: list[str] = field(default_factory=list)
+    stalled: tuple[list, int] = ([], 0)
+    overdue: tuple[list, int] = ([], 0)
+    undated_entries: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.not_converted) + self.stalled[1] + self.overdue[1] + self.undated_entries
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    plan: RatePlan
+    centres: list
+    partnerships: dict  # (centre_id, type_code, stage) -> count
+    partnership_types: list  # (code, name) ordered
+    agreements: dict  # (centre_id, status) -> count
+    awaiting: tuple[list, int]
+    coming_up: tuple[list, int]
+    proposals: dict  # centre_id | None -> {status: ProposalLine}
+    resources_by_centre: MoneyTable  # centre × stage
+    resources_by_category: MoneyTable  # category × stage
+    resources_by_kind: MoneyTable  # kind × stage
+    resources_by_quarter: MoneyTable  # quarter × stage
+    in_kind: list[InKindLine]
+    deadlines: tuple[list, int]
+    calls: list
+    experts: dict
+    flags: Flags
+    shared: tuple[list, int] = ([], 0)
+
+    @property
+    def statement(self) -> str:
+        return self.plan.statement()
+
+    def partnership_count(self, centre_id=None, type_code=None, stage=None) -> int:
+        return sum(
+            n
+            for (c, t, s), n in self.partnerships.items()
+            if (centre_id is None or c == centre_id)
+            and (type_code is None or t == type_code)
+            and (stage is None or s == stage)
+        )
+
+    def agreement_count(self, centre_id=None, status=None) -> int:
+        return sum(
+            n
+            for (c, s), n in self.agreements.items()
+            if (centre_id is None or c == centre_id) and (status is None or s == status)
+        )
+
+    def awaiting_count(self, centre_id: int) -> int:
+        """Open agreements of one centre (on their way to signature)."""
+        return sum(n for (c, s), n in self.agreements.items() if c == centre_id and s.is_open)
+
+    def proposal_total(self, centre_id: int | None, field_name: str) -> ConvertedTotal:
+        """One column of the proposals (requested, expected or awarded) over every status."""
+        total = ConvertedTotal(self.plan.target)
+        for line in self.proposals.get(centre_id, {}).values():
+            total += getattr(line, field_name)
+        return total
+
+    def partnership_stages(self) -> list[PartnershipStage]:
+        return list(PartnershipStage)
+
+    def agreement_statuses(self) -> list[AgreementStatus]:
+        return [s for s in AgreementStatus if self.agreement_count(status=s)]
+
+    def expert_totals(self):
+        """The experts of every centre in view added up: total, domestic, foreign, undetermined, per target."""
+        totals = {"total": 0, "domestic": 0, "foreign": 0, "undetermined": 0}
+        targets: dict[int, int] = defaultdict(int)
+        for counts in self.experts.values():
+            for key in totals:
+                totals[key] += getattr(counts, key)
+            for target, n in counts.by_target.items():
+                targets[target] += n
+        return totals, dict(sorted(targets.items()))
+
+
+def present(members, grid: Grid) -> list:
+    """The members of an enum that have at least one bucket in ``grid``, in the enum's order."""
+    return [m for m in members if any((m, stage) in grid.cells for stage in STAGES)]
+
+
+def _proposal_lines(rows, converter: Converter, by_centre: bool) -> dict:
+    """{centre_id or None: {status: ProposalLine}}; requested and expected amounts at the fallback rate."""
+    collected: dict = defaultdict(lambda: defaultdict(lambda: {"n": 0, "req": [], "exp": [], "awd": []}))
+    for row in rows:
+        for key in {row.centre_id if by_centre else None, None}:
+            cell = collected[key][row.status]
+            cell["n"] += row.proposals
+            if row.requested_currency and row.requested:
+                cell["req"].append((row.requested_currency, None, row.requested))
+            if row.requested_currency and row.weighted:
+                cell["exp"].append((row.requested_currency, None, row.weighted / 100))
+            if row.awarded_currency and row.awarded:
+                cell["awd"].append((row.awarded_currency, None, row.awarded))
+                if row.status == ProposalStatus.APPROVED:
+                    cell["exp"].append((row.awarded_currency, None, row.awarded))
+    result = {}
+    for key, statuses in collected.items():
+        result[key] = {
+            status: ProposalLine(
+                status,
+                cell["n"],
+                converter.total(cell["req"], undated_at_fallback=True),
+                converter.total(cell["exp"], undated_at_fallback=True),
+                converter.total(cell["awd"], undated_at_fallback=True),
+            )
+            for status, cell in statuses.items()
+        }
+    return result
+
+
+def _proposal_buckets(rows) -> list[Bucket]:
+    buckets = []
+    for row in rows:
+        if row.requested_currency:
+            buckets.append((row.requested_currency, None, row.requested or Decimal(0)))
+        if row.awarded_currency:
+            buckets.append((row.awarded_currency, None, row.awarded or Decimal(0)))
+    return buckets
+
+
+def _in_kind(rows, converter: Converter) -> list[InKindLine]:
+    lines: dict = {}
+    for row in rows:
+        key = (row.kind, row.unit)
+        entries, quantity, buckets, unvalued = lines.get(key, (0, None, [], 0))
+        if row.quantity is not None:
+            quantity = (quantity or Decimal(0)) + row.quantity
+        if row.currency:
+            buckets.append((row.currency, month_start(row.month), row.amount))
+        else:
+            unvalued += row.entries
+        lines[key] = (entries + row.entries, quantity, buckets, unvalued)
+    return [
+        InKindLine(kind, unit, entries, quantity, converter.total(buckets), unvalued)
+        for (kind, unit), (entries, quantity, buckets, unvalued) in sorted(
+            lines.items(), key=lambda item: (item[0][0].value, item[0][1])
+        )
+    ]
+
+
+def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
+    """Every figure of a dashboard: the same statements whatever the data size."""
+    centres = queries.centres(scope)
+    partnership_rows = queries.partnership_counts(scope)
+    ledger_by_centre = queries.ledger_buckets(scope, ("centre_id", "stage"))
+    ledger_by_category = queries.ledger_buckets(scope, ("category", "kind", "stage"))
+    in_kind_rows = queries.in_kind_buckets(scope)
+    proposal_rows = queries.proposal_buckets(scope)
+
+    by_centre, by_category, by_kind, by_quarter = Grid(), Grid(), Grid(), Grid()
+    undated = 0
+    for row in ledger_by_centre:
+        month = month_start(row.month)
+        if row.currency:
+            by_centre.add(row.centre_id, row.stage, (row.currency, month, row.amount), row.entries)
+            if month:
+                by_quarter.add(quarter_of(month), row.stage, (row.currency, month, row.amount), row.entries)
+        if month is None:
+            undated += row.entries
+    for row in ledger_by_category:
+        if row.currency:
+            bucket = (row.currency, month_start(row.month), row.amount)
+            by_category.add(row.category, row.stage, bucket, row.entries)
+            by_kind.add(row.kind, row.stage, bucket, row.entries)
+
+    in_kind_buckets = [(r.currency, month_start(r.month), r.amount) for r in in_kind_rows if r.currency]
+    converter = Converter.load(plan, by_centre.buckets() + in_kind_buckets + _proposal_buckets(proposal_rows))
+
+    resources_by_centre = MoneyTable.build(by_centre, converter, [c.id for c in centres], list(STAGES))
+    resources_by_category = MoneyTable.build(by_category, converter, present(Category, by_category), list(STAGES))
+    resources_by_kind = MoneyTable.build(by_kind, converter, present(Kind, by_kind), list(STAGES))
+    resources_by_quarter = MoneyTable.build(by_quarter, converter, by_quarter.rows(), list(STAGES))
+
+    flags = Flags(
+        stalled=queries.agreements_stalled(scope),
+        overdue=queries.proposals_overdue(scope),
+        undated_entries=undated if (scope.starts_on or scope.ends_on) else 0,
+    )
+    grand = resources_by_centre.grand_total()
+    proposals = _proposal_lines(proposal_rows, converter, by_centre=network)
+    missing = ConvertedTotal(plan.target)
+    missing += grand
+    for line in proposals.get(None, {}).values():
+        missing += line.requested
+        missing += line.awarded
+    in_kind = _in_kind(in_kind_rows, converter)
+    for line in in_kind:
+        missing += line.valuation
+    flags.not_converted = missing.not_converted()
+
+    types = sorted({(r.code, r.name, r.position) for r in partnership_rows}, key=lambda t: (t[2], t[1]))
+    return Dashboard(
+        scope=scope,
+        plan=plan,
+        centres=centres,
+        partnerships={(r.centre_id, r.code, r.stage): r[5] for r in partnership_rows},
+        partnership_types=[(code, name) for code, name, _ in types],
+        agreements={(r.centre_id, r.status): r[2] for r in queries.agreement_counts(scope)},
+        awaiting=queries.agreements_awaiting_action(scope),
+        coming_up=queries.agreements_coming_up(scope),
+        proposals=proposals,
+        resources_by_centre=resources_by_centre,
+        resources_by_category=resources_by_category,
+        resources_by_kind=resources_by_kind,
+        resources_by_quarter=resources_by_quarter,
+        in_kind=in_kind,
+        deadlines=queries.proposals_due(scope),
+        calls=queries.call_deadlines(scope),
+        experts=queries.roster(scope),
+        flags=flags,
+        shared=queries.shared_organisations(scope) if network else ([], 0),
+    )
+
+
+def charts(d: Dashboard, *, network: bool) -> dict:
+    """The dashboard's charts as SVG; each has the same numbers in a table on the page."""
+    target = d.plan.target
+    stage_series = [
+        Series(stage.label, [d.resources_by_quarter.cell(q, stage).total.amount for q in d.resources_by_quarter.rows])
+        for stage in STAGES
+    ]
+    result = {
+        "quarters": column_chart(
+            f"Resources by quarter booked, {target}",
+            d.resources_by_quarter.rows,
+            stage_series,
+            value_axis=target,
+            category_axis="Quarter booked",
+        ),
+        "categories": bar_chart(
+            f"Resources by category, all stages, {target}",
+            [c.label for c in d.resources_by_category.rows],
+            [d.resources_by_category.row_total(c).total.amount for c in d.resources_by_category.rows],
+            value_axis=target,
+            category_axis="Category",
+        ),
+        "partnerships": bar_chart(
+            "Partnerships by organisation type",
+            [name for _, name in d.partnership_types],
+            [d.partnership_count(type_code=code) for code, _ in d.partnership_types],
+            value_axis="Partnerships",
+            category_axis="Organisation type",
+        ),
+        "proposals": bar_chart(
+            "Proposals by status",
+            [status.label for status in d.proposals.get(None, {})],
+            [line.proposals for line in d.proposals.get(None, {}).values()],
+            value_axis="Proposals",
+            category_axis="Status",
+        ),
+    }
+    _, targets = d.expert_totals()
+    tagged = {n: count for n, count in targets.items() if count}
+    result["targets"] = bar_chart(
+        "Experts per KMGBF target",
+        [f"Target {n}" for n in tagged],
+        list(tagged.values()),
+        value_axis="Experts",
+        category_axis="KMGBF target",
+    )
+    if network:
+        table = d.resources_by_centre
+        result["centres"] = column_chart(
+            f"Resources per centre, {target}",
+            [c.code for c in d.centres],
+            [Series(stage.label, [table.cell(c.id, stage).total.amount for c in d.centres]) for stage in STAGES],
+            value_axis=target,
+            category_axis="Centre",
+            width=max(640, 48 * len(d.centres)),
+        )
+    return result

@@ -1,0 +1,193 @@
+"""Converted totals made from SQL buckets, with the rates each one used and what could not be converted.
+
+Queries sum amounts in SQL per (whatever the page breaks down by, currency, month).
+A ``Converter`` loads every rate the page needs into one ``RateBook`` (two queries),
+asks the book once per (currency, rate date) for the conversion of a unit, and
+multiplies each bucket's exact sum by that rate: the same product
+``Conversion.amount`` is, done once per bucket instead of once per entry.
+
+A bucket that cannot be converted stays out of the converted total and is listed
+as "not converted: reason" beside it, with its amount in its own currency; never 0, never 1.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from crm.money.conversion import Conversion, ConversionError, RateBook
+from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
+from crm.money.value import Money
+
+# (currency, month's first day or None for undated amounts, exact sum)
+Bucket = tuple[str, date | None, Decimal]
+
+
+@dataclass(frozen=True)
+class RatePlan:
+    """How a page converts: the target currency, the rates chosen (``filters.RATE_CHOICES``), and the date
+    that stands in where an amount has none (the end of the period shown, or today)."""
+
+    key: str
+    target: str
+    fallback_on: date
+
+    @property
+    def policy(self) -> Policy:
+        if self.key == "un":
+            return Policy.un_month()
+        if self.key == "end":
+            return Policy.fixed_date(self.fallback_on)
+        return Policy.transaction_date()
+
+    def rate_day(self, month: date | None) -> date:
+        """The date whose rate converts a bucket of ``month``: its first day, or the fallback when undated."""
+        if self.key == "end" or month is None:
+            return self.fallback_on
+        return month
+
+    def statement(self) -> str:
+        """The conversion policy in words, printed under every converted figure."""
+        fallback = self.fallback_on.isoformat()
+        if self.key == "end":
+            return f"{self.policy.describe()}; {rounding_statement(self.target)}."
+        if self.key == "un":
+            head = self.policy.describe()
+        else:
+            sources = ", then ".join(SOURCE_NAMES[s] for s in DEFAULT_SOURCES)
+            head = (
+                "Amounts are summed per month and converted at the rate in force on the first day of their month, "
+                f"or the latest before it ({sources})"
+            )
+        return (
+            f"{head}; amounts without a date, and proposals' requested and expected amounts, at the rate of "
+            f"{fallback}; {rounding_statement(self.target)}."
+        )
+
+
+@dataclass
+class Rates:
+    """The rates a total used, per currency: source, path and the span of rate dates, for the page to cite."""
+
+    used: dict[str, tuple[str, str, date, date]] = field(default_factory=dict)
+
+    def add(self, conversion: Conversion) -> None:
+        if conversion.path != "same currency":
+            day = conversion.rate_on
+            self.merge(conversion.money.currency, (conversion.source_label, conversion.path, day, day))
+
+    def merge(self, code: str, item: tuple[str, str, date, date]) -> None:
+        known = self.used.get(code)
+        if known is None:
+            self.used[code] = item
+            return
+        source, path, first, last = known
+        for label in item[0].split(" / "):
+            if label not in source.split(" / "):
+                source = f"{source} / {label}"
+        if item[1] not in path.split(" / "):
+            path = f"{path} / {item[1]}"
+        self.used[code] = (source, path, min(first, item[2]), max(last, item[3]))
+
+    def lines(self, target: str) -> list[str]:
+        result = []
+        for code, (source, path, first, last) in sorted(self.used.items()):
+            dates = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+            via = f" ({path})" if path != "direct" else ""
+            result.append(f"{code} → {target}: {source} of {dates}{via}")
+        return result
+
+
+@dataclass
+class ConvertedTotal:
+    target: str
+    exact: Decimal = Decimal(0)
+    # Per original currency, the exact sum of every amount (converted or not): shown beside the total.
+    subtotals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # Per original currency that failed: the amount left out and why.
+    missing: dict[str, tuple[Decimal, set[str]]] = field(default_factory=dict)
+    rates: Rates = field(default_factory=Rates)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.exact, self.target).rounded()
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.subtotals
+
+    def subtotal_money(self) -> list[Money]:
+        return [Money(amount, code) for code, amount in sorted(self.subtotals.items()) if amount]
+
+    def not_converted(self) -> list[str]:
+        """ "not converted: reason" lines, one per currency left out."""
+        return [
+            f"{Money(amount, code)} not converted: {'; '.join(sorted(reasons))}"
+            for code, (amount, reasons) in sorted(self.missing.items())
+        ]
+
+    def rate_lines(self) -> list[str]:
+        return self.rates.lines(self.target)
+
+    def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
+        if other.target != self.target:
+            raise ValueError(f"Cannot add a total in {other.target} to one in {self.target}.")
+        self.exact += other.exact
+        for code, amount in other.subtotals.items():
+            self.subtotals[code] += amount
+        for code, (amount, reasons) in other.missing.items():
+            before, known = self.missing.get(code, (Decimal(0), set()))
+            self.missing[code] = (before + amount, known | reasons)
+        for code, item in other.rates.used.items():
+            self.rates.merge(code, item)
+        return self
+
+
+class Converter:
+    """Converts buckets to the plan's target with one RateBook, loaded once for the whole page."""
+
+    def __init__(self, plan: RatePlan, book: RateBook):
+        self.plan = plan
+        self.book = book
+        self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
+
+    @classmethod
+    def load(cls, plan: RatePlan, buckets: Iterable[Bucket]) -> "Converter":
+        """Load the rates every bucket needs (two queries whatever the number of buckets)."""
+        currencies, days = {plan.target}, {plan.fallback_on}
+        for currency, month, _ in buckets:
+            currencies.add(currency)
+            days.add(plan.rate_day(month))
+        currencies.discard(None)
+        return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
+
+    def unit(self, currency: str, day: date) -> Conversion | ConversionError:
+        key = (currency, day)
+        found = self._units.get(key)
+        if found is None:
+            found = self._units[key] = self.book.try_convert(
+                Money(1, currency), self.plan.target, day, self.plan.policy
+            )
+        return found
+
+    def total(self, buckets: Iterable[Bucket], *, undated_at_fallback: bool = False) -> ConvertedTotal:
+        """The converted total of ``buckets``; ``undated_at_fallback`` converts every bucket at the fallback date."""
+        result = ConvertedTotal(self.plan.target)
+        for currency, month, amount in buckets:
+            if currency is None or not amount:
+                continue
+            result.subtotals[currency] += amount
+            day = self.plan.fallback_on if undated_at_fallback else self.plan.rate_day(month)
+            unit = self.unit(currency, day)
+            if isinstance(unit, ConversionError):
+                before, reasons = result.missing.get(currency, (Decimal(0), set()))
+                result.missing[currency] = (before + amount, reasons | {unit.reason})
+                continue
+            result.exact += amount * unit.rate
+            result.rates.add(unit)
+        return result
