@@ -1,0 +1,133 @@
+"""Properties of conversion and of the money form field, with Hypothesis."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+
+from crm.money import Money
+from crm.money.conversion import RateBook, sum_converted
+from crm.money.currencies import minor_units
+from crm.money.display import format_money
+from crm.money.forms import money_form_field
+from crm.money.policy import Policy
+
+DAY = date(2025, 6, 2)
+CURRENCIES = ["CNY", "KZT", "EUR", "JPY", "KWD", "UZS", "USD"]
+rates = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("50000"), places=4)
+
+
+def amounts(currency):
+    digits = minor_units(currency)
+    return st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=digits, allow_nan=False)
+
+
+def book_with(per_usd: dict[str, Decimal], source="un") -> RateBook:
+    return RateBook([(source, "USD", code, DAY, rate, "test list") for code, rate in per_usd.items() if code != "USD"])
+
+
+@given(data=st.data(), a=st.sampled_from(CURRENCIES), b=st.sampled_from(CURRENCIES), ra=rates, rb=rates)
+def test_a_round_trip_through_another_currency_comes_back_within_one_minor_unit(data, a, b, ra, rb):
+    book = book_with({a: ra, b: rb})
+    original = Money(data.draw(amounts(a)), a)
+    there = book.convert(original, b, DAY)
+    back = book.convert(Money(there.amount, b), a, DAY)
+    assert abs(back.rounded().amount - original.amount) <= Decimal(1).scaleb(-minor_units(a))
+
+
+@given(
+    items=st.lists(
+        st.tuples(st.sampled_from(CURRENCIES), st.integers(min_value=-(10**9), max_value=10**9)), max_size=40
+    ),
+    per_usd=st.fixed_dictionaries({code: rates for code in CURRENCIES}),
+    target=st.sampled_from(CURRENCIES),
+)
+def test_the_converted_sum_is_the_sum_of_the_converted_parts_within_the_stated_rounding(items, per_usd, target):
+    book = book_with(per_usd)
+    conversions = [
+        book.convert(Money(Decimal(cents).scaleb(-minor_units(code)), code), target, DAY) for code, cents in items
+    ]
+    total = sum_converted(conversions, target)
+    exact = sum((c.amount for c in conversions), Decimal(0))
+    unit = Decimal(1).scaleb(-minor_units(target))
+    # Rounded once: within half a minor unit of the exact sum, and no further than that.
+    assert abs(total.total.amount - exact) <= unit / 2
+    # Rounding each part first would drift by up to half a unit per part; the stated rule never does.
+    rounded_parts = sum((c.rounded().amount for c in conversions), Decimal(0))
+    assert abs(total.total.amount - rounded_parts) <= unit / 2 * (len(conversions) + 1)
+    assert sum((m.amount for m in total.subtotals.values() if m.currency == target), Decimal(0)) == sum(
+        (c.money.amount for c in conversions if c.money.currency == target), Decimal(0)
+    )
+
+
+@given(a=st.sampled_from(CURRENCIES), b=st.sampled_from(CURRENCIES), ra=rates, rb=rates)
+def test_inverse_rates_are_exact_reciprocals(a, b, ra, rb):
+    book = book_with({a: ra, b: rb})
+    forward = book.convert(Money(1, a), b, DAY).rate
+    backward = book.convert(Money(1, b), a, DAY).rate
+    assert abs(forward * backward - 1) < Decimal("1e-20")
+
+
+class GrantForm(FlaskForm):
+    requested = money_form_field("Requested amount")
+    adjustment = money_form_field("Adjustment", allow_negative=True)
+
+
+def submit(**fields) -> GrantForm:
+    data = {
+        "requested-amount": "1",
+        "requested-currency": "CNY",
+        "adjustment-amount": "0",
+        "adjustment-currency": "USD",
+    }
+    return GrantForm(formdata=MultiDict(data | fields), meta={"csrf": False})
+
+
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"requested-amount": "12.345"}, "CNY amounts have at most 2 decimal places."),
+        ({"requested-amount": "12.5", "requested-currency": "JPY"}, "JPY amounts have at most whole units."),
+        ({"requested-amount": "-5"}, "The amount cannot be negative."),
+        ({"requested-amount": "abc"}, "Enter an amount such as 250000 or 1,250.50."),
+        ({"requested-amount": ""}, "Enter an amount."),
+        ({"requested-currency": "XYZ"}, "Not a valid choice."),
+    ],
+)
+def test_the_money_field_refuses_what_it_cannot_keep_exactly(ctx, fields, error):
+    form = submit(**fields)
+    assert not form.validate()
+    assert error in str(form.requested.errors)
+
+
+def test_the_money_field_reads_rmb_and_thousands_separators(ctx):
+    form = submit(**{"requested-amount": "1,250,000.50", "requested-currency": "rmb", "adjustment-amount": "-20"})
+    assert form.validate(), form.errors
+    assert form.requested.form.money() == Money("1250000.50", "CNY")
+    assert form.adjustment.form.money() == Money("-20", "USD")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amount=amounts("CNY"))
+def test_display_rounds_once_in_the_users_locale(ctx, amount):
+    shown = format_money(Money(amount, "CNY"), locale="en")
+    assert shown.startswith(("CN¥", "-CN¥"))
+    assert format_money(Decimal("1234.565"), "USD", locale="en") == "$1,234.56"  # half to even
+    with pytest.raises(TypeError):
+        format_money(1.5, "USD")
+
+
+def test_the_converted_macro_shows_the_rate_or_the_reason(app, ctx):
+    from flask import render_template_string
+
+    book = book_with({"KZT": Decimal("500")})
+    done = book.convert(Money("1000", "KZT"), "USD", DAY)
+    failed = book.try_convert(Money("1000", "TJS"), "USD", DAY, Policy.un_month())
+    template = '{% from "macros/money.html" import converted %}{{ converted(a) }}|{{ converted(b) }}'
+    html = render_template_string(template, a=done, b=failed)
+    assert "$2.00" in html and "1 KZT = 0.002 USD, UN operational rate of 2025-06-02" in html and "test list" in html
+    assert "not converted" in html and "no rate for TJS/USD on or before 2025-06-01" in html
