@@ -95,7 +95,7 @@ def prefill_from_proposal(form: EntryForm, proposal: Proposal) -> None:
     form.proposal_ids.data = [proposal.id]
     award = proposal.awarded or proposal.requested
     if award is not None:
-        form.amount.data, form.currency.data = award.amount, award.currency
+        form.amount.data, form.currency.data = award.rounded().amount, award.currency
 
 
 @bp.route("/new", methods=["GET", "POST"])
