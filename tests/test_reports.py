@@ -174,11 +174,14 @@ def test_staff_edit_a_details_cell_and_a_stale_form_is_a_conflict(drafted, login
     stale = edit_data(drafted)
     response = client.post(
         f"/reports/sections/{drafted.id}/edit",
-        data=edit_data(drafted, **{"outputs-1-details": "Five proposals.", "outputs-1-status": "completed"}),
+        data=edit_data(
+            drafted, **{"outputs-1-details": "Five proposals.\r\n\r\nTwo more.", "outputs-1-status": "completed"}
+        ),
     )
     assert response.status_code == 302
     db.session.refresh(drafted)
-    assert drafted.outputs[1].details == "Five proposals." and drafted.outputs[1].status == "completed"
+    # The browser's CRLF line ends are stored plain, so a redraft compares like with like.
+    assert drafted.outputs[1].details == "Five proposals.\n\nTwo more." and drafted.outputs[1].status == "completed"
     assert client.post(f"/reports/sections/{drafted.id}/edit", data=stale).status_code == 409
 
 

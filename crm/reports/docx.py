@@ -26,7 +26,7 @@ from crm.reports.section import (
 LATIN_FONT = "Calibri"
 # Installed with Office on Windows and macOS; LibreOffice substitutes any CJK font it has.
 EAST_ASIAN_FONT = "Microsoft YaHei"
-COLUMN_WIDTHS = (Cm(4.0), Cm(2.4), Cm(10.6))
+COLUMN_WIDTHS = (Cm(3.8), Cm(2.8), Cm(10.4))
 HEADER_FILL = "E4EBE7"
 
 
@@ -100,6 +100,9 @@ def outputs_table(document, section: Section) -> None:
         fill_cell(cells[0], output.title)
         fill_cell(cells[1], output.status_label)
         fill_cell(cells[2], output.details)
+    # Word reads the cells' widths, LibreOffice the grid's: set both.
+    for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
+        column.width = width
     for row in table.rows:
         for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=True):
             cell.width = width

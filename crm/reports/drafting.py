@@ -27,6 +27,7 @@ NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
 ENGAGED_STAGES = (Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION, Stage.ACTIVE, Stage.DORMANT)
 SUBMITTED = {s.value for s in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW, ProposalStatus.REJECTED)}
 FUNDED = ProposalStatus.APPROVED.value
+AWAITING_DECISION = {ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value}
 PREPARING = {ProposalStatus.IDEA.value, ProposalStatus.IN_PREPARATION.value}
 # Financial support from the host institution reads as "institutional support", project grants as "project funding".
 INSTITUTIONAL = "host_institution"
@@ -381,6 +382,14 @@ def narrative(centre, partners, groups, rows, roster) -> Narrative:
         )
     if not roster.total:
         challenges.append("No expert pool has been established yet.")
+    awaiting = [p for p in groups["submitted"] if p.status in AWAITING_DECISION]
+    if awaiting:
+        challenges.append(
+            f"{plural(len(awaiting), 'submitted proposal')} {'awaits' if len(awaiting) == 1 else 'await'} a decision: "
+            "review cycles are long and the timing of funds is uncertain."
+        )
+    if any(r.kind == "financial" and r.purpose == PROJECT_PURPOSE and r.category != INSTITUTIONAL for r in rows):
+        challenges.append("Project funds are tied to their activities and cannot cover the centre's daily operation.")
     if challenges:
         solutions.append(
             f"With the guidance of the GCE, {name} will diversify its funding sources and apply jointly with "

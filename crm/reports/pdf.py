@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from crm.reports.fonts import register_pdf_font
 from crm.reports.section import (
@@ -44,9 +44,10 @@ def styles(font: str) -> dict[str, ParagraphStyle]:
         "body": body,
         "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=12, spaceAfter=3),
         "head_cell": ParagraphStyle("head_cell", parent=body, fontSize=9.5, leading=12, spaceAfter=0),
-        "h1": ParagraphStyle("h1", parent=body, fontSize=15, leading=19, spaceBefore=4, spaceAfter=10),
-        "h2": ParagraphStyle("h2", parent=body, fontSize=12, leading=16, spaceBefore=12, spaceAfter=6),
-        "h3": ParagraphStyle("h3", parent=body, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=3),
+        # keepWithNext: a heading never ends a page alone.
+        "h1": ParagraphStyle("h1", parent=body, fontSize=15, leading=19, spaceBefore=4, spaceAfter=10, keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=body, fontSize=12, leading=16, spaceBefore=12, spaceAfter=6, keepWithNext=1),
+        "h3": ParagraphStyle("h3", parent=body, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=3, keepWithNext=1),
         "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#4a5a52")),
     }
 
@@ -126,10 +127,8 @@ def story(section: Section, st: dict) -> list:
         Paragraph(markup(NARRATIVE_HEADING), st["h2"]),
     ]
     for _, heading, text in section.narrative.parts():
-        # A heading never ends a page alone: it keeps its first paragraph with it.
-        blocks = text_block(text, st["body"], empty="—")
-        flow.append(KeepTogether([Paragraph(markup(heading), st["h3"]), blocks[0]]))
-        flow.extend(blocks[1:])
+        flow.append(Paragraph(markup(heading), st["h3"]))
+        flow.extend(text_block(text, st["body"], empty="—"))
     flow.append(Paragraph(markup(KEY_FIGURES_HEADING), st["h2"]))
     flow.extend(text_block(section.key_figures, st["body"], empty="—"))
     flow.extend(rates_annex(section, st))

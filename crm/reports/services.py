@@ -148,11 +148,16 @@ def clean_status(value: str) -> str:
         raise SectionError("Choose Not started, In progress or Completed.", "status") from error
 
 
+def clean_text(value: str | None) -> str:
+    """Text as typed, with the browser's CRLF line ends made plain, so a redraft compares like with like."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def save_section(section: ReportSection, data: dict) -> ReportSection:
     """Apply the edit form: the texts and, row by row (matched by id), status, details and added rows' titles."""
     check_editable(section)
     for name, _ in TEXT_FIELDS:
-        setattr(section, name, (data.get(name) or "").strip())
+        setattr(section, name, clean_text(data.get(name)))
     rows = {row.id: row for row in section.outputs}
     for entry in data.get("outputs") or []:
         row = rows.get(int(entry["id"] or 0))
@@ -164,7 +169,7 @@ def save_section(section: ReportSection, data: dict) -> ReportSection:
                 raise SectionError("Every output needs a title.", "outputs")
             row.title = title
         row.status = clean_status(entry["status"])
-        row.details = (entry.get("details") or "").strip()
+        row.details = clean_text(entry.get("details"))
     touch(section)
     db.session.flush()
     return section
