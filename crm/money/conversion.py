@@ -151,7 +151,14 @@ class RateBook:
             series.references.append(reference or "")
         # (source, base, quote) → date of the latest rate older than the loaded window: names a stale rate.
         self._last_before = last_before or {}
+        self._sources = {key[0] for key in self._series} | {key[0] for key in self._last_before}
         self._memo: dict = {}
+        self._limits: dict[RateSource, int] = {}
+
+    def _limit(self, source: RateSource) -> int:
+        if source not in self._limits:
+            self._limits[source] = staleness_days(source)
+        return self._limits[source]
 
     @classmethod
     def load(cls, currencies: Iterable[str], start: date, end: date, policy: Policy | None = None) -> "RateBook":
@@ -200,8 +207,10 @@ class RateBook:
         return direct
 
     def _in_source(self, source: RateSource, a: str, b: str, day: date) -> _Leg:
-        limit = staleness_days(source)
+        limit = self._limit(source)
         label = SOURCE_LABELS[source]
+        if str(source) not in self._sources and source != RateSource.ECB:
+            raise MissingRate(f"no {label} for {a}/{b} on or before {day}")
 
         def fresh(leg: _Leg | None) -> bool:
             return leg is not None and leg.path != "stale" and (day - leg.rate_on).days <= limit

@@ -1,6 +1,6 @@
 """ISO 4217 currencies, named and sized by Babel's CLDR data."""
 
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.numbers import get_currency_name, get_currency_precision, list_currencies
 
@@ -13,8 +13,12 @@ def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+@lru_cache(maxsize=1024)
 def normalise_currency(code: str | None) -> str:
-    """The ISO 4217 code for ``code`` ("rmb" → "CNY"), or ValueError with a message for the user."""
+    """The ISO 4217 code for ``code`` ("rmb" → "CNY"), or ValueError with a message for the user.
+
+    Cached: dashboards build Money values by the hundred thousand, from a handful of codes.
+    """
     cleaned = (code or "").strip().upper()
     cleaned = ALIASES.get(cleaned, cleaned)
     if cleaned not in known_currencies():

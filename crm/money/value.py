@@ -34,7 +34,9 @@ class Money:
     currency: str
 
     def __post_init__(self):
-        object.__setattr__(self, "amount", to_decimal(self.amount))
+        # Decimals pass as they are (the common case, by the hundred thousand on dashboards).
+        if type(self.amount) is not Decimal or not self.amount.is_finite():
+            object.__setattr__(self, "amount", to_decimal(self.amount))
         object.__setattr__(self, "currency", normalise_currency(self.currency))
 
     def _same(self, other: "Money") -> None:
