@@ -79,7 +79,9 @@ def _insert(model, rows: list[dict], *, ids: bool = False) -> list[int]:
 def _organisation_types() -> dict[str, int]:
     from crm.partners.models import OrganisationType
 
-    existing = dict(db.session.execute(sa.select(OrganisationType.code, OrganisationType.id)).tuples().all())
+    existing = {
+        code: type_id for code, type_id in db.session.execute(sa.select(OrganisationType.code, OrganisationType.id))
+    }
     missing = [
         {"code": code, "name": name, "position": n}
         for n, (code, name) in enumerate(ORGANISATION_TYPES)

@@ -6,7 +6,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from crm.centres.models import ReportingPeriod
-from crm.dashboards.filters import Filters, period_spans, read_filters
+from crm.dashboards.filters import Filters, latest_period, period_spans, read_filters
 
 PERIODS = [
     ReportingPeriod(label="2025-2026", starts_on=date(2025, 1, 1), ends_on=date(2026, 4, 30)),
@@ -16,13 +16,19 @@ PERIODS = [
 
 
 def read(**args):
-    return read_filters(MultiDict(args), default_currency="USD", periods=PERIODS)
+    return read_filters(MultiDict(args), default_currency="USD", periods=PERIODS, today=date(2026, 11, 24))
 
 
-def test_defaults_are_all_dates_in_the_default_currency():
+def test_the_default_is_the_latest_period_begun_in_the_default_currency():
     result = read()
-    assert result.filters == Filters(currency="USD") and not result.refused
-    assert result.filters.span == "all dates"
+    assert result.filters.period == "2025-2026" and result.filters.currency == "USD" and not result.refused
+    assert latest_period(PERIODS, date(2024, 1, 1)) == ""
+
+
+def test_all_dates_on_request():
+    filters = read(period="all").filters
+    assert filters == Filters(currency="USD") and filters.span == "all dates"
+    assert filters.args()["period"] == "all"
 
 
 def test_a_reporting_period_spans_every_centre_that_uses_its_label():
@@ -59,4 +65,4 @@ def test_bad_input_keeps_the_previous_view_with_a_message(args, field, words):
 
 def test_bad_input_without_a_previous_view_falls_back_to_the_defaults():
     result = read(currency="nope", was_currency="also bad")
-    assert result.refused and result.filters == Filters(currency="USD")
+    assert result.refused and result.filters == read().filters

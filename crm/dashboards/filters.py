@@ -15,6 +15,8 @@ from crm.core.templating import format_day
 from crm.money.currencies import normalise_currency
 
 FIELDS = ("period", "from", "to", "currency", "rates")
+# The period value that asks for every date, where no period argument means the default period.
+ALL_DATES = "all"
 
 # How amounts in other currencies are converted; see crm.dashboards.conversion.
 RATE_CHOICES = {
@@ -45,6 +47,8 @@ class Filters:
         args = {"currency": self.currency, "rates": self.rates}
         if self.period:
             args["period"] = self.period
+        elif not self.is_dated:
+            args["period"] = ALL_DATES
         else:
             if self.starts_on:
                 args["from"] = self.starts_on.isoformat()
@@ -104,8 +108,19 @@ def period_spans(periods: list[ReportingPeriod]) -> dict[str, tuple[date, date]]
     return spans
 
 
-def parse(args: MultiDict, *, default_currency: str, periods: list[ReportingPeriod]) -> Filters:
-    """Filters from query arguments, or FilterErrors (an ExceptionGroup) naming every bad field."""
+def latest_period(periods: list[ReportingPeriod], today: date) -> str:
+    """The label of the latest period that has begun: what a dashboard shows unless asked otherwise."""
+    begun = [p for p in periods if p.starts_on <= today]
+    return max(begun, key=lambda p: (p.starts_on, p.ends_on)).label if begun else ""
+
+
+def parse(
+    args: MultiDict, *, default_currency: str, periods: list[ReportingPeriod], default_period: str = ""
+) -> Filters:
+    """Filters from query arguments, or FilterErrors (an ExceptionGroup) naming every bad field.
+
+    Without any date argument the view is ``default_period``; ``period=all`` asks for every date.
+    """
     errors: list[FilterError] = []
     filters = Filters(currency=default_currency)
 
@@ -134,7 +149,11 @@ def parse(args: MultiDict, *, default_currency: str, periods: list[ReportingPeri
         errors.append(error)
 
     label = (args.get("period") or "").strip()
+    if not label and not (args.get("from") or args.get("to")):
+        label = default_period
     spans = period_spans(periods)
+    if label == ALL_DATES:
+        label = ""
     if label and not (starts_on or ends_on):
         if label in spans:
             starts_on, ends_on = spans[label]
@@ -155,16 +174,23 @@ def parse(args: MultiDict, *, default_currency: str, periods: list[ReportingPeri
     return replace(filters, starts_on=starts_on, ends_on=ends_on)
 
 
-def read_filters(args: MultiDict, *, default_currency: str, periods: list[ReportingPeriod]) -> FilterResult:
+def read_filters(
+    args: MultiDict, *, default_currency: str, periods: list[ReportingPeriod], today: date
+) -> FilterResult:
     """The filters asked for; when refused, the previous view (``was_*``) with the errors, or the defaults."""
     submitted = {name: (args.get(name) or "").strip() for name in FIELDS}
+    options = {
+        "default_currency": default_currency,
+        "periods": periods,
+        "default_period": latest_period(periods, today),
+    }
     try:
-        return FilterResult(parse(args, default_currency=default_currency, periods=periods), [], submitted)
+        return FilterResult(parse(args, **options), [], submitted)
     except ExceptionGroup as group:
         errors = list(group.exceptions)
     previous = MultiDict({name: args.get(f"was_{name}", "") for name in FIELDS})
     try:
-        filters = parse(previous, default_currency=default_currency, periods=periods)
+        filters = parse(previous, **options)
     except ExceptionGroup:
-        filters = Filters(currency=default_currency)
+        filters = parse(MultiDict(), **options)
     return FilterResult(filters, errors, submitted)

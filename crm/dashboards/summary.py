@@ -15,7 +15,7 @@ from crm.core.partial_dates import PartialDate
 from crm.dashboards import queries
 from crm.dashboards.charts import Series, bar_chart, column_chart
 from crm.dashboards.queries import Scope
-from crm.dashboards.totals import Bucket, ConvertedTotal, Converter, RatePlan
+from crm.dashboards.totals import ConvertedTotal, Converter, RatePlan
 from crm.funding.models import Category, Kind, Stage
 from crm.partners.models import Stage as PartnershipStage
 from crm.proposals.models import ProposalStatus
@@ -36,28 +36,22 @@ def partial(on: date | None, precision: str | None) -> PartialDate | None:
 
 
 class Grid:
-    """Buckets kept per row key and column key, converted on demand: a table of converted totals."""
+    """A table of converted totals filled row by row: (row key, column key) → ConvertedTotal and entry count."""
 
-    def __init__(self):
-        self.cells: dict[tuple, list[Bucket]] = defaultdict(list)
+    def __init__(self, target: str):
+        self.target = target
+        self.cells: dict[tuple, ConvertedTotal] = {}
         self.counts: dict[tuple, int] = defaultdict(int)
 
-    def add(self, row, column, bucket: Bucket, count: int = 0) -> None:
-        self.cells[(row, column)].append(bucket)
+    def add(self, row, column, currency: str, amount: Decimal, unit, count: int) -> None:
+        cell = self.cells.get((row, column))
+        if cell is None:
+            cell = self.cells[(row, column)] = ConvertedTotal(self.target)
+        cell.add(currency, amount, unit)
         self.counts[(row, column)] += count
 
-    def buckets(self) -> list[Bucket]:
-        return [bucket for buckets in self.cells.values() for bucket in buckets]
-
     def rows(self) -> list:
-        return sorted({row for row, _ in self.cells}, key=_sort_key)
-
-    def converted(self, converter: Converter) -> dict[tuple, ConvertedTotal]:
-        return {key: converter.total(buckets) for key, buckets in self.cells.items()}
-
-
-def _sort_key(value):
-    return (str(type(value)), getattr(value, "value", value) if value is not None else "")
+        return sorted({row for row, _ in self.cells})
 
 
 @dataclass
@@ -71,9 +65,8 @@ class MoneyTable:
     counts: dict[tuple, int]
 
     @classmethod
-    def build(cls, grid: Grid, converter: Converter, rows: list, columns: list) -> "MoneyTable":
-        cells = grid.converted(converter)
-        return cls(converter.plan.target, rows, columns, cells, dict(grid.counts))
+    def of(cls, grid: Grid, rows: list, columns: list) -> "MoneyTable":
+        return cls(grid.target, rows, columns, grid.cells, dict(grid.counts))
 
     def cell(self, row, column) -> ConvertedTotal:
         return self.cells.get((row, column)) or ConvertedTotal(self.target)
@@ -230,23 +223,13 @@ def _proposal_lines(rows, converter: Converter, by_centre: bool) -> dict:
             status: ProposalLine(
                 status,
                 cell["n"],
-                converter.total(cell["req"], undated_at_fallback=True),
-                converter.total(cell["exp"], undated_at_fallback=True),
-                converter.total(cell["awd"], undated_at_fallback=True),
+                converter.total(cell["req"], at_fallback=True),
+                converter.total(cell["exp"], at_fallback=True),
+                converter.total(cell["awd"], at_fallback=True),
             )
             for status, cell in statuses.items()
         }
     return result
-
-
-def _proposal_buckets(rows) -> list[Bucket]:
-    buckets = []
-    for row in rows:
-        if row.requested_currency:
-            buckets.append((row.requested_currency, None, row.requested or Decimal(0)))
-        if row.awarded_currency:
-            buckets.append((row.awarded_currency, None, row.awarded or Decimal(0)))
-    return buckets
 
 
 def _in_kind(rows, converter: Converter) -> list[InKindLine]:
@@ -278,29 +261,34 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     in_kind_rows = queries.in_kind_buckets(scope)
     proposal_rows = queries.proposal_buckets(scope)
 
-    by_centre, by_category, by_kind, by_quarter = Grid(), Grid(), Grid(), Grid()
+    months = {text: month_start(text) for text in {r.month for r in ledger_by_centre}}
+    keys = {(r.currency, months[r.month]) for r in ledger_by_centre if r.currency}
+    keys |= {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
+    converter = Converter.load(plan, keys)
+
+    target = plan.target
+    by_centre, by_category, by_kind, by_quarter = Grid(target), Grid(target), Grid(target), Grid(target)
+    quarters = {text: quarter_of(month) for text, month in months.items() if month}
     undated = 0
     for row in ledger_by_centre:
-        month = month_start(row.month)
-        if row.currency:
-            by_centre.add(row.centre_id, row.stage, (row.currency, month, row.amount), row.entries)
-            if month:
-                by_quarter.add(quarter_of(month), row.stage, (row.currency, month, row.amount), row.entries)
-        if month is None:
+        if row.month is None:
             undated += row.entries
+        if not row.currency:
+            continue
+        unit = converter.unit(row.currency, months[row.month])
+        by_centre.add(row.centre_id, row.stage, row.currency, row.amount, unit, row.entries)
+        if row.month:
+            by_quarter.add(quarters[row.month], row.stage, row.currency, row.amount, unit, row.entries)
     for row in ledger_by_category:
         if row.currency:
-            bucket = (row.currency, month_start(row.month), row.amount)
-            by_category.add(row.category, row.stage, bucket, row.entries)
-            by_kind.add(row.kind, row.stage, bucket, row.entries)
+            unit = converter.unit(row.currency, months.get(row.month) or month_start(row.month))
+            by_category.add(row.category, row.stage, row.currency, row.amount, unit, row.entries)
+            by_kind.add(row.kind, row.stage, row.currency, row.amount, unit, row.entries)
 
-    in_kind_buckets = [(r.currency, month_start(r.month), r.amount) for r in in_kind_rows if r.currency]
-    converter = Converter.load(plan, by_centre.buckets() + in_kind_buckets + _proposal_buckets(proposal_rows))
-
-    resources_by_centre = MoneyTable.build(by_centre, converter, [c.id for c in centres], list(STAGES))
-    resources_by_category = MoneyTable.build(by_category, converter, present(Category, by_category), list(STAGES))
-    resources_by_kind = MoneyTable.build(by_kind, converter, present(Kind, by_kind), list(STAGES))
-    resources_by_quarter = MoneyTable.build(by_quarter, converter, by_quarter.rows(), list(STAGES))
+    resources_by_centre = MoneyTable.of(by_centre, [c.id for c in centres], list(STAGES))
+    resources_by_category = MoneyTable.of(by_category, present(Category, by_category), list(STAGES))
+    resources_by_kind = MoneyTable.of(by_kind, present(Kind, by_kind), list(STAGES))
+    resources_by_quarter = MoneyTable.of(by_quarter, by_quarter.rows(), list(STAGES))
 
     flags = Flags(
         stalled=queries.agreements_stalled(scope),

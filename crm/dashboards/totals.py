@@ -107,7 +107,18 @@ class ConvertedTotal:
     subtotals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     # Per original currency that failed: the amount left out and why.
     missing: dict[str, tuple[Decimal, set[str]]] = field(default_factory=dict)
-    rates: Rates = field(default_factory=Rates)
+    # The conversions of a unit used, per (currency, rate date): what ``rate_lines`` cites.
+    conversions: dict[tuple[str, date], Conversion] = field(default_factory=dict)
+
+    def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
+        """Add ``amount`` of ``currency`` converted by ``unit`` (the conversion of one unit), or record why not."""
+        self.subtotals[currency] += amount
+        if isinstance(unit, ConversionError):
+            before, reasons = self.missing.get(currency, (Decimal(0), set()))
+            self.missing[currency] = (before + amount, reasons | {unit.reason})
+            return
+        self.exact += amount * unit.rate
+        self.conversions[(currency, unit.requested_on)] = unit
 
     @property
     def total(self) -> Money:
@@ -132,7 +143,10 @@ class ConvertedTotal:
         ]
 
     def rate_lines(self) -> list[str]:
-        return self.rates.lines(self.target)
+        rates = Rates()
+        for conversion in self.conversions.values():
+            rates.add(conversion)
+        return rates.lines(self.target)
 
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:
@@ -143,8 +157,7 @@ class ConvertedTotal:
         for code, (amount, reasons) in other.missing.items():
             before, known = self.missing.get(code, (Decimal(0), set()))
             self.missing[code] = (before + amount, known | reasons)
-        for code, item in other.rates.used.items():
-            self.rates.merge(code, item)
+        self.conversions.update(other.conversions)
         return self
 
 
@@ -157,16 +170,18 @@ class Converter:
         self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
 
     @classmethod
-    def load(cls, plan: RatePlan, buckets: Iterable[Bucket]) -> "Converter":
-        """Load the rates every bucket needs (two queries whatever the number of buckets)."""
+    def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
+        """Load the rates for every (currency, month) in ``keys`` (two queries whatever their number)."""
         currencies, days = {plan.target}, {plan.fallback_on}
-        for currency, month, _ in buckets:
+        for currency, month in keys:
             currencies.add(currency)
             days.add(plan.rate_day(month))
         currencies.discard(None)
         return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
 
-    def unit(self, currency: str, day: date) -> Conversion | ConversionError:
+    def unit(self, currency: str, month: date | None, *, at_fallback: bool = False) -> Conversion | ConversionError:
+        """The conversion of one unit of ``currency`` for amounts of ``month`` (or at the fallback date)."""
+        day = self.plan.fallback_on if at_fallback else self.plan.rate_day(month)
         key = (currency, day)
         found = self._units.get(key)
         if found is None:
@@ -175,19 +190,10 @@ class Converter:
             )
         return found
 
-    def total(self, buckets: Iterable[Bucket], *, undated_at_fallback: bool = False) -> ConvertedTotal:
-        """The converted total of ``buckets``; ``undated_at_fallback`` converts every bucket at the fallback date."""
+    def total(self, buckets: Iterable[Bucket], *, at_fallback: bool = False) -> ConvertedTotal:
+        """The converted total of ``buckets``; ``at_fallback`` converts every bucket at the fallback date."""
         result = ConvertedTotal(self.plan.target)
         for currency, month, amount in buckets:
-            if currency is None or not amount:
-                continue
-            result.subtotals[currency] += amount
-            day = self.plan.fallback_on if undated_at_fallback else self.plan.rate_day(month)
-            unit = self.unit(currency, day)
-            if isinstance(unit, ConversionError):
-                before, reasons = result.missing.get(currency, (Decimal(0), set()))
-                result.missing[currency] = (before + amount, reasons | {unit.reason})
-                continue
-            result.exact += amount * unit.rate
-            result.rates.add(unit)
+            if currency is not None and amount:
+                result.add(currency, amount, self.unit(currency, month, at_fallback=at_fallback))
         return result

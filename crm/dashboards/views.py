@@ -14,17 +14,11 @@ from crm.dashboards.queries import Scope
 from crm.dashboards.summary import build, charts
 from crm.dashboards.totals import RatePlan
 from crm.extensions import db
-from crm.money.currencies import COMMON, minor_units
+from crm.money.currencies import COMMON
+from crm.money.display import format_money
 from crm.money.models import ExchangeRate
-from crm.money.value import Money
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
-
-
-def show_money(money: Money) -> str:
-    """ "CNY 900,000.00": the code as the records keep it, exact, rounded once to the minor unit."""
-    rounded = money.rounded()
-    return f"{rounded.currency} {rounded.amount:,.{minor_units(rounded.currency)}f}"
 
 
 @bp.context_processor
@@ -32,7 +26,7 @@ def helpers():
     return {
         "list_url": list_url,
         "funding_links": funding_links,
-        "show_money": show_money,
+        "show_money": format_money,
         "label_of": label_of,
         "rate_choices": RATE_CHOICES,
     }
@@ -59,9 +53,9 @@ def default_centre() -> Centre | None:
 
 
 def render_dashboard(template: str, *, network: bool, centre: Centre | None, periods, default_currency: str, **extra):
-    result = read_filters(request.args, default_currency=default_currency, periods=periods)
-    filters = result.filters
     today = date.today()
+    result = read_filters(request.args, default_currency=default_currency, periods=periods, today=today)
+    filters = result.filters
     scope = Scope(
         centre_ids=None if network else frozenset({centre.id}),
         starts_on=filters.starts_on,
