@@ -233,7 +233,6 @@ def count_statements(app, client, url) -> int:
 def test_search_page_runs_the_same_number_of_statements_for_10_and_100_experts(app, make, login, client):
     centre = make.centre()
     pools = [make.expert_pool(centre, name=f"Pool {i}") for i in range(3)]
-    organisation_type = None
 
     def add(n):
         for i in range(n):
@@ -254,7 +253,6 @@ def test_search_page_runs_the_same_number_of_statements_for_10_and_100_experts(a
     add(90)
     large = count_statements(app, client, url)
     assert small == large, (small, large)
-    assert organisation_type is None
 
 
 # --- personal data ----------------------------------------------------------------
