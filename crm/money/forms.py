@@ -105,7 +105,7 @@ class ManualRateForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
         validators=[InputRequired("Say why this rate is entered by hand."), Length(max=2000)],
-        description="Shown wherever the rate is used, e.g. 'bank statement of 3 March 2026, Kazkommertsbank'.",
+        description="Shown wherever the rate is used, e.g. 'the rate stated in the grant letter of 3 March 2026'.",
     )
 
     def validate_rate(self, field):
