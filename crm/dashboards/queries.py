@@ -21,7 +21,7 @@ from crm.centres.models import Centre
 from crm.core.types import ExactDecimal
 from crm.experts.queries import RosterCounts, roster_counts_by_centre
 from crm.extensions import db
-from crm.funding.models import Kind, LedgerEntry
+from crm.funding.models import LedgerEntry
 from crm.partners.models import Organisation, OrganisationType, Partnership
 from crm.proposals.models import DEFAULT_PROBABILITY, CallDeadline, Proposal, ProposalStatus
 
@@ -295,43 +295,23 @@ LEDGER_KEYS = {
 }
 
 
-def ledger_buckets(scope: Scope, keys: tuple[str, ...]) -> list[sa.Row]:
+def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) -> list[sa.Row]:
     """Sums per ``keys`` (of LEDGER_KEYS), currency and booked month ('YYYY-MM', None when undated).
 
     Rows: *keys, currency, month, amount, entries (not counting reversals). Entries without an amount
-    (goods or time not valued) come with currency None.
+    (goods or time not valued) come with currency None. With ``units``, also per unit with the quantities
+    (for goods, services and time; money has no unit), so that one scan serves the in-kind table too.
     """
     month = month_of(LedgerEntry.booked_on)
-    columns = [LEDGER_KEYS[key] for key in keys]
+    columns = [LEDGER_KEYS[key] for key in keys] + ([LedgerEntry.unit] if units else [])
+    measures = [
+        sa.func.sum(LedgerEntry.amount).label("amount"),
+        sa.func.count().filter(LedgerEntry.reverses_id.is_(None)).label("entries"),
+    ] + ([sa.func.sum(LedgerEntry.quantity).label("quantity")] if units else [])
     stmt = (
-        sa.select(
-            *columns,
-            LedgerEntry.currency,
-            month.label("month"),
-            sa.func.sum(LedgerEntry.amount).label("amount"),
-            sa.func.count().filter(LedgerEntry.reverses_id.is_(None)).label("entries"),
-        )
+        sa.select(*columns, LedgerEntry.currency, month.label("month"), *measures)
         .where(scope.centres(LedgerEntry.centre_id), _ledger_in_period(scope))
         .group_by(*columns, LedgerEntry.currency, month)
-    )
-    return db.session.execute(stmt).all()
-
-
-def in_kind_buckets(scope: Scope) -> list[sa.Row]:
-    """Goods, services and people's time: per (kind, unit, currency, month) the entries, quantities and valuations."""
-    month = month_of(LedgerEntry.booked_on)
-    stmt = (
-        sa.select(
-            LedgerEntry.kind,
-            LedgerEntry.unit,
-            LedgerEntry.currency,
-            month.label("month"),
-            sa.func.count().filter(LedgerEntry.reverses_id.is_(None)).label("entries"),
-            sa.func.sum(LedgerEntry.quantity).label("quantity"),
-            sa.func.sum(LedgerEntry.amount).label("amount"),
-        )
-        .where(scope.centres(LedgerEntry.centre_id), _ledger_in_period(scope), LedgerEntry.kind != Kind.FINANCIAL)
-        .group_by(LedgerEntry.kind, LedgerEntry.unit, LedgerEntry.currency, month)
     )
     return db.session.execute(stmt).all()
 

@@ -257,8 +257,7 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     centres = queries.centres(scope)
     partnership_rows = queries.partnership_counts(scope)
     ledger_by_centre = queries.ledger_buckets(scope, ("centre_id", "stage"))
-    ledger_by_category = queries.ledger_buckets(scope, ("category", "kind", "stage"))
-    in_kind_rows = queries.in_kind_buckets(scope)
+    ledger_by_category = queries.ledger_buckets(scope, ("category", "kind", "stage"), units=True)
     proposal_rows = queries.proposal_buckets(scope)
 
     months = {text: month_start(text) for text in {r.month for r in ledger_by_centre}}
@@ -302,7 +301,7 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     for line in proposals.get(None, {}).values():
         missing += line.requested
         missing += line.awarded
-    in_kind = _in_kind(in_kind_rows, converter)
+    in_kind = _in_kind([row for row in ledger_by_category if row.kind != Kind.FINANCIAL], converter)
     for line in in_kind:
         missing += line.valuation
     flags.not_converted = missing.not_converted()
