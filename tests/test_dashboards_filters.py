@@ -66,3 +66,10 @@ def test_bad_input_keeps_the_previous_view_with_a_message(args, field, words):
 def test_bad_input_without_a_previous_view_falls_back_to_the_defaults():
     result = read(currency="nope", was_currency="also bad")
     assert result.refused and result.filters == read().filters
+
+
+def test_the_form_shows_the_refused_input_and_otherwise_the_view():
+    refused = read(currency="XYZ", was_period="2025-2026")
+    assert refused.shown("currency") == "XYZ" and refused.shown("period") == "2025-2026"
+    custom = read(**{"from": "2025-07-01", "to": "2025-12-31"})
+    assert custom.shown("period") == "" and custom.shown("from") == "2025-07-01"

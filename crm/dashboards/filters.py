@@ -85,6 +85,15 @@ class FilterResult:
     def refused(self) -> bool:
         return bool(self.errors)
 
+    def shown(self, field: str) -> str:
+        """What the form shows in ``field``: the user's refused input, else the view's own value."""
+        if self.refused and self.submitted.get(field):
+            return self.submitted[field]
+        args = self.filters.args()
+        if field in ("from", "to") and self.filters.period:
+            return ""
+        return args.get(field, "")
+
     def error_for(self, field: str) -> str:
         return " ".join(e.message for e in self.errors if e.field == field)
 
