@@ -18,6 +18,7 @@ from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.types import ExactDecimal
 from crm.extensions import db
 from crm.money import Money
+from crm.money.registry import register_amounts
 
 
 def _enum(cls, length=30):
@@ -209,3 +210,7 @@ class FundingNeed(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     @property
     def estimate(self) -> Money | None:
         return Money(self.amount, self.currency) if self.amount is not None else None
+
+
+register_amounts(LedgerEntry, LedgerEntry.amount, LedgerEntry.currency, LedgerEntry.booked_on, label="Ledger entries")
+register_amounts(Tranche, Tranche.amount, Tranche.currency, Tranche.received_on, label="Tranches received")

@@ -12,6 +12,7 @@ from crm.core.types import ExactDecimal
 from crm.core.uploads import FileRecord
 from crm.extensions import db
 from crm.money import Money
+from crm.money.registry import register_amounts
 
 
 def _enum(cls, length=30):
@@ -287,3 +288,11 @@ class ProposalDocument(FileRecord, Audited, Timestamped, CentreScoped, db.Model)
 
     def audit_label(self) -> str:
         return self.title
+
+
+register_amounts(
+    Proposal, Proposal.requested_amount, Proposal.requested_currency, Proposal.submitted_on, label="Proposals requested"
+)
+register_amounts(
+    Proposal, Proposal.awarded_amount, Proposal.awarded_currency, Proposal.decision_on, label="Proposals awarded"
+)
