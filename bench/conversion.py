@@ -7,7 +7,8 @@
 history, and monthly USD-based rates for the currencies the ECB lacks, generated for the
 benchmark only), times two ways of converting them, and rolls everything back:
 
-- per amount: read the 100,000 rows, load a RateBook once, convert each in memory;
+- per amount: read the 100,000 rows, load a RateBook once, convert each (a Conversion per row);
+- summed in memory: the same rows through ``RateBook.total`` (one rate per currency and date, no object per row);
 - per bucket (what dashboards do): GROUP BY currency and date in SQL, convert the buckets.
 
 Both count their SQL statements; neither issues one per row.
@@ -114,6 +115,30 @@ def _per_amount(table, policy) -> dict:
     }
 
 
+def _summed_in_memory(table, policy) -> dict:
+    """Every row read, converted and summed by ``RateBook.total``: no object per row."""
+    from crm.extensions import db
+    from crm.money.conversion import RateBook
+
+    started = time.perf_counter()
+    with _StatementCounter(db.engine) as counter:
+        rows = db.session.execute(sa.select(table.c.amount, table.c.currency, table.c.booked_on)).all()
+        read = time.perf_counter()
+        book = RateBook.load(set(CURRENCIES), START, START + timedelta(days=DAYS), policy)
+        loaded = time.perf_counter()
+        total = book.total(rows, TARGET, policy)
+    done = time.perf_counter()
+    return {
+        "statements": counter.count,
+        "read_rows_s": round(read - started, 3),
+        "load_rates_s": round(loaded - read, 3),
+        "convert_s": round(done - loaded, 3),
+        "total_s": round(done - started, 3),
+        "not_converted_amounts_in": len(total.failures),
+        "total": str(total.total),
+    }
+
+
 def _per_bucket(table, policy) -> dict:
     from crm.extensions import db
     from crm.money import Money
@@ -168,6 +193,7 @@ def run(engine_url: str | None = None) -> dict:
             figures["build_s"] = round(time.perf_counter() - built, 2)
             policy = Policy.transaction_date()
             figures["per_amount"] = _per_amount(table, policy)
+            figures["summed_in_memory"] = _summed_in_memory(table, policy)
             figures["per_bucket"] = _per_bucket(table, policy)
         finally:
             db.session.rollback()

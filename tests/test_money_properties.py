@@ -30,6 +30,7 @@ def book_with(per_usd: dict[str, Decimal], source="un") -> RateBook:
     return RateBook([(source, "USD", code, DAY, rate, "test list") for code, rate in per_usd.items() if code != "USD"])
 
 
+@settings(deadline=None)  # the machine is shared; first calls read the ECB history
 @given(data=st.data(), a=st.sampled_from(CURRENCIES), b=st.sampled_from(CURRENCIES), ra=rates, rb=rates)
 def test_a_round_trip_through_another_currency_comes_back_within_one_minor_unit(data, a, b, ra, rb):
     book = book_with({a: ra, b: rb})
@@ -39,6 +40,7 @@ def test_a_round_trip_through_another_currency_comes_back_within_one_minor_unit(
     assert abs(back.rounded().amount - original.amount) <= Decimal(1).scaleb(-minor_units(a))
 
 
+@settings(deadline=None)  # the machine is shared; first calls read the ECB history
 @given(
     items=st.lists(
         st.tuples(st.sampled_from(CURRENCIES), st.integers(min_value=-(10**9), max_value=10**9)), max_size=40
@@ -64,6 +66,7 @@ def test_the_converted_sum_is_the_sum_of_the_converted_parts_within_the_stated_r
     )
 
 
+@settings(deadline=None)  # the machine is shared; first calls read the ECB history
 @given(a=st.sampled_from(CURRENCIES), b=st.sampled_from(CURRENCIES), ra=rates, rb=rates)
 def test_inverse_rates_are_exact_reciprocals(a, b, ra, rb):
     book = book_with({a: ra, b: rb})
@@ -111,7 +114,7 @@ def test_the_money_field_reads_rmb_and_thousands_separators(ctx):
     assert form.adjustment.form.money() == Money("-20", "USD")
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(amount=amounts("CNY"))
 def test_display_rounds_once_in_the_users_locale(ctx, amount):
     shown = format_money(Money(amount, "CNY"), locale="en")
@@ -131,3 +134,28 @@ def test_the_converted_macro_shows_the_rate_or_the_reason(app, ctx):
     html = render_template_string(template, a=done, b=failed)
     assert "$2.00" in html and "1 KZT = 0.002 USD, UN operational rate of 2025-06-02" in html and "test list" in html
     assert "not converted" in html and "no rate for TJS/USD on or before 2025-06-01" in html
+
+
+@settings(deadline=None)  # the machine is shared; first calls read the ECB history
+@given(
+    items=st.lists(
+        st.tuples(
+            st.sampled_from(CURRENCIES + ["TJS"]),
+            st.integers(min_value=-(10**9), max_value=10**9),
+            st.sampled_from([DAY, date(2025, 6, 20)]),
+        ),
+        max_size=40,
+    ),
+    per_usd=st.fixed_dictionaries({code: rates for code in CURRENCIES}),
+    target=st.sampled_from(CURRENCIES),
+)
+def test_a_rate_book_total_equals_the_sum_of_single_conversions(items, per_usd, target):
+    book = book_with(per_usd)
+    rows = [(Decimal(cents).scaleb(-minor_units(code)), code, day) for code, cents, day in items]
+    one_by_one = sum_converted([book.try_convert(Money(a, c), target, d) for a, c, d in rows], target)
+    at_once = book.total(rows, target)
+    assert at_once.exact == one_by_one.exact and at_once.total == one_by_one.total
+    assert at_once.subtotals == one_by_one.subtotals
+    assert sum((e.money.amount for e in at_once.failures), Decimal(0)) == sum(
+        (e.money.amount for e in one_by_one.failures), Decimal(0)
+    )

@@ -11,6 +11,7 @@ Many amounts (a dashboard): load the rates once, convert in memory, sum exactly:
     book = RateBook.load({"CNY", "KZT", "EUR"} | {"USD"}, start, end, policy)    # two queries
     results = [book.try_convert(m, "USD", day, policy) for m, day in rows]        # no query
     total = sum_converted(results, "USD")     # total rounded once; per-currency subtotals; failures kept
+    total = book.total(rows_of_amount_currency_date, "USD", policy)   # the same, with no object per row
 
 Rules (DESIGN.md "Money rules"): the latest rate on or before the date, within a staleness
 limit per source; inverse rates derived; cross rates through ONE source's pivot (UN and
@@ -266,6 +267,44 @@ class RateBook:
         return Conversion(
             money, target, money.amount * leg.rate, leg.rate, day, leg.rate_on, str(source), leg.path, leg.reference
         )
+
+    def total(self, rows: Iterable[tuple[Decimal, str, date]], to: str, policy: Policy | None = None) -> "ConvertedSum":
+        """Sum many (amount, currency, date) rows in ``to`` without building an object per row.
+
+        The same exact arithmetic as ``sum_converted`` over ``convert`` (one rate per currency and
+        rate date, unrounded products summed, rounded once); amounts that cannot be converted are
+        kept per currency and date as ``ConversionError``s carrying their summed amount.
+        """
+        policy = policy or Policy.transaction_date()
+        target = normalise_currency(to)
+        rates: dict[tuple[str, date], Decimal | ConversionError] = {}
+        originals: dict[str, Decimal] = defaultdict(Decimal)
+        converted: dict[str, Decimal] = defaultdict(Decimal)
+        failed: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+        exact = Decimal(0)
+        for amount, currency, day in rows:
+            key = (currency, day)
+            rate = rates.get(key)
+            if rate is None:
+                rate = rates[key] = self._rate_or_error(currency, target, day, policy)
+            originals[currency] += amount
+            if isinstance(rate, ConversionError):
+                failed[key] += amount
+                continue
+            value = amount * rate
+            converted[currency] += value
+            exact += value
+        result = ConvertedSum(target, exact)
+        result.subtotals = {code: Money(amount, code) for code, amount in sorted(originals.items())}
+        result.converted_subtotals = dict(sorted(converted.items()))
+        result.failures = [rates[key].about(Money(amount, key[0]), target) for key, amount in sorted(failed.items())]
+        return result
+
+    def _rate_or_error(self, currency: str, target: str, day: date, policy: Policy) -> Decimal | ConversionError:
+        try:
+            return self.convert(Money(1, currency), target, day, policy).rate
+        except ConversionError as error:
+            return error
 
     def try_convert(
         self, money: Money, to: str, on: date, policy: Policy | None = None

