@@ -203,15 +203,18 @@ def test_coverage_names_the_currencies_and_dates_without_a_rate(client, admin, a
             {"amount": Decimal("100"), "currency": "KZT", "booked_on": date(2025, 9, 10)},
             {"amount": Decimal("100"), "currency": "TJS", "booked_on": date(2025, 6, 10)},
             {"amount": Decimal("100"), "currency": "USD", "booked_on": date(2025, 6, 10)},
+            {"amount": Decimal("100"), "currency": "CNY", "booked_on": None},
         ],
     )
     rows = {row.currency: row for row in queries.coverage()}
     assert rows["USD"].is_covered
+    assert (rows["CNY"].undated, rows["CNY"].first_on) == (1, None)
     assert [(g.first_on, g.count) for g in rows["KZT"].gaps] == [(date(2025, 9, 10), 1)]
     assert "older than 45 days" in rows["KZT"].gaps[0].reason
     assert "the ECB publishes no reference rate for TJS" in rows["TJS"].gaps[0].reason
     page = client.get("/rates/coverage").get_data(as_text=True)
     assert "Test ledger" in page and "every date has a rate" in page and "KZT" in page
+    assert "1 amount without a date: converted only at a fixed date" in page
 
 
 def test_ecb_coverage_says_what_the_offline_history_lacks():

@@ -67,7 +67,12 @@ def coverage_command():
     if not rows:
         click.echo("No amounts recorded yet in the tables that register their money.")
     for row in rows:
-        head = f"{row.currency}: {row.count} amounts, {row.first_on} to {row.last_on}"
+        head = f"{row.currency}: {row.count} amounts"
+        head += f", {row.first_on} to {row.last_on}" if row.first_on else ""
+        head += f", {row.undated} without a date (converted only at a fixed date)" if row.undated else ""
+        if not row.first_on:
+            click.echo(head + ".")
+            continue
         if row.is_covered:
             click.echo(f"{head}: every date has a rate.")
             continue

@@ -67,9 +67,10 @@ class Gap:
 class Coverage:
     currency: str
     count: int
-    first_on: date
-    last_on: date
+    first_on: date | None
+    last_on: date | None
     tables: list[str]
+    undated: int = 0  # amounts without a date: they convert only under a fixed-date policy
     gaps: list[Gap] = field(default_factory=list)
     ecb_gap: str | None = None
 
@@ -88,13 +89,14 @@ def coverage(policy: Policy | None = None) -> list[Coverage]:
     uses = currencies_in_use()
     if not uses:
         return []
-    days = [_day(d) for use in uses.values() for d in use.dates]
+    days = [_day(d) for use in uses.values() for d in use.dates if d is not None] or [date.today()]
     book = RateBook.load(set(uses) | {COVERAGE_TARGET}, min(days), max(days), policy)
     result = []
     for currency, use in sorted(uses.items()):
-        dated = sorted((_day(d), n) for d, n in use.dates.items())
-        row = Coverage(currency, use.count, dated[0][0], dated[-1][0], sorted(use.tables))
-        row.ecb_gap = ecb.coverage_gap(currency, dated[-1][0])
+        dated = sorted((_day(d), n) for d, n in use.dates.items() if d is not None)
+        first_on, last_on = (dated[0][0], dated[-1][0]) if dated else (None, None)
+        row = Coverage(currency, use.count, first_on, last_on, sorted(use.tables), use.dates.get(None, 0))
+        row.ecb_gap = ecb.coverage_gap(currency, last_on or date.today())
         for day, count in dated:
             try:
                 book.convert(Money(1, currency), COVERAGE_TARGET, day, policy)

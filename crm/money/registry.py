@@ -44,7 +44,7 @@ def registered() -> list[AmountColumns]:
 @dataclass
 class CurrencyUse:
     currency: str
-    dates: dict[date, int]  # date → number of amounts
+    dates: dict[date | None, int]  # date → number of amounts; None: amounts recorded without a date
     tables: set[str]
 
     @property
@@ -53,12 +53,12 @@ class CurrencyUse:
 
 
 def currencies_in_use() -> dict[str, CurrencyUse]:
-    """Currency → the dates its amounts carry, one GROUP BY query per registered table."""
+    """Currency → the dates its amounts carry (None for undated ones), one GROUP BY query per registered table."""
     uses: dict[str, CurrencyUse] = {}
     for columns in registered():
         rows = db.session.execute(
             sa.select(columns.currency, columns.dated, sa.func.count())
-            .where(columns.amount.is_not(None), columns.dated.is_not(None))
+            .where(columns.amount.is_not(None), columns.currency.is_not(None))
             .group_by(columns.currency, columns.dated)
         )
         for currency, day, count in rows:
