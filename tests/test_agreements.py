@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import stream_encode_multipart
 
 from crm.agreements.models import Agreement, AgreementDocument, AgreementStatus, AgreementStep
 from crm.audit.models import AuditEntry
@@ -165,7 +167,16 @@ def test_an_upload_too_large_gets_the_413_page_with_the_limit(app, client, login
     agreement = make.agreement(centre)
     login(make.user(Role.STAFF, [centre]))
     limit = app.config["MAX_CONTENT_LENGTH"]
-    response = upload(client, agreement, b"%PDF-" + b"0" * limit, "huge.pdf")
+    # Encoded in memory: werkzeug's test client would spool a body this large to a file it never closes.
+    body, length, boundary = stream_encode_multipart(
+        {"title": "Huge", "file": FileStorage(io.BytesIO(b"%PDF-" + b"0" * limit), "huge.pdf")}, use_tempfile=False
+    )
+    response = client.post(
+        f"/agreements/{agreement.id}/documents",
+        input_stream=body,
+        content_length=length,
+        content_type=f'multipart/form-data; boundary="{boundary}"',
+    )
     assert response.status_code == 413
     assert f"{limit // (1024 * 1024)} MB" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(AgreementDocument.id))) == 0
