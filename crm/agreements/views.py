@@ -1,8 +1,7 @@
-import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.agreements import queries, services
@@ -11,7 +10,7 @@ from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementDocument, A
 from crm.audit.models import AuditEntry
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, writable_centres
-from crm.core.uploads import MIME_TYPES, UploadError, store, upload_root
+from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.partners.models import Organisation
@@ -189,11 +188,7 @@ def add_document(agreement_id: int):
 @login_required
 def download(document_id: int):
     document = get_or_404(AgreementDocument, document_id)
-    # Sent from memory (uploads are capped at MAX_CONTENT_LENGTH): no file handle outlives an unread response.
-    data = (upload_root() / document.storage_key).read_bytes()
-    return send_file(
-        io.BytesIO(data), mimetype=MIME_TYPES[document.kind], as_attachment=True, download_name=document.original_name
-    )
+    return document.send()
 
 
 @bp.route("/<int:agreement_id>/amendments", methods=["POST"])

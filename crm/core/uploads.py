@@ -91,9 +91,13 @@ class FileRecord:
             setattr(self, field, getattr(upload, field))
 
     def send(self):
-        """The file as a download; call only after checking that the reader may see it."""
+        """The file as a download; call only after checking that the reader may see it.
+
+        Sent from memory (uploads are capped at MAX_CONTENT_LENGTH), so no file handle outlives a response
+        that a client never reads to the end.
+        """
         return send_file(
-            upload_root() / self.storage_key,
+            io.BytesIO((upload_root() / self.storage_key).read_bytes()),
             mimetype=MIME_TYPES[self.kind],
             as_attachment=True,
             download_name=self.original_name,

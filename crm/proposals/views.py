@@ -1,8 +1,7 @@
-import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
@@ -10,7 +9,7 @@ from crm.auth.models import User, memberships
 from crm.centres.models import Centre
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
-from crm.core.uploads import MIME_TYPES, UploadError, store, upload_root
+from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.proposals import queries, services
@@ -227,11 +226,7 @@ def document(proposal_id: int, document_id: int):
     record = get_or_404(ProposalDocument, document_id)
     if record.proposal_id != proposal_id:
         abort(404)
-    # Sent from memory (uploads are capped at MAX_CONTENT_LENGTH): no file handle outlives an unread response.
-    data = (upload_root() / record.storage_key).read_bytes()
-    return send_file(
-        io.BytesIO(data), mimetype=MIME_TYPES[record.kind], as_attachment=True, download_name=record.original_name
-    )
+    return record.send()
 
 
 # Funders' programmes, calls and funds, with their call calendar.
