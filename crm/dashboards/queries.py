@@ -21,7 +21,8 @@ from crm.centres.models import Centre
 from crm.core.types import ExactDecimal
 from crm.experts.queries import RosterCounts, roster_counts_by_centre
 from crm.extensions import db
-from crm.funding.models import LedgerEntry
+from crm.funding.models import LedgerEntry, LedgerRollup
+from crm.funding.rollup import month_text
 from crm.partners.models import Organisation, OrganisationType, Partnership
 from crm.proposals.models import DEFAULT_PROBABILITY, CallDeadline, Proposal, ProposalStatus
 
@@ -43,21 +44,6 @@ class Scope:
 
     def centres(self, column) -> sa.ColumnElement:
         return sa.true() if self.centre_ids is None else column.in_(sorted(self.centre_ids))
-
-
-def month_of(column) -> sa.ColumnElement:
-    """'YYYY-MM' of a date column, the same text on SQLite and PostgreSQL."""
-    return sa.func.substr(sa.cast(column, sa.String), 1, 7)
-
-
-def _ledger_in_period(scope: Scope) -> sa.ColumnElement:
-    if scope.starts_on is None and scope.ends_on is None:
-        return sa.true()
-    dated = sa.and_(
-        LedgerEntry.booked_on >= scope.starts_on if scope.starts_on else sa.true(),
-        LedgerEntry.booked_on <= scope.ends_on if scope.ends_on else sa.true(),
-    )
-    return sa.or_(dated, LedgerEntry.booked_on.is_(None))
 
 
 def _proposal_in_period(scope: Scope) -> sa.ColumnElement:
@@ -287,12 +273,65 @@ def call_deadlines(scope: Scope) -> list[tuple[date, CallDeadline]]:
 
 # --- the ledger --------------------------------------------------------------------------------
 
-LEDGER_KEYS = {
-    "centre_id": LedgerEntry.centre_id,
-    "category": LedgerEntry.category,
-    "kind": LedgerEntry.kind,
-    "stage": LedgerEntry.stage,
-}
+LEDGER_KEYS = ("centre_id", "category", "kind", "stage")  # what ``ledger_buckets`` may break down by
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _ledger_spans(scope: Scope) -> tuple[bool, str | None, str | None, list[tuple[date | None, date | None]]]:
+    """How the period splits between the rollup (whole months) and the entries (the days of a month it cuts).
+
+    Returns whether whole months are in the period, the first and last of them ('YYYY-MM', None when
+    unbounded), and the date ranges (inclusive, None unbounded) to read from the entries themselves."""
+    lo, hi = scope.starts_on, scope.ends_on
+    first = None if lo is None else (lo if lo.day == 1 else _month_after(lo))
+    ends_a_month = hi is None or _month_after(hi) - timedelta(days=1) == hi
+    last_end = hi if ends_a_month else hi.replace(day=1) - timedelta(days=1)
+    if first is not None and last_end is not None and first > last_end:
+        return False, None, None, [(lo, hi)]
+    edges = []
+    if lo is not None and lo < first:
+        edges.append((lo, first - timedelta(days=1)))
+    if hi is not None and hi > last_end:
+        edges.append((last_end + timedelta(days=1), hi))
+    return True, first and first.strftime("%Y-%m"), last_end and last_end.strftime("%Y-%m"), edges
+
+
+def _ledger_rows(scope: Scope) -> sa.Select | sa.CompoundSelect:
+    """The rows to sum (the rollup's columns): its buckets of the whole months in the period and the undated
+    ones, plus, when the period cuts a month, the entries of its days in that month, one row each."""
+    r = LedgerRollup
+    whole, first, last, edges = _ledger_spans(scope)
+    if not whole:
+        months = r.month == ""
+    elif first or last:
+        dated = [r.month >= first] if first else []
+        dated += [r.month <= last] if last else []
+        months = sa.or_(r.month == "", sa.and_(*dated))
+    else:
+        months = sa.true()
+    rollup = sa.select(
+        r.centre_id, r.stage, r.category, r.kind, r.unit, r.currency, r.month, r.amount, r.quantity, r.entries
+    ).where(scope.centres(r.centre_id), months)
+    if not edges:
+        return rollup
+    e = LedgerEntry
+    spans = [sa.and_(e.booked_on >= a if a else sa.true(), e.booked_on <= b if b else sa.true()) for a, b in edges]
+    cut = sa.select(
+        e.centre_id,
+        e.stage,
+        e.category,
+        e.kind,
+        e.unit,
+        sa.func.coalesce(e.currency, ""),
+        month_text(e.booked_on),
+        e.amount,
+        e.quantity,
+        sa.case((e.reverses_id.is_(None), 1), else_=0),
+    ).where(scope.centres(e.centre_id), sa.or_(*spans))
+    return sa.union_all(rollup, cut)
 
 
 def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) -> list[sa.Row]:
@@ -300,19 +339,18 @@ def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) 
 
     Rows: *keys, currency, month, amount, entries (not counting reversals). Entries without an amount
     (goods or time not valued) come with currency None. With ``units``, also per unit with the quantities
-    (for goods, services and time; money has no unit), so that one scan serves the in-kind table too.
+    (for goods, services and time; money has no unit), so that one statement serves the in-kind table too.
+    Read from the maintained rollup (``crm.funding.rollup``), never from every entry.
     """
-    month = month_of(LedgerEntry.booked_on)
-    columns = [LEDGER_KEYS[key] for key in keys] + ([LedgerEntry.unit] if units else [])
+    rows = _ledger_rows(scope).subquery("buckets")
+    c = rows.c
+    columns = [c[key] for key in keys] + ([c.unit] if units else [])
     measures = [
-        sa.func.sum(LedgerEntry.amount).label("amount"),
-        sa.func.count().filter(LedgerEntry.reverses_id.is_(None)).label("entries"),
-    ] + ([sa.func.sum(LedgerEntry.quantity).label("quantity")] if units else [])
-    stmt = (
-        sa.select(*columns, LedgerEntry.currency, month.label("month"), *measures)
-        .where(scope.centres(LedgerEntry.centre_id), _ledger_in_period(scope))
-        .group_by(*columns, LedgerEntry.currency, month)
-    )
+        sa.func.sum(c.amount).label("amount"),
+        sa.type_coerce(sa.func.sum(c.entries), sa.Integer).label("entries"),
+    ] + ([sa.func.sum(c.quantity).label("quantity")] if units else [])
+    currency, month = sa.func.nullif(c.currency, "").label("currency"), sa.func.nullif(c.month, "").label("month")
+    stmt = sa.select(*columns, currency, month, *measures).group_by(*columns, c.currency, c.month)
     return db.session.execute(stmt).all()
 
 

@@ -140,6 +140,40 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
         return not self.is_reversal and not self.is_reversed
 
 
+class LedgerRollup(db.Model):
+    """The ledger summed per bucket, maintained by ``crm.funding.rollup`` in the transaction of every ledger write.
+
+    One row per (centre, stage, category, kind, unit, currency, booked month) that has at least one entry row.
+    The key columns are never NULL, so that the unique constraint can serve ``INSERT … ON CONFLICT`` on both
+    engines (NULLs are distinct in unique indexes): ``currency`` is '' for goods or time not valued and
+    ``month`` ('YYYY-MM', as ``crm.funding.rollup.month_text`` writes it) is '' for undated entries.
+    """
+
+    __tablename__ = "ledger_rollups"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "centre_id", "stage", "category", "kind", "unit", "currency", "month", name="uq_ledger_rollups_bucket"
+        ),
+        # The network dashboard's breakdown by category and kind, read in index order.
+        sa.Index("ix_ledger_rollups_category", "category", "kind", "stage", "unit", "currency", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"))
+    stage: Mapped[Stage] = mapped_column(_enum(Stage))
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    unit: Mapped[str] = mapped_column(sa.String(100), default="")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7), default="")
+    # Exact sums, NULL when no entry of the bucket has one (as SQL's SUM).
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    # Entries as the dashboards count them (reversals not counted), and every entry row (reversals too).
+    entries: Mapped[int] = mapped_column(default=0)
+    records: Mapped[int] = mapped_column(default=0)
+
+
 ledger_entry_proposals = sa.Table(
     "ledger_entry_proposals",
     db.metadata,

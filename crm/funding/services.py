@@ -5,19 +5,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from crm.core.errors import RuleError
 from crm.extensions import db
+from crm.funding import rollup
 from crm.funding.balance import balance
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, NeedStatus, Purpose, Stage, Tranche
 from crm.money import normalise_currency
 from crm.money.value import to_decimal
 
 
-class LedgerError(ValueError):
+class LedgerError(RuleError):
     """Refused input; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def positive(value, field: str, what: str = "The amount") -> Decimal:
@@ -105,6 +103,7 @@ def record_entry(centre_id: int, data: dict, proposals=(), agreement=None) -> Le
     entry = LedgerEntry(centre_id=centre_id, agreement=agreement, proposals=list(proposals), **values)
     db.session.add(entry)
     db.session.flush()
+    rollup.apply(entry)
     return entry
 
 
@@ -117,17 +116,19 @@ def update_entry(entry: LedgerEntry, data: dict, proposals=(), agreement=None) -
     if not entry.is_active:
         raise LedgerError("A reversed entry or a reversal cannot be edited; record a new entry instead.")
     check_links(entry.centre_id, proposals, agreement)
-    for key in EDITABLE:
-        if key in data:
-            value = data[key]
-            value = value.strip() if isinstance(value, str) else value
-            setattr(entry, key, value)
-    entry.category, entry.purpose, entry.stage = Category(entry.category), Purpose(entry.purpose), Stage(entry.stage)
-    if not entry.kind.is_financial and not entry.description:
-        raise LedgerError("Say what is given: office space, equipment, interns...", "description")
-    entry.proposals = list(proposals)
-    entry.agreement = agreement
-    db.session.flush()
+    with rollup.changing(entry):
+        for key in EDITABLE:
+            if key in data:
+                value = data[key]
+                value = value.strip() if isinstance(value, str) else value
+                setattr(entry, key, value)
+        entry.category, entry.purpose = Category(entry.category), Purpose(entry.purpose)
+        entry.stage = Stage(entry.stage)
+        if not entry.kind.is_financial and not entry.description:
+            raise LedgerError("Say what is given: office space, equipment, interns...", "description")
+        entry.proposals = list(proposals)
+        entry.agreement = agreement
+        db.session.flush()
     return entry
 
 
@@ -162,6 +163,7 @@ def reverse_entry(entry: LedgerEntry, reason: str, on: date) -> LedgerEntry:
     )
     db.session.add(reversal)
     db.session.flush()
+    rollup.apply(reversal)
     return reversal
 
 
@@ -198,11 +200,12 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
         tranche.is_over_outstanding = True
     tranche.entry = entry
     db.session.add(tranche)
-    if outstanding_after is not None and outstanding_after.amount <= 0:
-        entry.stage = Stage.RECEIVED
-    elif entry.stage == Stage.PLEDGED:
-        entry.stage = Stage.COMMITTED
-    db.session.flush()
+    with rollup.changing(entry):
+        if outstanding_after is not None and outstanding_after.amount <= 0:
+            entry.stage = Stage.RECEIVED
+        elif entry.stage == Stage.PLEDGED:
+            entry.stage = Stage.COMMITTED
+        db.session.flush()
     return tranche
 
 
@@ -223,9 +226,10 @@ def reverse_tranche(tranche: Tranche, reason: str) -> Tranche:
     )
     db.session.add(reversal)
     entry = tranche.entry
-    if entry.stage == Stage.RECEIVED:
-        entry.stage = Stage.COMMITTED
-    db.session.flush()
+    with rollup.changing(entry):
+        if entry.stage == Stage.RECEIVED:
+            entry.stage = Stage.COMMITTED
+        db.session.flush()
     return reversal
 
 

@@ -1,0 +1,131 @@
+"""The ledger rollup: ``ledger_rollups`` kept equal to a GROUP BY of ``ledger_entries``; dashboards read it.
+
+Every ledger write that changes a summed field or a bucket key goes through ``apply`` (a new entry or
+reversal: +1; an entry whose stage, category, unit or date changes: ``changing`` takes it out of its old
+bucket and adds it to the new one), in the same transaction as the write. ``apply`` is one
+``INSERT … ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (atomic in SQL on both engines),
+so two workers booking into the same bucket never lose an update, and the first entry of a bucket needs no
+read first. A bucket left with no entry row is deleted, so the table is exactly what ``rebuild`` makes.
+
+``rebuild`` recomputes the whole table in one INSERT … SELECT … GROUP BY: after bulk inserts that bypass the
+services (the benchmark generator) and from ``flask --app wsgi funding rebuild-rollups``.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crm.extensions import db
+from crm.funding.models import LedgerEntry, LedgerRollup
+
+KEY = ("centre_id", "stage", "category", "kind", "unit", "currency", "month")
+
+
+def month_text(column) -> sa.ColumnElement:
+    """'YYYY-MM' of a date column, '' when NULL: the same text on SQLite and PostgreSQL."""
+    return sa.func.coalesce(sa.func.substr(sa.cast(column, sa.String), 1, 7), "")
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one entry adds to its bucket: the bucket's key and the measures."""
+
+    key: tuple
+    amount: Decimal | None
+    quantity: Decimal | None
+    entries: int
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> "Share":
+        booked = entry.booked_on
+        key = (
+            entry.centre_id,
+            str(entry.stage),
+            str(entry.category),
+            str(entry.kind),
+            entry.unit or "",
+            entry.currency or "",
+            str(booked)[:7] if booked else "",
+        )
+        is_reversal = entry.reverses_id is not None or entry.reverses is not None
+        return cls(key, entry.amount, entry.quantity, 0 if is_reversal else 1)
+
+
+def _signed(value: Decimal | None, sign: int) -> Decimal | None:
+    return None if value is None else value * sign
+
+
+def _add(share: Share, sign: int) -> None:
+    values = dict(zip(KEY, share.key, strict=True))
+    values.update(
+        amount=_signed(share.amount, sign),
+        quantity=_signed(share.quantity, sign),
+        entries=share.entries * sign,
+        records=sign,
+    )
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    table = LedgerRollup.__table__
+    stmt = dialect.insert(table).values(**values)
+
+    def plus(name: str) -> sa.ColumnElement:
+        # SUM's NULL rules: a bucket's sum stays NULL until one of its entries has a value.
+        mine, theirs = table.c[name], stmt.excluded[name]
+        return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
+
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c[k] for k in KEY],
+        set_={
+            "amount": plus("amount"),
+            "quantity": plus("quantity"),
+            "entries": table.c.entries + stmt.excluded.entries,
+            "records": table.c.records + stmt.excluded.records,
+        },
+    )
+    db.session.execute(stmt)
+    if sign < 0:
+        where = [table.c[k] == v for k, v in zip(KEY, share.key, strict=True)]
+        db.session.execute(sa.delete(table).where(*where, table.c.records <= 0))
+
+
+def apply(entry: LedgerEntry, sign: int = 1) -> None:
+    """Add (``sign`` 1) or take out (-1) one flushed entry's share of its bucket."""
+    _add(Share.of(entry), sign)
+
+
+@contextmanager
+def changing(entry: LedgerEntry) -> Iterator[None]:
+    """Around a change of an entry's fields: move its share from the bucket it was in to the one it ends in."""
+    before = Share.of(entry)
+    yield
+    after = Share.of(entry)
+    if after != before:
+        _add(before, -1)
+        _add(after, 1)
+
+
+def rebuild() -> int:
+    """Recompute the rollup from every entry (one DELETE, one INSERT … SELECT … GROUP BY); returns its rows."""
+    e = LedgerEntry
+    month = month_text(e.booked_on)
+    currency = sa.func.coalesce(e.currency, "")
+    keys = (e.centre_id, e.stage, e.category, e.kind, e.unit, currency, month)
+    select = sa.select(
+        *keys,
+        sa.func.sum(e.amount),
+        sa.func.sum(e.quantity),
+        sa.func.count().filter(e.reverses_id.is_(None)),
+        sa.func.count(),
+    ).group_by(*keys)
+    table = LedgerRollup.__table__
+    db.session.execute(sa.delete(table))
+    columns = [*KEY, "amount", "quantity", "entries", "records"]
+    db.session.execute(sa.insert(table).from_select(columns, select))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(table))
+
+
+# The name the CLI and the benchmark use.
+rebuild_rollups = rebuild
