@@ -12,16 +12,15 @@ from crm.agreements.models import (
     AgreementStep,
     Amendment,
 )
+from crm.core.errors import RuleError
 from crm.core.partial_dates import PartialDate
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
 from crm.partners.models import Organisation
 
 
-class AgreementError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class AgreementError(RuleError):
+    """Refused input in this domain (see crm.core.errors.RuleError)."""
 
 
 def counterparts(ids) -> list[Organisation]:

@@ -8,6 +8,7 @@ from crm.agreements import queries, services
 from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
 from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementDocument, AgreementKind, AgreementStatus
 from crm.audit.models import AuditEntry
+from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, writable_centres
 from crm.core.uploads import UploadError, store
@@ -33,10 +34,6 @@ def agreements_with_partner(partnership):
 
 def directory() -> list[Organisation]:
     return db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
-
-
-def apply_error(form, error: services.AgreementError, default: str) -> None:
-    getattr(form, error.field if error.field and hasattr(form, error.field) else default).errors.append(str(error))
 
 
 @bp.route("")
@@ -84,7 +81,7 @@ def new():
         try:
             agreement = services.create_agreement(centre.id, form.data, current_user.id)
         except services.AgreementError as error:
-            apply_error(form, error, "title")
+            refuse(form, error, "title")
         else:
             flash(f"Agreement “{agreement.title}” created.", "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
@@ -142,7 +139,7 @@ def edit(agreement_id: int):
         try:
             services.update_agreement(agreement, form.data)
         except services.AgreementError as error:
-            apply_error(form, error, "title")
+            refuse(form, error, "title")
         else:
             flash("Agreement saved.", "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))

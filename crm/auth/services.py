@@ -7,6 +7,7 @@ from flask import current_app
 
 from crm.auth.models import LoginAttempt, Role, User
 from crm.centres.models import Centre
+from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.extensions import db
 
@@ -14,12 +15,8 @@ MIN_PASSWORD_LENGTH = 12
 THROTTLE_WINDOW = timedelta(minutes=1)
 
 
-class AccountError(ValueError):
+class AccountError(RuleError):
     """A rule about accounts was broken; the message says which, for the user."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def normalise_email(email: str) -> str:

@@ -19,7 +19,7 @@ from crm.auth import services
 from crm.auth.forms import LoginForm, PasswordChangeForm, ProfileForm, UserCreateForm, UserEditForm
 from crm.auth.models import User
 from crm.centres.models import Centre
-from crm.core.forms import choices
+from crm.core.forms import choices, refuse
 from crm.core.locking import check_version
 from crm.core.web import form_page
 from crm.extensions import db, login_manager
@@ -104,7 +104,7 @@ def password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except services.AccountError as error:
-            getattr(form, error.field or "new_password").errors.append(str(error))
+            refuse(form, error, "new_password")
         else:
             # The new session token must go into this browser's cookie; every other one dies.
             login_user(current_user._get_current_object())
@@ -155,7 +155,7 @@ def user_new():
             if not form.active.data:
                 user.active = False
         except services.AccountError as error:
-            getattr(form, error.field or "email").errors.append(str(error))
+            refuse(form, error, "email")
         else:
             flash(f"Account {user.email} created.", "success")
             return redirect(url_for("auth.users"))
@@ -182,7 +182,7 @@ def user_edit(user_id: int):
                 centres=services.centres_by_code(form.centres.data),
             )
         except services.AccountError as error:
-            getattr(form, error.field or "name").errors.append(str(error))
+            refuse(form, error, "name")
         else:
             flash(f"Account {user.email} saved.", "success")
             return redirect(url_for("auth.users"))

@@ -6,13 +6,12 @@ import pycountry
 import sqlalchemy as sa
 
 from crm.centres.models import Centre, ReportingPeriod
+from crm.core.errors import RuleError
 from crm.extensions import db
 
 
-class CentreError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class CentreError(RuleError):
+    """Refused input in this domain (see crm.core.errors.RuleError)."""
 
 
 def country_choices() -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from crm.auth.views import admin_required
 from crm.centres import services
 from crm.centres.forms import CentreEditForm, CentreForm, PeriodForm
 from crm.centres.models import Centre
+from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import check_centre
 from crm.core.web import form_page
@@ -53,7 +54,7 @@ def new():
         try:
             centre = services.save_centre(None, form.data)
         except services.CentreError as error:
-            getattr(form, error.field or "code").errors.append(str(error))
+            refuse(form, error, "code")
         else:
             flash(f"Centre {centre.code} created.", "success")
             return redirect(url_for("centres.show", code=centre.code))
@@ -70,7 +71,7 @@ def edit(code: str):
         try:
             centre = services.save_centre(centre, form.data)
         except services.CentreError as error:
-            getattr(form, error.field or "code").errors.append(str(error))
+            refuse(form, error, "code")
         else:
             flash(f"Centre {centre.code} saved.", "success")
             return redirect(url_for("centres.show", code=centre.code))
@@ -86,7 +87,7 @@ def add_period(code: str):
         try:
             services.add_period(centre, form.label.data, form.starts_on.data, form.ends_on.data)
         except services.CentreError as error:
-            getattr(form, error.field or "label").errors.append(str(error))
+            refuse(form, error, "label")
         else:
             flash(f"Reporting period {form.label.data} added.", "success")
             return redirect(url_for("centres.show", code=centre.code))

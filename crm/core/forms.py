@@ -17,3 +17,9 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def refuse(form, error, default: str) -> None:
+    """Show a service's RuleError beside its field, or beside ``default`` when the form has no such field."""
+    field = error.field if getattr(error, "field", None) and hasattr(form, error.field) else default
+    getattr(form, field).errors.append(str(error))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
+from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.uploads import UploadError, store
 from crm.experts.models import (
@@ -29,12 +30,8 @@ from crm.partners.models import Organisation
 ERASED = "[erased]"
 
 
-class ExpertError(ValueError):
+class ExpertError(RuleError):
     """A refused change; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def may_see_personal_data(user, expert: Expert) -> bool:

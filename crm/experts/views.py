@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
+from crm.core.forms import refuse
 from crm.core.kmgbf import TARGETS
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
@@ -72,10 +73,6 @@ def _expert_form(form_class, centres, expert=None):
     )
 
 
-def _refuse(form, error: services.ExpertError) -> None:
-    getattr(form, error.field or "name").errors.append(str(error))
-
-
 def _chosen_centre(form, centres) -> int:
     by_id = {str(c.id): c.id for c in centres}
     field = getattr(form, "centre_id", None)
@@ -114,7 +111,7 @@ def new():
         try:
             expert = services.save_expert(None, _chosen_centre(form, centres), form.data)
         except services.ExpertError as error:
-            _refuse(form, error)
+            refuse(form, error, "name")
         else:
             flash(f"{expert.name} added to the roster.", "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
@@ -148,7 +145,7 @@ def edit(expert_id: int):
         try:
             services.save_expert(expert, expert.centre_id, form.data)
         except services.ExpertError as error:
-            _refuse(form, error)
+            refuse(form, error, "name")
         else:
             flash(f"{expert.name} saved.", "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
@@ -212,7 +209,7 @@ def add_engagement(expert_id: int):
                 expert, form.activity.data, form.started_on.data, form.ended_on.data, form.days_worked.data
             )
         except services.ExpertError as error:
-            getattr(form, error.field or "activity").errors.append(str(error))
+            refuse(form, error, "activity")
         else:
             flash("Engagement recorded.", "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
@@ -255,7 +252,7 @@ def new_pool():
         try:
             pool = services.save_pool(None, _chosen_centre(form, centres), form.name.data, form.description.data)
         except services.ExpertError as error:
-            _refuse(form, error)
+            refuse(form, error, "name")
         else:
             flash(f"Pool {pool.name} created.", "success")
             return redirect(url_for("experts.pools"))
@@ -273,7 +270,7 @@ def edit_pool(pool_id: int):
         try:
             services.save_pool(pool, pool.centre_id, form.name.data, form.description.data)
         except services.ExpertError as error:
-            _refuse(form, error)
+            refuse(form, error, "name")
         else:
             flash(f"Pool {pool.name} saved.", "success")
             return redirect(url_for("experts.pools"))

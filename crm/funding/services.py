@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from crm.core.errors import RuleError
 from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.balance import balance
@@ -13,12 +14,8 @@ from crm.money import normalise_currency
 from crm.money.value import to_decimal
 
 
-class LedgerError(ValueError):
+class LedgerError(RuleError):
     """Refused input; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def positive(value, field: str, what: str = "The amount") -> Decimal:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from crm.agreements.models import Agreement
 from crm.audit.services import history_for
 from crm.centres.models import Centre
+from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, scoped, writable_centres
 from crm.core.web import form_page, paginate
@@ -21,11 +22,6 @@ from crm.proposals.models import Proposal, ProposalStatus
 bp = Blueprint("funding", __name__, url_prefix="/resources")
 
 FILTERS = {"category": Category, "kind": Kind, "purpose": Purpose, "stage": Stage}
-
-
-def apply_error(form, error: services.LedgerError, default: str) -> None:
-    field = error.field if error.field and hasattr(form, error.field) else default
-    getattr(form, field).errors.append(str(error))
 
 
 def proposal_pairs(centre_ids) -> list[tuple[str, str]]:
@@ -123,7 +119,7 @@ def new():
         try:
             entry = services.record_entry(form.centre_id.data, form.data, proposals, agreement)
         except services.LedgerError as error:
-            apply_error(form, error, "amount")
+            refuse(form, error, "amount")
         else:
             flash("Resource recorded in the ledger.", "success")
             return redirect(url_for("funding.show", entry_id=entry.id))
@@ -169,7 +165,7 @@ def edit(entry_id: int):
         try:
             services.update_entry(entry, form.data, proposals, agreement)
         except services.LedgerError as error:
-            apply_error(form, error, "notes")
+            refuse(form, error, "notes")
         else:
             flash("Entry saved.", "success")
             return redirect(url_for("funding.show", entry_id=entry.id))
@@ -185,7 +181,7 @@ def reverse(entry_id: int):
         try:
             reversal = services.reverse_entry(entry, form.reason.data, date.today())
         except services.LedgerError as error:
-            apply_error(form, error, "reason")
+            refuse(form, error, "reason")
         else:
             flash("Entry reversed. Record a new entry if the resource should be booked differently.", "success")
             return redirect(url_for("funding.show", entry_id=reversal.id))
@@ -202,7 +198,7 @@ def add_tranche(entry_id: int):
         try:
             tranche = services.record_tranche(entry, form.data)
         except services.LedgerError as error:
-            apply_error(form, error, "amount")
+            refuse(form, error, "amount")
         else:
             flash(
                 "Tranche recorded" + (", flagged: more than was outstanding." if tranche.is_over_outstanding else "."),
@@ -247,7 +243,7 @@ def need_new():
         try:
             services.save_need(None, form.centre_id.data, form.data)
         except services.LedgerError as error:
-            apply_error(form, error, "title")
+            refuse(form, error, "title")
         else:
             flash("Need recorded.", "success")
             return redirect(url_for("funding.index"))
@@ -265,7 +261,7 @@ def need_edit(need_id: int):
         try:
             services.save_need(need, need.centre_id, form.data)
         except services.LedgerError as error:
-            apply_error(form, error, "title")
+            refuse(form, error, "title")
         else:
             flash("Need saved.", "success")
             return redirect(url_for("funding.index"))

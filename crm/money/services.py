@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.extensions import db
 from crm.money.currencies import normalise_currency
@@ -20,12 +21,8 @@ from crm.money.models import ExchangeRate, ImportStatus, RateImport, RateSource
 from crm.money.providers.base import ParsedRate, ParsedRates
 
 
-class RateError(ValueError):
+class RateError(RuleError):
     """A refused rate or import; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass

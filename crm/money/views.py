@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from crm.audit.services import history_for
 from crm.auth.views import admin_required
+from crm.core.forms import refuse
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.money import queries, services
@@ -88,7 +89,7 @@ def rate_new():
                 user=current_user,
             )
         except (services.RateError, ValueError) as error:
-            getattr(form, getattr(error, "field", None) or "rate").errors.append(str(error))
+            refuse(form, error, "rate")
         else:
             flash(f"Manual rate saved: 1 {record.base} = {plain_decimal(record.rate)} {record.quote}.", "success")
             return redirect(url_for("money.rate", rate_id=record.id))

@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.centres.services import CentreError, check_countries
+from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.extensions import db
 from crm.partners.models import (
@@ -35,10 +36,8 @@ DEFAULT_TYPES = (
 COMMON_WORDS = {"the", "of", "and", "for", "a", "an", "in", "on", "at", "to", "de", "la", "le", "des", "du", "et"}
 
 
-class PartnerError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class PartnerError(RuleError):
+    """Refused input in this domain (see crm.core.errors.RuleError)."""
 
 
 def fold(text: str) -> str:

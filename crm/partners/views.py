@@ -9,6 +9,7 @@ from crm.audit.services import history_for
 from crm.auth.models import User, memberships
 from crm.auth.views import admin_required
 from crm.centres.services import country_choices
+from crm.core.forms import refuse
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, writable_centres
@@ -58,10 +59,6 @@ def list_context(**extra):
     }
 
 
-def apply_form_error(form, error: services.PartnerError, default: str) -> None:
-    getattr(form, error.field if error.field and hasattr(form, error.field) else default).errors.append(str(error))
-
-
 # The directory
 
 
@@ -89,7 +86,7 @@ def organisation_new():
             try:
                 organisation = services.save_organisation(None, form.data)
             except services.PartnerError as error:
-                apply_form_error(form, error, "name")
+                refuse(form, error, "name")
             else:
                 flash(f"{organisation.name} added to the directory.", "success")
                 return redirect(url_for("partners.organisation", organisation_id=organisation.id))
@@ -126,7 +123,7 @@ def organisation_edit(organisation_id: int):
         try:
             services.save_organisation(organisation, form.data)
         except services.PartnerError as error:
-            apply_form_error(form, error, "name")
+            refuse(form, error, "name")
         else:
             flash(f"{organisation.name} saved.", "success")
             return redirect(url_for("partners.organisation", organisation_id=organisation.id))
@@ -141,7 +138,7 @@ def types():
         try:
             kind = services.add_type(form.name.data)
         except services.PartnerError as error:
-            apply_form_error(form, error, "name")
+            refuse(form, error, "name")
         else:
             flash(f"Type “{kind.name}” added.", "success")
             return redirect(url_for("partners.types"))
@@ -179,7 +176,7 @@ def partnership_new():
         try:
             partnership = services.save_partnership(None, form.data, centre_id=centre.id)
         except services.PartnerError as error:
-            apply_form_error(form, error, "organisation_id")
+            refuse(form, error, "organisation_id")
         else:
             flash(f"Partnership with {partnership.organisation.name} started.", "success")
             return redirect(url_for("partners.partnership", partnership_id=partnership.id))
@@ -237,7 +234,7 @@ def partnership_edit(partnership_id: int):
         try:
             services.save_partnership(partnership, form.data)
         except services.PartnerError as error:
-            apply_form_error(form, error, "stage")
+            refuse(form, error, "stage")
         else:
             flash("Partnership saved.", "success")
             return redirect(url_for("partners.partnership", partnership_id=partnership.id))

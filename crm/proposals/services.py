@@ -4,6 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
@@ -23,12 +24,8 @@ from crm.proposals.models import (
 )
 
 
-class ProposalError(ValueError):
+class ProposalError(RuleError):
     """Refused input; ``field`` names the form field the message belongs beside."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def text(data: dict, key: str) -> str:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from crm.audit.services import history_for
 from crm.auth.models import User, memberships
 from crm.centres.models import Centre
+from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
 from crm.core.uploads import UploadError, store
@@ -33,11 +34,6 @@ SORTS = {
     "submitted": Proposal.submitted_on,
     "updated": Proposal.updated_at,
 }
-
-
-def apply_error(form, error: services.ProposalError, default: str) -> None:
-    field = error.field if error.field and hasattr(form, error.field) else default
-    getattr(form, field).errors.append(str(error))
 
 
 def may_edit_funders() -> bool:
@@ -134,7 +130,7 @@ def new():
         try:
             proposal = services.create_proposal(form.centre_id.data, form.data, current_user)
         except services.ProposalError as error:
-            apply_error(form, error, "title")
+            refuse(form, error, "title")
         else:
             flash("Proposal recorded.", "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -179,7 +175,7 @@ def edit(proposal_id: int):
         try:
             services.update_proposal(proposal, form.data)
         except services.ProposalError as error:
-            apply_error(form, error, "title")
+            refuse(form, error, "title")
         else:
             flash("Proposal saved.", "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -196,7 +192,7 @@ def change_status(proposal_id: int):
         try:
             services.change_status(proposal, form.data, current_user)
         except services.ProposalError as error:
-            apply_error(form, error, "status")
+            refuse(form, error, "status")
         else:
             flash(f"Status changed to {proposal.status.label.lower()}.", "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
@@ -254,7 +250,7 @@ def mechanism_new():
         try:
             services.save_mechanism(None, form.data)
         except services.ProposalError as error:
-            apply_error(form, error, "name")
+            refuse(form, error, "name")
         else:
             flash("Programme recorded.", "success")
             return redirect(url_for("proposals.funders"))
@@ -274,7 +270,7 @@ def mechanism_edit(mechanism_id: int):
         try:
             services.save_mechanism(mechanism, form.data)
         except services.ProposalError as error:
-            apply_error(form, error, "name")
+            refuse(form, error, "name")
         else:
             flash("Programme saved.", "success")
             return redirect(url_for("proposals.funders"))
@@ -298,7 +294,7 @@ def add_deadline(mechanism_id: int):
         try:
             services.add_deadline(mechanism, form.data)
         except services.ProposalError as error:
-            apply_error(form, error, "label")
+            refuse(form, error, "label")
         else:
             flash("Deadline added to the call calendar.", "success")
             return redirect(url_for("proposals.mechanism_edit", mechanism_id=mechanism.id))

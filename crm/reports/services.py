@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.extensions import db
 from crm.reports import drafting
@@ -24,10 +25,8 @@ TEXT_FIELDS = (
 )
 
 
-class SectionError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class SectionError(RuleError):
+    """Refused input in this domain (see crm.core.errors.RuleError)."""
 
 
 class SectionFrozen(SectionError):
