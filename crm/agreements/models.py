@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.partial_dates import PartialDate, partial_date_column
+from crm.core.types import value_enum
 from crm.core.uploads import FileRecord
 from crm.extensions import db
 
@@ -68,10 +69,6 @@ OPEN_STATUSES = (
 )
 
 
-def _enum(cls, length=30):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 agreement_counterparts = sa.Table(
     "agreement_counterparts",
     db.metadata,
@@ -86,12 +83,12 @@ class Agreement(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     __tablename__ = "agreements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[AgreementKind] = mapped_column(_enum(AgreementKind), index=True)
+    kind: Mapped[AgreementKind] = mapped_column(value_enum(AgreementKind), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     # A person, not necessarily a user of the app (a host institution's director, a coordinator).
     responsible: Mapped[str] = mapped_column(sa.String(200), default="")
     # The status of the latest step entered; kept on the row so lists filter without reading the history.
-    status: Mapped[AgreementStatus] = mapped_column(_enum(AgreementStatus), index=True)
+    status: Mapped[AgreementStatus] = mapped_column(value_enum(AgreementStatus), index=True)
     status_since: Mapped[PartialDate | None] = partial_date_column("status_since")
     signed: Mapped[PartialDate | None] = partial_date_column("signed")
     signed_place: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -128,7 +125,7 @@ class AgreementStep(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(sa.ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
-    status: Mapped[AgreementStatus] = mapped_column(_enum(AgreementStatus))
+    status: Mapped[AgreementStatus] = mapped_column(value_enum(AgreementStatus))
     occurred: Mapped[PartialDate] = partial_date_column("occurred", nullable=False)
     note: Mapped[str] = mapped_column(sa.Text, default="")
     is_out_of_order: Mapped[bool] = mapped_column(default=False)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.core.models import Audited, Timestamped, Versioned, utcnow
+from crm.core.types import value_enum
 from crm.extensions import db
 
 
@@ -40,9 +41,7 @@ class User(UserMixin, Audited, Versioned, Timestamped, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(value_enum(Role, 20))
     active: Mapped[bool] = mapped_column(default=True)
     # How numbers, dates and money are shown to this user (a Babel locale identifier).
     locale: Mapped[str] = mapped_column(sa.String(20), default="en")

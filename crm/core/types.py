@@ -9,7 +9,7 @@ A value with more decimals than the column holds is refused, never rounded.
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Numeric
+from sqlalchemy import BigInteger, Enum, Numeric
 from sqlalchemy.types import TypeDecorator
 
 # Money: up to 10^14 with 4 decimals (every ISO 4217 minor unit) fits an int64.
@@ -55,3 +55,13 @@ class ExactDecimal(TypeDecorator):
     @property
     def python_type(self):
         return Decimal
+
+
+def value_enum(enum_class, length: int = 30) -> Enum:
+    """A Python enum stored as its members' values in a plain string column.
+
+    Not a native PostgreSQL ENUM, so adding a member needs no ALTER TYPE, and both engines hold the same text.
+    """
+    return Enum(
+        enum_class, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members]
+    )

@@ -8,13 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
-from crm.core.types import ExactDecimal
+from crm.core.types import ExactDecimal, value_enum
 from crm.core.uploads import FileRecord
 from crm.extensions import db
-
-
-def _enum(kind):
-    return sa.Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class EngagementBasis(enum.StrEnum):
@@ -116,14 +112,14 @@ class Expert(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     targets: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     themes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    engagement_basis: Mapped[EngagementBasis] = mapped_column(_enum(EngagementBasis), index=True)
+    engagement_basis: Mapped[EngagementBasis] = mapped_column(value_enum(EngagementBasis), index=True)
     day_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     day_rate_currency: Mapped[str | None] = mapped_column(sa.String(3))
     provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="SET NULL"))
-    availability: Mapped[Availability] = mapped_column(_enum(Availability), index=True)
+    availability: Mapped[Availability] = mapped_column(value_enum(Availability), index=True)
     # The availability holds until this day (e.g. unavailable until a field season ends).
     availability_until: Mapped[date | None]
-    vetting: Mapped[Vetting] = mapped_column(_enum(Vetting), index=True)
+    vetting: Mapped[Vetting] = mapped_column(value_enum(Vetting), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
     centre = relationship("Centre", lazy="joined")

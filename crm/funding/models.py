@@ -15,14 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
-from crm.core.types import ExactDecimal
+from crm.core.types import ExactDecimal, value_enum
 from crm.extensions import db
 from crm.money import Money
 from crm.money.registry import register_amounts
-
-
-def _enum(cls, length=30):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Labelled(enum.StrEnum):
@@ -91,12 +87,12 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    category: Mapped[Category] = mapped_column(_enum(Category))
-    kind: Mapped[Kind] = mapped_column(_enum(Kind))
-    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose))
+    category: Mapped[Category] = mapped_column(value_enum(Category))
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind))
+    purpose: Mapped[Purpose] = mapped_column(value_enum(Purpose))
     # What exactly: "daily operation", "first Steering Committee meeting and international cooperation workshop".
     purpose_detail: Mapped[str] = mapped_column(sa.String(500), default="")
-    stage: Mapped[Stage] = mapped_column(_enum(Stage))
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
     # The sum of money, or for goods, services and time the valuation if there is one. Negative only on reversals.
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     currency: Mapped[str | None] = mapped_column(sa.String(3))
@@ -160,9 +156,9 @@ class LedgerRollup(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"))
-    stage: Mapped[Stage] = mapped_column(_enum(Stage))
-    category: Mapped[Category] = mapped_column(_enum(Category))
-    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
+    category: Mapped[Category] = mapped_column(value_enum(Category))
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind))
     unit: Mapped[str] = mapped_column(sa.String(100), default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="")
     month: Mapped[str] = mapped_column(sa.String(7), default="")
@@ -232,8 +228,8 @@ class FundingNeed(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
-    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose))
-    status: Mapped[NeedStatus] = mapped_column(_enum(NeedStatus), default=NeedStatus.OPEN)
+    purpose: Mapped[Purpose] = mapped_column(value_enum(Purpose))
+    status: Mapped[NeedStatus] = mapped_column(value_enum(NeedStatus), default=NeedStatus.OPEN)
     # An estimate, only when someone has made one.
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     currency: Mapped[str | None] = mapped_column(sa.String(3))

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.kmgbf import TARGETS
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
+from crm.core.types import value_enum
 from crm.extensions import db
 
 
@@ -72,9 +73,7 @@ class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    stage: Mapped[Stage] = mapped_column(
-        sa.Enum(Stage, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]), index=True
-    )
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage, 30), index=True)
     areas: Mapped[str] = mapped_column(sa.Text, default="")
     # KMGBF target numbers as ",3,20,": filterable with LIKE on both engines, readable in the audit log.
     kmgbf_targets: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -151,9 +150,7 @@ class Interaction(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     partnership_id: Mapped[int] = mapped_column(sa.ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     occurred_on: Mapped[date] = mapped_column(index=True)
-    kind: Mapped[InteractionKind] = mapped_column(
-        sa.Enum(InteractionKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[InteractionKind] = mapped_column(value_enum(InteractionKind, 20))
     summary: Mapped[str] = mapped_column(sa.Text)
     attendees: Mapped[str] = mapped_column(sa.Text, default="")
     follow_up: Mapped[str] = mapped_column(sa.Text, default="")

@@ -8,15 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned, utcnow
-from crm.core.types import ExactDecimal
+from crm.core.types import ExactDecimal, value_enum
 from crm.core.uploads import FileRecord
 from crm.extensions import db
 from crm.money import Money
 from crm.money.registry import register_amounts
-
-
-def _enum(cls, length=30):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class MechanismKind(enum.StrEnum):
@@ -38,7 +34,7 @@ class FundingMechanism(Audited, Versioned, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(300))
-    kind: Mapped[MechanismKind] = mapped_column(_enum(MechanismKind), default=MechanismKind.PROGRAMME)
+    kind: Mapped[MechanismKind] = mapped_column(value_enum(MechanismKind), default=MechanismKind.PROGRAMME)
     # The currency its grants are made in, when known.
     currency: Mapped[str | None] = mapped_column(sa.String(3))
     eligibility_notes: Mapped[str] = mapped_column(sa.Text, default="")
@@ -178,7 +174,7 @@ class Proposal(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     mechanism_id: Mapped[int | None] = mapped_column(sa.ForeignKey("funding_mechanisms.id"), index=True)
     # The status of the latest change; kept on the row so that the board groups without reading the history.
-    status: Mapped[ProposalStatus] = mapped_column(_enum(ProposalStatus), index=True)
+    status: Mapped[ProposalStatus] = mapped_column(value_enum(ProposalStatus), index=True)
     requested_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     requested_currency: Mapped[str | None] = mapped_column(sa.String(3))
     awarded_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
@@ -245,7 +241,7 @@ class ProposalPartner(Audited, Versioned, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    role: Mapped[PartnerRole] = mapped_column(_enum(PartnerRole), default=PartnerRole.PARTNER)
+    role: Mapped[PartnerRole] = mapped_column(value_enum(PartnerRole), default=PartnerRole.PARTNER)
 
     proposal = relationship("Proposal", back_populates="partners")
     organisation = relationship("Organisation", lazy="joined")
@@ -261,7 +257,7 @@ class ProposalStatusChange(Audited, Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
-    status: Mapped[ProposalStatus] = mapped_column(_enum(ProposalStatus))
+    status: Mapped[ProposalStatus] = mapped_column(value_enum(ProposalStatus))
     # When it happened, as the users know it; None when the source does not say (the seeded report rows).
     changed_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(sa.Text, default="")
