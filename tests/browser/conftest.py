@@ -1,7 +1,6 @@
 """A live server for browser tests: its own app and SQLite file, served on a free local port."""
 
 import os
-import shutil
 import threading
 
 import pytest
@@ -12,17 +11,8 @@ from crm.auth.models import Role
 from crm.extensions import db
 from tests.conftest import TMP
 from tests.factories import Factory
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "browser test passphrase"
 
 
