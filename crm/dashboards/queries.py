@@ -351,7 +351,8 @@ def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) 
     ] + ([sa.func.sum(c.quantity).label("quantity")] if units else [])
     currency, month = sa.func.nullif(c.currency, "").label("currency"), sa.func.nullif(c.month, "").label("month")
     stmt = sa.select(*columns, currency, month, *measures).group_by(*columns, c.currency, c.month)
-    return db.session.execute(stmt).all()
+    # Core rows on the session's connection: thousands of buckets, no ORM entity among them.
+    return db.session.connection().execute(stmt).all()
 
 
 # --- experts -----------------------------------------------------------------------------------

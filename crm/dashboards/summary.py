@@ -36,22 +36,35 @@ def partial(on: date | None, precision: str | None) -> PartialDate | None:
 
 
 class Grid:
-    """A table of converted totals filled row by row: (row key, column key) → ConvertedTotal and entry count."""
+    """A table of converted totals filled row by row: (row key, column key) → ConvertedTotal and entry count.
+
+    ``add`` only sums exact amounts per (cell, currency, month), a dict update per bucket; ``convert`` then
+    makes each cell's ConvertedTotal with one multiplication per (cell, currency, month), in the order the
+    buckets came (so each total cites its rates in the same order)."""
 
     def __init__(self, target: str):
         self.target = target
-        self.cells: dict[tuple, ConvertedTotal] = {}
+        self.sums: dict[tuple, Decimal] = {}
         self.counts: dict[tuple, int] = defaultdict(int)
+        self.cells: dict[tuple, ConvertedTotal] = {}
 
-    def add(self, row, column, currency: str, amount: Decimal, unit, count: int) -> None:
-        cell = self.cells.get((row, column))
-        if cell is None:
-            cell = self.cells[(row, column)] = ConvertedTotal(self.target)
-        cell.add(currency, amount, unit)
+    def add(self, row, column, currency: str, month: date | None, amount: Decimal, count: int) -> None:
+        key = (row, column, currency, month)
+        known = self.sums.get(key)
+        self.sums[key] = amount if known is None else known + amount
         self.counts[(row, column)] += count
 
+    def convert(self, converter: Converter) -> "Grid":
+        cells, target, unit = self.cells, self.target, converter.unit
+        for (row, column, currency, month), amount in self.sums.items():
+            cell = cells.get((row, column))
+            if cell is None:
+                cell = cells[(row, column)] = ConvertedTotal(target)
+            cell.add(currency, amount, unit(currency, month))
+        return self
+
     def rows(self) -> list:
-        return sorted({row for row, _ in self.cells})
+        return sorted({row for row, _ in self.counts})
 
 
 @dataclass
@@ -75,22 +88,23 @@ class MoneyTable:
         return self.counts.get((row, column), 0)
 
     def row_total(self, row) -> ConvertedTotal:
-        total = ConvertedTotal(self.target)
-        for column in self.columns:
-            total += self.cell(row, column)
-        return total
+        return self._total(("row", row), [self.cell(row, column) for column in self.columns])
 
     def column_total(self, column) -> ConvertedTotal:
-        total = ConvertedTotal(self.target)
-        for row in self.rows:
-            total += self.cell(row, column)
-        return total
+        return self._total(("column", column), [self.cell(row, column) for row in self.rows])
 
     def grand_total(self) -> ConvertedTotal:
-        total = ConvertedTotal(self.target)
-        for row in self.rows:
-            total += self.row_total(row)
-        return total
+        return self._total(("grand",), [self.row_total(row) for row in self.rows])
+
+    def _total(self, key: tuple, parts: list[ConvertedTotal]) -> ConvertedTotal:
+        """A sum of cells, made once: the templates and charts ask for the same totals several times."""
+        cache = self.__dict__.setdefault("_totals", {})
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = ConvertedTotal(self.target)
+            for part in parts:
+                found += part
+        return found
 
 
 @dataclass
@@ -269,20 +283,22 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     by_centre, by_category, by_kind, by_quarter = Grid(target), Grid(target), Grid(target), Grid(target)
     quarters = {text: quarter_of(month) for text, month in months.items() if month}
     undated = 0
-    for row in ledger_by_centre:
-        if row.month is None:
-            undated += row.entries
-        if not row.currency:
+    for centre_id, stage, currency, text, amount, entries in ledger_by_centre:
+        if text is None:
+            undated += entries
+        if not currency:
             continue
-        unit = converter.unit(row.currency, months[row.month])
-        by_centre.add(row.centre_id, row.stage, row.currency, row.amount, unit, row.entries)
-        if row.month:
-            by_quarter.add(quarters[row.month], row.stage, row.currency, row.amount, unit, row.entries)
-    for row in ledger_by_category:
-        if row.currency:
-            unit = converter.unit(row.currency, months.get(row.month) or month_start(row.month))
-            by_category.add(row.category, row.stage, row.currency, row.amount, unit, row.entries)
-            by_kind.add(row.kind, row.stage, row.currency, row.amount, unit, row.entries)
+        month = months[text]
+        by_centre.add(centre_id, stage, currency, month, amount, entries)
+        if text:
+            by_quarter.add(quarters[text], stage, currency, month, amount, entries)
+    for category, kind, stage, _unit, currency, text, amount, entries, _quantity in ledger_by_category:
+        if currency:
+            month = months[text] if text in months else month_start(text)
+            by_category.add(category, stage, currency, month, amount, entries)
+            by_kind.add(kind, stage, currency, month, amount, entries)
+    for grid in (by_centre, by_category, by_kind, by_quarter):
+        grid.convert(converter)
 
     resources_by_centre = MoneyTable.of(by_centre, [c.id for c in centres], list(STAGES))
     resources_by_category = MoneyTable.of(by_category, present(Category, by_category), list(STAGES))

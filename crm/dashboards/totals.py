@@ -74,8 +74,14 @@ class Rates:
 
     def add(self, conversion: Conversion) -> None:
         if conversion.path != "same currency":
-            day = conversion.rate_on
-            self.merge(conversion.money.currency, (conversion.source_label, conversion.path, day, day))
+            day, code, source = conversion.rate_on, conversion.money.currency, conversion.source_label
+            known = self.used.get(code)
+            if known is not None and known[0] == source and known[1] == conversion.path:
+                # The common case, a rate of the same source and path on another date: only the span moves.
+                if not known[2] <= day <= known[3]:
+                    self.used[code] = (source, known[1], min(known[2], day), max(known[3], day))
+                return
+            self.merge(code, (source, conversion.path, day, day))
 
     def merge(self, code: str, item: tuple[str, str, date, date]) -> None:
         known = self.used.get(code)
