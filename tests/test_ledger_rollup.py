@@ -10,8 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import Scale, generate
+from crm.centres.models import Centre
 from crm.dashboards.queries import Scope, ledger_buckets
+from crm.dashboards.views import babel_money, money_formatter
 from crm.extensions import db
+from crm.funding import queries as funding_queries
 from crm.funding import rollup, services
 from crm.funding.models import Category, Kind, LedgerEntry, LedgerRollup, Stage
 
@@ -186,3 +189,32 @@ def test_the_dashboards_sums_from_the_rollup_equal_a_group_by_over_the_entries(m
             scope = Scope(centre_ids, starts_on, ends_on, date(2026, 11, 24))
             got = sorted((tuple(row) for row in ledger_buckets(scope, keys, units=units)), key=repr)
             assert got == direct(scope, keys, units), (starts_on, ends_on, centre_ids)
+
+
+def test_the_resources_lists_stage_totals_from_the_rollup_equal_those_from_the_entries(make):
+    generate(Scale(centres=2, organisations=50, proposals=5, entries=600, experts=5), tag="T")
+    centre = db.session.scalar(sa.select(LedgerEntry.centre_id).limit(1))
+    code = db.session.get(Centre, centre).code
+    for filters in ({}, {"stage": Stage.COMMITTED}, {"category": Category.BILATERAL, "kind": Kind.FINANCIAL}):
+        for centre_ids, centre_code in ((None, None), ({centre}, None), (None, code)):
+            stmt = sa.select(LedgerEntry).where(*(getattr(LedgerEntry, k) == v for k, v in filters.items()))
+            if centre_ids is not None:
+                stmt = stmt.where(LedgerEntry.centre_id.in_(centre_ids))
+            if centre_code:
+                stmt = stmt.join(Centre, Centre.id == LedgerEntry.centre_id).where(Centre.code == centre_code)
+            from_rollup = funding_queries.list_stage_totals(stmt, centre_ids, centre_code, filters)
+            assert from_rollup == funding_queries.stage_totals(stmt) and from_rollup
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=st.decimals(min_value=-(10**13), max_value=10**13, places=4),
+    locale=st.sampled_from(["en", "fr", "ru", "zh", "de", "es", "kk", "hi", "en_IN", "de_CH", "ar", "pl"]),
+    currency=st.sampled_from(["USD", "CNY", "EUR", "KZT", "UZS", "JPY", "KHR", "NPR", "CHF"]),
+)
+def test_the_dashboards_money_formatter_writes_what_babel_writes(amount, locale, currency):
+    fast = money_formatter(locale, currency)
+    if fast is not None:
+        assert fast(amount) == babel_money(amount, currency, locale)
+    if locale in ("en", "fr", "ru", "zh"):
+        assert fast is not None  # the common locales take the fast way

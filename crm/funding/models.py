@@ -12,7 +12,9 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import CreateIndex
 
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.types import ExactDecimal, value_enum
@@ -82,7 +84,6 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
         sa.CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
         # What the dashboards filter and group on, in that order.
         sa.Index("ix_ledger_entries_rollup", "centre_id", "stage", "category", "kind", "currency", "booked_on"),
-        sa.Index("ix_ledger_entries_booked_on", "booked_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,6 +169,18 @@ class LedgerRollup(db.Model):
     # Entries as the dashboards count them (reversals not counted), and every entry row (reversals too).
     entries: Mapped[int] = mapped_column(default=0)
     records: Mapped[int] = mapped_column(default=0)
+
+
+# The resources list's order (booked_on DESC NULLS LAST, then id DESC) is this index read backwards, so a page
+# is read, not sorted; it serves the dashboards' date ranges too. PostgreSQL's ascending default is NULLS LAST,
+# hence NULLS FIRST; SQLite sorts NULLs first anyway and refuses the words in an index (see below).
+sa.Index("ix_ledger_entries_booked_on", LedgerEntry.booked_on.nulls_first(), LedgerEntry.id)
+
+
+@compiles(CreateIndex, "sqlite")
+def _create_index_on_sqlite(create, compiler, **kw):
+    """SQLite's CREATE INDEX without "NULLS FIRST", which it refuses and which is its order for ascending keys."""
+    return compiler.visit_create_index(create, **kw).replace(" NULLS FIRST", "")
 
 
 ledger_entry_proposals = sa.Table(

@@ -14,9 +14,19 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm.centres.models import ReportingPeriod
+from crm.centres.models import Centre, ReportingPeriod
 from crm.extensions import db
-from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, NeedStatus, Purpose, Stage, Tranche
+from crm.funding.models import (
+    Category,
+    FundingNeed,
+    Kind,
+    LedgerEntry,
+    LedgerRollup,
+    NeedStatus,
+    Purpose,
+    Stage,
+    Tranche,
+)
 
 
 def in_period(stmt: sa.Select, period: ReportingPeriod | None) -> sa.Select:
@@ -107,6 +117,34 @@ def stage_totals(stmt: sa.Select) -> dict[Stage, dict[str, Decimal]]:
         .group_by(LedgerEntry.stage, LedgerEntry.currency)
         .order_by(LedgerEntry.stage, LedgerEntry.currency)
     )
+    result: dict[Stage, dict[str, Decimal]] = defaultdict(dict)
+    for stage, code, amount in rows:
+        if amount:
+            result[stage][code] = amount
+    return dict(result)
+
+
+# The list filters that are keys of the ledger rollup (purpose is not: a list filtered by it sums the entries).
+ROLLUP_FILTERS = frozenset({"category", "kind", "stage"})
+
+
+def list_stage_totals(
+    entries: sa.Select, centre_ids, centre_code: str | None, filters: dict
+) -> dict[Stage, dict[str, Decimal]]:
+    """``stage_totals`` of a list page: the entries ``entries`` selects, which are those of ``centre_ids`` (None:
+    every centre), of the centre coded ``centre_code`` if given, matching ``filters`` (list key → value).
+    Summed from the rollup (a few hundred buckets per centre) when it has every filter's key."""
+    if not set(filters) <= ROLLUP_FILTERS:
+        return stage_totals(entries)
+    r = LedgerRollup
+    stmt = sa.select(r.stage, r.currency, sa.func.sum(r.amount)).where(r.currency != "")
+    if centre_ids is not None:
+        stmt = stmt.where(r.centre_id.in_(centre_ids))
+    if centre_code:
+        stmt = stmt.join(Centre, Centre.id == r.centre_id).where(Centre.code == centre_code)
+    for key, value in filters.items():
+        stmt = stmt.where(getattr(r, key) == value)
+    rows = db.session.execute(stmt.group_by(r.stage, r.currency).order_by(r.stage, r.currency))
     result: dict[Stage, dict[str, Decimal]] = defaultdict(dict)
     for stage, code, amount in rows:
         if amount:

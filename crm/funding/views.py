@@ -3,19 +3,21 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import orm
 
 from crm.agreements.models import Agreement
 from crm.audit.services import history_for
 from crm.centres.models import Centre
 from crm.core.forms import refuse
 from crm.core.locking import check_version
-from crm.core.scoping import get_or_404, scoped, writable_centres
+from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.funding import queries, services
 from crm.funding.balance import balance
 from crm.funding.forms import EntryEditForm, EntryForm, NeedEditForm, NeedForm, ReverseForm, TrancheForm
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, Purpose, Stage, Tranche
+from crm.partners.models import Organisation
 from crm.proposals.forms import organisation_pairs
 from crm.proposals.models import Proposal, ProposalStatus
 
@@ -44,15 +46,19 @@ def linked(centre_id: int, proposal_ids, agreement_id):
     return proposals, agreement
 
 
+def list_filters() -> dict:
+    """The list's filters the request gives with a valid value: key → enum member."""
+    chosen = {key: request.args.get(key) for key in FILTERS}
+    return {key: cls(chosen[key]) for key, cls in FILTERS.items() if chosen[key] in {m.value for m in cls}}
+
+
 def filtered_entries() -> sa.Select:
     stmt = scoped(sa.select(LedgerEntry), LedgerEntry.centre_id)
     code = request.args.get("centre")
     if code:
         stmt = stmt.join(Centre, Centre.id == LedgerEntry.centre_id).where(Centre.code == code)
-    for key, cls in FILTERS.items():
-        value = request.args.get(key)
-        if value in {m.value for m in cls}:
-            stmt = stmt.where(getattr(LedgerEntry, key) == cls(value))
+    for key, value in list_filters().items():
+        stmt = stmt.where(getattr(LedgerEntry, key) == value)
     return stmt
 
 
@@ -60,12 +66,15 @@ def filtered_entries() -> sa.Select:
 @login_required
 def index():
     stmt = filtered_entries()
-    page = paginate(stmt.order_by(LedgerEntry.booked_on.desc().nulls_last(), LedgerEntry.id.desc()))
+    # The list shows the source's name, not its type: no join for it.
+    shown = stmt.options(orm.joinedload(LedgerEntry.source).lazyload(Organisation.type))
+    page = paginate(shown.order_by(LedgerEntry.booked_on.desc().nulls_last(), LedgerEntry.id.desc()))
     ids = [e.id for e in page.items]
+    totals = queries.list_stage_totals(stmt, readable_centre_ids(), request.args.get("centre"), list_filters())
     return render_template(
         "funding/index.html",
         page=page,
-        totals=queries.stage_totals(stmt),
+        totals=totals,
         received=queries.received_by_entry(ids),
         reversed_ids=queries.reversed_ids(ids),
         needs=queries.open_needs({c.id for c in visible_centres()}),

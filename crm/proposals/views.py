@@ -3,6 +3,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import orm
 
 from crm.audit.services import history_for
 from crm.auth.models import User, memberships
@@ -13,6 +14,7 @@ from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_c
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
+from crm.partners.models import Organisation
 from crm.proposals import queries, services
 from crm.proposals.forms import (
     DeadlineForm,
@@ -78,7 +80,12 @@ def visible_centres() -> list[Centre]:
 @bp.route("/proposals")
 @login_required
 def index():
-    stmt = scoped(sa.select(Proposal), Proposal.centre_id)
+    # The list shows the centre, the funder and the mechanism's name: not the owner, nor the funder's type.
+    stmt = scoped(sa.select(Proposal), Proposal.centre_id).options(
+        orm.lazyload(Proposal.owner),
+        orm.joinedload(Proposal.funder).lazyload(Organisation.type),
+        orm.joinedload(Proposal.mechanism).lazyload(FundingMechanism.funder),
+    )
     centre_ids = view_centre_ids()
     if centre_ids is not None:
         stmt = stmt.where(Proposal.centre_id.in_(centre_ids))
