@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 
 import pycountry
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from crm.centres.models import Centre, country_name
@@ -28,6 +28,7 @@ from crm.experts.models import (
     pool_memberships,
 )
 from crm.extensions import db
+from crm.partners.models import Organisation
 
 # --- the search, as it travels in the URL ----------------------------------------
 
@@ -169,7 +170,8 @@ def results(search: Search, user=None) -> sa.Select:
     return (
         sa.select(Expert)
         .where(Expert.id.in_(ids))
-        .options(selectinload(Expert.pools), joinedload(Expert.affiliation))
+        # The table shows the affiliation's name, not its type: no join for that.
+        .options(selectinload(Expert.pools), joinedload(Expert.affiliation).options(lazyload(Organisation.type)))
         .order_by(sa.func.lower(Expert.name), Expert.id)
     )
 
