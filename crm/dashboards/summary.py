@@ -246,24 +246,37 @@ def _proposal_lines(rows, converter: Converter, by_centre: bool) -> dict:
     return result
 
 
-def _in_kind(rows, converter: Converter) -> list[InKindLine]:
+def _in_kind(rows, converter: Converter, months: dict) -> list[InKindLine]:
+    """Goods, services and time per (kind, unit), from the category buckets (financial ones skipped).
+
+    Valued amounts are summed per (currency, month) first, then converted once each; a bucket of 0 adds
+    nothing, as ``Converter.total`` would have it."""
     lines: dict = {}
-    for row in rows:
-        key = (row.kind, row.unit)
-        entries, quantity, buckets, unvalued = lines.get(key, (0, None, [], 0))
-        if row.quantity is not None:
-            quantity = (quantity or Decimal(0)) + row.quantity
-        if row.currency:
-            buckets.append((row.currency, month_start(row.month), row.amount))
+    for _category, kind, _stage, unit, currency, text, amount, entries, quantity in rows:
+        if kind is Kind.FINANCIAL:
+            continue
+        line = lines.get((kind, unit))
+        if line is None:
+            line = lines[(kind, unit)] = [0, None, {}, 0]
+        line[0] += entries
+        if quantity is not None:
+            line[1] = (line[1] or Decimal(0)) + quantity
+        if currency:
+            if amount:
+                month = months[text] if text in months else month_start(text)
+                sums = line[2]
+                sums[(currency, month)] = sums.get((currency, month), 0) + amount
         else:
-            unvalued += row.entries
-        lines[key] = (entries + row.entries, quantity, buckets, unvalued)
-    return [
-        InKindLine(kind, unit, entries, quantity, converter.total(buckets), unvalued)
-        for (kind, unit), (entries, quantity, buckets, unvalued) in sorted(
-            lines.items(), key=lambda item: (item[0][0].value, item[0][1])
-        )
-    ]
+            line[3] += entries
+    result = []
+    for (kind, unit), (entries, quantity, sums, unvalued) in sorted(
+        lines.items(), key=lambda item: (item[0][0].value, item[0][1])
+    ):
+        valuation = ConvertedTotal(converter.plan.target)
+        for (currency, month), amount in sums.items():
+            valuation.add(currency, amount, converter.unit(currency, month))
+        result.append(InKindLine(kind, unit, entries, quantity, valuation, unvalued))
+    return result
 
 
 def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
@@ -274,8 +287,8 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     ledger_by_category = queries.ledger_buckets(scope, ("category", "kind", "stage"), units=True)
     proposal_rows = queries.proposal_buckets(scope)
 
-    months = {text: month_start(text) for text in {r.month for r in ledger_by_centre}}
-    keys = {(r.currency, months[r.month]) for r in ledger_by_centre if r.currency}
+    months = {text: month_start(text) for text in {r[3] for r in ledger_by_centre}}
+    keys = {(currency, months[text]) for _, _, currency, text, *_ in ledger_by_centre if currency}
     keys |= {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
     converter = Converter.load(plan, keys)
 
@@ -317,7 +330,7 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     for line in proposals.get(None, {}).values():
         missing += line.requested
         missing += line.awarded
-    in_kind = _in_kind([row for row in ledger_by_category if row.kind != Kind.FINANCIAL], converter)
+    in_kind = _in_kind(ledger_by_category, converter, months)
     for line in in_kind:
         missing += line.valuation
     flags.not_converted = missing.not_converted()
