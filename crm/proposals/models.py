@@ -166,7 +166,9 @@ class Proposal(Audited, Versioned, Timestamped, CentreScoped, db.Model):
         sa.CheckConstraint(
             "probability IS NULL OR (probability >= 0 AND probability <= 100)", name="probability_range"
         ),
-        sa.Index("ix_proposals_centre_status", "centre_id", "status"),
+        # With the deadline: the dashboards' proposals due and overdue, per centre and network-wide.
+        sa.Index("ix_proposals_centre_status", "centre_id", "status", "deadline_on"),
+        sa.Index("ix_proposals_status_deadline", "status", "deadline_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
