@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from crm.centres.models import country_name
 
-# Navigation: shown when the endpoint exists and the user may use it.
+# Navigation: shown when the endpoint exists and the user may use it. The brand links home; the home page
+# lists the user's centres, so only admins, who edit centres, get a Centres entry.
 NAV = (
-    ("Home", "centres.home", None),
     ("Dashboard", "dashboards.centre", None),
     ("Network", "dashboards.network", "reads_all_centres"),
     ("Partners", "partners.partnerships", None),
@@ -19,7 +19,7 @@ NAV = (
     ("Proposals", "proposals.index", None),
     ("Resources", "funding.index", None),
     ("Reports", "reports.index", None),
-    ("Centres", "centres.index", None),
+    ("Centres", "centres.index", "is_admin"),
     ("Rates", "money.rates", "is_admin"),
     ("Users", "auth.users", "is_admin"),
     ("Audit", "audit.index", "is_admin"),
@@ -37,6 +37,10 @@ def nav_items():
     ]
 
 
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
 def url_with(**changes) -> str:
     """The current page's URL with some query arguments changed (filters, sorting, pages)."""
     args = request.args.to_dict()
@@ -51,5 +55,5 @@ def format_day(value: date | None) -> str:
 
 
 def register(app):
-    app.jinja_env.globals.update(nav_items=nav_items, url_with=url_with)
+    app.jinja_env.globals.update(nav_items=nav_items, url_with=url_with, has_endpoint=has_endpoint)
     app.jinja_env.filters.update(day=format_day, country=country_name)
