@@ -18,12 +18,15 @@ from crm.funding import queries as funding_queries
 from crm.funding import rollup, services
 from crm.funding.models import Category, Kind, LedgerEntry, LedgerRollup, Stage
 
-COLUMNS = [c for c in LedgerRollup.__table__.c if c.name != "id"]
 
-
-def snapshot() -> list[tuple]:
+def snapshot() -> list[list[tuple]]:
+    """Every grain's rows, without their ids."""
     db.session.flush()
-    return sorted(db.session.execute(sa.select(*COLUMNS)).all(), key=repr)
+    grains = []
+    for model, _ in rollup.GRAINS:
+        columns = [c for c in model.__table__.c if c.name != "id"]
+        grains.append(sorted(db.session.execute(sa.select(*columns)).all(), key=repr))
+    return grains
 
 
 def rebuilt() -> list[tuple]:

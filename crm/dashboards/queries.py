@@ -21,8 +21,8 @@ from crm.centres.models import Centre
 from crm.core.types import ExactDecimal
 from crm.experts.queries import RosterCounts, roster_counts_by_centre
 from crm.extensions import db
-from crm.funding.models import LedgerEntry, LedgerRollup
-from crm.funding.rollup import month_text
+from crm.funding.models import LedgerEntry
+from crm.funding.rollup import GRAINS, month_text
 from crm.partners.models import Organisation, OrganisationType, Partnership
 from crm.proposals.models import DEFAULT_PROBABILITY, CallDeadline, Proposal, ProposalStatus
 
@@ -299,10 +299,26 @@ def _ledger_spans(scope: Scope) -> tuple[bool, str | None, str | None, list[tupl
     return True, first and first.strftime("%Y-%m"), last_end and last_end.strftime("%Y-%m"), edges
 
 
-def _ledger_rows(scope: Scope) -> sa.Select | sa.CompoundSelect:
-    """The rows to sum (the rollup's columns): its buckets of the whole months in the period and the undated
-    ones, plus, when the period cuts a month, the entries of its days in that month, one row each."""
-    r = LedgerRollup
+def _grain(scope: Scope, keys: list[str]):
+    """The coarsest rollup table that has ``keys`` and, when the scope names centres, the centre."""
+    needed = set(keys) | ({"centre_id"} if scope.centre_ids is not None else set())
+    for model, grain in sorted(GRAINS, key=lambda item: len(item[1])):
+        if needed <= set(grain):
+            return model
+    raise ValueError(f"No rollup has {sorted(needed)}.")
+
+
+def _is_exact_grain(scope: Scope, keys: list[str]) -> bool:
+    """Whether the rollup ``_grain`` picks is keyed by exactly ``keys``, currency and month."""
+    grain = dict((model, key) for model, key in GRAINS)[_grain(scope, keys)]
+    return set(grain) == {*keys, "currency", "month"}
+
+
+def _ledger_rows(scope: Scope, keys: list[str]) -> sa.Select | sa.CompoundSelect:
+    """The rows to sum (``keys``, currency, month, amount, quantity, entries): the buckets of the coarsest rollup
+    that has the keys, for the whole months in the period and undated, plus, when the period cuts a month, the
+    entries of its days in that month, one row each."""
+    r = _grain(scope, keys)
     whole, first, last, edges = _ledger_spans(scope)
     if not whole:
         months = r.month == ""
@@ -312,19 +328,16 @@ def _ledger_rows(scope: Scope) -> sa.Select | sa.CompoundSelect:
         months = sa.or_(r.month == "", sa.and_(*dated))
     else:
         months = sa.true()
-    rollup = sa.select(
-        r.centre_id, r.stage, r.category, r.kind, r.unit, r.currency, r.month, r.amount, r.quantity, r.entries
-    ).where(scope.centres(r.centre_id), months)
+    measures = ("currency", "month", "amount", "quantity", "entries")
+    rollup = sa.select(*(getattr(r, name) for name in (*keys, *measures))).where(months)
+    if scope.centre_ids is not None:
+        rollup = rollup.where(scope.centres(r.centre_id))
     if not edges:
         return rollup
     e = LedgerEntry
     spans = [sa.and_(e.booked_on >= a if a else sa.true(), e.booked_on <= b if b else sa.true()) for a, b in edges]
     cut = sa.select(
-        e.centre_id,
-        e.stage,
-        e.category,
-        e.kind,
-        e.unit,
+        *(getattr(e, key) for key in keys),
         sa.func.coalesce(e.currency, ""),
         month_text(e.booked_on),
         e.amount,
@@ -340,11 +353,21 @@ def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) 
     Rows: *keys, currency, month, amount, entries (not counting reversals). Entries without an amount
     (goods or time not valued) come with currency None. With ``units``, also per unit with the quantities
     (for goods, services and time; money has no unit), so that one statement serves the in-kind table too.
-    Read from the maintained rollup (``crm.funding.rollup``), never from every entry.
+    Read from the maintained rollup (``crm.funding.rollup``) of the coarsest grain that has the keys, never
+    from every entry: per centre and stage, or for the whole network per category, kind and stage, a few
+    thousand rows read without grouping tens of thousands.
     """
-    rows = _ledger_rows(scope).subquery("buckets")
-    c = rows.c
-    columns = [c[key] for key in keys] + ([c.unit] if units else [])
+    names = [*keys, "unit"] if units else list(keys)
+    source = _ledger_rows(scope, names)
+    c = source.subquery("buckets").c
+    columns = [c[name] for name in names]
+    if isinstance(source, sa.Select) and _is_exact_grain(scope, names):
+        # The rollup's own buckets are the answer: read, not grouped.
+        r = source.selected_columns
+        measures = [r.amount, sa.type_coerce(r.entries, sa.Integer).label("entries")] + ([r.quantity] if units else [])
+        currency, month = sa.func.nullif(r.currency, "").label("currency"), sa.func.nullif(r.month, "").label("month")
+        stmt = source.with_only_columns(*(r[name] for name in names), currency, month, *measures)
+        return db.session.connection().execute(stmt).all()
     measures = [
         sa.func.sum(c.amount).label("amount"),
         sa.type_coerce(sa.func.sum(c.entries), sa.Integer).label("entries"),

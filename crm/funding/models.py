@@ -137,25 +137,31 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
         return not self.is_reversal and not self.is_reversed
 
 
-class LedgerRollup(db.Model):
+class RollupMeasures:
+    """What a rollup row sums: exact amounts and quantities (NULL when no entry of the bucket has one, as SQL's
+    SUM), the entries as the dashboards count them (reversals not counted) and every entry row (reversals too;
+    a bucket with none is deleted)."""
+
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    entries: Mapped[int] = mapped_column(default=0)
+    records: Mapped[int] = mapped_column(default=0)
+
+
+class LedgerRollup(RollupMeasures, db.Model):
     """The ledger summed per bucket, maintained by ``crm.funding.rollup`` in the transaction of every ledger write.
 
     One row per (centre, stage, category, kind, unit, currency, booked month) that has at least one entry row.
     The key columns are never NULL, so that the unique constraint can serve ``INSERT … ON CONFLICT`` on both
     engines (NULLs are distinct in unique indexes): ``currency`` is '' for goods or time not valued and
     ``month`` ('YYYY-MM', as ``crm.funding.rollup.month_text`` writes it) is '' for undated entries.
+    Two coarser grains of the same sums follow, for the pages that need no more detail.
     """
 
     __tablename__ = "ledger_rollups"
     __table_args__ = (
         sa.UniqueConstraint(
             "centre_id", "stage", "category", "kind", "unit", "currency", "month", name="uq_ledger_rollups_bucket"
-        ),
-        # The dashboards' two GROUP BYs, each read from an index holding every column it needs, in its order.
-        sa.Index("ix_ledger_rollups_centre", "centre_id", "stage", "currency", "month", "amount", "entries"),
-        sa.Index(
-            "ix_ledger_rollups_category",
-            *("category", "kind", "stage", "unit", "currency", "month", "amount", "entries", "quantity"),
         ),
     )
 
@@ -167,12 +173,42 @@ class LedgerRollup(db.Model):
     unit: Mapped[str] = mapped_column(sa.String(100), default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="")
     month: Mapped[str] = mapped_column(sa.String(7), default="")
-    # Exact sums, NULL when no entry of the bucket has one (as SQL's SUM).
-    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
-    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
-    # Entries as the dashboards count them (reversals not counted), and every entry row (reversals too).
-    entries: Mapped[int] = mapped_column(default=0)
-    records: Mapped[int] = mapped_column(default=0)
+
+
+class LedgerCentreRollup(RollupMeasures, db.Model):
+    """The rollup per (centre, stage, currency, month): the dashboards' resources per centre and per quarter, and
+    the resources list's totals per stage, from a few thousand rows at most."""
+
+    __tablename__ = "ledger_rollups_by_centre"
+    __table_args__ = (
+        sa.UniqueConstraint("centre_id", "stage", "currency", "month", name="uq_ledger_rollups_by_centre_bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"))
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7), default="")
+
+
+class LedgerNetworkRollup(RollupMeasures, db.Model):
+    """The rollup of every centre per (category, kind, stage, unit, currency, month): the network dashboard's
+    resources by category and kind, and its goods, services and time."""
+
+    __tablename__ = "ledger_rollups_network"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "category", "kind", "stage", "unit", "currency", "month", name="uq_ledger_rollups_network_bucket"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
+    category: Mapped[Category] = mapped_column(value_enum(Category))
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind))
+    unit: Mapped[str] = mapped_column(sa.String(100), default="")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7), default="")
 
 
 # The resources list's order (booked_on DESC NULLS LAST, then id DESC) is this index read backwards, so a page

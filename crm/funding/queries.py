@@ -20,6 +20,7 @@ from crm.funding.models import (
     Category,
     FundingNeed,
     Kind,
+    LedgerCentreRollup,
     LedgerEntry,
     LedgerRollup,
     NeedStatus,
@@ -133,10 +134,11 @@ def list_stage_totals(
 ) -> dict[Stage, dict[str, Decimal]]:
     """``stage_totals`` of a list page: the entries ``entries`` selects, which are those of ``centre_ids`` (None:
     every centre), of the centre coded ``centre_code`` if given, matching ``filters`` (list key → value).
-    Summed from the rollup (a few hundred buckets per centre) when it has every filter's key."""
+    Summed from the rollup (per centre, stage, currency and month when only the stage is chosen) when it has
+    every filter's key."""
     if not set(filters) <= ROLLUP_FILTERS:
         return stage_totals(entries)
-    r = LedgerRollup
+    r = LedgerCentreRollup if set(filters) <= {"stage"} else LedgerRollup
     stmt = sa.select(r.stage, r.currency, sa.func.sum(r.amount)).where(r.currency != "")
     if centre_ids is not None:
         stmt = stmt.where(r.centre_id.in_(centre_ids))

@@ -6,6 +6,9 @@ bucket and adds it to the new one), in the same transaction as the write. ``appl
 ``INSERT … ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (atomic in SQL on both engines),
 so two workers booking into the same bucket never lose an update, and the first entry of a bucket needs no
 read first. A bucket left with no entry row is deleted, so the table is exactly what ``rebuild`` makes.
+The same sums are kept at two coarser grains (per centre, stage, currency and month; per category, kind,
+stage, unit, currency and month over every centre): one upsert more each, and the network dashboard reads
+a few thousand rows instead of grouping the full grain's tens of thousands.
 
 ``rebuild`` recomputes the whole table in one INSERT … SELECT … GROUP BY: after bulk inserts that bypass the
 services (the benchmark generator) and from ``flask --app wsgi funding rebuild-rollups``.
@@ -20,9 +23,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.funding.models import LedgerEntry, LedgerRollup
+from crm.funding.models import LedgerCentreRollup, LedgerEntry, LedgerNetworkRollup, LedgerRollup
 
 KEY = ("centre_id", "stage", "category", "kind", "unit", "currency", "month")
+# Each rollup table and its key (a part of KEY): the full grain and two coarser ones, kept alike.
+GRAINS = (
+    (LedgerRollup, KEY),
+    (LedgerCentreRollup, ("centre_id", "stage", "currency", "month")),
+    (LedgerNetworkRollup, ("category", "kind", "stage", "unit", "currency", "month")),
+)
+MEASURES = ("amount", "quantity", "entries", "records")
 
 
 def month_text(column) -> sa.ColumnElement:
@@ -60,35 +70,38 @@ def _signed(value: Decimal | None, sign: int) -> Decimal | None:
 
 
 def _add(share: Share, sign: int) -> None:
-    values = dict(zip(KEY, share.key, strict=True))
-    values.update(
-        amount=_signed(share.amount, sign),
-        quantity=_signed(share.quantity, sign),
-        entries=share.entries * sign,
-        records=sign,
-    )
+    """Add ``sign`` times the share to its bucket in every grain: one upsert each, and when taking out, one
+    DELETE of the bucket if no entry row is left in it."""
+    whole = dict(zip(KEY, share.key, strict=True))
+    measures = {
+        "amount": _signed(share.amount, sign),
+        "quantity": _signed(share.quantity, sign),
+        "entries": share.entries * sign,
+        "records": sign,
+    }
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    table = LedgerRollup.__table__
-    stmt = dialect.insert(table).values(**values)
+    for model, key in GRAINS:
+        table = model.__table__
+        stmt = dialect.insert(table).values(**{k: whole[k] for k in key}, **measures)
 
-    def plus(name: str) -> sa.ColumnElement:
-        # SUM's NULL rules: a bucket's sum stays NULL until one of its entries has a value.
-        mine, theirs = table.c[name], stmt.excluded[name]
-        return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
+        def plus(name: str, table=table, stmt=stmt) -> sa.ColumnElement:
+            # SUM's NULL rules: a bucket's sum stays NULL until one of its entries has a value.
+            mine, theirs = table.c[name], stmt.excluded[name]
+            return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
 
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c[k] for k in KEY],
-        set_={
-            "amount": plus("amount"),
-            "quantity": plus("quantity"),
-            "entries": table.c.entries + stmt.excluded.entries,
-            "records": table.c.records + stmt.excluded.records,
-        },
-    )
-    db.session.execute(stmt)
-    if sign < 0:
-        where = [table.c[k] == v for k, v in zip(KEY, share.key, strict=True)]
-        db.session.execute(sa.delete(table).where(*where, table.c.records <= 0))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c[k] for k in key],
+            set_={
+                "amount": plus("amount"),
+                "quantity": plus("quantity"),
+                "entries": table.c.entries + stmt.excluded.entries,
+                "records": table.c.records + stmt.excluded.records,
+            },
+        )
+        db.session.execute(stmt)
+        if sign < 0:
+            where = [table.c[k] == whole[k] for k in key]
+            db.session.execute(sa.delete(table).where(*where, table.c.records <= 0))
 
 
 def apply(entry: LedgerEntry, sign: int = 1) -> None:
@@ -108,23 +121,31 @@ def changing(entry: LedgerEntry) -> Iterator[None]:
 
 
 def rebuild() -> int:
-    """Recompute the rollup from every entry (one DELETE, one INSERT … SELECT … GROUP BY); returns its rows."""
+    """Recompute every grain from the entries (per table, one DELETE and one INSERT … SELECT … GROUP BY);
+    returns the number of buckets of the full grain."""
     e = LedgerEntry
-    month = month_text(e.booked_on)
-    currency = sa.func.coalesce(e.currency, "")
-    keys = (e.centre_id, e.stage, e.category, e.kind, e.unit, currency, month)
-    select = sa.select(
-        *keys,
+    columns = {
+        "centre_id": e.centre_id,
+        "stage": e.stage,
+        "category": e.category,
+        "kind": e.kind,
+        "unit": e.unit,
+        "currency": sa.func.coalesce(e.currency, ""),
+        "month": month_text(e.booked_on),
+    }
+    sums = (
         sa.func.sum(e.amount),
         sa.func.sum(e.quantity),
         sa.func.count().filter(e.reverses_id.is_(None)),
         sa.func.count(),
-    ).group_by(*keys)
-    table = LedgerRollup.__table__
-    db.session.execute(sa.delete(table))
-    columns = [*KEY, "amount", "quantity", "entries", "records"]
-    db.session.execute(sa.insert(table).from_select(columns, select))
-    return db.session.scalar(sa.select(sa.func.count()).select_from(table))
+    )
+    for model, key in GRAINS:
+        keys = [columns[k] for k in key]
+        table = model.__table__
+        db.session.execute(sa.delete(table))
+        select = sa.select(*keys, *sums).group_by(*keys)
+        db.session.execute(sa.insert(table).from_select([*key, *MEASURES], select))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(LedgerRollup))
 
 
 # The name the CLI and the benchmark use.
