@@ -66,6 +66,10 @@ class RatePlan:
         )
 
 
+# A rate source's label by its code, as ``Conversion.source_label`` gives it: a page cites thousands of rates.
+_LABELS: dict[str, str] = {}
+
+
 @dataclass
 class Rates:
     """The rates a total used, per currency: source, path and the span of rate dates, for the page to cite."""
@@ -74,7 +78,10 @@ class Rates:
 
     def add(self, conversion: Conversion) -> None:
         if conversion.path != "same currency":
-            day, code, source = conversion.rate_on, conversion.money.currency, conversion.source_label
+            day, code = conversion.rate_on, conversion.money.currency
+            source = _LABELS.get(conversion.source)
+            if source is None:
+                source = _LABELS[conversion.source] = conversion.source_label
             known = self.used.get(code)
             if known is not None and known[0] == source and known[1] == conversion.path:
                 # The common case, a rate of the same source and path on another date: only the span moves.
@@ -174,6 +181,8 @@ class Converter:
         self.plan = plan
         self.book = book
         self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
+        # The same, by (currency, month, at fallback): what a page asks thousands of times.
+        self._by_month: dict[tuple, Conversion | ConversionError] = {}
 
     @classmethod
     def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
@@ -187,6 +196,12 @@ class Converter:
 
     def unit(self, currency: str, month: date | None, *, at_fallback: bool = False) -> Conversion | ConversionError:
         """The conversion of one unit of ``currency`` for amounts of ``month`` (or at the fallback date)."""
+        found = self._by_month.get((currency, month, at_fallback))
+        if found is None:
+            found = self._by_month[(currency, month, at_fallback)] = self._unit(currency, month, at_fallback)
+        return found
+
+    def _unit(self, currency: str, month: date | None, at_fallback: bool) -> Conversion | ConversionError:
         day = self.plan.fallback_on if at_fallback else self.plan.rate_day(month)
         key = (currency, day)
         found = self._units.get(key)
