@@ -1,6 +1,7 @@
 """The ledger rollup: maintained by every ledger write exactly as a rebuild from the entries makes it, and the
 dashboards' sums read from it equal to a GROUP BY over the entries themselves, whatever the period."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -221,3 +222,47 @@ def test_the_dashboards_money_formatter_writes_what_babel_writes(amount, locale,
         assert fast(amount) == babel_money(amount, currency, locale)
     if locale in ("en", "fr", "ru", "zh"):
         assert fast is not None  # the common locales take the fast way
+
+
+def test_two_workers_booking_into_the_same_bucket_both_count(app):
+    """Two transactions of their own (as two gunicorn workers), the second upserting while the first holds the
+    bucket uncommitted: on PostgreSQL it waits for the row, then adds; no update is lost."""
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has a single writer at a time: nothing can interleave")
+    model = rollup.LedgerNetworkRollup
+    key = {"category": "other", "kind": "financial", "stage": "pledged", "unit": "zz-race", "currency": "USD"}
+    key["month"] = "2099-01"
+    table = model.__table__
+    where = [table.c[k] == v for k, v in key.items()]
+
+    def book(conn, amount: str) -> None:
+        measures = {"amount": Decimal(amount), "quantity": None, "entries": 1, "records": 1}
+        conn.execute(rollup.upsert("postgresql", model, key, measures))
+
+    first, second = engine.connect(), engine.connect()
+    try:
+        first.begin()
+        book(first, "100")  # the first worker's bucket row, not committed yet
+        done = threading.Event()
+
+        def second_worker():
+            with second.begin():
+                book(second, "5")  # blocks on the first's row until it commits
+            done.set()
+
+        worker = threading.Thread(target=second_worker)
+        worker.start()
+        assert not done.wait(0.5)  # still waiting for the first transaction
+        first.commit()
+        worker.join(10)
+        assert done.is_set()
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(table.c.amount, table.c.entries).where(*where)).one()
+        assert (row.amount, row.entries) == (Decimal("105"), 2)
+    finally:
+        first.close()
+        second.close()
+        with engine.begin() as conn:
+            conn.execute(sa.delete(table).where(*where))
+        engine.dispose()

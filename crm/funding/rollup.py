@@ -69,6 +69,30 @@ def _signed(value: Decimal | None, sign: int) -> Decimal | None:
     return None if value is None else value * sign
 
 
+def upsert(dialect_name: str, model, key: dict, measures: dict) -> sa.Insert:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET amount = amount + excluded.amount, …`` for one bucket: atomic
+    in SQL, so that concurrent writers into the same bucket add up (the second waits for the first's row lock
+    on PostgreSQL; SQLite has one writer at a time)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = model.__table__
+    stmt = dialect.insert(table).values(**key, **measures)
+
+    def plus(name: str) -> sa.ColumnElement:
+        # SUM's NULL rules: a bucket's sum stays NULL until one of its entries has a value.
+        mine, theirs = table.c[name], stmt.excluded[name]
+        return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
+
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c[k] for k in key],
+        set_={
+            "amount": plus("amount"),
+            "quantity": plus("quantity"),
+            "entries": table.c.entries + stmt.excluded.entries,
+            "records": table.c.records + stmt.excluded.records,
+        },
+    )
+
+
 def _add(share: Share, sign: int) -> None:
     """Add ``sign`` times the share to its bucket in every grain: one upsert each, and when taking out, one
     DELETE of the bucket if no entry row is left in it."""
@@ -79,25 +103,10 @@ def _add(share: Share, sign: int) -> None:
         "entries": share.entries * sign,
         "records": sign,
     }
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect_name = db.session.get_bind().dialect.name
     for model, key in GRAINS:
         table = model.__table__
-        stmt = dialect.insert(table).values(**{k: whole[k] for k in key}, **measures)
-
-        def plus(name: str, table=table, stmt=stmt) -> sa.ColumnElement:
-            # SUM's NULL rules: a bucket's sum stays NULL until one of its entries has a value.
-            mine, theirs = table.c[name], stmt.excluded[name]
-            return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
-
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[k] for k in key],
-            set_={
-                "amount": plus("amount"),
-                "quantity": plus("quantity"),
-                "entries": table.c.entries + stmt.excluded.entries,
-                "records": table.c.records + stmt.excluded.records,
-            },
-        )
+        stmt = upsert(dialect_name, model, {k: whole[k] for k in key}, measures)
         db.session.execute(stmt)
         if sign < 0:
             where = [table.c[k] == whole[k] for k in key]
