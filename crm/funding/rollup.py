@@ -93,29 +93,33 @@ def upsert(dialect_name: str, model, key: dict, measures: dict) -> sa.Insert:
     )
 
 
-def _add(share: Share, sign: int) -> None:
-    """Add ``sign`` times the share to its bucket in every grain: one upsert each, and when taking out, one
-    DELETE of the bucket if no entry row is left in it."""
-    whole = dict(zip(KEY, share.key, strict=True))
-    measures = {
-        "amount": _signed(share.amount, sign),
-        "quantity": _signed(share.quantity, sign),
-        "entries": share.entries * sign,
-        "records": sign,
-    }
+def _add(*changes: tuple[Share, int]) -> None:
+    """Add each (share, sign) to its bucket in every grain: one upsert each, and when taking out, one DELETE
+    of the bucket if no entry row is left in it. Grain by grain and, within a grain, in key order, so that two
+    transactions moving entries between the same buckets take their row locks in the same order (no deadlock)."""
     dialect_name = db.session.get_bind().dialect.name
     for model, key in GRAINS:
         table = model.__table__
-        stmt = upsert(dialect_name, model, {k: whole[k] for k in key}, measures)
-        db.session.execute(stmt)
-        if sign < 0:
-            where = [table.c[k] == whole[k] for k in key]
-            db.session.execute(sa.delete(table).where(*where, table.c.records <= 0))
+        rows = []
+        for share, sign in changes:
+            whole = dict(zip(KEY, share.key, strict=True))
+            rows.append(({k: whole[k] for k in key}, share, sign))
+        for bucket, share, sign in sorted(rows, key=lambda row: tuple(str(v) for v in row[0].values())):
+            measures = {
+                "amount": _signed(share.amount, sign),
+                "quantity": _signed(share.quantity, sign),
+                "entries": share.entries * sign,
+                "records": sign,
+            }
+            db.session.execute(upsert(dialect_name, model, bucket, measures))
+            if sign < 0:
+                where = [table.c[k] == v for k, v in bucket.items()]
+                db.session.execute(sa.delete(table).where(*where, table.c.records <= 0))
 
 
 def apply(entry: LedgerEntry, sign: int = 1) -> None:
     """Add (``sign`` 1) or take out (-1) one flushed entry's share of its bucket."""
-    _add(Share.of(entry), sign)
+    _add((Share.of(entry), sign))
 
 
 @contextmanager
@@ -125,8 +129,7 @@ def changing(entry: LedgerEntry) -> Iterator[None]:
     yield
     after = Share.of(entry)
     if after != before:
-        _add(before, -1)
-        _add(after, 1)
+        _add((before, -1), (after, 1))
 
 
 def rebuild() -> int:
