@@ -64,3 +64,8 @@ def test_floats_and_excess_precision_are_refused(table):
         db.session.execute(sa.insert(table).values(amount=0.1))
     with pytest.raises(sa.exc.StatementError, match="decimal places"):
         db.session.execute(sa.insert(table).values(amount=Decimal("1.00001")))
+
+
+def test_migrations_keep_the_scale_of_rate_columns():
+    assert repr(ExactDecimal(10)) == "ExactDecimal(scale=10, precision=19)"
+    assert eval(repr(ExactDecimal(10))).scale == 10

@@ -56,6 +56,11 @@ class ExactDecimal(TypeDecorator):
     def python_type(self):
         return Decimal
 
+    def __repr__(self) -> str:
+        # Alembic writes this into migrations: the scale and precision must survive (TypeDecorator's own repr
+        # describes the BigInteger it wraps, which would turn a rate column into a money column on PostgreSQL).
+        return f"ExactDecimal(scale={self.scale}, precision={self.precision})"
+
 
 def value_enum(enum_class, length: int = 30) -> Enum:
     """A Python enum stored as its members' values in a plain string column.
