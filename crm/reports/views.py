@@ -1,3 +1,5 @@
+from functools import wraps
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -29,12 +31,18 @@ def section_or_404(section_id: int, write: bool = False) -> ReportSection:
     return get_or_404(ReportSection, section_id, write=write)
 
 
-def refuse_if_frozen(section: ReportSection):
-    """A submitted section is not edited: say so and go back to it."""
-    if section.is_submitted:
-        flash(str(services.SectionFrozen(section)), "warning")
-        return redirect(url_for("reports.show", section_id=section.id))
-    return None
+def editable_section(view):
+    """Load the section for writing; a submitted one is not edited: say so and go back to it."""
+
+    @wraps(view)
+    def wrapped(section_id: int, **kwargs):
+        section = section_or_404(section_id, write=True)
+        if section.is_submitted:
+            flash(str(services.SectionFrozen(section)), "warning")
+            return redirect(url_for("reports.show", section_id=section.id))
+        return view(section, **kwargs)
+
+    return wrapped
 
 
 @bp.route("/")
@@ -84,11 +92,8 @@ def form_data(section: ReportSection) -> dict:
 
 @bp.route("/sections/<int:section_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(section_id: int):
-    section = section_or_404(section_id, write=True)
-    frozen = refuse_if_frozen(section)
-    if frozen:
-        return frozen
+@editable_section
+def edit(section: ReportSection):
     form = SectionForm(data=form_data(section))
     if form.validate_on_submit():
         check_version(section, form.version.data, form.data)
@@ -105,11 +110,8 @@ def edit(section_id: int):
 
 @bp.route("/sections/<int:section_id>/rows", methods=["POST"])
 @login_required
-def add_row(section_id: int):
-    section = section_or_404(section_id, write=True)
-    frozen = refuse_if_frozen(section)
-    if frozen:
-        return frozen
+@editable_section
+def add_row(section: ReportSection):
     form = AddRowForm()
     if form.validate_on_submit():
         try:
@@ -133,11 +135,8 @@ def add_row(section_id: int):
 
 @bp.route("/sections/<int:section_id>/rows/<int:row_id>/delete", methods=["POST"])
 @login_required
-def remove_row(section_id: int, row_id: int):
-    section = section_or_404(section_id, write=True)
-    frozen = refuse_if_frozen(section)
-    if frozen:
-        return frozen
+@editable_section
+def remove_row(section: ReportSection, row_id: int):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -153,11 +152,8 @@ def remove_row(section_id: int, row_id: int):
 
 @bp.route("/sections/<int:section_id>/redraft", methods=["GET", "POST"])
 @login_required
-def redraft(section_id: int):
-    section = section_or_404(section_id, write=True)
-    frozen = refuse_if_frozen(section)
-    if frozen:
-        return frozen
+@editable_section
+def redraft(section: ReportSection):
     changes = services.redraft_changes(section)
     form = RedraftForm(version=section.version)
     form.accept.choices = [(change.key, change.label) for change in changes]
@@ -171,11 +167,8 @@ def redraft(section_id: int):
 
 @bp.route("/sections/<int:section_id>/submit", methods=["POST"])
 @login_required
-def submit(section_id: int):
-    section = section_or_404(section_id, write=True)
-    frozen = refuse_if_frozen(section)
-    if frozen:
-        return frozen
+@editable_section
+def submit(section: ReportSection):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
