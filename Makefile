@@ -62,12 +62,12 @@ bench: dev-install
 	$(BIN)/python -m bench
 
 lint: dev-install
-	$(BIN)/ruff check crm tests bench
-	$(BIN)/ruff format --check crm tests bench
+	$(BIN)/ruff check crm tests bench tools
+	$(BIN)/ruff format --check crm tests bench tools
 
 format: dev-install
-	$(BIN)/ruff format crm tests bench
-	$(BIN)/ruff check --fix crm tests bench
+	$(BIN)/ruff format crm tests bench tools
+	$(BIN)/ruff check --fix crm tests bench tools
 
 ## migration: autogenerate a migration from the models (make migration m="what changed")
 migration: install
