@@ -346,3 +346,11 @@ def test_cli_refuses_an_unknown_centre_or_period(app, nies, tmp_path):
     result = run_cli(app, "TSCC-NX", "--period", "2025-2026", "--format", "odt", "--output", str(tmp_path / "s"))
     assert result.exit_code != 0
     assert not (tmp_path / "s.pdf").exists()
+
+
+def test_the_docx_numbers_its_pages_as_the_pdf_does(drafted, tmp_path):
+    document = Document(io.BytesIO(render_docx(services.section_data(drafted))))
+    footer = document.sections[0].footer.paragraphs[0]
+    fields = [f.get(qn("w:instr")) for f in footer._p.iter(qn("w:fldSimple"))]
+    assert fields == ["PAGE", "NUMPAGES"]
+    assert footer.text.startswith("Page ")

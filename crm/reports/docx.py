@@ -10,6 +10,7 @@ from io import BytesIO
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -134,11 +135,37 @@ def page_setup(document, section: Section) -> None:
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(page, side, Cm(2))
     add_run(page.header.paragraphs[0], section.running_header, size=8)
+    page_numbers(page.footer.paragraphs[0])
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
     set_fonts(normal.element.get_or_add_rPr())
     for name in ("Heading 1", "Heading 2", "Heading 3"):
         set_fonts(document.styles[name].element.get_or_add_rPr())
+
+
+def page_numbers(paragraph) -> None:
+    """ "Page N of M", as the PDF has it: Word fills the PAGE and NUMPAGES fields when it lays the pages out."""
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    add_run(paragraph, "Page ", size=8)
+    add_field(paragraph, "PAGE")
+    add_run(paragraph, " of ", size=8)
+    add_field(paragraph, "NUMPAGES")
+
+
+def add_field(paragraph, instruction: str) -> None:
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "16")  # half-points: 8 pt, as the words around it
+    properties.append(size)
+    run.append(properties)
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
 
 
 def render_docx(section: Section) -> bytes:
