@@ -187,11 +187,8 @@ def partnerships_row(centre, partners: list[queries.PartnerRow], agreements: lis
             f"{', '.join(p.name for p in identified)}."
         )
     for agreement in agreements:
-        with_whom = f" with {joined(agreement.counterparts)}" if agreement.counterparts else ""
         since = f" since {agreement.status_since}" if agreement.status_since else ""
-        sentences.append(
-            f"{agreement.kind_label}{with_whom} ({agreement.title}): {agreement.status_label.lower()}{since}."
-        )
+        sentences.append(f"{agreement.title}: {agreement.status_label.lower()}{since}.")
     if agreements:
         figures.append(Figure("Agreements", str(len(agreements)), **link("agreements.index", centre=centre.code)))
     if not sentences:

@@ -38,10 +38,9 @@ def partners(centre_id: int) -> list[PartnerRow]:
         .where(Partnership.centre_id == centre_id, Partnership.stage != Stage.CLOSED)
         .order_by(OrganisationType.position, OrganisationType.name, Organisation.name)
     )
+    # The acronym where there is one, as the reports write their partner lists: a details cell has ~150 words.
     return [
-        PartnerRow(
-            type_name, type_code, Stage(stage), f"{name} ({acronym})" if acronym and acronym not in name else name
-        )
+        PartnerRow(type_name, type_code, Stage(stage), acronym or name)
         for type_name, type_code, stage, name, acronym in db.session.execute(stmt)
     ]
 
