@@ -24,6 +24,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tools.statements import recorded_statements
+
 AMOUNTS = 100_000
 START, DAYS = date(2024, 1, 1), 731
 TARGET = "USD"
@@ -74,28 +76,13 @@ def _build(table: sa.Table) -> None:
     db.session.flush()
 
 
-class _StatementCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def __call__(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        sa.event.listen(self.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self)
-
-
 def _per_amount(table, policy) -> dict:
     from crm.extensions import db
     from crm.money import Money
     from crm.money.conversion import RateBook, sum_converted
 
     started = time.perf_counter()
-    with _StatementCounter(db.engine) as counter:
+    with recorded_statements(db.engine) as statements:
         rows = db.session.execute(sa.select(table.c.amount, table.c.currency, table.c.booked_on)).all()
         read = time.perf_counter()
         book = RateBook.load(set(CURRENCIES), START, START + timedelta(days=DAYS), policy)
@@ -104,7 +91,7 @@ def _per_amount(table, policy) -> dict:
         total = sum_converted(results, TARGET)
     done = time.perf_counter()
     return {
-        "statements": counter.count,
+        "statements": len(statements),
         "read_rows_s": round(read - started, 3),
         "load_rates_s": round(loaded - read, 3),
         "convert_s": round(done - loaded, 3),
@@ -121,7 +108,7 @@ def _summed_in_memory(table, policy) -> dict:
     from crm.money.conversion import RateBook
 
     started = time.perf_counter()
-    with _StatementCounter(db.engine) as counter:
+    with recorded_statements(db.engine) as statements:
         rows = db.session.execute(sa.select(table.c.amount, table.c.currency, table.c.booked_on)).all()
         read = time.perf_counter()
         book = RateBook.load(set(CURRENCIES), START, START + timedelta(days=DAYS), policy)
@@ -129,7 +116,7 @@ def _summed_in_memory(table, policy) -> dict:
         total = book.total(rows, TARGET, policy)
     done = time.perf_counter()
     return {
-        "statements": counter.count,
+        "statements": len(statements),
         "read_rows_s": round(read - started, 3),
         "load_rates_s": round(loaded - read, 3),
         "convert_s": round(done - loaded, 3),
@@ -145,7 +132,7 @@ def _per_bucket(table, policy) -> dict:
     from crm.money.conversion import ConversionError, RateBook, sum_converted
 
     started = time.perf_counter()
-    with _StatementCounter(db.engine) as counter:
+    with recorded_statements(db.engine) as statements:
         buckets = db.session.execute(
             sa.select(table.c.currency, table.c.booked_on, sa.func.sum(table.c.amount), sa.func.count()).group_by(
                 table.c.currency, table.c.booked_on
@@ -159,7 +146,7 @@ def _per_bucket(table, policy) -> dict:
         total = sum_converted(results, TARGET)
     done = time.perf_counter()
     return {
-        "statements": counter.count,
+        "statements": len(statements),
         "buckets": len(buckets),
         "group_by_s": round(grouped - started, 3),
         "load_rates_s": round(loaded - grouped, 3),

@@ -13,7 +13,7 @@ from crm.dashboards.summary import build
 from crm.dashboards.totals import RatePlan
 from crm.funding.models import Category, Stage
 from crm.seeding import run_seeds
-from tests.statements import count_statements
+from tests.statements import statements_of_page
 
 
 @pytest.fixture
@@ -99,21 +99,15 @@ def test_charts_are_inline_svg_without_styles(client, make, login, centre):
     assert text.count("<svg") >= 5 and "style=" not in text and "<script" not in text
 
 
-def _statements(app, client, url: str) -> int:
-    with count_statements(app) as statements:
-        page(client, url)
-    return len(statements)
-
-
 def test_a_page_issues_as_many_statements_at_10000_entries_as_at_1000(app, client, make, login):
     small = Scale(centres=3, organisations=300, proposals=300, entries=1_000, experts=100, partnerships_per_centre=40)
     generated = generate(small, tag="S")
     coordinator = make.user(Role.COORDINATOR)
     login(coordinator)
     urls = ["/dashboards/network", f"/dashboards/centre?centre={generated.centre_codes[0]}"]
-    before = [_statements(app, client, url) for url in urls]
+    before = [statements_of_page(app, client, url) for url in urls]
     generate(Scale(centres=3, organisations=1_000, proposals=3_000, entries=9_000, experts=900, seed=8), tag="L")
-    after = [_statements(app, client, url) for url in urls]
+    after = [statements_of_page(app, client, url) for url in urls]
     assert before == after
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
@@ -18,6 +17,7 @@ from crm.experts import queries
 from crm.experts.models import Expert, ExpertCv, ExpertPool, ExpertTag, pool_memberships
 from crm.extensions import db
 from crm.seeding import SEEDS_DIR
+from tests.statements import statements_of_page
 
 
 @pytest.fixture
@@ -214,22 +214,6 @@ def test_search_pages_and_staff_see_only_their_centre(seeded, make, login, clien
     assert "0 experts found" in client.get(f"/experts?pool={ca_pool.id}").get_data(as_text=True)
 
 
-def count_statements(app, client, url) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
-
-
 def test_search_page_runs_the_same_number_of_statements_for_10_and_100_experts(app, make, login, client):
     centre = make.centre()
     pools = [make.expert_pool(centre, name=f"Pool {i}") for i in range(3)]
@@ -249,9 +233,9 @@ def test_search_page_runs_the_same_number_of_statements_for_10_and_100_experts(a
     login(make.user(Role.STAFF, [centre]))
     add(10)
     url = "/experts?target=3&language=eng"
-    small = count_statements(app, client, url)
+    small = statements_of_page(app, client, url)
     add(90)
-    large = count_statements(app, client, url)
+    large = statements_of_page(app, client, url)
     assert small == large, (small, large)
 
 

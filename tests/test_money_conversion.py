@@ -23,6 +23,7 @@ from crm.money.policy import Policy
 from crm.money.providers import ecb
 from crm.money.services import store_rates
 from crm.money.value import CurrencyMismatch
+from tools.statements import recorded_statements
 
 ECB_ONLY = Policy.transaction_date(sources=["ecb"])
 
@@ -165,13 +166,7 @@ def test_a_rate_book_converts_many_amounts_in_two_queries(app, make):
     for month in range(1, 13):
         make.rate("USD", "KZT", str(480 + month), date(2025, month, 1), source="un")
         make.rate("USD", "CNY", "7.2", date(2025, month, 1), source="un")
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db.engine) as statements:
         policy = Policy.un_month()
         book = RateBook.load({"KZT", "CNY", "USD"}, date(2025, 1, 1), date(2025, 12, 31), policy)
         results = [
@@ -180,8 +175,6 @@ def test_a_rate_book_converts_many_amounts_in_two_queries(app, make):
             )
             for n in range(2000)
         ]
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len([s for s in statements if "exchange_rates" in s]) == 2
     total = sum_converted(results, "USD")
     assert total.is_complete

@@ -13,6 +13,7 @@ from crm.extensions import db
 from crm.partners.models import Interaction, Organisation, Partnership, Stage
 from crm.partners.services import fold, likely_duplicates
 from crm.seeding import run_seeds
+from tests.statements import statements_of_page
 
 NIES_PARTNERS = [
     "CBD Secretariat",
@@ -200,29 +201,8 @@ def test_coordinator_sees_the_overlap_across_centres(client, login, make, seeded
     assert "CBD Secretariat" in shared and "RECCA" not in shared
 
 
-class StatementCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def __call__(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        sa.event.listen(self.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self)
-
-
-def count_statements(client, url) -> int:
-    with StatementCounter(db.engine) as counter:
-        assert client.get(url).status_code == 200
-    return counter.count
-
-
 @pytest.mark.parametrize("url", ["/partnerships", "/organisations", "/contacts", "/network/partners", "/agreements"])
-def test_list_pages_issue_a_constant_number_of_statements(client, login, make, url):
+def test_list_pages_issue_a_constant_number_of_statements(app, client, login, make, url):
     from crm.partners.services import save_contact
 
     centre = make.centre()
@@ -238,6 +218,6 @@ def test_list_pages_issue_a_constant_number_of_statements(client, login, make, u
         db.session.commit()
 
     grow_to(5)
-    small = count_statements(client, url)
+    small = statements_of_page(app, client, url)
     grow_to(50)
-    assert count_statements(client, url) == small
+    assert statements_of_page(app, client, url) == small

@@ -16,6 +16,7 @@ from crm.reports import services
 from crm.reports.docx import render_docx
 from crm.reports.pdf import render_pdf
 from crm.reports.section import Narrative, Output, Section, word_count
+from tests.statements import statements_of_page
 
 CYRILLIC = "Региональный экологический центр Центральной Азии"
 CHINESE = "南京环境科学研究所"
@@ -287,32 +288,16 @@ def test_exports_send_pdf_word_and_html(drafted, login, client, nies):
     assert "<th>Outputs</th><th>Status</th><th>Details</th>" in html and CHINESE in html
 
 
-def count_statements(app, action) -> int:
-    statements = []
-
-    def record(*args):
-        statements.append(args[2])
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
-
-
 def test_the_preview_runs_the_same_number_of_statements_whatever_the_records(app, drafted, login, client, nies, make):
     centre, _, staff = nies
     login(staff)
     url = f"/reports/sections/{drafted.id}"
     client.get(url)
-    few = count_statements(app, lambda: client.get(url))
+    few = statements_of_page(app, client, url)
     kind = make.organisation_type(name="NGOs", code="ngo-x")
     for n in range(15):
         make.partnership(centre, make.organisation(name=f"Extra partner {n}", type=kind), stage="in_discussion")
-    many = count_statements(app, lambda: client.get(url))
+    many = statements_of_page(app, client, url)
     assert few == many
 
 
