@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from crm.centres.models import Centre, ReportingPeriod
 from crm.core.errors import RuleError
+from crm.core.records import create_or_update
 from crm.extensions import db
 
 
@@ -56,12 +57,7 @@ def save_centre(centre: Centre | None, data: dict) -> Centre:
         "parties": check_countries(data.get("parties") or [], "parties"),
         "notes": (data.get("notes") or "").strip(),
     }
-    if centre is None:
-        centre = Centre(**values)
-        db.session.add(centre)
-    else:
-        for key, value in values.items():
-            setattr(centre, key, value)
+    centre = create_or_update(Centre, centre, values)
     db.session.flush()
     return centre
 

@@ -11,6 +11,7 @@ from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
+from crm.core.records import create_or_update
 from crm.core.uploads import UploadError, store
 from crm.experts.models import (
     Availability,
@@ -228,12 +229,7 @@ def save_expert(expert: Expert | None, centre_id: int, data: dict) -> Expert:
     """Create (expert is None) or update an expert of ``centre_id`` from form-like data; all or nothing."""
     values = _values(centre_id, data, expert.id if expert else None)
     pools = check_pools(centre_id, data.get("pools"))
-    if expert is None:
-        expert = Expert(centre_id=centre_id, **values)
-        db.session.add(expert)
-    else:
-        for key, value in values.items():
-            setattr(expert, key, value)
+    expert = create_or_update(Expert, expert, values, centre_id=centre_id)
     expert.pools = pools
     _index_tags(expert)
     db.session.flush()

@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from crm.core.errors import RuleError
+from crm.core.records import create_or_update
 from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.balance import balance
@@ -246,12 +247,7 @@ def save_need(need: FundingNeed | None, centre_id: int, data: dict) -> FundingNe
         "currency": code,
         "notes": text(data, "notes"),
     }
-    if need is None:
-        need = FundingNeed(centre_id=centre_id, **values)
-        db.session.add(need)
-    else:
-        for key, value in values.items():
-            setattr(need, key, value)
+    need = create_or_update(FundingNeed, need, values, centre_id=centre_id)
     db.session.flush()
     return need
 

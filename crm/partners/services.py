@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from crm.centres.services import CentreError, check_countries
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
+from crm.core.records import create_or_update
 from crm.extensions import db
 from crm.partners.models import (
     Contact,
@@ -131,12 +132,7 @@ def save_organisation(organisation: Organisation | None, data: dict) -> Organisa
         "notes": (data.get("notes") or "").strip(),
     }
     values["match_keys"] = "|" + "|".join(match_keys(values["name"], values["other_names"], values["acronym"])) + "|"
-    if organisation is None:
-        organisation = Organisation(**values)
-        db.session.add(organisation)
-    else:
-        for key, value in values.items():
-            setattr(organisation, key, value)
+    organisation = create_or_update(Organisation, organisation, values)
     db.session.flush()
     return organisation
 
@@ -165,6 +161,7 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
         "next_step_on": data.get("next_step_on"),
         "notes": (data.get("notes") or "").strip(),
     }
+    on_create = {}
     if partnership is None:
         organisation_id = int(data["organisation_id"])
         if db.session.get(Organisation, organisation_id) is None:
@@ -172,11 +169,8 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
         existing = partnership_of(centre_id, organisation_id)
         if existing is not None:
             raise PartnerError("Your centre already has a partnership with this organisation.", "organisation_id")
-        partnership = Partnership(centre_id=centre_id, organisation_id=organisation_id, **values)
-        db.session.add(partnership)
-    else:
-        for key, value in values.items():
-            setattr(partnership, key, value)
+        on_create = {"centre_id": centre_id, "organisation_id": organisation_id}
+    partnership = create_or_update(Partnership, partnership, values, **on_create)
     partnership.targets = targets
     db.session.flush()
     return partnership
@@ -184,12 +178,12 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
 
 def save_contact(partnership: Partnership, contact: Contact | None, data: dict) -> Contact:
     values = {key: (data.get(key) or "").strip() for key in ("name", "title", "email", "phone", "languages", "notes")}
-    if contact is None:
-        contact = Contact(partnership=partnership, centre_id=partnership.centre_id, **values)
-        db.session.add(contact)
-    else:
-        for key, value in values.items():
-            setattr(contact, key, value)
+    contact = create_or_update(
+        Contact,
+        contact,
+        values,
+        **({} if contact else {"partnership": partnership, "centre_id": partnership.centre_id}),
+    )
     db.session.flush()
     return contact
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
+from crm.core.records import create_or_update
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
 from crm.money import normalise_currency
@@ -149,9 +150,7 @@ def create_proposal(centre_id: int, data: dict, user=None) -> Proposal:
 
 def update_proposal(proposal: Proposal, data: dict) -> Proposal:
     """Change the details; the status changes only through ``change_status``, which keeps the dated history."""
-    values = proposal_values(data, proposal.status)
-    for key, value in values.items():
-        setattr(proposal, key, value)
+    create_or_update(Proposal, proposal, proposal_values(data, proposal.status))
     set_partners(proposal, data.get("co_applicant_ids"), data.get("partner_ids"))
     db.session.flush()
     return proposal
@@ -228,12 +227,7 @@ def save_mechanism(mechanism: FundingMechanism | None, data: dict) -> FundingMec
         "eligibility_notes": text(data, "eligibility_notes"),
         "website": text(data, "website"),
     }
-    if mechanism is None:
-        mechanism = FundingMechanism(**values)
-        db.session.add(mechanism)
-    else:
-        for key, value in values.items():
-            setattr(mechanism, key, value)
+    mechanism = create_or_update(FundingMechanism, mechanism, values)
     db.session.flush()
     return mechanism
 
