@@ -178,12 +178,7 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
 
 def save_contact(partnership: Partnership, contact: Contact | None, data: dict) -> Contact:
     values = {key: (data.get(key) or "").strip() for key in ("name", "title", "email", "phone", "languages", "notes")}
-    contact = create_or_update(
-        Contact,
-        contact,
-        values,
-        **({} if contact else {"partnership": partnership, "centre_id": partnership.centre_id}),
-    )
+    contact = create_or_update(Contact, contact, values, partnership=partnership, centre_id=partnership.centre_id)
     db.session.flush()
     return contact
 
