@@ -17,6 +17,8 @@ TMP = Path(tempfile.mkdtemp(prefix="crm-tests-"))
 os.environ["CRM_ENV"] = "test"
 os.environ["SECRET_KEY"] = "test-secret-" + "x" * 40
 os.environ.pop("DATABASE_URL", None)
+# Seeds write demo logins into the instance folder: the tests get their own, never the developer's.
+os.environ["CRM_INSTANCE_PATH"] = str(TMP / "instance")
 
 from crm import create_app  # noqa: E402
 from crm.config import database_url  # noqa: E402
@@ -97,6 +99,17 @@ def _transaction(request, app):
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def seeded(app):
+    """The demo data of seeds/ (the two centres of the reports and their records); centres by code."""
+    from crm.centres.services import centre_by_code
+    from crm.seeding import run_seeds
+
+    run_seeds()
+    db.session.commit()
+    return {code: centre_by_code(code) for code in ("TSCC-NIES", "TSCC-CA")}
 
 
 @pytest.fixture

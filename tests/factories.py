@@ -1,6 +1,8 @@
 """Small factories: each returns a flushed record with sensible defaults, overridable by keyword."""
 
+import io
 import itertools
+import zipfile
 from datetime import date
 
 from crm.auth.models import Role, User
@@ -8,6 +10,15 @@ from crm.centres.models import Centre, ReportingPeriod
 from crm.extensions import db
 
 _counter = itertools.count(1)
+
+
+def docx_bytes() -> bytes:
+    """The smallest file that is a Word document by its content."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
 
 
 def save(record):

@@ -1,7 +1,6 @@
 """Agreements: the MoA's approval history, steps entered late and flagged, documents, amendments, work lists."""
 
 import io
-import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -12,18 +11,9 @@ from werkzeug.test import stream_encode_multipart
 from crm.agreements.models import Agreement, AgreementDocument, AgreementStatus, AgreementStep
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
-from crm.centres.services import centre_by_code
 from crm.core.partial_dates import PartialDate, parse_partial_date
 from crm.extensions import db
-from crm.seeding import run_seeds
-
-
-@pytest.fixture
-def seeded(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    run_seeds()
-    db.session.commit()
-    return {code: centre_by_code(code) for code in ("TSCC-NIES", "TSCC-CA")}
+from tests.factories import docx_bytes
 
 
 def agreement_titled(fragment: str) -> Agreement:
@@ -116,14 +106,6 @@ def test_a_bad_step_date_is_refused_beside_the_field(client, login, make):
     assert response.status_code == 422 and "has no day 30" in response.get_data(as_text=True)
     db.session.expire_all()
     assert len(db.session.get(Agreement, agreement.id).steps) == 1
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
 
 
 def upload(client, agreement, data: bytes, name: str, title: str = "Draft MoA"):

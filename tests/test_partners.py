@@ -7,12 +7,10 @@ import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
-from crm.centres.services import centre_by_code
 from crm.core.kmgbf import TARGETS, check_targets
 from crm.extensions import db
 from crm.partners.models import Interaction, Organisation, Partnership, Stage
 from crm.partners.services import fold, likely_duplicates
-from crm.seeding import run_seeds
 from tests.statements import statements_of_page
 
 NIES_PARTNERS = [
@@ -35,14 +33,6 @@ NIES_PARTNERS = [
     "CSES",
     "ACCA21",
 ]
-
-
-@pytest.fixture
-def seeded(app, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    run_seeds()
-    db.session.commit()
-    return {code: centre_by_code(code) for code in ("TSCC-NIES", "TSCC-CA")}
 
 
 def test_kmgbf_targets_have_the_official_short_titles():

@@ -2,16 +2,8 @@
 
 from decimal import Decimal
 
-import pytest
-
 from crm.centres.services import centre_by_code
 from crm.reports import services
-from crm.seeding import run_seeds
-
-
-@pytest.fixture
-def seeded(app):
-    run_seeds()
 
 
 def drafted(code: str):

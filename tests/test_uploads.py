@@ -6,14 +6,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from crm.core.uploads import UploadError, sniff, store
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
+from tests.factories import docx_bytes
 
 
 def test_content_decides_not_the_name():
