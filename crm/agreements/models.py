@@ -1,8 +1,7 @@
-import enum
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.partial_dates import PartialDate, partial_date_column
 from crm.core.types import value_enum
@@ -10,7 +9,12 @@ from crm.core.uploads import FileRecord
 from crm.extensions import db
 
 
-class AgreementKind(enum.StrEnum):
+class AgreementKind(LabelledEnum):
+    __labels__ = {
+        "memorandum_of_agreement": "Memorandum of agreement (MoA)",
+        "mou": "Memorandum of understanding (MoU)",
+    }
+
     HOST_AGREEMENT = "host_agreement"
     MEMORANDUM_OF_AGREEMENT = "memorandum_of_agreement"
     COOPERATION_AGREEMENT = "cooperation_agreement"
@@ -18,19 +22,10 @@ class AgreementKind(enum.StrEnum):
     LETTER_OF_INTENT = "letter_of_intent"
     FUNDING_AGREEMENT = "funding_agreement"
 
-    @property
-    def label(self) -> str:
-        return {
-            "host_agreement": "Host agreement",
-            "memorandum_of_agreement": "Memorandum of agreement (MoA)",
-            "cooperation_agreement": "Cooperation agreement",
-            "mou": "Memorandum of understanding (MoU)",
-            "letter_of_intent": "Letter of intent",
-            "funding_agreement": "Funding agreement",
-        }[self.value]
 
+class AgreementStatus(LabelledEnum):
+    __labels__ = {"authority_approval": "Approval by an authority"}
 
-class AgreementStatus(enum.StrEnum):
     DRAFTING = "drafting"
     UNDER_NEGOTIATION = "under_negotiation"
     LEGAL_REVIEW = "legal_review"
@@ -40,12 +35,6 @@ class AgreementStatus(enum.StrEnum):
     EXPIRED = "expired"
     TERMINATED = "terminated"
     ABANDONED = "abandoned"
-
-    @property
-    def label(self) -> str:
-        return {"authority_approval": "Approval by an authority"}.get(
-            self.value, self.value.replace("_", " ").capitalize()
-        )
 
     @property
     def is_open(self) -> bool:

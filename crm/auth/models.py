@@ -1,4 +1,3 @@
-import enum
 import secrets
 
 import sqlalchemy as sa
@@ -6,19 +5,18 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, Timestamped, Versioned, utcnow
 from crm.core.types import value_enum
 from crm.extensions import db
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
+    __labels__ = {"staff": "Centre staff", "coordinator": "Coordinator (GCE)", "admin": "Administrator"}
+
     STAFF = "staff"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return {"staff": "Centre staff", "coordinator": "Coordinator (GCE)", "admin": "Administrator"}[self.value]
 
 
 memberships = sa.Table(

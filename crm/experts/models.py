@@ -7,52 +7,41 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.types import ExactDecimal, value_enum
 from crm.core.uploads import FileRecord
 from crm.extensions import db
 
 
-class EngagementBasis(enum.StrEnum):
+class EngagementBasis(LabelledEnum):
+    __labels__ = {"paid": "Paid consultant", "partner": "Provided by a partner"}
+
     VOLUNTEER = "volunteer"
     PAID = "paid"
     PARTNER = "partner"
 
-    @property
-    def label(self) -> str:
-        return {"volunteer": "Volunteer", "paid": "Paid consultant", "partner": "Provided by a partner"}[self.value]
 
-
-class Availability(enum.StrEnum):
+class Availability(LabelledEnum):
     AVAILABLE = "available"
     LIMITED = "limited"
     UNAVAILABLE = "unavailable"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class Vetting(enum.StrEnum):
+class Vetting(LabelledEnum):
     PROPOSED = "proposed"
     VETTED = "vetted"
     DECLINED = "declined"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class Origin(enum.StrEnum):
+class Origin(LabelledEnum):
     """Domestic or foreign relative to the centre's host country; derived, never typed."""
+
+    __labels__ = {"undetermined": "Not determined"}
 
     DOMESTIC = "domestic"
     FOREIGN = "foreign"
     UNDETERMINED = "undetermined"
-
-    @property
-    def label(self) -> str:
-        return {"domestic": "Domestic", "foreign": "Foreign", "undetermined": "Not determined"}[self.value]
 
 
 class TagFacet(enum.StrEnum):

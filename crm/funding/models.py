@@ -7,7 +7,6 @@ Each entry carries the columns the dashboards group by (centre, currency, booked
 with an index on them, so that totals are one GROUP BY and never a walk over rows.
 """
 
-import enum
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.schema import CreateIndex
 
+from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.types import ExactDecimal, value_enum
 from crm.extensions import db
@@ -23,13 +23,9 @@ from crm.money import Money
 from crm.money.registry import register_amounts
 
 
-class Labelled(enum.StrEnum):
-    @property
-    def label(self) -> str:
-        return LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+class Category(LabelledEnum):
+    __labels__ = {"government": "National or local government", "foundation_ngo": "Foundation or NGO"}
 
-
-class Category(Labelled):
     HOST_INSTITUTION = "host_institution"
     BILATERAL = "bilateral"
     MULTILATERAL = "multilateral"
@@ -39,7 +35,9 @@ class Category(Labelled):
     OTHER = "other"
 
 
-class Kind(Labelled):
+class Kind(LabelledEnum):
+    __labels__ = {"in_kind": "In kind (goods or services)", "people_time": "People's time (staff, interns, volunteers)"}
+
     FINANCIAL = "financial"
     IN_KIND = "in_kind"
     PEOPLE_TIME = "people_time"
@@ -49,14 +47,14 @@ class Kind(Labelled):
         return self == Kind.FINANCIAL
 
 
-class Purpose(Labelled):
+class Purpose(LabelledEnum):
     CORE_OPERATIONS = "core_operations"
     EVENT = "event"
     PROJECT_ACTIVITIES = "project_activities"
     OTHER = "other"
 
 
-class Stage(Labelled):
+class Stage(LabelledEnum):
     PLEDGED = "pledged"
     COMMITTED = "committed"
     RECEIVED = "received"
@@ -64,16 +62,6 @@ class Stage(Labelled):
     @property
     def tone(self) -> str:
         return {"received": "ok", "committed": "warn"}.get(self.value, "")
-
-
-LABELS = {
-    "host_institution": "Host institution",
-    "government": "National or local government",
-    "private_sector": "Private sector",
-    "foundation_ngo": "Foundation or NGO",
-    "in_kind": "In kind (goods or services)",
-    "people_time": "People's time (staff, interns, volunteers)",
-}
 
 
 class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
@@ -263,7 +251,7 @@ class Tranche(Audited, Versioned, Timestamped, CentreScoped, db.Model):
         return Money(self.amount, self.currency)
 
 
-class NeedStatus(Labelled):
+class NeedStatus(LabelledEnum):
     OPEN = "open"
     MET = "met"
     DROPPED = "dropped"

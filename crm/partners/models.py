@@ -1,9 +1,9 @@
-import enum
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.enums import LabelledEnum
 from crm.core.kmgbf import TARGETS
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.types import value_enum
@@ -46,7 +46,7 @@ class Organisation(Audited, Versioned, Timestamped, db.Model):
         return f"{self.name} ({self.acronym})" if self.acronym and self.acronym not in self.name else self.name
 
 
-class Stage(enum.StrEnum):
+class Stage(LabelledEnum):
     IDENTIFIED = "identified"
     CONTACTED = "contacted"
     IN_DISCUSSION = "in_discussion"
@@ -54,10 +54,6 @@ class Stage(enum.StrEnum):
     ACTIVE = "active"
     DORMANT = "dormant"
     CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
     @property
     def tone(self) -> str:
@@ -131,15 +127,13 @@ class Contact(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     partnership = relationship("Partnership", back_populates="contacts")
 
 
-class InteractionKind(enum.StrEnum):
+class InteractionKind(LabelledEnum):
+    __labels__ = {"email": "E-mail"}
+
     MEETING = "meeting"
     EMAIL = "email"
     CALL = "call"
     EVENT = "event"
-
-    @property
-    def label(self) -> str:
-        return "E-mail" if self is InteractionKind.EMAIL else self.value.capitalize()
 
 
 class Interaction(Audited, Versioned, Timestamped, CentreScoped, db.Model):

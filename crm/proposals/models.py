@@ -1,12 +1,12 @@
 """Funders' mechanisms with their call calendar, and the centres' project proposals with a dated status history."""
 
-import enum
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned, utcnow
 from crm.core.types import ExactDecimal, value_enum
 from crm.core.uploads import FileRecord
@@ -15,14 +15,12 @@ from crm.money import Money
 from crm.money.registry import register_amounts
 
 
-class MechanismKind(enum.StrEnum):
+class MechanismKind(LabelledEnum):
+    __labels__ = {"call": "Call for proposals"}
+
     PROGRAMME = "programme"
     CALL = "call"
     FUND = "fund"
-
-    @property
-    def label(self) -> str:
-        return {"programme": "Programme", "call": "Call for proposals", "fund": "Fund"}[self.value]
 
 
 class FundingMechanism(Audited, Versioned, Timestamped, db.Model):
@@ -78,7 +76,7 @@ class CallDeadline(Audited, Versioned, Timestamped, db.Model):
         return None
 
 
-class ProposalStatus(enum.StrEnum):
+class ProposalStatus(LabelledEnum):
     IDEA = "idea"
     IN_PREPARATION = "in_preparation"
     SUBMITTED = "submitted"
@@ -86,10 +84,6 @@ class ProposalStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
     @property
     def default_probability(self) -> int:
@@ -149,13 +143,11 @@ NEXT_STATUSES = {
 }
 
 
-class PartnerRole(enum.StrEnum):
+class PartnerRole(LabelledEnum):
+    __labels__ = {"co_applicant": "Co-applicant"}
+
     CO_APPLICANT = "co_applicant"
     PARTNER = "partner"
-
-    @property
-    def label(self) -> str:
-        return {"co_applicant": "Co-applicant", "partner": "Partner"}[self.value]
 
 
 class Proposal(Audited, Versioned, Timestamped, CentreScoped, db.Model):

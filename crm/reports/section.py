@@ -5,9 +5,10 @@ registers give today) or from the JSON snapshot stored when the section was subm
 renderers never touch the database and a submitted section prints the same forever.
 """
 
-import enum
 import re
 from dataclasses import asdict, dataclass, field
+
+from crm.core.enums import LabelledEnum
 
 # The template's words, as the TSCC reporting template (2025-2026) prints them.
 AREA_HEADING = "3. Partnership development and resource mobilization"
@@ -38,14 +39,10 @@ NARRATIVE_WORD_LIMIT = 500
 KEY_FIGURES_WORD_LIMIT = 150
 
 
-class OutputStatus(enum.StrEnum):
+class OutputStatus(LabelledEnum):
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
-
-    @property
-    def label(self) -> str:
-        return {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed"}[self.value]
 
 
 STATUS_CHOICES = [(status.value, status.label) for status in OutputStatus]

@@ -1,0 +1,14 @@
+"""Stored choices (stages, statuses, kinds) and the words people see for them."""
+
+import enum
+
+
+class LabelledEnum(enum.StrEnum):
+    """A choice stored as its value and shown by its label: the value in words ("in_preparation" →
+    "In preparation"), unless the enum gives its own in ``__labels__`` (value → label)."""
+
+    __labels__: dict[str, str] = {}
+
+    @property
+    def label(self) -> str:
+        return type(self).__labels__.get(self.value) or self.value.replace("_", " ").capitalize()
