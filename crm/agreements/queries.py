@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementKind, AgreementStatus, AgreementStep
 from crm.centres.models import Centre
+from crm.core.queries import sort_by
 from crm.core.scoping import scoped
 from crm.extensions import db
 from crm.partners.models import Organisation, Partnership, Stage
@@ -19,7 +20,6 @@ AGREEMENT_SORTS = {
     "since": Agreement.status_since_on,
     "centre": Centre.code,
     "expiry": Agreement.expiry_on,
-    "_tiebreak": (Agreement.id,),
 }
 
 
@@ -38,9 +38,7 @@ def agreements(filters: Filters) -> sa.Select:
         stmt = stmt.where(Agreement.status == AgreementStatus(filters.stage))
     if filters.centre:
         stmt = stmt.where(Centre.code == filters.centre)
-    key = filters.sort.lstrip("-")
-    column = AGREEMENT_SORTS.get(key, Agreement.title)
-    return stmt.order_by(column.desc() if filters.sort.startswith("-") else column.asc(), Agreement.id)
+    return sort_by(stmt, filters.sort, AGREEMENT_SORTS, "title", tiebreak=(Agreement.id,))
 
 
 def awaiting_action() -> list[Agreement]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
+from crm.core.queries import sort_by
 from crm.core.scoping import scoped
 from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage
 from crm.partners.services import fold
@@ -31,13 +32,6 @@ class Filters:
         )
 
 
-def _order(stmt, sort: str, columns: dict, default: str):
-    key = sort.lstrip("-") if sort.lstrip("-") in columns else default
-    column = columns[key]
-    descending = sort.startswith("-") and key == sort.lstrip("-")
-    return stmt.order_by(column.desc() if descending else column.asc(), *columns.get("_tiebreak", ()))
-
-
 def _search_organisations(stmt, q: str):
     """Match any script: folded keys for names and acronym, plus the raw name for partial words."""
     if not q:
@@ -51,7 +45,6 @@ ORGANISATION_SORTS = {
     "acronym": Organisation.acronym,
     "type": OrganisationType.name,
     "country": Organisation.country,
-    "_tiebreak": (Organisation.id,),
 }
 
 
@@ -62,7 +55,7 @@ def organisations(filters: Filters) -> sa.Select:
         stmt = stmt.where(OrganisationType.code == filters.type)
     if filters.country:
         stmt = stmt.where(Organisation.country == filters.country.upper())
-    return _order(stmt, filters.sort, ORGANISATION_SORTS, "name")
+    return sort_by(stmt, filters.sort, ORGANISATION_SORTS, "name", tiebreak=(Organisation.id,))
 
 
 PARTNERSHIP_SORTS = {
@@ -72,7 +65,6 @@ PARTNERSHIP_SORTS = {
     "centre": Centre.code,
     "next_step_on": Partnership.next_step_on,
     "updated": Partnership.updated_at,
-    "_tiebreak": (Partnership.id,),
 }
 
 
@@ -90,14 +82,13 @@ def partnerships(filters: Filters) -> sa.Select:
         stmt = stmt.where(Partnership.kmgbf_targets.contains(f",{int(filters.target)},"))
     if filters.centre:
         stmt = stmt.where(Centre.code == filters.centre)
-    return _order(stmt, filters.sort, PARTNERSHIP_SORTS, "name")
+    return sort_by(stmt, filters.sort, PARTNERSHIP_SORTS, "name", tiebreak=(Partnership.id,))
 
 
 CONTACT_SORTS = {
     "name": Contact.name,
     "organisation": Organisation.name,
     "email": Contact.email,
-    "_tiebreak": (Contact.id,),
 }
 
 
@@ -125,7 +116,7 @@ def contacts(filters: Filters) -> sa.Select:
         stmt = stmt.where(Partnership.stage == Stage(filters.stage))
     if filters.country:
         stmt = stmt.where(Organisation.country == filters.country.upper())
-    return _order(stmt, filters.sort, CONTACT_SORTS, "name")
+    return sort_by(stmt, filters.sort, CONTACT_SORTS, "name", tiebreak=(Contact.id,))
 
 
 def overlap(filters: Filters) -> sa.Select:

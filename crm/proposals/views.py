@@ -10,6 +10,7 @@ from crm.auth.models import User, memberships
 from crm.centres.models import Centre
 from crm.core.forms import refuse
 from crm.core.locking import check_version
+from crm.core.queries import sort_by
 from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
@@ -96,8 +97,7 @@ def index():
     if query:
         stmt = stmt.where(Proposal.title.ilike(f"%{query}%"))
     sort = request.args.get("sort", "-updated")
-    column = SORTS.get(sort.lstrip("-"), Proposal.updated_at)
-    stmt = stmt.order_by(column.desc() if sort.startswith("-") else column, Proposal.id)
+    stmt = sort_by(stmt, sort, SORTS, "-updated", tiebreak=(Proposal.id,))
     page = paginate(stmt)
     return render_template(
         "proposals/index.html", page=page, sort=sort, statuses=list(ProposalStatus), centres=visible_centres()
