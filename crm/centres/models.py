@@ -10,7 +10,9 @@ from crm.extensions import db
 
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
-    return getattr(country, "common_name", None) or country.name if country else code
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
 
 
 class Centre(Audited, Versioned, Timestamped, db.Model):

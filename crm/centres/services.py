@@ -1,6 +1,7 @@
 """Centres and their reporting periods. Services validate, change and flush; the request commits."""
 
 from datetime import date
+from functools import cache
 
 import pycountry
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ class CentreError(RuleError):
     """Refused input in this domain (see crm.core.errors.RuleError)."""
 
 
+@cache
 def country_choices() -> list[tuple[str, str]]:
     return sorted(
         ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda pair: pair[1]

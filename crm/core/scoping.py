@@ -52,4 +52,4 @@ def get_or_404(model, record_id, *, write: bool = False, centre_of=None):
 def writable_centres(user=None):
     """The centres whose records ``user`` may write, for form choices."""
     user = user or current_user
-    return [c for c in user.centres] if user.role == "staff" else []
+    return list(user.centres) if user.role == "staff" else []
