@@ -347,10 +347,17 @@ def _ledger_rows(scope: Scope, keys: list[str]) -> sa.Select | sa.CompoundSelect
     return sa.union_all(rollup, cut)
 
 
+def _stored_value(column: sa.ColumnElement) -> sa.ColumnElement:
+    """An enum column read as the text it stores."""
+    return sa.type_coerce(column, sa.String()).label(column.key) if isinstance(column.type, sa.Enum) else column
+
+
 def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) -> list[sa.Row]:
     """Sums per ``keys`` (of LEDGER_KEYS), currency and booked month ('YYYY-MM', None when undated).
 
-    Rows: *keys, currency, month, amount, entries (not counting reversals). Entries without an amount
+    Rows: *keys, currency, month, amount, entries (not counting reversals). Keys come as their stored values
+    ('committed', not ``Stage.COMMITTED``): a StrEnum member equals and hashes as its value, so either finds the
+    same dict entry, and tens of thousands of rows skip the enum lookup. Entries without an amount
     (goods or time not valued) come with currency None. With ``units``, also per unit with the quantities
     (for goods, services and time; money has no unit), so that one statement serves the in-kind table too.
     Read from the maintained rollup (``crm.funding.rollup``) of the coarsest grain that has the keys, never
@@ -360,13 +367,13 @@ def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) 
     names = [*keys, "unit"] if units else list(keys)
     source = _ledger_rows(scope, names)
     c = source.subquery("buckets").c
-    columns = [c[name] for name in names]
+    columns = [_stored_value(c[name]) for name in names]
     if isinstance(source, sa.Select) and _is_exact_grain(scope, names):
         # The rollup's own buckets are the answer: read, not grouped.
         r = source.selected_columns
         measures = [r.amount, sa.type_coerce(r.entries, sa.Integer).label("entries")] + ([r.quantity] if units else [])
         currency, month = sa.func.nullif(r.currency, "").label("currency"), sa.func.nullif(r.month, "").label("month")
-        stmt = source.with_only_columns(*(r[name] for name in names), currency, month, *measures)
+        stmt = source.with_only_columns(*(_stored_value(r[name]) for name in names), currency, month, *measures)
         return db.session.connection().execute(stmt).all()
     measures = [
         sa.func.sum(c.amount).label("amount"),

@@ -253,7 +253,7 @@ def _in_kind(rows, converter: Converter, months: dict) -> list[InKindLine]:
     nothing, as ``Converter.total`` would have it."""
     lines: dict = {}
     for _category, kind, _stage, unit, currency, text, amount, entries, quantity in rows:
-        if kind is Kind.FINANCIAL:
+        if kind == Kind.FINANCIAL:
             continue
         line = lines.get((kind, unit))
         if line is None:
@@ -269,13 +269,11 @@ def _in_kind(rows, converter: Converter, months: dict) -> list[InKindLine]:
         else:
             line[3] += entries
     result = []
-    for (kind, unit), (entries, quantity, sums, unvalued) in sorted(
-        lines.items(), key=lambda item: (item[0][0].value, item[0][1])
-    ):
+    for (kind, unit), (entries, quantity, sums, unvalued) in sorted(lines.items()):
         valuation = ConvertedTotal(converter.plan.target)
         for (currency, month), amount in sums.items():
             valuation.add(currency, amount, converter.unit(currency, month))
-        result.append(InKindLine(kind, unit, entries, quantity, valuation, unvalued))
+        result.append(InKindLine(Kind(kind), unit, entries, quantity, valuation, unvalued))
     return result
 
 

@@ -120,8 +120,10 @@ class ConvertedTotal:
     subtotals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     # Per original currency that failed: the amount left out and why.
     missing: dict[str, tuple[Decimal, set[str]]] = field(default_factory=dict)
-    # The conversions of a unit used, per (currency, rate date): what ``rate_lines`` cites.
-    conversions: dict[tuple[str, date], Conversion] = field(default_factory=dict)
+    # The conversions of a unit used (each made once per currency and rate date by the Converter), by
+    # identity: what ``rate_lines`` cites. Keyed by an int, not a new (currency, date) tuple per bucket, so
+    # that a page's totals hold no more objects for the cycle collector to walk than they must.
+    conversions: dict[int, Conversion] = field(default_factory=dict)
 
     def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
         """Add ``amount`` of ``currency`` converted by ``unit`` (the conversion of one unit), or record why not."""
@@ -131,7 +133,7 @@ class ConvertedTotal:
             self.missing[currency] = (before + amount, reasons | {unit.reason})
             return
         self.exact += amount * unit.rate
-        self.conversions[(currency, unit.requested_on)] = unit
+        self.conversions[id(unit)] = unit
 
     @property
     def total(self) -> Money:

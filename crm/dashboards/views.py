@@ -152,11 +152,13 @@ def render_dashboard(template: str, *, network: bool, centre: Centre | None, per
     )
     plan = RatePlan(filters.rates, filters.currency, filters.ends_on or today)
     with without_cycle_collection():
-        dashboard = build(scope, plan, network=network)
-        return render_template(
+        # The dashboard lives only inside this call: freed before the collector runs again, which would
+        # otherwise walk its tens of thousands of objects once more on the way out.
+        return _build_and_render(
             template,
-            d=dashboard,
-            charts=charts(dashboard, network=network),
+            scope,
+            plan,
+            network=network,
             result=result,
             filters=filters,
             centre=centre,
@@ -164,6 +166,11 @@ def render_dashboard(template: str, *, network: bool, centre: Centre | None, per
             currencies=currencies_with_rates(),
             **extra,
         )
+
+
+def _build_and_render(template: str, scope: Scope, plan: RatePlan, *, network: bool, **context) -> str:
+    dashboard = build(scope, plan, network=network)
+    return render_template(template, d=dashboard, charts=charts(dashboard, network=network), **context)
 
 
 @contextmanager

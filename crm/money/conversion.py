@@ -246,7 +246,7 @@ class RateBook:
             try:
                 return source, self._in_source(RateSource(source), a, b, day)
             except ConversionError as error:
-                errors.append(error)
+                errors.append(as_value(error))
         return combined(errors, a, b, day, sources)
 
     # -- conversion ----------------------------------------------------------------------------
@@ -304,7 +304,7 @@ class RateBook:
         try:
             return self.convert(Money(1, currency), target, day, policy).rate
         except ConversionError as error:
-            return error
+            return as_value(error)
 
     def try_convert(
         self, money: Money, to: str, on: date, policy: Policy | None = None
@@ -313,7 +313,14 @@ class RateBook:
         try:
             return self.convert(money, to, on, policy)
         except ConversionError as error:
-            return error
+            return as_value(error)
+
+
+def as_value(error: ConversionError) -> ConversionError:
+    """An error returned to be shown beside a figure, without its traceback: the traceback holds the frames of
+    the call and their locals, and with the error kept by whatever the caller builds (a page keeps hundreds)
+    they would form cycles that live until the cycle collector walks them."""
+    return error.with_traceback(None)
 
 
 def combined(errors: list[ConversionError], a: str, b: str, day: date, sources) -> ConversionError:
@@ -337,7 +344,7 @@ def try_convert(money: Money, to: str, on: date, policy: Policy | None = None) -
     try:
         return convert(money, to, on, policy)
     except ConversionError as error:
-        return error
+        return as_value(error)
 
 
 @dataclass
