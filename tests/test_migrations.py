@@ -1,13 +1,18 @@
 """``flask db upgrade`` on an empty database yields exactly the models, on the engine under test."""
 
+from datetime import date
+from decimal import Decimal
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from crm import create_app
 from crm.extensions import db
+from crm.funding import rollup, services
 from tests.conftest import TMP, ensure_database
+from tests.factories import Factory
 
 
 def scratch_url(app) -> str:
@@ -42,3 +47,39 @@ def test_upgrade_yields_exactly_the_models(app):
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], f"Models and migrations differ: {diff}"
+
+
+def rollup_rows() -> dict[str, list[tuple]]:
+    tables = {}
+    for model, _ in rollup.GRAINS:
+        columns = [c for c in model.__table__.c if c.name != "id"]
+        tables[model.__tablename__] = sorted(db.session.execute(sa.select(*columns)).all(), key=repr)
+    return tables
+
+
+def test_the_dashboard_grains_are_filled_from_the_entries_on_upgrade_and_down_again(app):
+    """77dcb56a45f3 replaced the network grain by one grain per dashboard table: a database with entries ends up,
+    through a downgrade and an upgrade, with the rollup that ``rebuild`` makes."""
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade()
+        make = Factory()
+        centre = make.centre()
+        make.ledger_entry(centre, amount="1000.50", currency="CNY", booked_on=date(2025, 3, 9))
+        make.ledger_entry(centre, amount="7", currency="USD", booked_on=None, category="bilateral")
+        given = make.ledger_entry(
+            centre, kind="in_kind", description="Desks", quantity="3", unit="desks", amount=None, currency=None
+        )
+        services.reverse_entry(given, "returned", date(2025, 6, 1))
+        db.session.commit()
+        downgrade(revision="fa68f43cd793")
+        upgrade()
+        filled = rollup_rows()
+        rollup.rebuild()
+        assert filled == rollup_rows()
+        desks = sorted((r.month, r.quantity, r.entries) for r in filled["ledger_rollups_by_unit"] if r.unit == "desks")
+        assert desks == [("2025-03", Decimal(3), 1), ("2025-06", Decimal(-3), 0)]
+        db.session.rollback()
+        db.engine.dispose()

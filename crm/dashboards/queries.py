@@ -315,9 +315,9 @@ def _is_exact_grain(scope: Scope, keys: list[str]) -> bool:
 
 
 def _ledger_rows(scope: Scope, keys: list[str]) -> sa.Select | sa.CompoundSelect:
-    """The rows to sum (``keys``, currency, month, amount, quantity, entries): the buckets of the coarsest rollup
-    that has the keys, for the whole months in the period and undated, plus, when the period cuts a month, the
-    entries of its days in that month, one row each."""
+    """The rows to sum (``keys``, currency, month, amount, quantity when the keys have the unit, entries): the
+    buckets of the coarsest rollup that has the keys, for the whole months in the period and undated, plus, when
+    the period cuts a month, the entries of its days in that month, one row each."""
     r = _grain(scope, keys)
     whole, first, last, edges = _ledger_spans(scope)
     if not whole:
@@ -328,7 +328,11 @@ def _ledger_rows(scope: Scope, keys: list[str]) -> sa.Select | sa.CompoundSelect
         months = sa.or_(r.month == "", sa.and_(*dated))
     else:
         months = sa.true()
-    measures = ("currency", "month", "amount", "quantity", "entries")
+    measures = (
+        ("currency", "month", "amount", "quantity", "entries")
+        if "unit" in keys
+        else ("currency", "month", "amount", "entries")
+    )
     rollup = sa.select(*(getattr(r, name) for name in (*keys, *measures))).where(months)
     if scope.centre_ids is not None:
         rollup = rollup.where(scope.centres(r.centre_id))
@@ -341,7 +345,7 @@ def _ledger_rows(scope: Scope, keys: list[str]) -> sa.Select | sa.CompoundSelect
         sa.func.coalesce(e.currency, ""),
         month_text(e.booked_on),
         e.amount,
-        e.quantity,
+        *([e.quantity] if "unit" in keys else []),
         sa.case((e.reverses_id.is_(None), 1), else_=0),
     ).where(scope.centres(e.centre_id), sa.or_(*spans))
     return sa.union_all(rollup, cut)
@@ -361,8 +365,8 @@ def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) 
     (goods or time not valued) come with currency None. With ``units``, also per unit with the quantities
     (for goods, services and time; money has no unit), so that one statement serves the in-kind table too.
     Read from the maintained rollup (``crm.funding.rollup``) of the coarsest grain that has the keys, never
-    from every entry: per centre and stage, or for the whole network per category, kind and stage, a few
-    thousand rows read without grouping tens of thousands.
+    from every entry: for the tables the dashboards show, a grain keyed exactly so, whose rows are read as they
+    are (a few thousand at most); otherwise (one centre's categories, a period that cuts a month) grouped.
     """
     names = [*keys, "unit"] if units else list(keys)
     source = _ledger_rows(scope, names)

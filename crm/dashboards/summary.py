@@ -6,9 +6,12 @@ no request: the views pass the scope and the rate plan.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+from itertools import product
 
 from crm.agreements.models import AgreementStatus
 from crm.core.partial_dates import PartialDate
@@ -17,6 +20,7 @@ from crm.dashboards.charts import Series, bar_chart, column_chart
 from crm.dashboards.queries import Scope
 from crm.dashboards.totals import ConvertedTotal, Converter, RatePlan
 from crm.funding.models import Category, Kind, Stage
+from crm.money.conversion import Conversion, ConversionError
 from crm.partners.models import Stage as PartnershipStage
 from crm.proposals.models import ProposalStatus
 
@@ -38,29 +42,26 @@ def partial(on: date | None, precision: str | None) -> PartialDate | None:
 class Grid:
     """A table of converted totals filled row by row: (row key, column key) → ConvertedTotal and entry count.
 
-    ``add`` only sums exact amounts per (cell, currency, month), a dict update per bucket; ``convert`` then
-    makes each cell's ConvertedTotal with one multiplication per (cell, currency, month), in the order the
-    buckets came (so each total cites its rates in the same order)."""
+    ``add`` only sums exact amounts per cell and (currency, month); ``convert`` then makes each cell's
+    ConvertedTotal with one multiplication per (currency, month), in the order the buckets came (so each total
+    cites its rates in the same order)."""
 
     def __init__(self, target: str):
         self.target = target
-        self.sums: dict[tuple, Decimal] = {}
+        self.buckets: dict[tuple, dict[tuple, Decimal]] = defaultdict(dict)
         self.counts: dict[tuple, int] = defaultdict(int)
         self.cells: dict[tuple, ConvertedTotal] = {}
 
     def add(self, row, column, currency: str, month: date | None, amount: Decimal, count: int) -> None:
-        key = (row, column, currency, month)
-        known = self.sums.get(key)
-        self.sums[key] = amount if known is None else known + amount
-        self.counts[(row, column)] += count
+        cell = (row, column)
+        self.counts[cell] += count
+        sums = self.buckets[cell]
+        key = (currency, month)
+        sums[key] = sums.get(key, 0) + amount
 
-    def convert(self, converter: Converter) -> "Grid":
-        cells, target, unit = self.cells, self.target, converter.unit
-        for (row, column, currency, month), amount in self.sums.items():
-            cell = cells.get((row, column))
-            if cell is None:
-                cell = cells[(row, column)] = ConvertedTotal(target)
-            cell.add(currency, amount, unit(currency, month))
+    def convert(self, unit: Callable[[tuple[str, date | None]], Conversion | ConversionError]) -> "Grid":
+        target = self.target
+        self.cells = {cell: ConvertedTotal.of(target, sums, unit) for cell, sums in self.buckets.items()}
         return self
 
     def rows(self) -> list:
@@ -166,21 +167,20 @@ class Dashboard:
     def statement(self) -> str:
         return self.plan.statement()
 
+    @cached_property
+    def _partnership_totals(self) -> dict[tuple, int]:
+        return marginals(self.partnerships)
+
+    @cached_property
+    def _agreement_totals(self) -> dict[tuple, int]:
+        return marginals(self.agreements)
+
     def partnership_count(self, centre_id=None, type_code=None, stage=None) -> int:
-        return sum(
-            n
-            for (c, t, s), n in self.partnerships.items()
-            if (centre_id is None or c == centre_id)
-            and (type_code is None or t == type_code)
-            and (stage is None or s == stage)
-        )
+        """Partnerships of one centre, type or stage, or of any combination: None counts them all."""
+        return self._partnership_totals.get((centre_id, type_code, stage), 0)
 
     def agreement_count(self, centre_id=None, status=None) -> int:
-        return sum(
-            n
-            for (c, s), n in self.agreements.items()
-            if (centre_id is None or c == centre_id) and (status is None or s == status)
-        )
+        return self._agreement_totals.get((centre_id, status), 0)
 
     def awaiting_count(self, centre_id: int) -> int:
         """Open agreements of one centre (on their way to signature)."""
@@ -209,6 +209,16 @@ class Dashboard:
             for target, n in counts.by_target.items():
                 targets[target] += n
         return totals, dict(sorted(targets.items()))
+
+
+def marginals(counts: dict[tuple, int]) -> dict[tuple, int]:
+    """Every partial sum of ``counts``, keyed alike with None for what is summed over: (a, None, c) counts
+    every key (a, any, c). A page shows hundreds of them, each a dict lookup instead of a pass over the counts."""
+    totals: dict[tuple, int] = defaultdict(int)
+    for key, n in counts.items():
+        for partial in product(*((part, None) for part in key)):
+            totals[partial] += n
+    return totals
 
 
 def present(members, grid: Grid) -> list:
@@ -246,80 +256,107 @@ def _proposal_lines(rows, converter: Converter, by_centre: bool) -> dict:
     return result
 
 
-def _in_kind(rows, converter: Converter, months: dict) -> list[InKindLine]:
-    """Goods, services and time per (kind, unit), from the category buckets (financial ones skipped).
+class InKind:
+    """Goods, services and time per (kind, unit): entries, quantities, and valuations summed per (currency,
+    month) and converted once each when the lines are made."""
 
-    Valued amounts are summed per (currency, month) first, then converted once each; a bucket of 0 adds
-    nothing, as ``Converter.total`` would have it."""
-    lines: dict = {}
-    for _category, kind, _stage, unit, currency, text, amount, entries, quantity in rows:
-        if kind == Kind.FINANCIAL:
-            continue
-        line = lines.get((kind, unit))
-        if line is None:
-            line = lines[(kind, unit)] = [0, None, {}, 0]
-        line[0] += entries
+    def __init__(self):
+        self.tallies: dict[tuple[str, str], list] = {}  # (kind, unit) → [entries, quantity, buckets, unvalued]
+
+    def add(self, kind: str, unit: str, currency: str | None, month, amount, entries: int, quantity) -> None:
+        tally = self.tallies.get((kind, unit))
+        if tally is None:
+            tally = self.tallies[(kind, unit)] = [0, None, {}, 0]
+        tally[0] += entries
         if quantity is not None:
-            line[1] = (line[1] or Decimal(0)) + quantity
-        if currency:
-            if amount:
-                month = months[text] if text in months else month_start(text)
-                sums = line[2]
-                sums[(currency, month)] = sums.get((currency, month), 0) + amount
-        else:
-            line[3] += entries
-    result = []
-    for (kind, unit), (entries, quantity, sums, unvalued) in sorted(lines.items()):
-        valuation = ConvertedTotal(converter.plan.target)
-        for (currency, month), amount in sums.items():
-            valuation.add(currency, amount, converter.unit(currency, month))
-        result.append(InKindLine(Kind(kind), unit, entries, quantity, valuation, unvalued))
-    return result
+            tally[1] = (tally[1] or Decimal(0)) + quantity
+        if not currency:
+            tally[3] += entries
+        elif amount:  # a bucket of 0 adds nothing, as ``Converter.total`` would have it
+            buckets, key = tally[2], (currency, month)
+            buckets[key] = buckets.get(key, 0) + amount
+
+    def lines(self, target: str, unit) -> list[InKindLine]:
+        return [
+            InKindLine(Kind(kind), name, entries, quantity, ConvertedTotal.of(target, buckets, unit), unvalued)
+            for (kind, name), (entries, quantity, buckets, unvalued) in sorted(self.tallies.items())
+        ]
+
+
+class Months(dict):
+    """'YYYY-MM' (or None) → the month's first day (or None), each worked out once."""
+
+    def __missing__(self, text: str | None) -> date | None:
+        first = self[text] = month_start(text)
+        return first
+
+
+@dataclass
+class Resources:
+    """The ledger's figures of a page: the four tables, the in-kind lines, and the undated entries."""
+
+    by_centre: Grid
+    by_quarter: Grid
+    by_category: Grid
+    by_kind: Grid
+    in_kind: InKind
+    undated: int
+
+    @classmethod
+    def read(cls, scope: Scope, target: str, months: Months) -> "Resources":
+        """Five reads of the ledger rollup, one per table (``queries.ledger_buckets``), each row a bucket of a cell."""
+        made = cls(Grid(target), Grid(target), Grid(target), Grid(target), InKind(), 0)
+        for centre_id, stage, currency, text, amount, entries in queries.ledger_buckets(scope, ("centre_id", "stage")):
+            if text is None:
+                made.undated += entries
+            if currency:
+                made.by_centre.add(centre_id, stage, currency, months[text], amount, entries)
+        for stage, currency, text, amount, entries in queries.ledger_buckets(scope, ("stage",)):
+            if currency and text:
+                month = months[text]
+                made.by_quarter.add(quarter_of(month), stage, currency, month, amount, entries)
+        for grid, key in ((made.by_category, "category"), (made.by_kind, "kind")):
+            for row, stage, currency, text, amount, entries in queries.ledger_buckets(scope, (key, "stage")):
+                if currency:
+                    grid.add(row, stage, currency, months[text], amount, entries)
+        for kind, unit, currency, text, amount, entries, quantity in queries.ledger_buckets(
+            scope, ("kind",), units=True
+        ):
+            if kind != Kind.FINANCIAL:
+                made.in_kind.add(kind, unit, currency, months[text], amount, entries, quantity)
+        return made
+
+    def convert(self, converter: Converter) -> "Resources":
+        for grid in (self.by_centre, self.by_quarter, self.by_category, self.by_kind):
+            grid.convert(converter.of_bucket)
+        return self
+
+    def currency_months(self) -> set[tuple[str, date | None]]:
+        """Every (currency, month) with an amount: the rates the page needs."""
+        return {bucket for sums in self.by_centre.buckets.values() for bucket in sums}
 
 
 def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     """Every figure of a dashboard: the same statements whatever the data size."""
     centres = queries.centres(scope)
     partnership_rows = queries.partnership_counts(scope)
-    ledger_by_centre = queries.ledger_buckets(scope, ("centre_id", "stage"))
-    ledger_by_category = queries.ledger_buckets(scope, ("category", "kind", "stage"), units=True)
     proposal_rows = queries.proposal_buckets(scope)
-
-    months = {text: month_start(text) for text in {r[3] for r in ledger_by_centre}}
-    keys = {(currency, months[text]) for _, _, currency, text, *_ in ledger_by_centre if currency}
+    ledger = Resources.read(scope, plan.target, Months())
+    keys = ledger.currency_months()
     keys |= {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
     converter = Converter.load(plan, keys)
+    ledger.convert(converter)
 
-    target = plan.target
-    by_centre, by_category, by_kind, by_quarter = Grid(target), Grid(target), Grid(target), Grid(target)
-    quarters = {text: quarter_of(month) for text, month in months.items() if month}
-    undated = 0
-    for centre_id, stage, currency, text, amount, entries in ledger_by_centre:
-        if text is None:
-            undated += entries
-        if not currency:
-            continue
-        month = months[text]
-        by_centre.add(centre_id, stage, currency, month, amount, entries)
-        if text:
-            by_quarter.add(quarters[text], stage, currency, month, amount, entries)
-    for category, kind, stage, _unit, currency, text, amount, entries, _quantity in ledger_by_category:
-        if currency:
-            month = months[text] if text in months else month_start(text)
-            by_category.add(category, stage, currency, month, amount, entries)
-            by_kind.add(kind, stage, currency, month, amount, entries)
-    for grid in (by_centre, by_category, by_kind, by_quarter):
-        grid.convert(converter)
-
-    resources_by_centre = MoneyTable.of(by_centre, [c.id for c in centres], list(STAGES))
-    resources_by_category = MoneyTable.of(by_category, present(Category, by_category), list(STAGES))
-    resources_by_kind = MoneyTable.of(by_kind, present(Kind, by_kind), list(STAGES))
-    resources_by_quarter = MoneyTable.of(by_quarter, by_quarter.rows(), list(STAGES))
+    stages = list(STAGES)
+    resources_by_centre = MoneyTable.of(ledger.by_centre, [c.id for c in centres], stages)
+    resources_by_category = MoneyTable.of(ledger.by_category, present(Category, ledger.by_category), stages)
+    resources_by_kind = MoneyTable.of(ledger.by_kind, present(Kind, ledger.by_kind), stages)
+    resources_by_quarter = MoneyTable.of(ledger.by_quarter, ledger.by_quarter.rows(), stages)
 
     flags = Flags(
         stalled=queries.agreements_stalled(scope),
         overdue=queries.proposals_overdue(scope),
-        undated_entries=undated if (scope.starts_on or scope.ends_on) else 0,
+        undated_entries=ledger.undated if (scope.starts_on or scope.ends_on) else 0,
     )
     grand = resources_by_centre.grand_total()
     proposals = _proposal_lines(proposal_rows, converter, by_centre=network)
@@ -328,7 +365,7 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     for line in proposals.get(None, {}).values():
         missing += line.requested
         missing += line.awarded
-    in_kind = _in_kind(ledger_by_category, converter, months)
+    in_kind = ledger.in_kind.lines(plan.target, converter.of_bucket)
     for line in in_kind:
         missing += line.valuation
     flags.not_converted = missing.not_converted()

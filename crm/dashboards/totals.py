@@ -11,12 +11,13 @@ as "not converted: reason" beside it, with its amount in its own currency; never
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from crm.money.conversion import Conversion, ConversionError, RateBook
+from crm.money.models import SOURCE_LABELS, RateSource
 from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
 from crm.money.value import Money
 
@@ -66,50 +67,25 @@ class RatePlan:
         )
 
 
-# A rate source's label by its code, as ``Conversion.source_label`` gives it: a page cites thousands of rates.
-_LABELS: dict[str, str] = {}
-
-
-@dataclass
-class Rates:
-    """The rates a total used, per currency: source, path and the span of rate dates, for the page to cite."""
-
-    used: dict[str, tuple[str, str, date, date]] = field(default_factory=dict)
-
-    def add(self, conversion: Conversion) -> None:
-        if conversion.path != "same currency":
-            day, code = conversion.rate_on, conversion.money.currency
-            source = _LABELS.get(conversion.source)
-            if source is None:
-                source = _LABELS[conversion.source] = conversion.source_label
-            known = self.used.get(code)
-            if known is not None and known[0] == source and known[1] == conversion.path:
-                # The common case, a rate of the same source and path on another date: only the span moves.
-                if not known[2] <= day <= known[3]:
-                    self.used[code] = (source, known[1], min(known[2], day), max(known[3], day))
-                return
-            self.merge(code, (source, conversion.path, day, day))
-
-    def merge(self, code: str, item: tuple[str, str, date, date]) -> None:
-        known = self.used.get(code)
-        if known is None:
-            self.used[code] = item
-            return
-        source, path, first, last = known
-        for label in item[0].split(" / "):
-            if label not in source.split(" / "):
-                source = f"{source} / {label}"
-        if item[1] not in path.split(" / "):
-            path = f"{path} / {item[1]}"
-        self.used[code] = (source, path, min(first, item[2]), max(last, item[3]))
-
-    def lines(self, target: str) -> list[str]:
-        result = []
-        for code, (source, path, first, last) in sorted(self.used.items()):
-            dates = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-            via = f" ({path})" if path != "direct" else ""
-            result.append(f"{code} → {target}: {source} of {dates}{via}")
-        return result
+def cite(conversions: Iterable[Conversion], target: str) -> list[str]:
+    """The rates a total used, a line per currency: "USD → CNY: manual rate of 2025-03-01", with the span of the
+    rate dates when there are several, every source that gave one and every path other than direct."""
+    by_currency: dict[str, list[Conversion]] = defaultdict(list)
+    for conversion in conversions:
+        by_currency[conversion.money.currency].append(conversion)
+    lines = []
+    for code in sorted(by_currency):
+        used = [c for c in by_currency[code] if c.path != "same currency"]
+        if not used:
+            continue
+        days = [c.rate_on for c in used]
+        first, last = min(days), max(days)
+        sources = " / ".join(SOURCE_LABELS[RateSource(source)] for source in dict.fromkeys(c.source for c in used))
+        paths = " / ".join(dict.fromkeys(c.path for c in used))
+        span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+        via = f" ({paths})" if paths != "direct" else ""
+        lines.append(f"{code} → {target}: {sources} of {span}{via}")
+    return lines
 
 
 @dataclass
@@ -125,15 +101,41 @@ class ConvertedTotal:
     # that a page's totals hold no more objects for the cycle collector to walk than they must.
     conversions: dict[int, Conversion] = field(default_factory=dict)
 
+    @classmethod
+    def of(
+        cls,
+        target: str,
+        buckets: dict[tuple[str, date | None], Decimal],
+        unit: Callable[[tuple[str, date | None]], Conversion | ConversionError],
+    ) -> "ConvertedTotal":
+        """The total of ``buckets`` ((currency, month) → exact sum), each converted by ``unit((currency, month))``:
+        ``add`` for every bucket, in one loop (a network dashboard makes some 17,000 of these products)."""
+        total = cls(target)
+        exact, subtotals, conversions = total.exact, total.subtotals, total.conversions
+        for key, amount in buckets.items():
+            currency = key[0]
+            subtotals[currency] += amount
+            conversion = unit(key)
+            if isinstance(conversion, ConversionError):
+                total._leave_out(currency, amount, conversion)
+            else:
+                exact += amount * conversion.rate
+                conversions[id(conversion)] = conversion
+        total.exact = exact
+        return total
+
     def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
         """Add ``amount`` of ``currency`` converted by ``unit`` (the conversion of one unit), or record why not."""
         self.subtotals[currency] += amount
         if isinstance(unit, ConversionError):
-            before, reasons = self.missing.get(currency, (Decimal(0), set()))
-            self.missing[currency] = (before + amount, reasons | {unit.reason})
+            self._leave_out(currency, amount, unit)
             return
         self.exact += amount * unit.rate
         self.conversions[id(unit)] = unit
+
+    def _leave_out(self, currency: str, amount: Decimal, error: ConversionError) -> None:
+        before, reasons = self.missing.get(currency, (Decimal(0), set()))
+        self.missing[currency] = (before + amount, reasons | {error.reason})
 
     @property
     def total(self) -> Money:
@@ -147,8 +149,12 @@ class ConvertedTotal:
     def is_empty(self) -> bool:
         return not self.subtotals
 
+    def subtotal_amounts(self) -> list[tuple[str, Decimal]]:
+        """(currency, exact sum) of every currency with a sum, in code order."""
+        return [(code, amount) for code, amount in sorted(self.subtotals.items()) if amount]
+
     def subtotal_money(self) -> list[Money]:
-        return [Money(amount, code) for code, amount in sorted(self.subtotals.items()) if amount]
+        return [Money(amount, code) for code, amount in self.subtotal_amounts()]
 
     def not_converted(self) -> list[str]:
         """ "not converted: reason" lines, one per currency left out."""
@@ -158,10 +164,7 @@ class ConvertedTotal:
         ]
 
     def rate_lines(self) -> list[str]:
-        rates = Rates()
-        for conversion in self.conversions.values():
-            rates.add(conversion)
-        return rates.lines(self.target)
+        return cite(self.conversions.values(), self.target)
 
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:
@@ -183,8 +186,8 @@ class Converter:
         self.plan = plan
         self.book = book
         self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
-        # The same, by (currency, month, at fallback): what a page asks thousands of times.
-        self._by_month: dict[tuple, Conversion | ConversionError] = {}
+        # The same, by (currency, month): what a page asks thousands of times.
+        self._by_month: dict[tuple[str, date | None], Conversion | ConversionError] = {}
 
     @classmethod
     def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
@@ -198,13 +201,19 @@ class Converter:
 
     def unit(self, currency: str, month: date | None, *, at_fallback: bool = False) -> Conversion | ConversionError:
         """The conversion of one unit of ``currency`` for amounts of ``month`` (or at the fallback date)."""
-        found = self._by_month.get((currency, month, at_fallback))
+        if at_fallback:
+            return self._on(currency, self.plan.fallback_on)
+        return self.of_bucket((currency, month))
+
+    def of_bucket(self, bucket: tuple[str, date | None]) -> Conversion | ConversionError:
+        """``unit`` for a (currency, month) bucket key, as ``ConvertedTotal.of`` asks for it."""
+        found = self._by_month.get(bucket)
         if found is None:
-            found = self._by_month[(currency, month, at_fallback)] = self._unit(currency, month, at_fallback)
+            currency, month = bucket
+            found = self._by_month[bucket] = self._on(currency, self.plan.rate_day(month))
         return found
 
-    def _unit(self, currency: str, month: date | None, at_fallback: bool) -> Conversion | ConversionError:
-        day = self.plan.fallback_on if at_fallback else self.plan.rate_day(month)
+    def _on(self, currency: str, day: date) -> Conversion | ConversionError:
         key = (currency, day)
         found = self._units.get(key)
         if found is None:

@@ -3,12 +3,12 @@
 import gc
 from contextlib import contextmanager
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from functools import cache
 
 import sqlalchemy as sa
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, get_decimal_symbol, get_group_symbol
+from babel.numbers import format_currency, get_decimal_symbol, get_group_symbol
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -21,10 +21,10 @@ from crm.dashboards.queries import Scope
 from crm.dashboards.summary import build, charts
 from crm.dashboards.totals import ConvertedTotal, RatePlan
 from crm.extensions import db
-from crm.money.currencies import COMMON
-from crm.money.display import user_locale
+from crm.money.currencies import COMMON, minor_units
+from crm.money.display import format_money, user_locale
 from crm.money.models import ExchangeRate
-from crm.money.value import Money
+from crm.money.value import ROUNDING
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
@@ -47,11 +47,11 @@ def money_formatter(locale_id: str, currency: str):
     """A formatter for one (locale, currency) as fast as Python's own number formatting, giving Babel's text:
     the symbol, separators and sign placement read from Babel once, then checked against Babel on PROBES.
     None when the locale's pattern is not the simple kind (other grouping, digits, minimum grouping...)."""
-    digits = get_currency_precision(currency)
+    digits = minor_units(currency)  # the quantum ``Money.rounded`` rounds to, with the same rule
     quantum = Decimal(1).scaleb(-digits)
     sample = babel_money(Decimal("1234567.12"), currency, locale_id)
     negative = babel_money(Decimal("-1234567.12"), currency, locale_id)
-    number = format(Decimal("1234567.12").quantize(quantum, ROUND_HALF_EVEN), f",.{digits}f")
+    number = format(Decimal("1234567.12").quantize(quantum, ROUNDING), f",.{digits}f")
     group, decimal = get_group_symbol(parsed_locale(locale_id)), get_decimal_symbol(parsed_locale(locale_id))
     local = number.translate({ord(","): "\x00", ord("."): decimal}).replace("\x00", group)
     if sample.count(local) != 1 or negative.count(local) != 1:
@@ -60,7 +60,7 @@ def money_formatter(locale_id: str, currency: str):
     minus_prefix, minus_suffix = negative.split(local)
 
     def fast(amount: Decimal) -> str:
-        value = amount.quantize(quantum, ROUND_HALF_EVEN)
+        value = amount.quantize(quantum, ROUNDING)
         text = format(abs(value), f",.{digits}f").translate({ord(","): "\x00", ord("."): decimal})
         text = text.replace("\x00", group)
         return f"{minus_prefix}{text}{minus_suffix}" if value.is_signed() else f"{prefix}{text}{suffix}"
@@ -70,15 +70,14 @@ def money_formatter(locale_id: str, currency: str):
     return None
 
 
-def show_money(money: Money) -> str:
-    """As ``crm.money.display.format_money`` (Babel, the user's locale, rounded once): a dashboard formats a
-    thousand amounts or more, so with a formatter made once per (locale, currency) and proven equal to Babel."""
-    rounded = money.rounded()
-    locale_id = user_locale()
-    fast = money_formatter(locale_id, rounded.currency)
+def show_amount(amount: Decimal, currency: str, locale_id: str) -> str:
+    """As ``crm.money.display.format_money`` (rounded once to the currency's minor unit, half to even; Babel's
+    text in the locale): a dashboard formats two thousand amounts, so with a formatter made once per (locale,
+    currency) and proven equal to Babel, which rounds the same way (``money_formatter``)."""
+    fast = money_formatter(locale_id, currency)
     if fast is None:
-        return babel_money(rounded.amount, rounded.currency, locale_id)
-    return fast(rounded.amount)
+        return format_money(amount, currency, locale_id)
+    return fast(amount)
 
 
 def converted_html(t: ConvertedTotal, url: str | None = None) -> Markup:
@@ -87,13 +86,14 @@ def converted_html(t: ConvertedTotal, url: str | None = None) -> Markup:
     In Python because a network dashboard shows some 200 of them: as a Jinja macro they were a third of the page."""
     if t.is_empty:
         return Markup('\n  <span class="muted">—</span>\n')
-    total = escape(show_money(t.total))
+    locale_id = user_locale()
+    total = escape(show_amount(t.exact, t.target, locale_id))
     figure = f'<a href="{escape(url)}">{total}</a>' if url else total
     badge = "" if t.is_complete else ' <span class="badge warn">part not converted</span>'
     parts = [f'\n  \n  <span class="converted">{figure}{badge}</span>\n  \n  ']
-    subtotals = t.subtotal_money()
-    if len(subtotals) > 1 or (subtotals and subtotals[0].currency != t.target):
-        shown = " + ".join(str(escape(show_money(m))) for m in subtotals)
+    subtotals = t.subtotal_amounts()
+    if len(subtotals) > 1 or (subtotals and subtotals[0][0] != t.target):
+        shown = " + ".join(str(escape(show_amount(amount, code, locale_id))) for code, amount in subtotals)
         parts.append(f'\n  <span class="subtotals">{shown}</span>\n  ')
     parts.append("\n  ")
     parts.extend(f'<span class="not-converted">{escape(line)}</span>' for line in t.not_converted())
@@ -114,7 +114,6 @@ def helpers():
         "converted_html": converted_html,
         "list_url": list_url,
         "funding_links": funding_links,
-        "show_money": show_money,
         "label_of": label_of,
         "rate_choices": RATE_CHOICES,
     }

@@ -126,24 +126,32 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
 
 class RollupMeasures:
-    """What a rollup row sums: exact amounts and quantities (NULL when no entry of the bucket has one, as SQL's
-    SUM), the entries as the dashboards count them (reversals not counted) and every entry row (reversals too;
-    a bucket with none is deleted)."""
+    """What a rollup row sums: exact amounts (NULL when no entry of the bucket has one, as SQL's SUM: only goods
+    or time not valued, whose bucket has currency ''), the entries as the dashboards count them (reversals not
+    counted) and every entry row (reversals too; a bucket with none is deleted)."""
 
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
-    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     entries: Mapped[int] = mapped_column(default=0)
     records: Mapped[int] = mapped_column(default=0)
 
 
-class LedgerRollup(RollupMeasures, db.Model):
+class QuantityMeasure:
+    """The sum of the quantities, kept only by the grains keyed by kind and unit: 7 interns and 3 workstations
+    add up to nothing, and within one kind either every entry has a quantity (goods, services, time) or none
+    does (money), so the sum is NULL exactly when SUM would give NULL, even after entries leave the bucket."""
+
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+
+
+class LedgerRollup(RollupMeasures, QuantityMeasure, db.Model):
     """The ledger summed per bucket, maintained by ``crm.funding.rollup`` in the transaction of every ledger write.
 
     One row per (centre, stage, category, kind, unit, currency, booked month) that has at least one entry row.
     The key columns are never NULL, so that the unique constraint can serve ``INSERT … ON CONFLICT`` on both
     engines (NULLs are distinct in unique indexes): ``currency`` is '' for goods or time not valued and
     ``month`` ('YYYY-MM', as ``crm.funding.rollup.month_text`` writes it) is '' for undated entries.
-    Two coarser grains of the same sums follow, for the pages that need no more detail.
+    Coarser grains of the same sums follow, one per table a dashboard shows, so that a page reads its rows
+    instead of grouping tens of thousands.
     """
 
     __tablename__ = "ledger_rollups"
@@ -179,20 +187,59 @@ class LedgerCentreRollup(RollupMeasures, db.Model):
     month: Mapped[str] = mapped_column(sa.String(7), default="")
 
 
-class LedgerNetworkRollup(RollupMeasures, db.Model):
-    """The rollup of every centre per (category, kind, stage, unit, currency, month): the network dashboard's
-    resources by category and kind, and its goods, services and time."""
+class LedgerCategoryRollup(RollupMeasures, db.Model):
+    """Every centre's entries per (category, stage, currency, month): the network dashboard's resources by
+    category, read as they are, in the order of their key."""
 
-    __tablename__ = "ledger_rollups_network"
+    __tablename__ = "ledger_rollups_by_category"
     __table_args__ = (
-        sa.UniqueConstraint(
-            "category", "kind", "stage", "unit", "currency", "month", name="uq_ledger_rollups_network_bucket"
-        ),
+        sa.UniqueConstraint("category", "stage", "currency", "month", name="uq_ledger_rollups_by_category_bucket"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
     category: Mapped[Category] = mapped_column(value_enum(Category))
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7), default="")
+
+
+class LedgerKindRollup(RollupMeasures, db.Model):
+    """Every centre's entries per (kind, stage, currency, month): the network dashboard's resources by kind."""
+
+    __tablename__ = "ledger_rollups_by_kind"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "stage", "currency", "month", name="uq_ledger_rollups_by_kind_bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind))
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7), default="")
+
+
+class LedgerStageRollup(RollupMeasures, db.Model):
+    """Every centre's entries per (stage, currency, month): the network dashboard's resources by quarter."""
+
+    __tablename__ = "ledger_rollups_by_stage"
+    __table_args__ = (sa.UniqueConstraint("stage", "currency", "month", name="uq_ledger_rollups_by_stage_bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7), default="")
+
+
+class LedgerUnitRollup(RollupMeasures, QuantityMeasure, db.Model):
+    """Every centre's entries per (kind, unit, currency, month): the network dashboard's goods, services and time,
+    with their quantities."""
+
+    __tablename__ = "ledger_rollups_by_unit"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "unit", "currency", "month", name="uq_ledger_rollups_by_unit_bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Kind] = mapped_column(value_enum(Kind))
     unit: Mapped[str] = mapped_column(sa.String(100), default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="")

@@ -6,9 +6,8 @@ bucket and adds it to the new one), in the same transaction as the write. ``appl
 ``INSERT … ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (atomic in SQL on both engines),
 so two workers booking into the same bucket never lose an update, and the first entry of a bucket needs no
 read first. A bucket left with no entry row is deleted, so the table is exactly what ``rebuild`` makes.
-The same sums are kept at two coarser grains (per centre, stage, currency and month; per category, kind,
-stage, unit, currency and month over every centre): one upsert more each, and the network dashboard reads
-a few thousand rows instead of grouping the full grain's tens of thousands.
+The same sums are kept at coarser grains (``GRAINS``), one upsert more each per write, so that the dashboards
+read a few thousand rows instead of grouping the full grain's tens of thousands.
 
 ``rebuild`` recomputes the whole table in one INSERT … SELECT … GROUP BY: after bulk inserts that bypass the
 services (the benchmark generator) and from ``flask --app wsgi funding rebuild-rollups``.
@@ -23,16 +22,35 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.funding.models import LedgerCentreRollup, LedgerEntry, LedgerNetworkRollup, LedgerRollup
+from crm.funding.models import (
+    LedgerCategoryRollup,
+    LedgerCentreRollup,
+    LedgerEntry,
+    LedgerKindRollup,
+    LedgerRollup,
+    LedgerStageRollup,
+    LedgerUnitRollup,
+)
 
 KEY = ("centre_id", "stage", "category", "kind", "unit", "currency", "month")
-# Each rollup table and its key (a part of KEY): the full grain and two coarser ones, kept alike.
+# Each rollup table and its key (a part of KEY): the full grain and coarser ones, kept alike. The coarser ones
+# are exactly the tables the dashboards show (per centre; and over every centre per category, per kind, per
+# stage, per kind and unit), each read in a few thousand rows at most, none grouped at request time.
 GRAINS = (
     (LedgerRollup, KEY),
     (LedgerCentreRollup, ("centre_id", "stage", "currency", "month")),
-    (LedgerNetworkRollup, ("category", "kind", "stage", "unit", "currency", "month")),
+    (LedgerCategoryRollup, ("category", "stage", "currency", "month")),
+    (LedgerKindRollup, ("kind", "stage", "currency", "month")),
+    (LedgerStageRollup, ("stage", "currency", "month")),
+    (LedgerUnitRollup, ("kind", "unit", "currency", "month")),
 )
-MEASURES = ("amount", "quantity", "entries", "records")
+# What a grain sums with SUM's NULL rules (quantity only where the key has the kind and unit), then what it counts.
+SUMS = ("amount", "quantity")
+COUNTS = ("entries", "records")
+
+
+def measures_of(model) -> list[str]:
+    return [name for name in (*SUMS, *COUNTS) if name in model.__table__.c]
 
 
 def month_text(column) -> sa.ColumnElement:
@@ -82,11 +100,11 @@ def upsert(dialect_name: str, model, key: dict, measures: dict) -> sa.Insert:
         mine, theirs = table.c[name], stmt.excluded[name]
         return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
 
+    summed = {name: plus(name) for name in SUMS if name in measures}
     return stmt.on_conflict_do_update(
         index_elements=[table.c[k] for k in key],
-        set_={
-            "amount": plus("amount"),
-            "quantity": plus("quantity"),
+        set_=summed
+        | {
             "entries": table.c.entries + stmt.excluded.entries,
             "records": table.c.records + stmt.excluded.records,
         },
@@ -111,6 +129,7 @@ def _add(*changes: tuple[Share, int]) -> None:
                 "entries": share.entries * sign,
                 "records": sign,
             }
+            measures = {name: measures[name] for name in measures_of(model)}
             db.session.execute(upsert(dialect_name, model, bucket, measures))
             if sign < 0:
                 where = [table.c[k] == v for k, v in bucket.items()]
@@ -145,18 +164,19 @@ def rebuild() -> int:
         "currency": sa.func.coalesce(e.currency, ""),
         "month": month_text(e.booked_on),
     }
-    sums = (
-        sa.func.sum(e.amount),
-        sa.func.sum(e.quantity),
-        sa.func.count().filter(e.reverses_id.is_(None)),
-        sa.func.count(),
-    )
+    sums = {
+        "amount": sa.func.sum(e.amount),
+        "quantity": sa.func.sum(e.quantity),
+        "entries": sa.func.count().filter(e.reverses_id.is_(None)),
+        "records": sa.func.count(),
+    }
     for model, key in GRAINS:
         keys = [columns[k] for k in key]
+        measures = measures_of(model)
         table = model.__table__
         db.session.execute(sa.delete(table))
-        select = sa.select(*keys, *sums).group_by(*keys)
-        db.session.execute(sa.insert(table).from_select([*key, *MEASURES], select))
+        select = sa.select(*keys, *(sums[name] for name in measures)).group_by(*keys)
+        db.session.execute(sa.insert(table).from_select([*key, *measures], select))
     return db.session.scalar(sa.select(sa.func.count()).select_from(LedgerRollup))
 
 
