@@ -4,14 +4,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from bench.generate import Scale, generate
 from crm.auth.models import Role
 from crm.centres.services import centre_by_code
-from crm.dashboards.queries import Scope
-from crm.dashboards.summary import build
-from crm.dashboards.totals import RatePlan
-from crm.funding.models import Category, Stage
+from crm.dashboards.queries import LIST_LIMIT, Scope
+from crm.dashboards.summary import build, quarter_of
+from crm.dashboards.totals import Converter, RatePlan
+from crm.extensions import db
+from crm.funding.models import Category, LedgerEntry, Stage
+from crm.partners.models import Organisation, OrganisationType, Partnership
+from crm.proposals.models import Proposal, ProposalStatus
 from crm.seeding import run_seeds
 from tests.statements import statements_of_page
 
@@ -129,3 +133,81 @@ def test_done_when_the_nies_totals_agree_with_its_report_in_cny_and_usd(client, 
     assert institutional.rate_lines()[0].startswith("CNY → USD: ECB reference rate of 2026-04-30")
     text = page(client, "/dashboards/centre?centre=TSCC-NIES&currency=USD")
     assert "CN¥900,000.00" in text and "rates used" in text
+
+
+# --- the figures against the records, counted and converted one by one --------------------------------------
+
+
+@pytest.fixture
+def network(make):
+    """A small generated network, read back as a network dashboard in USD with each month's rates."""
+    generate(Scale(centres=3, organisations=60, proposals=200, entries=600, experts=20, partnerships_per_centre=25))
+    scope = Scope(None, None, None, date(2026, 11, 24))
+    plan = RatePlan("month", "USD", date(2026, 11, 24))
+    return build(scope, plan, network=True), plan
+
+
+def test_the_ledger_tables_equal_every_entry_converted_at_its_months_rate(network):
+    d, plan = network
+    entries = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.currency.is_not(None))).all()
+    converter = Converter.load(plan, {(e.currency, month_of(e)) for e in entries})
+    tables = {
+        "centre": (d.resources_by_centre, lambda e: e.centre_id),
+        "category": (d.resources_by_category, lambda e: e.category),
+        "kind": (d.resources_by_kind, lambda e: e.kind),
+        "quarter": (d.resources_by_quarter, lambda e: quarter_of(e.booked_on) if e.booked_on else None),
+    }
+    for name, (table, row_of) in tables.items():
+        for row in {row_of(e) for e in entries} - {None}:
+            for stage in Stage:
+                mine = [e for e in entries if row_of(e) == row and e.stage == stage]
+                expected = converter.total([(e.currency, month_of(e), e.amount) for e in mine])
+                cell = table.cell(row, stage)
+                assert (cell.exact, cell.total) == (expected.exact, expected.total), (name, row, stage)
+                assert {c: a for c, a in cell.subtotals.items() if a} == {
+                    c: a for c, a in expected.subtotals.items() if a
+                }
+                assert cell.not_converted() == expected.not_converted()
+    assert d.flags.not_converted, "the generated KHR amounts of the second year have no rate"
+
+
+def test_the_counts_and_short_lists_equal_the_records(network):
+    d, _ = network
+    partnerships = db.session.execute(
+        sa.select(Partnership.centre_id, OrganisationType.code, Partnership.stage)
+        .join(Organisation, Organisation.id == Partnership.organisation_id)
+        .join(OrganisationType, OrganisationType.id == Organisation.type_id)
+    ).all()
+    for centre_id, type_code, stage in {*partnerships, (None, None, None)}:
+        for key in (
+            (centre_id, None, None),
+            (None, type_code, None),
+            (None, None, stage),
+            (centre_id, type_code, stage),
+        ):
+            expected = sum(all(k is None or k == v for k, v in zip(key, p, strict=True)) for p in partnerships)
+            assert d.partnership_count(*key) == expected, key
+
+    centres_of: dict[int, set] = {}
+    for organisation_id, centre_id in db.session.execute(sa.select(Partnership.organisation_id, Partnership.centre_id)):
+        centres_of.setdefault(organisation_id, set()).add(centre_id)
+    shared = {o: len(c) for o, c in centres_of.items() if len(c) > 1}
+    rows, total = d.shared
+    assert total == len(shared) > 0
+    assert [(o.id, o.centres) for o in rows] == sorted(
+        ((o.id, o.centres) for o in rows), key=lambda item: -item[1]
+    ) and all(shared[o.id] == o.centres for o in rows)
+    assert min(o.centres for o in rows) >= sorted(shared.values(), reverse=True)[len(rows) - 1]
+
+    overdue = db.session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.status == ProposalStatus.IN_PREPARATION, Proposal.deadline_on < date(2026, 11, 24))
+        .order_by(Proposal.deadline_on, Proposal.id)
+    ).all()
+    rows, total = d.flags.overdue
+    assert total == len(overdue) and [p.id for p in rows] == [p.id for p in overdue[: len(rows)]]
+    assert len(rows) == min(len(overdue), LIST_LIMIT)
+
+
+def month_of(entry) -> date | None:
+    return entry.booked_on.replace(day=1) if entry.booked_on else None

@@ -61,8 +61,11 @@ def _proposal_in_period(scope: Scope) -> sa.ColumnElement:
 
 
 def _with_total(stmt: sa.Select) -> sa.Select:
-    """Add the number of rows before LIMIT, so a short list and its count come in one statement."""
-    return stmt.add_columns(sa.func.count().over().label("total")).limit(LIST_LIMIT)
+    """Add the number of rows before LIMIT, so a short list and its count come in one statement. A scalar
+    subquery, worked out once: a window count would first join and keep every matching row, and then sort them
+    all, where the list itself can stop at LIST_LIMIT rows read in index order."""
+    total = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery()
+    return stmt.add_columns(total.label("total")).limit(LIST_LIMIT)
 
 
 def _split_total(rows) -> tuple[list, int]:
@@ -81,28 +84,37 @@ def centres(scope: Scope) -> list[Centre]:
 
 
 def partnership_counts(scope: Scope) -> list[sa.Row]:
-    """(centre_id, type_code, type_name, type_position, stage, partnerships)."""
-    t = OrganisationType
-    stmt = (
-        sa.select(Partnership.centre_id, t.code, t.name, t.position, Partnership.stage, sa.func.count())
+    """(centre_id, type_code, type_name, type_position, stage, partnerships): counted per type id, then named."""
+    counts = (
+        sa.select(Partnership.centre_id, Organisation.type_id, Partnership.stage, sa.func.count().label("n"))
         .join(Organisation, Organisation.id == Partnership.organisation_id)
-        .join(t, t.id == Organisation.type_id)
         .where(scope.centres(Partnership.centre_id))
-        .group_by(Partnership.centre_id, t.code, t.name, t.position, Partnership.stage)
+        .group_by(Partnership.centre_id, Organisation.type_id, Partnership.stage)
+        .subquery()
+    )
+    t = OrganisationType
+    stmt = sa.select(counts.c.centre_id, t.code, t.name, t.position, counts.c.stage, counts.c.n).join(
+        t, t.id == counts.c.type_id
     )
     return db.session.execute(stmt).all()
 
 
 def shared_organisations(scope: Scope) -> tuple[list[sa.Row], int]:
-    """Organisations engaged by more than one centre, most shared first: (id, name, acronym, centres), total."""
+    """Organisations engaged by more than one centre, most shared first: (id, name, acronym, centres), total.
+    The centres are counted per organisation on the partnerships' (organisation, centre) index alone; only
+    those shared are then joined to their names."""
     engaged = sa.func.count(sa.distinct(Partnership.centre_id))
-    stmt = (
-        sa.select(Organisation.id, Organisation.name, Organisation.acronym, engaged.label("centres"))
-        .join(Partnership, Partnership.organisation_id == Organisation.id)
+    shared = (
+        sa.select(Partnership.organisation_id, engaged.label("centres"))
         .where(scope.centres(Partnership.centre_id))
-        .group_by(Organisation.id, Organisation.name, Organisation.acronym)
+        .group_by(Partnership.organisation_id)
         .having(engaged > 1)
-        .order_by(engaged.desc(), Organisation.name)
+        .subquery()
+    )
+    stmt = (
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym, shared.c.centres)
+        .join(shared, shared.c.organisation_id == Organisation.id)
+        .order_by(shared.c.centres.desc(), Organisation.name)
     )
     return _split_total(db.session.execute(_with_total(stmt)))
 

@@ -4,7 +4,8 @@ Queries sum amounts in SQL per (whatever the page breaks down by, currency, mont
 A ``Converter`` loads every rate the page needs into one ``RateBook`` (two queries),
 asks the book once per (currency, rate date) for the conversion of a unit, and
 multiplies each bucket's exact sum by that rate: the same product
-``Conversion.amount`` is, done once per bucket instead of once per entry.
+``Conversion.amount`` is, done once per bucket instead of once per entry, and
+equal to it to the last digit (products and sums are made ``exactly``).
 
 A bucket that cannot be converted stays out of the converted total and is listed
 as "not converted: reason" beside it, with its amount in its own currency; never 0, never 1.
@@ -19,7 +20,7 @@ from decimal import Decimal
 from crm.money.conversion import Conversion, ConversionError, RateBook
 from crm.money.models import SOURCE_LABELS, RateSource
 from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
-from crm.money.value import Money
+from crm.money.value import Money, exactly
 
 # (currency, month's first day or None for undated amounts, exact sum)
 Bucket = tuple[str, date | None, Decimal]
@@ -112,25 +113,27 @@ class ConvertedTotal:
         ``add`` for every bucket, in one loop (a network dashboard makes some 17,000 of these products)."""
         total = cls(target)
         exact, subtotals, conversions = total.exact, total.subtotals, total.conversions
-        for key, amount in buckets.items():
-            currency = key[0]
-            subtotals[currency] += amount
-            conversion = unit(key)
-            if isinstance(conversion, ConversionError):
-                total._leave_out(currency, amount, conversion)
-            else:
-                exact += amount * conversion.rate
-                conversions[id(conversion)] = conversion
+        with exactly():
+            for key, amount in buckets.items():
+                currency = key[0]
+                subtotals[currency] += amount
+                conversion = unit(key)
+                if isinstance(conversion, ConversionError):
+                    total._leave_out(currency, amount, conversion)
+                else:
+                    exact += amount * conversion.rate
+                    conversions[id(conversion)] = conversion
         total.exact = exact
         return total
 
     def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
         """Add ``amount`` of ``currency`` converted by ``unit`` (the conversion of one unit), or record why not."""
-        self.subtotals[currency] += amount
-        if isinstance(unit, ConversionError):
-            self._leave_out(currency, amount, unit)
-            return
-        self.exact += amount * unit.rate
+        with exactly():
+            self.subtotals[currency] += amount
+            if isinstance(unit, ConversionError):
+                self._leave_out(currency, amount, unit)
+                return
+            self.exact += amount * unit.rate
         self.conversions[id(unit)] = unit
 
     def _leave_out(self, currency: str, amount: Decimal, error: ConversionError) -> None:
@@ -169,12 +172,13 @@ class ConvertedTotal:
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:
             raise ValueError(f"Cannot add a total in {other.target} to one in {self.target}.")
-        self.exact += other.exact
-        for code, amount in other.subtotals.items():
-            self.subtotals[code] += amount
-        for code, (amount, reasons) in other.missing.items():
-            before, known = self.missing.get(code, (Decimal(0), set()))
-            self.missing[code] = (before + amount, known | reasons)
+        with exactly():
+            self.exact += other.exact
+            for code, amount in other.subtotals.items():
+                self.subtotals[code] += amount
+            for code, (amount, reasons) in other.missing.items():
+                before, known = self.missing.get(code, (Decimal(0), set()))
+                self.missing[code] = (before + amount, known | reasons)
         self.conversions.update(other.conversions)
         return self
 

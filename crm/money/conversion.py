@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -35,7 +35,11 @@ from crm.money.currencies import normalise_currency
 from crm.money.models import SOURCE_LABELS, ExchangeRate, RateSource
 from crm.money.policy import Policy, rounding_statement
 from crm.money.providers import ecb
-from crm.money.value import Money
+from crm.money.value import EXACT, Money, exactly
+
+# A rate worked out from stored ones (an inverse, a cross rate through a pivot) has 28 significant digits, in
+# whatever context it is asked for: it is the rate then used, cited and multiplied exactly (``EXACT``).
+DERIVED = Context(prec=28)
 
 # How old a rate may be and still convert: ECB publishes on TARGET days (a week covers weekends and
 # holidays), the UN monthly (45 days covers a late list), manual rates as long as the admin allows.
@@ -204,7 +208,7 @@ class RateBook:
         if inverse is not None and (direct is None or inverse.rate_on > direct.rate_on):
             if inverse.path == "stale":
                 return inverse
-            return _Leg(1 / inverse.rate, inverse.rate_on, inverse.reference, "inverse")
+            return _Leg(DERIVED.divide(1, inverse.rate), inverse.rate_on, inverse.reference, "inverse")
         return direct
 
     def _in_source(self, source: RateSource, a: str, b: str, day: date) -> _Leg:
@@ -227,7 +231,7 @@ class RateBook:
                 reference = first.reference if first.reference == second.reference else ""
                 reference = reference or "; ".join(filter(None, (first.reference, second.reference)))
                 rate_on = min(first.rate_on, second.rate_on)
-                return _Leg(first.rate * second.rate, rate_on, reference, f"via {pivot}")
+                return _Leg(DERIVED.multiply(first.rate, second.rate), rate_on, reference, f"via {pivot}")
             tried += [first, second]
         if source == RateSource.ECB:
             for currency in (a, b):
@@ -264,9 +268,8 @@ class RateBook:
         if isinstance(found, ConversionError):
             raise found.about(money, target)
         source, leg = found
-        return Conversion(
-            money, target, money.amount * leg.rate, leg.rate, day, leg.rate_on, str(source), leg.path, leg.reference
-        )
+        amount = EXACT.multiply(money.amount, leg.rate)
+        return Conversion(money, target, amount, leg.rate, day, leg.rate_on, str(source), leg.path, leg.reference)
 
     def total(self, rows: Iterable[tuple[Decimal, str, date]], to: str, policy: Policy | None = None) -> "ConvertedSum":
         """Sum many (amount, currency, date) rows in ``to`` without building an object per row.
@@ -282,18 +285,19 @@ class RateBook:
         converted: dict[str, Decimal] = defaultdict(Decimal)
         failed: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
         exact = Decimal(0)
-        for amount, currency, day in rows:
-            key = (currency, day)
-            rate = rates.get(key)
-            if rate is None:
-                rate = rates[key] = self._rate_or_error(currency, target, day, policy)
-            originals[currency] += amount
-            if isinstance(rate, ConversionError):
-                failed[key] += amount
-                continue
-            value = amount * rate
-            converted[currency] += value
-            exact += value
+        with exactly():
+            for amount, currency, day in rows:
+                key = (currency, day)
+                rate = rates.get(key)
+                if rate is None:
+                    rate = rates[key] = self._rate_or_error(currency, target, day, policy)
+                originals[currency] += amount
+                if isinstance(rate, ConversionError):
+                    failed[key] += amount
+                    continue
+                value = amount * rate
+                converted[currency] += value
+                exact += value
         result = ConvertedSum(target, exact)
         result.subtotals = {code: Money(amount, code) for code, amount in sorted(originals.items())}
         result.converted_subtotals = dict(sorted(converted.items()))
@@ -385,9 +389,10 @@ def sum_converted(results: Iterable[Conversion | ConversionError], target: str) 
             continue
         if item.target != target:
             raise ValueError(f"A conversion to {item.target} cannot be summed in {target}.")
-        originals[item.money.currency] += item.money.amount
-        converted[item.money.currency] += item.amount
-        result.exact += item.amount
+        with exactly():
+            originals[item.money.currency] += item.money.amount
+            converted[item.money.currency] += item.amount
+            result.exact += item.amount
     result.subtotals = {code: Money(amount, code) for code, amount in sorted(originals.items())}
     result.converted_subtotals = dict(sorted(converted.items()))
     return result

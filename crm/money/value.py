@@ -1,13 +1,24 @@
 """The Money value: a Decimal amount and an ISO 4217 code. Floats never enter; currencies never mix."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 
 from crm.money.currencies import minor_units, normalise_currency
 
 # One rounding rule, stated wherever a rounded figure is shown.
 ROUNDING = ROUND_HALF_EVEN
 ROUNDING_RULE = "exact sums, rounded once at the end to the currency's minor unit, half to even"
+
+
+# Where amounts meet rates, every digit kept: Decimal's default context keeps 28 significant digits, fewer than
+# an amount (up to 19) times a rate (up to 28) has, so sums of products would depend on the order they are made
+# in. Products and sums only: a quotient has no end at this precision.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def exactly():
+    """A block in which Decimal products and sums are exact (no division in it)."""
+    return localcontext(EXACT)
 
 
 class CurrencyMismatch(TypeError):

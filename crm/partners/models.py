@@ -65,10 +65,15 @@ class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """A centre's relationship with one organisation of the directory."""
 
     __tablename__ = "partnerships"
-    __table_args__ = (sa.UniqueConstraint("centre_id", "organisation_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("centre_id", "organisation_id"),
+        # An organisation's partnerships, and which centres hold them, from the index alone: the partner page,
+        # and the network dashboard's organisations engaged by more than one centre.
+        sa.Index("ix_partnerships_organisation_centre", "organisation_id", "centre_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     stage: Mapped[Stage] = mapped_column(value_enum(Stage, 30), index=True)
     areas: Mapped[str] = mapped_column(sa.Text, default="")
     # KMGBF target numbers as ",3,20,": filterable with LIKE on both engines, readable in the audit log.
