@@ -11,9 +11,11 @@ from crm.auth.models import Role
 from crm.centres.services import centre_by_code
 from crm.dashboards.queries import LIST_LIMIT, Scope
 from crm.dashboards.summary import build, quarter_of
-from crm.dashboards.totals import Converter, RatePlan
+from crm.dashboards.totals import Converter, RatePlan, cite
 from crm.extensions import db
 from crm.funding.models import Category, LedgerEntry, Stage
+from crm.money import Money
+from crm.money.conversion import Conversion
 from crm.partners.models import Organisation, OrganisationType, Partnership
 from crm.proposals.models import Proposal, ProposalStatus
 from crm.seeding import run_seeds
@@ -211,3 +213,25 @@ def test_the_counts_and_short_lists_equal_the_records(network):
 
 def month_of(entry) -> date | None:
     return entry.booked_on.replace(day=1) if entry.booked_on else None
+
+
+def test_a_total_cites_per_currency_its_sources_paths_and_the_span_of_its_rate_dates():
+    def unit(currency, rate_on, source="ecb", path="direct"):
+        one = Money(1, currency)
+        return Conversion(one, "USD", Decimal(2), Decimal(2), rate_on, rate_on, source, path)
+
+    conversions = [
+        unit("EUR", date(2025, 3, 3)),
+        unit("EUR", date(2025, 1, 2)),
+        unit("EUR", date(2025, 2, 3), source="manual"),
+        unit("CNY", date(2025, 4, 1), path="via EUR"),
+        unit("CNY", date(2025, 4, 1), path="inverse"),
+        Conversion(
+            Money(1, "USD"), "USD", Decimal(1), Decimal(1), date(2025, 4, 1), date(2025, 4, 1), "", "same currency"
+        ),
+    ]
+    assert cite(conversions, "USD") == [
+        "CNY → USD: ECB reference rate of 2025-04-01 (via EUR / inverse)",
+        "EUR → USD: ECB reference rate / manual rate of 2025-01-02 to 2025-03-03",
+    ]
+    assert cite([], "USD") == []

@@ -101,22 +101,25 @@ def partnership_counts(scope: Scope) -> list[sa.Row]:
 
 def shared_organisations(scope: Scope) -> tuple[list[sa.Row], int]:
     """Organisations engaged by more than one centre, most shared first: (id, name, acronym, centres), total.
-    The centres are counted per organisation on the partnerships' (organisation, centre) index alone; only
-    those shared are then joined to their names."""
-    engaged = sa.func.count(sa.distinct(Partnership.centre_id))
+
+    Counted per organisation on the partnerships' (organisation, centre) index alone, with the number of them
+    in the same pass; only then joined to their names. A centre holds one partnership per organisation (a
+    unique constraint), so counting partnerships counts centres."""
+    engaged = sa.func.count()
     shared = (
-        sa.select(Partnership.organisation_id, engaged.label("centres"))
+        sa.select(Partnership.organisation_id, engaged.label("centres"), sa.func.count().over().label("total"))
         .where(scope.centres(Partnership.centre_id))
         .group_by(Partnership.organisation_id)
         .having(engaged > 1)
         .subquery()
     )
     stmt = (
-        sa.select(Organisation.id, Organisation.name, Organisation.acronym, shared.c.centres)
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym, shared.c.centres, shared.c.total)
         .join(shared, shared.c.organisation_id == Organisation.id)
         .order_by(shared.c.centres.desc(), Organisation.name)
+        .limit(LIST_LIMIT)
     )
-    return _split_total(db.session.execute(_with_total(stmt)))
+    return _split_total(db.session.execute(stmt))
 
 
 # --- agreements --------------------------------------------------------------------------------

@@ -71,21 +71,27 @@ class RatePlan:
 def cite(conversions: Iterable[Conversion], target: str) -> list[str]:
     """The rates a total used, a line per currency: "USD → CNY: manual rate of 2025-03-01", with the span of the
     rate dates when there are several, every source that gave one and every path other than direct."""
-    by_currency: dict[str, list[Conversion]] = defaultdict(list)
+    spans: dict[str, list] = {}  # currency → [first date, last date, {source: None}, {path: None}]
     for conversion in conversions:
-        by_currency[conversion.money.currency].append(conversion)
-    lines = []
-    for code in sorted(by_currency):
-        used = [c for c in by_currency[code] if c.path != "same currency"]
-        if not used:
+        path = conversion.path
+        if path == "same currency":
             continue
-        days = [c.rate_on for c in used]
-        first, last = min(days), max(days)
-        sources = " / ".join(SOURCE_LABELS[RateSource(source)] for source in dict.fromkeys(c.source for c in used))
-        paths = " / ".join(dict.fromkeys(c.path for c in used))
-        span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-        via = f" ({paths})" if paths != "direct" else ""
-        lines.append(f"{code} → {target}: {sources} of {span}{via}")
+        day, span = conversion.rate_on, spans.get(conversion.money.currency)
+        if span is None:
+            spans[conversion.money.currency] = [day, day, {conversion.source: None}, {path: None}]
+            continue
+        if day < span[0]:
+            span[0] = day
+        elif day > span[1]:
+            span[1] = day
+        span[2][conversion.source] = None
+        span[3][path] = None
+    lines = []
+    for code, (first, last, sources, paths) in sorted(spans.items()):
+        named = " / ".join(SOURCE_LABELS[RateSource(source)] for source in sources)
+        via = " / ".join(paths)
+        dates = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+        lines.append(f"{code} → {target}: {named} of {dates}" + (f" ({via})" if via != "direct" else ""))
     return lines
 
 
@@ -125,16 +131,6 @@ class ConvertedTotal:
                     conversions[id(conversion)] = conversion
         total.exact = exact
         return total
-
-    def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
-        """Add ``amount`` of ``currency`` converted by ``unit`` (the conversion of one unit), or record why not."""
-        with exactly():
-            self.subtotals[currency] += amount
-            if isinstance(unit, ConversionError):
-                self._leave_out(currency, amount, unit)
-                return
-            self.exact += amount * unit.rate
-        self.conversions[id(unit)] = unit
 
     def _leave_out(self, currency: str, amount: Decimal, error: ConversionError) -> None:
         before, reasons = self.missing.get(currency, (Decimal(0), set()))
@@ -203,14 +199,8 @@ class Converter:
         currencies.discard(None)
         return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
 
-    def unit(self, currency: str, month: date | None, *, at_fallback: bool = False) -> Conversion | ConversionError:
-        """The conversion of one unit of ``currency`` for amounts of ``month`` (or at the fallback date)."""
-        if at_fallback:
-            return self._on(currency, self.plan.fallback_on)
-        return self.of_bucket((currency, month))
-
     def of_bucket(self, bucket: tuple[str, date | None]) -> Conversion | ConversionError:
-        """``unit`` for a (currency, month) bucket key, as ``ConvertedTotal.of`` asks for it."""
+        """The conversion of one unit of a (currency, month) bucket's currency at its month's rate date."""
         found = self._by_month.get(bucket)
         if found is None:
             currency, month = bucket
@@ -228,8 +218,13 @@ class Converter:
 
     def total(self, buckets: Iterable[Bucket], *, at_fallback: bool = False) -> ConvertedTotal:
         """The converted total of ``buckets``; ``at_fallback`` converts every bucket at the fallback date."""
-        result = ConvertedTotal(self.plan.target)
-        for currency, month, amount in buckets:
-            if currency is not None and amount:
-                result.add(currency, amount, self.unit(currency, month, at_fallback=at_fallback))
-        return result
+        sums: dict[tuple[str, date | None], Decimal] = {}
+        with exactly():
+            for currency, month, amount in buckets:
+                if currency is not None and amount:
+                    key = (currency, None if at_fallback else month)
+                    sums[key] = sums.get(key, 0) + amount
+        return ConvertedTotal.of(self.plan.target, sums, self._at_fallback if at_fallback else self.of_bucket)
+
+    def _at_fallback(self, bucket: tuple[str, date | None]) -> Conversion | ConversionError:
+        return self._on(bucket[0], self.plan.fallback_on)
