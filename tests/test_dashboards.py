@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask import url_for
 
 from bench.generate import Scale, generate
 from crm.auth.models import Role
 from crm.centres.services import centre_by_code
-from crm.dashboards.queries import LIST_LIMIT, Scope
+from crm.dashboards.links import list_url
+from crm.dashboards.queries import LIST_LIMIT, Scope, proposal_buckets
 from crm.dashboards.summary import build, quarter_of
 from crm.dashboards.totals import Converter, RatePlan, cite
 from crm.extensions import db
@@ -76,7 +78,7 @@ def test_proposals_pipeline_counts_requested_expected_and_awarded(make, centre):
     d = build(scope, RatePlan("month", "CNY", date(2026, 5, 1)), network=False)
     from crm.proposals.models import ProposalStatus
 
-    line = d.proposals[None][ProposalStatus.IN_PREPARATION]
+    line = d.proposals[ProposalStatus.IN_PREPARATION]
     assert line.proposals == 1
     assert line.requested.total.amount == Decimal("1000.00")
     assert line.expected.total.amount == Decimal("200.00")  # the 20% default chance in preparation
@@ -235,3 +237,49 @@ def test_a_total_cites_per_currency_its_sources_paths_and_the_span_of_its_rate_d
         "EUR → USD: ECB reference rate / manual rate of 2025-01-02 to 2025-03-03",
     ]
     assert cite([], "USD") == []
+
+
+def test_the_proposal_sums_equal_the_proposals_added_one_by_one(network):
+    """Requested, awarded and weighted (requested × chance, but for approved proposals with an award) per
+    centre, status and currencies, with some chances set by hand and the rest at their status's default."""
+    proposals = db.session.scalars(sa.select(Proposal).order_by(Proposal.id)).all()
+    for proposal in proposals[::7]:
+        proposal.probability = proposal.id % 101
+    db.session.flush()
+    expected: dict[tuple, list] = {}
+    for p in proposals:
+        line = expected.setdefault((p.centre_id, p.status, p.requested_currency, p.awarded_currency), [0, 0, 0, 0])
+        line[0] += 1
+        line[1] += p.requested_amount or 0
+        line[2] += p.awarded_amount or 0
+        if not (p.status == ProposalStatus.APPROVED and p.awarded_amount is not None):
+            line[3] += (p.requested_amount or 0) * p.effective_probability
+    scope = Scope(None, None, None, date(2026, 11, 24))
+    got = {
+        (r.centre_id, r.status, r.requested_currency, r.awarded_currency): [
+            r.proposals,
+            r.requested or 0,
+            r.awarded or 0,
+            r.weighted or 0,
+        ]
+        for r in proposal_buckets(scope)
+    }
+    assert got == expected
+    assert any(p.probability is not None and p.requested_amount for p in proposals)
+
+
+@pytest.mark.parametrize(
+    "endpoint,args",
+    [
+        ("funding.index", {"centre": "TSCC-NIES", "stage": Stage.COMMITTED, "category": "host_institution"}),
+        ("partners.partnerships", {"centre": "Ünïcode & co/?", "type": "ngo", "stage": None}),
+        ("experts.index", {"centre": 3, "target": 20}),
+        ("proposals.index", {}),
+        ("agreements.show", {"agreement_id": 7}),
+    ],
+)
+def test_a_figures_link_is_what_url_for_writes(app, endpoint, args):
+    with app.test_request_context("/dashboards/network"):
+        expected = url_for(endpoint, **{k: getattr(v, "value", v) for k, v in args.items() if v is not None})
+        assert list_url(endpoint, **args) == expected
+        assert list_url(endpoint, **args) == expected  # and again, from the path worked out once

@@ -208,19 +208,23 @@ def agreements_stalled(scope: Scope) -> tuple[list[sa.Row], int]:
 # --- proposals ---------------------------------------------------------------------------------
 
 
-def _probability() -> sa.ColumnElement:
-    """A proposal's chance in percent: its own, or its status's default (as Proposal.effective_probability)."""
-    defaults = sa.case(
-        *((Proposal.status == status, percent) for status, percent in DEFAULT_PROBABILITY.items()), else_=0
-    )
-    return sa.func.coalesce(Proposal.probability, defaults)
+def _default_probability() -> sa.ColumnElement:
+    """The status's default chance in percent (as Proposal.effective_probability when none is set)."""
+    return sa.case(*((Proposal.status == status, percent) for status, percent in DEFAULT_PROBABILITY.items()), else_=0)
 
 
 def proposal_buckets(scope: Scope) -> list[sa.Row]:
     """Per (centre, status, requested currency, awarded currency): proposals, requested, awarded and
-    ``weighted`` (requested × probability in percent, for the proposals whose expected value is not the award)."""
-    approved_with_award = sa.and_(Proposal.status == ProposalStatus.APPROVED, Proposal.awarded_amount.is_not(None))
-    weighted = sa.case((approved_with_award, None), else_=Proposal.requested_amount * _probability())
+    ``weighted`` (requested × probability in percent, for the proposals whose expected value is not the award).
+
+    The status is a group key, so the proposals at their status's default chance are summed first and multiplied
+    once per group; only those with a chance of their own are multiplied one by one (NUMERIC products over
+    twenty thousand rows are most of this statement's time on PostgreSQL)."""
+    weighed = sa.not_(sa.and_(Proposal.status == ProposalStatus.APPROVED, Proposal.awarded_amount.is_not(None)))
+    requested = Proposal.requested_amount
+    at_default = sa.func.sum(requested).filter(weighed, Proposal.probability.is_(None)) * _default_probability()
+    at_own = sa.func.sum(requested * Proposal.probability).filter(weighed, Proposal.probability.is_not(None))
+    weighted = sa.func.coalesce(at_default, 0) + sa.func.coalesce(at_own, 0)
     stmt = (
         sa.select(
             Proposal.centre_id,
@@ -228,9 +232,9 @@ def proposal_buckets(scope: Scope) -> list[sa.Row]:
             Proposal.requested_currency,
             Proposal.awarded_currency,
             sa.func.count().label("proposals"),
-            sa.func.sum(Proposal.requested_amount).label("requested"),
+            sa.func.sum(requested).label("requested"),
             sa.func.sum(Proposal.awarded_amount).label("awarded"),
-            sa.func.sum(sa.type_coerce(weighted, ExactDecimal())).label("weighted"),
+            sa.type_coerce(weighted, ExactDecimal()).label("weighted"),
         )
         .where(scope.centres(Proposal.centre_id), _proposal_in_period(scope))
         .group_by(Proposal.centre_id, Proposal.status, Proposal.requested_currency, Proposal.awarded_currency)

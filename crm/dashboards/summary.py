@@ -151,7 +151,8 @@ class Dashboard:
     agreements: dict  # (centre_id, status) -> count
     awaiting: tuple[list, int]
     coming_up: tuple[list, int]
-    proposals: dict  # centre_id | None -> {status: ProposalLine}
+    proposals: dict  # status -> ProposalLine
+    proposals_by_centre: dict  # centre_id -> ProposalLine over every status (network dashboard)
     resources_by_centre: MoneyTable  # centre × stage
     resources_by_category: MoneyTable  # category × stage
     resources_by_kind: MoneyTable  # kind × stage
@@ -186,10 +187,13 @@ class Dashboard:
         """Open agreements of one centre (on their way to signature)."""
         return sum(n for (c, s), n in self.agreements.items() if c == centre_id and s.is_open)
 
-    def proposal_total(self, centre_id: int | None, field_name: str) -> ConvertedTotal:
+    def proposal_count(self) -> int:
+        return sum(line.proposals for line in self.proposals.values())
+
+    def proposal_total(self, field_name: str) -> ConvertedTotal:
         """One column of the proposals (requested, expected or awarded) over every status."""
         total = ConvertedTotal(self.plan.target)
-        for line in self.proposals.get(centre_id, {}).values():
+        for line in self.proposals.values():
             total += getattr(line, field_name)
         return total
 
@@ -226,34 +230,48 @@ def present(members, grid: Grid) -> list:
     return [m for m in members if any((m, stage) in grid.cells for stage in STAGES)]
 
 
-def _proposal_lines(rows, converter: Converter, by_centre: bool) -> dict:
-    """{centre_id or None: {status: ProposalLine}}; requested and expected amounts at the fallback rate."""
-    collected: dict = defaultdict(lambda: defaultdict(lambda: {"n": 0, "req": [], "exp": [], "awd": []}))
+class Pipeline:
+    """Proposals counted, and their amounts summed per currency, for one line of the pipeline."""
+
+    def __init__(self):
+        self.proposals = 0
+        self.requested: dict[str, Decimal] = defaultdict(Decimal)
+        self.expected: dict[str, Decimal] = defaultdict(Decimal)
+        self.awarded: dict[str, Decimal] = defaultdict(Decimal)
+
+    def add(self, row) -> None:
+        """One ``queries.proposal_buckets`` row: expected is the weighted request, or the award once approved."""
+        self.proposals += row.proposals
+        if row.requested_currency and row.requested:
+            self.requested[row.requested_currency] += row.requested
+        if row.requested_currency and row.weighted:
+            self.expected[row.requested_currency] += row.weighted / 100
+        if row.awarded_currency and row.awarded:
+            self.awarded[row.awarded_currency] += row.awarded
+            if row.status == ProposalStatus.APPROVED:
+                self.expected[row.awarded_currency] += row.awarded
+
+    def line(self, status: ProposalStatus | None, converter: Converter) -> ProposalLine:
+        """Requested and expected amounts are converted at the fallback date: they are not booked on a day."""
+
+        def total(sums: dict[str, Decimal]) -> ConvertedTotal:
+            return converter.total(((code, None, amount) for code, amount in sums.items()), at_fallback=True)
+
+        return ProposalLine(status, self.proposals, total(self.requested), total(self.expected), total(self.awarded))
+
+
+def _pipeline(rows, converter: Converter, *, by_centre: bool) -> tuple[dict, dict]:
+    """({status: ProposalLine} over the scope, {centre_id: ProposalLine} over every status when ``by_centre``)."""
+    statuses: dict[ProposalStatus, Pipeline] = defaultdict(Pipeline)
+    centres: dict[int, Pipeline] = defaultdict(Pipeline)
     for row in rows:
-        for key in {row.centre_id if by_centre else None, None}:
-            cell = collected[key][row.status]
-            cell["n"] += row.proposals
-            if row.requested_currency and row.requested:
-                cell["req"].append((row.requested_currency, None, row.requested))
-            if row.requested_currency and row.weighted:
-                cell["exp"].append((row.requested_currency, None, row.weighted / 100))
-            if row.awarded_currency and row.awarded:
-                cell["awd"].append((row.awarded_currency, None, row.awarded))
-                if row.status == ProposalStatus.APPROVED:
-                    cell["exp"].append((row.awarded_currency, None, row.awarded))
-    result = {}
-    for key, statuses in collected.items():
-        result[key] = {
-            status: ProposalLine(
-                status,
-                cell["n"],
-                converter.total(cell["req"], at_fallback=True),
-                converter.total(cell["exp"], at_fallback=True),
-                converter.total(cell["awd"], at_fallback=True),
-            )
-            for status, cell in statuses.items()
-        }
-    return result
+        statuses[row.status].add(row)
+        if by_centre:
+            centres[row.centre_id].add(row)
+    return (
+        {status: pipeline.line(status, converter) for status, pipeline in statuses.items()},
+        {centre_id: pipeline.line(None, converter) for centre_id, pipeline in centres.items()},
+    )
 
 
 class InKind:
@@ -359,10 +377,10 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
         undated_entries=ledger.undated if (scope.starts_on or scope.ends_on) else 0,
     )
     grand = resources_by_centre.grand_total()
-    proposals = _proposal_lines(proposal_rows, converter, by_centre=network)
+    proposals, proposals_by_centre = _pipeline(proposal_rows, converter, by_centre=network)
     missing = ConvertedTotal(plan.target)
     missing += grand
-    for line in proposals.get(None, {}).values():
+    for line in proposals.values():
         missing += line.requested
         missing += line.awarded
     in_kind = ledger.in_kind.lines(plan.target, converter.of_bucket)
@@ -381,6 +399,7 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
         awaiting=queries.agreements_awaiting_action(scope),
         coming_up=queries.agreements_coming_up(scope),
         proposals=proposals,
+        proposals_by_centre=proposals_by_centre,
         resources_by_centre=resources_by_centre,
         resources_by_category=resources_by_category,
         resources_by_kind=resources_by_kind,
@@ -425,8 +444,8 @@ def charts(d: Dashboard, *, network: bool) -> dict:
         ),
         "proposals": bar_chart(
             "Proposals by status",
-            [status.label for status in d.proposals.get(None, {})],
-            [line.proposals for line in d.proposals.get(None, {}).values()],
+            [status.label for status in d.proposals],
+            [line.proposals for line in d.proposals.values()],
             value_axis="Proposals",
             category_axis="Status",
         ),
