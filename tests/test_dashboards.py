@@ -172,6 +172,7 @@ def test_the_ledger_tables_equal_every_entry_converted_at_its_months_rate(networ
                     c: a for c, a in expected.subtotals.items() if a
                 }
                 assert cell.not_converted() == expected.not_converted()
+                assert cell.rate_lines() == expected.rate_lines()
     assert d.flags.not_converted, "the generated KHR amounts of the second year have no rate"
 
 

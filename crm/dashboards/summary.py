@@ -59,9 +59,19 @@ class Grid:
         key = (currency, month)
         sums[key] = sums.get(key, 0) + amount
 
+    def add_converted(self, row, column, currency: str, converted, amount, left_out, count: int, units, errors):
+        """One currency's buckets of a cell converted in SQL (``queries.converted_buckets``), with the
+        conversions its rates came from and those of the buckets left out."""
+        cell = (row, column)
+        self.counts[cell] += count
+        total = self.cells.get(cell)
+        if total is None:
+            total = self.cells[cell] = ConvertedTotal(self.target)
+        total.add_converted(currency, converted, amount, left_out, units, errors)
+
     def convert(self, unit: Callable[[tuple[str, date | None]], Conversion | ConversionError]) -> "Grid":
         target = self.target
-        self.cells = {cell: ConvertedTotal.of(target, sums, unit) for cell, sums in self.buckets.items()}
+        self.cells |= {cell: ConvertedTotal.of(target, sums, unit) for cell, sums in self.buckets.items()}
         return self
 
     def rows(self) -> list:
@@ -318,40 +328,69 @@ class Resources:
     by_category: Grid
     by_kind: Grid
     in_kind: InKind
-    undated: int
+    undated: int = 0
+    # (currency, None) of the undated amounts: no quarter shows them, but the page needs their rates.
+    undated_currencies: set = field(default_factory=set)
+
+    # The tables converted by ``read_tables``: (grid attribute, ``queries.ledger_buckets`` keys).
+    TABLES = (
+        ("by_centre", ("centre_id", "stage")),
+        ("by_category", ("category", "stage")),
+        ("by_kind", ("kind", "stage")),
+    )
 
     @classmethod
-    def read(cls, scope: Scope, target: str, months: Months) -> "Resources":
-        """Five reads of the ledger rollup, one per table (``queries.ledger_buckets``), each row a bucket of a cell."""
-        made = cls(Grid(target), Grid(target), Grid(target), Grid(target), InKind(), 0)
-        for centre_id, stage, currency, text, amount, entries in queries.ledger_buckets(scope, ("centre_id", "stage")):
+    def read_stages(cls, scope: Scope, target: str, months: Months) -> "Resources":
+        """The first read: per stage, currency and month, which gives the quarters, the undated entries and every
+        (currency, month) the page will convert."""
+        made = cls(Grid(target), Grid(target), Grid(target), Grid(target), InKind())
+        for stage, currency, text, amount, entries in queries.ledger_buckets(scope, ("stage",)):
             if text is None:
                 made.undated += entries
-            if currency:
-                made.by_centre.add(centre_id, stage, currency, months[text], amount, entries)
-        for stage, currency, text, amount, entries in queries.ledger_buckets(scope, ("stage",)):
             if currency and text:
                 month = months[text]
                 made.by_quarter.add(quarter_of(month), stage, currency, month, amount, entries)
-        for grid, key in ((made.by_category, "category"), (made.by_kind, "kind")):
-            for row, stage, currency, text, amount, entries in queries.ledger_buckets(scope, (key, "stage")):
-                if currency:
-                    grid.add(row, stage, currency, months[text], amount, entries)
+            elif currency:
+                made.undated_currencies.add((currency, None))
+        return made
+
+    def currency_months(self) -> set[tuple[str, date | None]]:
+        """Every (currency, month) with an amount: the rates the page needs."""
+        dated = {bucket for sums in self.by_quarter.buckets.values() for bucket in sums}
+        return dated | self.undated_currencies
+
+    def read_tables(self, scope: Scope, converter: Converter, months: Months) -> "Resources":
+        """Per centre, category and kind, then the goods, services and time; every table converted. PostgreSQL
+        multiplies in SQL (``queries.converted_buckets``); elsewhere each bucket is read and converted here."""
+        if queries.converts_in_sql():
+            rates = converter.rates_by_month()
+            for name, keys in self.TABLES:
+                grid = getattr(self, name)
+                for *cell, currency, converted, amount, left_out, entries, used, unused in queries.converted_buckets(
+                    scope, keys, rates
+                ):
+                    units = [converter.of_bucket((currency, months[text or None])) for text in _split(used)]
+                    errors = [converter.of_bucket((currency, months[text or None])) for text in _split(unused)]
+                    grid.add_converted(*cell, currency, converted, amount, left_out, entries, units, errors)
+        else:
+            for name, keys in self.TABLES:
+                grid = getattr(self, name)
+                for row, stage, currency, text, amount, entries in queries.ledger_buckets(scope, keys):
+                    if currency:
+                        grid.add(row, stage, currency, months[text], amount, entries)
+                grid.convert(converter.of_bucket)
+        self.by_quarter.convert(converter.of_bucket)
         for kind, unit, currency, text, amount, entries, quantity in queries.ledger_buckets(
             scope, ("kind",), units=True
         ):
             if kind != Kind.FINANCIAL:
-                made.in_kind.add(kind, unit, currency, months[text], amount, entries, quantity)
-        return made
-
-    def convert(self, converter: Converter) -> "Resources":
-        for grid in (self.by_centre, self.by_quarter, self.by_category, self.by_kind):
-            grid.convert(converter.of_bucket)
+                self.in_kind.add(kind, unit, currency, months[text], amount, entries, quantity)
         return self
 
-    def currency_months(self) -> set[tuple[str, date | None]]:
-        """Every (currency, month) with an amount: the rates the page needs."""
-        return {bucket for sums in self.by_centre.buckets.values() for bucket in sums}
+
+def _split(months: str | None) -> list[str]:
+    """``queries.converted_buckets``' list of months: 'YYYY-MM,…', an empty item for undated."""
+    return months.split(",") if months is not None else []
 
 
 def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
@@ -359,11 +398,12 @@ def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:
     centres = queries.centres(scope)
     partnership_rows = queries.partnership_counts(scope)
     proposal_rows = queries.proposal_buckets(scope)
-    ledger = Resources.read(scope, plan.target, Months())
+    months = Months()
+    ledger = Resources.read_stages(scope, plan.target, months)
     keys = ledger.currency_months()
     keys |= {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
     converter = Converter.load(plan, keys)
-    ledger.convert(converter)
+    ledger.read_tables(scope, converter, months)
 
     stages = list(STAGES)
     resources_by_centre = MoneyTable.of(ledger.by_centre, [c.id for c in centres], stages)

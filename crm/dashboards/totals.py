@@ -132,6 +132,25 @@ class ConvertedTotal:
         total.exact = exact
         return total
 
+    def add_converted(
+        self,
+        currency: str,
+        converted: Decimal | None,
+        amount: Decimal,
+        left_out: Decimal | None,
+        units: list[Conversion],
+        errors: list[ConversionError],
+    ) -> None:
+        """One currency's buckets converted in SQL: what ``of`` makes of the same buckets, already summed."""
+        with exactly():
+            self.subtotals[currency] += amount
+            if converted is not None:
+                self.exact += converted
+            if errors:
+                before, reasons = self.missing.get(currency, (Decimal(0), set()))
+                self.missing[currency] = (before + left_out, reasons | {error.reason for error in errors})
+        self.conversions.update((id(unit), unit) for unit in units)
+
     def _leave_out(self, currency: str, amount: Decimal, error: ConversionError) -> None:
         before, reasons = self.missing.get(currency, (Decimal(0), set()))
         self.missing[currency] = (before + amount, reasons | {error.reason})
@@ -188,6 +207,7 @@ class Converter:
         self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
         # The same, by (currency, month): what a page asks thousands of times.
         self._by_month: dict[tuple[str, date | None], Conversion | ConversionError] = {}
+        self.keys: set[tuple[str, date | None]] = set()
 
     @classmethod
     def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
@@ -197,7 +217,19 @@ class Converter:
             currencies.add(currency)
             days.add(plan.rate_day(month))
         currencies.discard(None)
-        return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
+        converter = cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
+        converter.keys = set(keys)
+        return converter
+
+    def rates_by_month(self) -> list[tuple[str, str, Decimal]]:
+        """(currency, 'YYYY-MM' or '' when undated, rate) of every loaded (currency, month) that converts: the
+        rates ``queries.converted_buckets`` multiplies by."""
+        rates = []
+        for currency, month in sorted(self.keys, key=lambda key: (key[0], key[1] or date.min)):
+            unit = self.of_bucket((currency, month))
+            if not isinstance(unit, ConversionError):
+                rates.append((currency, month.strftime("%Y-%m") if month else "", unit.rate))
+        return rates
 
     def of_bucket(self, bucket: tuple[str, date | None]) -> Conversion | ConversionError:
         """The conversion of one unit of a (currency, month) bucket's currency at its month's rate date."""
