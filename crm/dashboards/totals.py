@@ -181,8 +181,17 @@ class ConvertedTotal:
             for code, (amount, reasons) in sorted(self.missing.items())
         ]
 
-    def rate_lines(self) -> list[str]:
-        return cite(self.conversions.values(), self.target)
+    def rate_lines(self, memo: dict | None = None) -> list[str]:
+        """``cite`` of the conversions used. ``memo``, for totals citing the same conversions (a table's row,
+        column and grand totals often do): kept by the caller for as long as those conversions live, since
+        they are known by identity."""
+        if memo is None:
+            return cite(self.conversions.values(), self.target)
+        key = (self.target, frozenset(self.conversions))
+        lines = memo.get(key)
+        if lines is None:
+            lines = memo[key] = cite(self.conversions.values(), self.target)
+        return lines
 
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:

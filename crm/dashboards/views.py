@@ -9,7 +9,7 @@ from functools import cache
 import sqlalchemy as sa
 from babel import Locale
 from babel.numbers import format_currency, get_decimal_symbol, get_group_symbol
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
@@ -98,7 +98,8 @@ def converted_html(t: ConvertedTotal, url: str | None = None) -> Markup:
     parts.append("\n  ")
     parts.extend(f'<span class="not-converted">{escape(line)}</span>' for line in t.not_converted())
     parts.append("\n  \n  ")
-    lines = t.rate_lines()
+    # One request's totals cite the same conversions over and over (row, column and grand totals).
+    lines = t.rate_lines(memo=g.setdefault("rate_lines", {}))
     if lines:
         spans = "".join(f"<span>{escape(line)}</span>" for line in lines)
         parts.append(f'<details class="rates"><summary>rates used</summary>{spans}</details>\n  ')
