@@ -1,7 +1,8 @@
 """The dashboards' reads: GROUP BYs and short lists, a fixed number of statements whatever the data size.
 
-Nothing here converts money: ledger and proposal sums come back per currency (and
-per month where a rate date depends on it), for ``crm.dashboards.totals`` to convert.
+Ledger and proposal sums come back per currency (and per month where a rate date
+depends on it), for ``crm.dashboards.totals`` to convert; only ``converted_buckets``
+multiplies by rates it is given, on PostgreSQL, whose NUMERIC arithmetic is exact.
 Every function takes a ``Scope`` (the centres and dates in view) and checks no
 access itself: the views decide which centres a user may see.
 

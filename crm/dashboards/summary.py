@@ -1,8 +1,11 @@
 """The dashboards' figures: the query buckets rolled up per breakdown and converted, ready for the templates.
 
-``centre_dashboard`` and ``network_dashboard`` run the same fixed list of queries
-(``crm.dashboards.queries``), load the rates once, and shape the results. They read
-no request: the views pass the scope and the rate plan.
+``build`` runs the same fixed list of queries (``crm.dashboards.queries``) for a centre
+or the whole network, loads the rates once, and shapes the results. It reads no
+request: the views pass the scope and the rate plan. Money is converted per
+(currency, month) bucket at that month's rate, by Python (``Grid.add``, then
+``Grid.convert``) or, on PostgreSQL, by the query itself (``Grid.add_converted``):
+the tests hold both to converting every entry one by one.
 """
 
 from collections import defaultdict
@@ -42,9 +45,9 @@ def partial(on: date | None, precision: str | None) -> PartialDate | None:
 class Grid:
     """A table of converted totals filled row by row: (row key, column key) → ConvertedTotal and entry count.
 
-    ``add`` only sums exact amounts per cell and (currency, month); ``convert`` then makes each cell's
-    ConvertedTotal with one multiplication per (currency, month), in the order the buckets came (so each total
-    cites its rates in the same order)."""
+    Either ``add`` sums exact amounts per cell and (currency, month), and ``convert`` then makes each cell's
+    ConvertedTotal with one multiplication per (currency, month); or ``add_converted`` takes what the database
+    converted, a currency of a cell at a time."""
 
     def __init__(self, target: str):
         self.target = target
@@ -120,7 +123,7 @@ class MoneyTable:
 
 @dataclass
 class ProposalLine:
-    status: ProposalStatus
+    status: ProposalStatus | None  # None: a centre's proposals of every status
     proposals: int = 0
     requested: ConvertedTotal | None = None
     expected: ConvertedTotal | None = None

@@ -210,25 +210,23 @@ class ConvertedTotal:
 class Converter:
     """Converts buckets to the plan's target with one RateBook, loaded once for the whole page."""
 
-    def __init__(self, plan: RatePlan, book: RateBook):
+    def __init__(self, plan: RatePlan, book: RateBook, keys: frozenset[tuple[str, date | None]] = frozenset()):
         self.plan = plan
         self.book = book
+        self.keys = keys  # the (currency, month) buckets the rates were loaded for
         self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
         # The same, by (currency, month): what a page asks thousands of times.
         self._by_month: dict[tuple[str, date | None], Conversion | ConversionError] = {}
-        self.keys: set[tuple[str, date | None]] = set()
 
     @classmethod
     def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
         """Load the rates for every (currency, month) in ``keys`` (two queries whatever their number)."""
+        keys = frozenset((currency, month) for currency, month in keys if currency is not None)
         currencies, days = {plan.target}, {plan.fallback_on}
         for currency, month in keys:
             currencies.add(currency)
             days.add(plan.rate_day(month))
-        currencies.discard(None)
-        converter = cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
-        converter.keys = set(keys)
-        return converter
+        return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy), keys)
 
     def rates_by_month(self) -> list[tuple[str, str, Decimal]]:
         """(currency, 'YYYY-MM' or '' when undated, rate) of every loaded (currency, month) that converts: the
