@@ -295,8 +295,6 @@ def call_deadlines(scope: Scope) -> list[tuple[date, CallDeadline]]:
 
 # --- the ledger --------------------------------------------------------------------------------
 
-LEDGER_KEYS = ("centre_id", "category", "kind", "stage")  # what ``ledger_buckets`` may break down by
-
 
 def _month_after(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
@@ -379,7 +377,7 @@ def _stored_value(column: sa.ColumnElement) -> sa.ColumnElement:
 
 
 def ledger_buckets(scope: Scope, keys: tuple[str, ...], *, units: bool = False) -> list[sa.Row]:
-    """Sums per ``keys`` (of LEDGER_KEYS), currency and booked month ('YYYY-MM', None when undated).
+    """Sums per ``keys`` (centre_id, category, kind, stage), currency and month ('YYYY-MM', None if undated).
 
     Rows: *keys, currency, month, amount, entries (not counting reversals). Keys come as their stored values
     ('committed', not ``Stage.COMMITTED``): a StrEnum member equals and hashes as its value, so either finds the

@@ -372,8 +372,7 @@ class Resources:
                 for *cell, currency, converted, amount, left_out, entries, used, unused in queries.converted_buckets(
                     scope, keys, rates
                 ):
-                    units = [converter.of_bucket((currency, months[text or None])) for text in _split(used)]
-                    errors = [converter.of_bucket((currency, months[text or None])) for text in _split(unused)]
+                    units, errors = (_conversions(converter, months, currency, texts) for texts in (used, unused))
                     grid.add_converted(*cell, currency, converted, amount, left_out, entries, units, errors)
         else:
             for name, keys in self.TABLES:
@@ -391,9 +390,11 @@ class Resources:
         return self
 
 
-def _split(months: str | None) -> list[str]:
-    """``queries.converted_buckets``' list of months: 'YYYY-MM,…', an empty item for undated."""
-    return months.split(",") if months is not None else []
+def _conversions(converter: Converter, months: Months, currency: str, texts: str | None) -> list:
+    """The conversions of ``queries.converted_buckets``' list of months ('YYYY-MM,…', an empty item for undated)."""
+    if texts is None:
+        return []
+    return [converter.of_bucket((currency, months[text or None])) for text in texts.split(",")]
 
 
 def build(scope: Scope, plan: RatePlan, *, network: bool) -> Dashboard:

@@ -115,8 +115,8 @@ class ConvertedTotal:
         buckets: dict[tuple[str, date | None], Decimal],
         unit: Callable[[tuple[str, date | None]], Conversion | ConversionError],
     ) -> "ConvertedTotal":
-        """The total of ``buckets`` ((currency, month) → exact sum), each converted by ``unit((currency, month))``:
-        ``add`` for every bucket, in one loop (a network dashboard makes some 17,000 of these products)."""
+        """The total of ``buckets`` ((currency, month) → exact sum), each converted by ``unit((currency, month))``,
+        in one loop (a network dashboard makes some 17,000 of these products)."""
         total = cls(target)
         exact, subtotals, conversions = total.exact, total.subtotals, total.conversions
         with exactly():
@@ -125,7 +125,7 @@ class ConvertedTotal:
                 subtotals[currency] += amount
                 conversion = unit(key)
                 if isinstance(conversion, ConversionError):
-                    total._leave_out(currency, amount, conversion)
+                    total._leave_out(currency, amount, {conversion.reason})
                 else:
                     exact += amount * conversion.rate
                     conversions[id(conversion)] = conversion
@@ -147,13 +147,13 @@ class ConvertedTotal:
             if converted is not None:
                 self.exact += converted
             if errors:
-                before, reasons = self.missing.get(currency, (Decimal(0), set()))
-                self.missing[currency] = (before + left_out, reasons | {error.reason for error in errors})
+                self._leave_out(currency, left_out, {error.reason for error in errors})
         self.conversions.update((id(unit), unit) for unit in units)
 
-    def _leave_out(self, currency: str, amount: Decimal, error: ConversionError) -> None:
-        before, reasons = self.missing.get(currency, (Decimal(0), set()))
-        self.missing[currency] = (before + amount, reasons | {error.reason})
+    def _leave_out(self, currency: str, amount: Decimal, reasons: set[str]) -> None:
+        """``amount`` of ``currency`` kept out of the total, for ``reasons``."""
+        before, known = self.missing.get(currency, (Decimal(0), set()))
+        self.missing[currency] = (before + amount, known | reasons)
 
     @property
     def total(self) -> Money:
@@ -201,8 +201,7 @@ class ConvertedTotal:
             for code, amount in other.subtotals.items():
                 self.subtotals[code] += amount
             for code, (amount, reasons) in other.missing.items():
-                before, known = self.missing.get(code, (Decimal(0), set()))
-                self.missing[code] = (before + amount, known | reasons)
+                self._leave_out(code, amount, reasons)
         self.conversions.update(other.conversions)
         return self
 
