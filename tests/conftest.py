@@ -12,6 +12,13 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 from flask_sqlalchemy.session import Session as FlaskSession
+from hypothesis import settings
+
+# CI replays the same examples on every run, so a red build always points at a change, never at luck;
+# local runs keep drawing new examples, which is where the property tests find new bugs.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 TMP = Path(tempfile.mkdtemp(prefix="crm-tests-"))
 os.environ["CRM_ENV"] = "test"

@@ -12,10 +12,9 @@ import argparse
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 
-from tools.browser import CHROMIUM, CHROMIUM_ARGS
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 
 def demo_server():
@@ -28,8 +27,6 @@ def demo_server():
             "DATABASE_URL": f"sqlite:///{instance / 'demo.sqlite3'}",
         }
     )
-    from werkzeug.serving import make_server
-
     from crm import create_app
     from crm.extensions import db
     from crm.seeding import run_seeds
@@ -44,8 +41,7 @@ def demo_server():
         match = re.match(r"\s*(\w+)\s+(\S+@\S+)\s+(\S+)$", line)
         if match:
             logins[match.group(2).split("@")[0]] = (match.group(2), match.group(3))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_in_thread(app)
     return f"http://127.0.0.1:{server.server_port}", logins
 
 

@@ -1,17 +1,15 @@
 """A live server for browser tests: its own app and SQLite file, served on a free local port."""
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from crm import create_app
 from crm.auth.models import Role
 from crm.extensions import db
 from tests.conftest import TMP
 from tests.factories import Factory
-from tools.browser import CHROMIUM, CHROMIUM_ARGS
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 PASSWORD = "browser test passphrase"
 
@@ -32,9 +30,7 @@ def live_server():
         make.centre(code="TSCC-CA", name="Centre for Central Asia")
         user = make.user(Role.STAFF, [centre], password=PASSWORD, email="staff@browser.example", name="Browser Staff")
         email = user.email
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve_in_thread(app)
     yield {"url": f"http://127.0.0.1:{server.server_port}", "email": email, "password": PASSWORD}
     server.shutdown()
 
