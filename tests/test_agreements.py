@@ -220,3 +220,31 @@ def test_creating_an_agreement_from_the_form(client, login, make):
     agreement = agreement_titled("Draft with RECCA")
     assert agreement.centre_id == centre.id and str(agreement.status_since) == "2026"
     assert agreement.counterparts == [recca]
+
+
+def test_changing_counterparts_is_kept_in_the_history(client, login, make):
+    centre = make.centre()
+    giz, recca, cses = (make.organisation(name=name) for name in ("GIZ", "RECCA", "CSES"))
+    agreement = make.agreement(centre, counterparts=[giz, recca])
+    created = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.entity == "agreements", AuditEntry.entity_id == agreement.id)
+    )
+    assert created.changes["counterparts"] == [None, ["GIZ", "RECCA"]]
+    login(make.user(Role.STAFF, [centre]))
+    data = {"kind": "mou", "title": agreement.title, "version": agreement.version}
+    response = client.post(f"/agreements/{agreement.id}/edit", data=data | {"counterpart_ids": [cses.id, giz.id]})
+    assert response.status_code == 302
+    updates = sa.select(AuditEntry.changes).where(AuditEntry.entity == "agreements", AuditEntry.action == "update")
+    assert db.session.scalars(updates.order_by(AuditEntry.id.desc())).first() == {
+        "counterparts": [["GIZ", "RECCA"], ["CSES", "GIZ"]]
+    }
+    history = client.get(f"/agreements/{agreement.id}").get_data(as_text=True).split('class="history"')[1]
+    assert '<td class="before">GIZ, RECCA</td>' in history and '<td class="after">CSES, GIZ</td>' in history
+    # Saving the same counterparts again records nothing.
+    db.session.expire_all()
+    count = sa.select(sa.func.count()).select_from(updates.subquery())
+    before = db.session.scalar(count)
+    version = db.session.get(Agreement, agreement.id).version
+    data |= {"version": version, "counterpart_ids": [giz.id, cses.id]}
+    assert client.post(f"/agreements/{agreement.id}/edit", data=data).status_code == 302
+    assert db.session.scalar(count) == before

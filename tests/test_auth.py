@@ -158,3 +158,13 @@ def test_cli_creates_a_user_with_the_password_from_stdin(app, make):
         input="a password from a pipe\n",
     )
     assert result.exit_code != 0 and "No centre with the code NOPE" in result.output
+
+
+def test_moving_a_user_between_centres_is_kept_in_the_history(client, make, login):
+    nies, ca = make.centre(code="TSCC-NIES"), make.centre(code="TSCC-CA")
+    user = make.user(Role.STAFF, [nies])
+    login(make.user(Role.ADMIN))
+    data = {"name": user.name, "role": "staff", "active": "y", "centres": [ca.code, nies.code], "version": user.version}
+    assert client.post(f"/admin/users/{user.id}", data=data).status_code == 302
+    page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert '<td class="before">TSCC-NIES</td><td>→</td><td class="after">TSCC-CA, TSCC-NIES</td>' in page

@@ -70,6 +70,7 @@ class Agreement(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """A host agreement, MoA, cooperation agreement, MoU... of one centre, with its dated status history."""
 
     __tablename__ = "agreements"
+    audit_collections = ("counterparts",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AgreementKind] = mapped_column(value_enum(AgreementKind), index=True)

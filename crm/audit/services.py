@@ -43,8 +43,20 @@ def _columns(obj):
     return [c for c in inspect(obj).mapper.column_attrs if c.key not in obj.audit_exclude]
 
 
+def _members(obj, key: str) -> tuple[list[str], list[str]]:
+    """A collection's member labels before and after this flush, read from its history (never loaded)."""
+    history = inspect(obj).attrs[key].history
+
+    def labels(members):
+        return sorted(member.audit_label() for member in members)
+
+    return labels((*history.unchanged, *history.deleted)), labels((*history.unchanged, *history.added))
+
+
 def _snapshot(obj) -> dict:
-    return {attr.key: [None, plain(getattr(obj, attr.key))] for attr in _columns(obj)}
+    values = {attr.key: [None, plain(getattr(obj, attr.key))] for attr in _columns(obj)}
+    values.update({key: [None, _members(obj, key)[1]] for key in obj.audit_collections})
+    return values
 
 
 def _changes(obj) -> dict:
@@ -60,6 +72,10 @@ def _changes(obj) -> dict:
         after = history.added[0] if history.added else None
         if plain(before) != plain(after):
             changes[attr.key] = [plain(before), plain(after)]
+    for key in obj.audit_collections:
+        before, after = _members(obj, key)
+        if before != after:
+            changes[key] = [before, after]
     return changes
 
 
@@ -103,7 +119,7 @@ def _record(session, flush_context):
         if isinstance(obj, Audited):
             add(obj, "create", _snapshot(obj))
     for obj in session.dirty:
-        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+        if isinstance(obj, Audited) and session.is_modified(obj):
             changes = _changes(obj)
             if changes:
                 add(obj, "update", changes)

@@ -34,6 +34,7 @@ def new_session_token() -> str:
 class User(UserMixin, Audited, Versioned, Timestamped, db.Model):
     __tablename__ = "users"
     audit_exclude = ("password_hash", "session_token")
+    audit_collections = ("centres",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)

@@ -31,10 +31,12 @@ class Versioned:
 class Audited:
     """Marks a model whose creates, updates and deletes go to the audit log.
 
-    ``audit_exclude`` names columns never copied into the log (secrets).
+    ``audit_exclude`` names columns never copied into the log (secrets); ``audit_collections``
+    names many-to-many relationships whose membership the log keeps, as its members' labels.
     """
 
     audit_exclude: tuple[str, ...] = ()
+    audit_collections: tuple[str, ...] = ()
 
     def audit_label(self) -> str:
         return str(getattr(self, "name", None) or getattr(self, "title", None) or f"#{self.id}")

@@ -80,6 +80,7 @@ class Expert(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """
 
     __tablename__ = "experts"
+    audit_collections = ("pools",)
     __table_args__ = (
         sa.CheckConstraint("day_rate IS NULL OR day_rate_currency IS NOT NULL", name="rate_currency"),
         # The search's order (name without case, then id): a page of 25 is read from the index, not sorted

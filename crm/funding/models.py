@@ -68,6 +68,7 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """One resource mobilised: a sum of money, goods or services, or people's time, from one source."""
 
     __tablename__ = "ledger_entries"
+    audit_collections = ("proposals",)
     __table_args__ = (
         sa.CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
         # What the dashboards filter and group on, in that order.
