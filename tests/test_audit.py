@@ -1,6 +1,14 @@
 """The audit log's coverage: what a model records is decided on the model, and no membership escapes it."""
 
+import re
+
+import sqlalchemy as sa
+
+from crm.audit.display import Change, readable
+from crm.audit.models import AuditEntry
+from crm.auth.models import Role
 from crm.core.models import Audited
+from crm.core.partial_dates import PartialDate
 from crm.extensions import db
 
 
@@ -14,3 +22,48 @@ def test_every_many_to_many_of_an_audited_model_is_kept_in_its_history(app):
     }
     assert {"Agreement.counterparts", "User.centres"} <= many_to_many.keys()
     assert [name for name, audited in many_to_many.items() if not audited] == []
+
+
+def history_rows(page: str) -> list[str]:
+    """The history's change rows as text: 'field | before | after'."""
+    history = page.split('class="history"')[1]
+    rows = re.findall(
+        r"<tr><th>([^<]*)</th><td class=\"before\">([^<]*)</td><td>→</td><td class=\"after\">([^<]*)</td>", history
+    )
+    return [" | ".join(row) for row in rows]
+
+
+def test_history_reads_as_the_forms_do(client, login, make):
+    centre = make.centre()
+    agreement = make.agreement(centre, status="under_negotiation", since="2025")
+    login(make.user(Role.STAFF, [centre]))
+    step = {"status": "signed", "occurred": "May 2026", "note": "Signed in Rome."}
+    assert client.post(f"/agreements/{agreement.id}/steps", data=step).status_code == 302
+    rows = history_rows(client.get(f"/agreements/{agreement.id}").get_data(as_text=True))
+    assert "status | Under negotiation | Signed" in rows
+    assert "status since | 2025 | May 2026" in rows and "signed | — | May 2026" in rows
+    assert not [row for row in rows if "_on" in row or "precision" in row or "version" in row]
+
+
+def test_a_date_changed_only_in_precision_still_reads_as_one_date(make):
+    centre = make.centre()
+    agreement = make.agreement(centre, since="2026-03")
+    agreement.status_since = PartialDate(agreement.status_since.start, "day")
+    db.session.commit()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity == "agreements").order_by(AuditEntry.id.desc())
+    ).first()
+    assert readable(entry) == [Change("status since", "March 2026", "1 March 2026")]
+
+
+def test_entries_of_an_older_shape_show_what_they_hold(make):
+    old = AuditEntry(
+        action="update",
+        entity="agreements",
+        entity_id=1,
+        changes={"status_since_on": ["2025-01-01", "2025-12-01"], "status": ["drafting", "withdrawn_long_ago"]},
+    )
+    assert readable(old) == [
+        Change("status since on", "2025-01-01", "2025-12-01"),
+        Change("status", "Drafting", "withdrawn_long_ago"),
+    ]

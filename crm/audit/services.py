@@ -76,7 +76,17 @@ def _changes(obj) -> dict:
         before, after = _members(obj, key)
         if before != after:
             changes[key] = [before, after]
+    _keep_both_halves(obj, changes)
     return changes
+
+
+def _keep_both_halves(obj, changes: dict) -> None:
+    """A partial date is two columns: when one changes, keep the other too, so the entry reads as one date."""
+    for composite in inspect(obj).mapper.composites:
+        halves = [prop.key for prop in composite.props]
+        if any(key in changes for key in halves):
+            for key in halves:
+                changes.setdefault(key, [plain(getattr(obj, key))] * 2)
 
 
 def _centre_id(obj, action: str):

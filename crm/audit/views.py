@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
+from crm.audit.display import readable
 from crm.audit.models import AuditEntry
 from crm.auth.views import admin_required
 from crm.centres.models import Centre
@@ -8,6 +9,8 @@ from crm.core.web import paginate
 from crm.extensions import db
 
 bp = Blueprint("audit", __name__)
+# Every history page shows entries through it, not only the audit log's own.
+bp.add_app_template_filter(readable, "audit_rows")
 
 
 @bp.route("/admin/audit")

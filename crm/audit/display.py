@@ -1,0 +1,99 @@
+"""The audit log as a reader sees it: labels for stored codes, partial dates in words, lists joined.
+
+The log keeps what the database held ('under_negotiation', '2025-12-01' + 'month'); history
+pages show what the forms show ('Under negotiation', 'December 2025').
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import sqlalchemy as sa
+
+from crm.core.partial_dates import PartialDate
+
+# Bookkeeping columns are in the log but say nothing to a reader.
+BOOKKEEPING = frozenset({"id", "version", "created_at", "updated_at", "password_changed_at"})
+NOTHING = "—"
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How one audited table's columns read: its enum columns, and its partial dates by column."""
+
+    enums: dict[str, type]
+    partial_dates: dict[str, tuple[str, str, str]]  # column key -> (date name, its _on key, its _precision key)
+
+
+@cache
+def _shape(entity: str) -> _Shape:
+    from crm.extensions import db
+
+    mapper = next((m for m in db.Model.registry.mappers if m.local_table.name == entity), None)
+    if mapper is None:
+        return _Shape({}, {})
+    enums = {
+        attr.key: column.type.enum_class
+        for attr in mapper.column_attrs
+        for column in attr.columns
+        if isinstance(column.type, sa.Enum) and column.type.enum_class is not None
+    }
+    partial_dates = {}
+    for composite in mapper.composites:  # partial_date_column is the only composite
+        on, precision = (prop.key for prop in composite.props)
+        partial_dates[on] = partial_dates[precision] = (composite.key, on, precision)
+    return _Shape(enums, partial_dates)
+
+
+def _value(value, enum=None) -> str:
+    if value is None or value == "" or value == []:
+        return NOTHING
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if enum is not None:
+        try:
+            return enum(value).label
+        except ValueError:  # a value since removed from the enum: show it as stored
+            return str(value)
+    return str(value)
+
+
+def _partial_date(on, precision) -> str:
+    if on is None:
+        return NOTHING
+    return str(PartialDate(date.fromisoformat(on), precision or "day"))
+
+
+def readable(entry) -> list[Change]:
+    """The entry's changes as rows a reader understands, bookkeeping left out, in the order recorded."""
+    shape = _shape(entry.entity)
+    changes = entry.changes or {}
+    rows, done = [], set()
+    for key, (before, after) in changes.items():
+        if key in BOOKKEEPING or key in done:
+            continue
+        name, on, precision = shape.partial_dates.get(key, (None, None, None))
+        # Entries written before both halves were kept show each half as stored.
+        if on in changes and precision in changes:
+            done.update((on, precision))
+            (on_before, on_after), (precision_before, precision_after) = changes[on], changes[precision]
+            rows.append(
+                Change(
+                    name.replace("_", " "),
+                    _partial_date(on_before, precision_before),
+                    _partial_date(on_after, precision_after),
+                )
+            )
+            continue
+        enum = shape.enums.get(key)
+        rows.append(Change(key.replace("_", " "), _value(before, enum), _value(after, enum)))
+    return rows
