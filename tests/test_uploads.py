@@ -6,6 +6,8 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from crm.core.uploads import UploadError, sniff, store
+from crm.experts.models import Expert
+from crm.extensions import db
 from tests.factories import docx_bytes
 
 
@@ -29,3 +31,28 @@ def test_store_keeps_the_file_outside_static_under_a_random_key(app, ctx):
     path = app.config["UPLOAD_FOLDER"] + "/" + upload.storage_key
     assert Path(path).read_bytes() == b"%PDF-1.4 body"
     assert "static" not in path
+
+
+def pdf(body: bytes) -> FileStorage:
+    return FileStorage(io.BytesIO(b"%PDF-1.4 " + body), filename="cv.pdf")
+
+
+def test_files_follow_the_transaction_of_the_record_that_names_them(app, make):
+    from crm.experts.services import attach_cv
+
+    expert = make.expert(make.centre())
+    root = Path(app.config["UPLOAD_FOLDER"])
+    first = attach_cv(expert, pdf(b"first"), None).storage_key
+    db.session.commit()
+
+    # A replacement whose change rolls back: its file goes, the first CV and its file stay.
+    second = attach_cv(expert, pdf(b"second"), None).storage_key
+    db.session.rollback()
+    assert not (root / second).exists()
+    assert db.session.get(Expert, expert.id).cv.storage_key == first and (root / first).exists()
+
+    # A replacement that commits: only then is the first file removed.
+    third = attach_cv(db.session.get(Expert, expert.id), pdf(b"third"), None).storage_key
+    assert (root / first).exists()
+    db.session.commit()
+    assert not (root / first).exists() and (root / third).read_bytes() == b"%PDF-1.4 third"

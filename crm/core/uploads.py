@@ -3,6 +3,10 @@
 Files are stored outside ``static/`` under UPLOAD_FOLDER, named by a random key, and
 only ever sent back through a view that has checked the reader's access. Size is
 capped by MAX_CONTENT_LENGTH (a 413 page states the limit).
+
+A file follows the transaction of the record that names it: one written for a change that
+rolls back is removed again, and one its record lets go of is removed only once that change
+commits, so a failed request leaves neither an orphan file nor a record without its file.
 """
 
 import hashlib
@@ -14,9 +18,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, send_file
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from crm.core.models import utcnow
+from crm.extensions import db
 
 MIME_TYPES = {
     "pdf": "application/pdf",
@@ -68,6 +74,7 @@ def store(file_storage) -> StoredUpload:
     root = upload_root()
     root.mkdir(parents=True, exist_ok=True)
     (root / key).write_bytes(data)
+    _pending(_WRITTEN).append(root / key)
     name = Path(file_storage.filename).name[:255] or f"document.{kind}"
     return StoredUpload(name, kind, len(data), hashlib.sha256(data).hexdigest(), key)
 
@@ -104,4 +111,30 @@ class FileRecord:
         )
 
     def delete_file(self) -> None:
-        (upload_root() / self.storage_key).unlink(missing_ok=True)
+        """Remove the file when the change that lets go of it commits."""
+        _pending(_LET_GO).append(upload_root() / self.storage_key)
+
+
+# Paths kept in the session's info until its transaction ends.
+_WRITTEN, _LET_GO = "uploads_written", "uploads_let_go"
+
+
+def _pending(kind: str) -> list[Path]:
+    return db.session.info.setdefault(kind, [])
+
+
+def _unlink(paths) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session):
+    session.info.pop(_WRITTEN, None)
+    _unlink(session.info.pop(_LET_GO, ()))
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_written_files(session):
+    session.info.pop(_LET_GO, None)
+    _unlink(session.info.pop(_WRITTEN, ()))
