@@ -146,7 +146,7 @@ class Factory:
         db.session.commit()
         return proposal
 
-    def ledger_entry(self, centre, proposals=(), **values):
+    def ledger_entry(self, centre, proposals=(), agreement=None, **values):
         from crm.funding.services import record_entry
 
         data = {
@@ -158,6 +158,6 @@ class Factory:
             "currency": "CNY",
             "booked_on": date(2025, 3, 1),
         } | values
-        entry = record_entry(centre.id, data, proposals)
+        entry = record_entry(centre.id, data, proposals, agreement)
         db.session.commit()
         return entry

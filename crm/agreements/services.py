@@ -12,6 +12,7 @@ from crm.agreements.models import (
     AgreementStep,
     Amendment,
 )
+from crm.core.deletion import Deletion, blocking_references, consequences, counted
 from crm.core.errors import RuleError
 from crm.core.partial_dates import PartialDate
 from crm.core.uploads import StoredUpload
@@ -60,6 +61,32 @@ def create_agreement(centre_id: int, data: dict, recorded_by_id: int | None) -> 
         recorded_by_id,
     )
     return agreement
+
+
+def deletion_of_agreement(agreement: Agreement) -> Deletion:
+    blocking = blocking_references(agreement)
+    return Deletion(
+        f"the agreement “{agreement.title}”",
+        consequences(
+            counted(len(agreement.steps), "status step"),
+            counted(len(agreement.documents), "document version"),
+            counted(len(agreement.amendments), "amendment"),
+        ),
+        f"It cannot be deleted: {' and '.join(blocking)} name it. Link them to another agreement, or to none, first."
+        if blocking
+        else "",
+    )
+
+
+def delete_agreement(agreement: Agreement) -> None:
+    """Delete an agreement with its steps, documents (and their files, once the change commits) and amendments."""
+    deletion = deletion_of_agreement(agreement)
+    if deletion.blocked:
+        raise AgreementError(deletion.blocked)
+    for document in agreement.documents:
+        document.delete_file()
+    db.session.delete(agreement)
+    db.session.flush()
 
 
 def update_agreement(agreement: Agreement, data: dict) -> Agreement:

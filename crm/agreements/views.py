@@ -8,6 +8,7 @@ from crm.agreements import queries, services
 from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
 from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementDocument, AgreementKind, AgreementStatus
 from crm.audit.models import AuditEntry
+from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, writable_centres
@@ -144,6 +145,18 @@ def edit(agreement_id: int):
             flash("Agreement saved.", "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
     return form_page("agreements/form.html", form=form, agreement=agreement, centre=agreement.centre)
+
+
+@bp.route("/<int:agreement_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(agreement_id: int):
+    agreement = get_or_404(Agreement, agreement_id, write=True)
+    return delete_page(
+        services.deletion_of_agreement(agreement),
+        lambda: services.delete_agreement(agreement),
+        cancel_url=url_for("agreements.show", agreement_id=agreement.id),
+        done_url=url_for("agreements.index"),
+    )
 
 
 @bp.route("/<int:agreement_id>/steps", methods=["POST"])

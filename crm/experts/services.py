@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
+from crm.core.deletion import Deletion, consequences, counted
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
@@ -23,6 +24,7 @@ from crm.experts.models import (
     ExpertTag,
     TagFacet,
     Vetting,
+    pool_memberships,
 )
 from crm.extensions import db
 from crm.money import normalise_currency
@@ -295,6 +297,23 @@ def save_pool(pool: ExpertPool | None, centre_id: int, name: str, description: s
         pool.name, pool.description = name, (description or "").strip()
     db.session.flush()
     return pool
+
+
+def deletion_of_pool(pool: ExpertPool) -> Deletion:
+    members = db.session.scalar(sa.select(sa.func.count()).where(pool_memberships.c.pool_id == pool.id))
+    also = counted(members, "membership")
+    return Deletion(f"the pool “{pool.name}”", consequences(also and f"{also} (the experts stay on the roster)"))
+
+
+def delete_pool(pool: ExpertPool) -> None:
+    """Delete a pool; its members leave it through their own records, so each expert's history says so."""
+    members = db.session.scalars(
+        sa.select(Expert).join(pool_memberships).where(pool_memberships.c.pool_id == pool.id)
+    ).all()
+    for expert in members:
+        expert.pools.remove(pool)
+    db.session.delete(pool)
+    db.session.flush()
 
 
 # --- erasure ------------------------------------------------------------------

@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
+from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.kmgbf import TARGETS
 from crm.core.locking import check_version
@@ -275,3 +276,15 @@ def edit_pool(pool_id: int):
             flash(f"Pool {pool.name} saved.", "success")
             return redirect(url_for("experts.pools"))
     return form_page("experts/pool_form.html", form=form, pool=pool, history=history_for(pool))
+
+
+@bp.route("/pools/<int:pool_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_pool(pool_id: int):
+    pool = get_or_404(ExpertPool, pool_id, write=True)
+    return delete_page(
+        services.deletion_of_pool(pool),
+        lambda: services.delete_pool(pool),
+        cancel_url=url_for("experts.edit_pool", pool_id=pool.id),
+        done_url=url_for("experts.pools"),
+    )

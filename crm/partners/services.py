@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.centres.services import CentreError, check_countries
+from crm.core.deletion import Deletion, consequences, counted
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
@@ -141,6 +142,22 @@ def partnership_of(centre_id: int, organisation_id: int) -> Partnership | None:
     return db.session.scalar(
         sa.select(Partnership).where(Partnership.centre_id == centre_id, Partnership.organisation_id == organisation_id)
     )
+
+
+def deletion_of_partnership(partnership: Partnership) -> Deletion:
+    return Deletion(
+        f"the partnership with {partnership.organisation.display_name}",
+        consequences(
+            counted(len(partnership.contacts), "contact"),
+            counted(len(partnership.interactions), "interaction"),
+        ),
+    )
+
+
+def delete_partnership(partnership: Partnership) -> None:
+    """Delete a centre's partnership with its contacts and interactions; the organisation stays in the directory."""
+    db.session.delete(partnership)
+    db.session.flush()
 
 
 def save_partnership(partnership: Partnership | None, data: dict, centre_id: int | None = None) -> Partnership:

@@ -9,6 +9,7 @@ from crm.audit.services import history_for
 from crm.auth.models import User, memberships
 from crm.auth.views import admin_required
 from crm.centres.services import country_choices
+from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import check_version
@@ -239,6 +240,18 @@ def partnership_edit(partnership_id: int):
             flash("Partnership saved.", "success")
             return redirect(url_for("partners.partnership", partnership_id=partnership.id))
     return form_page("partners/partnership_form.html", form=form, partnership=partnership, centre=partnership.centre)
+
+
+@bp.route("/partnerships/<int:partnership_id>/delete", methods=["GET", "POST"])
+@login_required
+def partnership_delete(partnership_id: int):
+    partnership = get_or_404(Partnership, partnership_id, write=True)
+    return delete_page(
+        services.deletion_of_partnership(partnership),
+        lambda: services.delete_partnership(partnership),
+        cancel_url=url_for("partners.partnership", partnership_id=partnership.id),
+        done_url=url_for("partners.partnerships"),
+    )
 
 
 @bp.route("/partnerships/<int:partnership_id>/contacts", methods=["POST"])

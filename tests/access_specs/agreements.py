@@ -11,6 +11,7 @@ RULES = {
     "agreements.new": Rule(staff=200, coordinator=403, admin=403),
     "agreements.show": Rule(args=_agreement),
     "agreements.edit": Rule(args=_agreement, coordinator=403, admin=403),
+    "agreements.delete": Rule(args=_agreement, coordinator=403, admin=403),
     "agreements.add_step": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
     "agreements.add_document": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
     "agreements.add_amendment": Rule(args=_agreement, method="POST", coordinator=403, admin=403),

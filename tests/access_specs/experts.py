@@ -23,6 +23,7 @@ RULES = {
     "experts.remove_engagement": Rule(args=_engagement, method="POST", coordinator=403, admin=403),
     "experts.new_pool": Rule(staff=200, coordinator=403, admin=403),
     "experts.edit_pool": Rule(args=lambda w: {"pool_id": w.records["pool"].id}, coordinator=403, admin=403),
+    "experts.delete_pool": Rule(args=lambda w: {"pool_id": w.records["pool"].id}, coordinator=403, admin=403),
 }
 
 

@@ -22,6 +22,7 @@ RULES = {
     "partners.partnership_new": Rule(staff=200, coordinator=403, admin=403),
     "partners.partnership": Rule(args=_partnership),
     "partners.partnership_edit": Rule(args=_partnership, coordinator=403, admin=403),
+    "partners.partnership_delete": Rule(args=_partnership, coordinator=403, admin=403),
     "partners.contact_new": Rule(args=_partnership, method="POST", coordinator=403, admin=403),
     "partners.contact_edit": Rule(args=lambda w: {"contact_id": w.records["contact"].id}, coordinator=403, admin=403),
     "partners.interaction_new": Rule(args=_partnership, method="POST", coordinator=403, admin=403),

@@ -1,0 +1,59 @@
+"""Deleting a record a user entered by mistake: what goes with it, or why it may not go.
+
+Each domain's service says so with ``Deletion`` (``deletion_of...``) and deletes through the
+ORM, so that the audit log keeps every row removed. The views share ``delete_page``: a GET
+shows what would be lost, a POST deletes, and a refused POST keeps the page with its reason.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request
+
+from crm.extensions import db
+
+
+@dataclass(frozen=True)
+class Deletion:
+    what: str  # "the partnership with GIZ"
+    also: list[str] = field(default_factory=list)  # ["3 contacts", "1 interaction"]
+    blocked: str = ""  # why it may not be deleted, in words; empty when it may
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str | None:
+    """'1 contact', '3 contacts'; None for none, so that lists of consequences skip it."""
+    if not number:
+        return None
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def consequences(*items: str | None) -> list[str]:
+    return [item for item in items if item]
+
+
+def blocking_references(record) -> list[str]:
+    """Rows of other tables that name ``record`` with no ON DELETE rule ('2 ledger entries'): the database
+    would refuse the deletion, so the user is told first. Found from the schema, so that a reference
+    added later is covered too."""
+    table = record.__table__
+    found = []
+    for mapper in db.Model.registry.mappers:
+        other = mapper.local_table
+        for key in other.foreign_keys:
+            if key.column.table is table and key.ondelete is None and other is not table:
+                number = db.session.scalar(sa.select(sa.func.count()).select_from(other).where(key.parent == record.id))
+                singular = re.sub(r"(?<!^)(?=[A-Z])", " ", mapper.class_.__name__).lower()
+                found.append(counted(number, singular, other.name.replace("_", " ")))
+    return consequences(*found)
+
+
+def delete_page(deletion: Deletion, delete: Callable[[], None], cancel_url: str, done_url: str):
+    """The confirmation page of a deletion, and the deletion itself on POST (409 when it is refused)."""
+    if request.method == "POST" and not deletion.blocked:
+        delete()
+        flash(f"Deleted {deletion.what}.", "success")
+        return redirect(done_url)
+    status = 409 if request.method == "POST" else 200
+    return render_template("confirm_delete.html", deletion=deletion, cancel_url=cancel_url), status
