@@ -39,6 +39,8 @@ def test_kmgbf_targets_have_the_official_short_titles():
     assert len(TARGETS) == 23
     assert TARGETS[3] == "Conserve 30% of Land, Waters and Seas"
     assert TARGETS[2] == "Restore 30% of all Degraded Ecosystems"
+    assert TARGETS[13].endswith("Digital Sequence Information and Traditional Knowledge")
+    assert TARGETS[19].endswith("Including $30 Billion Through International Finance")
     assert check_targets(["20", 3, "3"]) == [3, 20]
     with pytest.raises(ValueError, match="1 to 23"):
         check_targets(["24"])

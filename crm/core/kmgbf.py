@@ -1,7 +1,9 @@
 """The 23 targets of the Kunming-Montreal Global Biodiversity Framework, with their official short titles.
 
 One list for every domain (partnerships, experts, proposals) so that a target reads the same everywhere.
-Short titles as the CBD Secretariat publishes them (https://www.cbd.int/gbf/targets).
+Short titles as the CBD Secretariat publishes them (https://www.cbd.int/gbf/targets/N/); checked against
+cbd.int's pages for targets 1-3, 5, 7, 8, 10, 13-15, 17, 19 and 21-23 (November 2026), the others against
+InforMEA and the CBD's partners' copies.
 """
 
 TARGETS: dict[int, str] = {
@@ -17,15 +19,16 @@ TARGETS: dict[int, str] = {
     10: "Enhance Biodiversity and Sustainability in Agriculture, Aquaculture, Fisheries, and Forestry",
     11: "Restore, Maintain and Enhance Nature's Contributions to People",
     12: "Enhance Green Spaces and Urban Planning for Human Well-Being and Biodiversity",
-    13: "Increase the Sharing of Benefits From Genetic Resources, Digital Sequence Information and Associated "
-    "Traditional Knowledge",
+    13: "Increase the Sharing of Benefits From Genetic Resources, Digital Sequence Information and Traditional "
+    "Knowledge",
     14: "Integrate Biodiversity in Decision-Making at Every Level",
     15: "Businesses Assess, Disclose and Reduce Biodiversity-Related Risks and Negative Impacts",
     16: "Enable Sustainable Consumption Choices To Reduce Waste and Overconsumption",
     17: "Strengthen Biosafety and Distribute the Benefits of Biotechnology",
     18: "Reduce Harmful Incentives by at Least $500 Billion per Year, and Scale Up Positive Incentives for "
     "Biodiversity",
-    19: "Mobilize $200 Billion per Year for Biodiversity From all Sources, Including $20 Billion Internationally",
+    19: "Mobilize $200 Billion per Year for Biodiversity From all Sources, Including $30 Billion Through International "
+    "Finance",
     20: "Strengthen Capacity-Building, Technology Transfer, and Scientific and Technical Cooperation for Biodiversity",
     21: "Ensure That Knowledge Is Available and Accessible To Guide Biodiversity Action",
     22: "Ensure Participation in Decision-Making and Access to Justice and Information Related to Biodiversity for all",
