@@ -61,9 +61,10 @@ def _value(value, enum=None) -> str:
         return "yes" if value else "no"
     if enum is not None:
         try:
-            return enum(value).label
+            member = enum(value)
         except ValueError:  # a value since removed from the enum: show it as stored
             return str(value)
+        return getattr(member, "label", str(value))
     return str(value)
 
 
