@@ -12,7 +12,7 @@ from crm.agreements.models import (
     AgreementStep,
     Amendment,
 )
-from crm.core.deletion import Deletion, blocking_references, consequences, counted
+from crm.core.deletion import Deletion, consequences, counted, deletion
 from crm.core.errors import RuleError
 from crm.core.partial_dates import PartialDate
 from crm.core.uploads import StoredUpload
@@ -64,17 +64,15 @@ def create_agreement(centre_id: int, data: dict, recorded_by_id: int | None) -> 
 
 
 def deletion_of_agreement(agreement: Agreement) -> Deletion:
-    blocking = blocking_references(agreement)
-    return Deletion(
+    return deletion(
+        agreement,
         f"the agreement “{agreement.title}”",
         consequences(
             counted(len(agreement.steps), "status step"),
             counted(len(agreement.documents), "document version"),
             counted(len(agreement.amendments), "amendment"),
         ),
-        f"It cannot be deleted: {' and '.join(blocking)} name it. Link them to another agreement, or to none, first."
-        if blocking
-        else "",
+        "Link them to another agreement, or to none, first.",
     )
 
 

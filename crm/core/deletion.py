@@ -49,6 +49,13 @@ def blocking_references(record) -> list[str]:
     return consequences(*found)
 
 
+def deletion(record, what: str, also: list[str], advice: str = "") -> Deletion:
+    """What deleting ``record`` takes with it, refused while other records name it (``advice`` says what to do)."""
+    blocking = blocking_references(record)
+    blocked = f"It cannot be deleted: {' and '.join(blocking)} name it. {advice}".strip() if blocking else ""
+    return Deletion(what, also, blocked)
+
+
 def delete_page(deletion: Deletion, delete: Callable[[], None], cancel_url: str, done_url: str):
     """The confirmation page of a deletion, and the deletion itself on POST (409 when it is refused)."""
     if request.method == "POST" and not deletion.blocked:

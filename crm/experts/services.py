@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
-from crm.core.deletion import Deletion, consequences, counted
+from crm.core.deletion import Deletion, consequences, counted, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
@@ -302,7 +302,7 @@ def save_pool(pool: ExpertPool | None, centre_id: int, name: str, description: s
 def deletion_of_pool(pool: ExpertPool) -> Deletion:
     members = db.session.scalar(sa.select(sa.func.count()).where(pool_memberships.c.pool_id == pool.id))
     also = counted(members, "membership")
-    return Deletion(f"the pool “{pool.name}”", consequences(also and f"{also} (the experts stay on the roster)"))
+    return deletion(pool, f"the pool “{pool.name}”", consequences(also and f"{also} (the experts stay on the roster)"))
 
 
 def delete_pool(pool: ExpertPool) -> None:

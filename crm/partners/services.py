@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.centres.services import CentreError, check_countries
-from crm.core.deletion import Deletion, consequences, counted
+from crm.core.deletion import Deletion, consequences, counted, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
@@ -145,7 +145,8 @@ def partnership_of(centre_id: int, organisation_id: int) -> Partnership | None:
 
 
 def deletion_of_partnership(partnership: Partnership) -> Deletion:
-    return Deletion(
+    return deletion(
+        partnership,
         f"the partnership with {partnership.organisation.display_name}",
         consequences(
             counted(len(partnership.contacts), "contact"),
