@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from crm.agreements.models import Agreement, AgreementStep
-from crm.agreements.services import add_document
+from crm.agreements.services import add_document, deletion_of_agreement
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
+from crm.core.deletion import deletion
 from crm.core.uploads import store
 from crm.experts.models import Expert, ExpertPool
 from crm.extensions import db
@@ -102,3 +103,16 @@ def test_a_pool_goes_and_its_experts_stay_with_the_change_in_their_history(clien
         sa.select(AuditEntry.changes).where(AuditEntry.entity == "experts", AuditEntry.action == "update")
     ).one()
     assert change["pools"] == [["CAST expert database", "Consultants"], ["Consultants"]]
+
+
+def test_what_names_a_record_is_found_from_the_schema_link_tables_included(make):
+    centre = make.centre()
+    recca = make.organisation(name="Regional Environmental Centre for Central Asia")
+    agreement = make.agreement(centre, counterparts=[recca])
+    make.ledger_entry(centre, agreement=agreement)
+    assert deletion_of_agreement(agreement).blocked.startswith("It cannot be deleted: 1 ledger entry names it.")
+    make.partnership(centre, recca)
+    assert deletion(recca, "the organisation", []).blocked == (
+        "It cannot be deleted: 1 link in agreement counterparts and 1 partnership name it."
+    )
+    assert deletion(make.organisation(), "an unused organisation", []).blocked == ""

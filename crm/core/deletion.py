@@ -38,22 +38,27 @@ def blocking_references(record) -> list[str]:
     would refuse the deletion, so the user is told first. Found from the schema, so that a reference
     added later is covered too."""
     table = record.__table__
+    classes = {mapper.local_table: mapper.class_.__name__ for mapper in db.Model.registry.mappers}
     found = []
-    for mapper in db.Model.registry.mappers:
-        other = mapper.local_table
+    for other in db.metadata.sorted_tables:
         for key in other.foreign_keys:
             if key.column.table is table and key.ondelete is None and other is not table:
                 number = db.session.scalar(sa.select(sa.func.count()).select_from(other).where(key.parent == record.id))
-                singular = re.sub(r"(?<!^)(?=[A-Z])", " ", mapper.class_.__name__).lower()
-                found.append(counted(number, singular, other.name.replace("_", " ")))
+                name = other.name.replace("_", " ")
+                if other in classes:
+                    found.append(counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", classes[other]).lower(), name))
+                else:  # a link table
+                    found.append(counted(number, f"link in {name}", f"links in {name}"))
     return consequences(*found)
 
 
 def deletion(record, what: str, also: list[str], advice: str = "") -> Deletion:
     """What deleting ``record`` takes with it, refused while other records name it (``advice`` says what to do)."""
     blocking = blocking_references(record)
-    blocked = f"It cannot be deleted: {' and '.join(blocking)} name it. {advice}".strip() if blocking else ""
-    return Deletion(what, also, blocked)
+    if not blocking:
+        return Deletion(what, also)
+    verb = "names" if len(blocking) == 1 and blocking[0].startswith("1 ") else "name"
+    return Deletion(what, also, f"It cannot be deleted: {' and '.join(blocking)} {verb} it. {advice}".strip())
 
 
 def delete_page(deletion: Deletion, delete: Callable[[], None], cancel_url: str, done_url: str):
