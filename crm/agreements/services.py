@@ -78,9 +78,9 @@ def deletion_of_agreement(agreement: Agreement) -> Deletion:
 
 def delete_agreement(agreement: Agreement) -> None:
     """Delete an agreement with its steps, documents (and their files, once the change commits) and amendments."""
-    deletion = deletion_of_agreement(agreement)
-    if deletion.blocked:
-        raise AgreementError(deletion.blocked)
+    blocked = deletion_of_agreement(agreement).blocked
+    if blocked:
+        raise AgreementError(blocked)
     for document in agreement.documents:
         document.delete_file()
     db.session.delete(agreement)
