@@ -5,11 +5,12 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from crm.agreements.models import Agreement, AgreementStep
-from crm.agreements.services import add_document, deletion_of_agreement
+from crm.agreements.services import AgreementError, add_document, delete_agreement, deletion_of_agreement
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
 from crm.core.deletion import deletion
@@ -111,6 +112,8 @@ def test_what_names_a_record_is_found_from_the_schema_link_tables_included(make)
     agreement = make.agreement(centre, counterparts=[recca])
     make.ledger_entry(centre, agreement=agreement)
     assert deletion_of_agreement(agreement).blocked.startswith("It cannot be deleted: 1 ledger entry names it.")
+    with pytest.raises(AgreementError, match="1 ledger entry names it"):
+        delete_agreement(agreement)
     make.partnership(centre, recca)
     assert deletion(recca, "the organisation", []).blocked == (
         "It cannot be deleted: 1 link in agreement counterparts and 1 partnership name it."
