@@ -10,6 +10,7 @@ from crm.auth.models import Role
 from crm.core.models import Audited
 from crm.core.partial_dates import PartialDate
 from crm.extensions import db
+from tests.statements import statements_of_page
 
 
 def test_every_many_to_many_of_an_audited_model_is_kept_in_its_history(app):
@@ -67,3 +68,40 @@ def test_entries_of_an_older_shape_show_what_they_hold(make):
         Change("status since on", "2025-01-01", "2025-12-01"),
         Change("status", "Drafting", "withdrawn_long_ago"),
     ]
+
+
+def test_references_read_as_the_records_they_name(make):
+    centre = make.centre(code="TSCC-NIES")
+    giz = make.organisation(name="Deutsche Gesellschaft für Internationale Zusammenarbeit")
+    partnership = make.partnership(centre, giz)
+    created = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity == "partnerships", AuditEntry.entity_id == partnership.id)
+    ).one()
+    rows = {change.field: change.after for change in readable(created)}
+    assert created.label == giz.name and rows["organisation"] == giz.name
+    assert rows["centre"] == "TSCC-NIES" and rows["owner"] == "—"
+
+
+def test_a_reference_to_a_deleted_record_says_so(make):
+    from crm.agreements.services import delete_agreement
+
+    agreement = make.agreement(make.centre())
+    step = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "agreement_steps")).first()
+    delete_agreement(agreement)
+    db.session.commit()
+    rows = {change.field: change.after for change in readable(step)}
+    assert rows["agreement"] == f"#{agreement.id}, since deleted"
+
+
+def test_the_audit_log_reads_references_once_per_kind_of_record(app, client, login, make):
+    login(make.user(Role.ADMIN))
+    centre = make.centre()
+
+    def partnership_with_owner():
+        make.partnership(centre, make.organisation(), owner_id=make.user(Role.STAFF, [centre]).id)
+
+    partnership_with_owner()
+    few = statements_of_page(app, client, "/admin/audit")
+    for _ in range(15):
+        partnership_with_owner()
+    assert statements_of_page(app, client, "/admin/audit") == few

@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
-from crm.audit.display import readable
+from crm.audit.display import readable_all
 from crm.audit.models import AuditEntry
 from crm.auth.views import admin_required
 from crm.centres.models import Centre
@@ -9,8 +9,8 @@ from crm.core.web import paginate
 from crm.extensions import db
 
 bp = Blueprint("audit", __name__)
-# Every history page shows entries through it, not only the audit log's own.
-bp.add_app_template_filter(readable, "audit_rows")
+# Every history page shows its entries through it, not only the audit log's own.
+bp.add_app_template_filter(readable_all, "audit_rows")
 
 
 @bp.route("/admin/audit")

@@ -49,6 +49,7 @@ def visible_history(user, expert: Expert) -> list:
         return entries
     return [
         SimpleNamespace(
+            id=entry.id,
             at=entry.at,
             actor_email=entry.actor_email,
             action=entry.action,

@@ -181,13 +181,14 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
     }
     on_create = {}
     if partnership is None:
-        organisation_id = int(data["organisation_id"])
-        if db.session.get(Organisation, organisation_id) is None:
+        organisation = db.session.get(Organisation, int(data["organisation_id"]))
+        if organisation is None:
             raise PartnerError("Choose an organisation of the directory.", "organisation_id")
-        existing = partnership_of(centre_id, organisation_id)
+        existing = partnership_of(centre_id, organisation.id)
         if existing is not None:
             raise PartnerError("Your centre already has a partnership with this organisation.", "organisation_id")
-        on_create = {"centre_id": centre_id, "organisation_id": organisation_id}
+        # The organisation itself, not its id: the audit log labels the new partnership with its name.
+        on_create = {"centre_id": centre_id, "organisation": organisation}
     partnership = create_or_update(Partnership, partnership, values, **on_create)
     partnership.targets = targets
     db.session.flush()
