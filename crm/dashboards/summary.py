@@ -367,12 +367,21 @@ class Resources:
         multiplies in SQL (``queries.converted_buckets``); elsewhere each bucket is read and converted here."""
         if queries.converts_in_sql():
             rates = converter.rates_by_month()
+            # Most cells of a currency were converted over the same months: their conversions are looked up once.
+            looked_up: dict[tuple[str, str | None], list] = {}
+
+            def conversions(currency: str, texts: str | None) -> list:
+                key = (currency, texts)
+                if key not in looked_up:
+                    looked_up[key] = _conversions(converter, months, currency, texts)
+                return looked_up[key]
+
             for name, keys in self.TABLES:
                 grid = getattr(self, name)
                 for *cell, currency, converted, amount, left_out, entries, used, unused in queries.converted_buckets(
                     scope, keys, rates
                 ):
-                    units, errors = (_conversions(converter, months, currency, texts) for texts in (used, unused))
+                    units, errors = conversions(currency, used), conversions(currency, unused)
                     grid.add_converted(*cell, currency, converted, amount, left_out, entries, units, errors)
         else:
             for name, keys in self.TABLES:
