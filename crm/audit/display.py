@@ -12,7 +12,7 @@ from functools import cache
 
 import sqlalchemy as sa
 
-from crm.core.models import Audited
+from crm.core.models import Audited, model_classes
 from crm.core.partial_dates import PartialDate
 
 # Bookkeeping columns are in the log but say nothing to a reader.
@@ -38,12 +38,11 @@ class _Shape:
 
 @cache
 def _shape(entity: str) -> _Shape:
-    from crm.extensions import db
-
-    classes = {m.local_table: m.class_ for m in db.Model.registry.mappers}
-    mapper = next((m for m in db.Model.registry.mappers if m.local_table.name == entity), None)
-    if mapper is None:
+    classes = model_classes()
+    cls = next((cls for table, cls in classes.items() if table.name == entity), None)
+    if cls is None:
         return _Shape({}, {}, {})
+    mapper = sa.inspect(cls)
     enums = {
         attr.key: column.type.enum_class
         for attr in mapper.column_attrs
@@ -59,7 +58,7 @@ def _shape(entity: str) -> _Shape:
         for attr in mapper.column_attrs
         for column in attr.columns
         for key in column.foreign_keys
-        if isinstance(classes.get(key.column.table), type) and issubclass(classes[key.column.table], Audited)
+        if issubclass(classes.get(key.column.table, object), Audited)
     }
     return _Shape(enums, partial_dates, references)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request
 
+from crm.core.models import model_classes
 from crm.extensions import db
 
 
@@ -38,7 +39,7 @@ def blocking_references(record) -> list[str]:
     would refuse the deletion, so the user is told first. Found from the schema, so that a reference
     added later is covered too."""
     table = record.__table__
-    classes = {mapper.local_table: mapper.class_.__name__ for mapper in db.Model.registry.mappers}
+    classes = model_classes()
     found = []
     for other in db.metadata.sorted_tables:
         for key in other.foreign_keys:
@@ -46,7 +47,8 @@ def blocking_references(record) -> list[str]:
                 number = db.session.scalar(sa.select(sa.func.count()).select_from(other).where(key.parent == record.id))
                 name = other.name.replace("_", " ")
                 if other in classes:
-                    found.append(counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", classes[other]).lower(), name))
+                    singular = re.sub(r"(?<!^)(?=[A-Z])", " ", classes[other].__name__).lower()  # LedgerEntry
+                    found.append(counted(number, singular, name))
                 else:  # a link table
                     found.append(counted(number, f"link in {name}", f"links in {name}"))
     return consequences(*found)

@@ -10,6 +10,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def model_classes() -> dict[sa.Table, type]:
+    """Each mapped table's model class: what the audit log and deletions read the schema through."""
+    from crm.extensions import db
+
+    return {mapper.local_table: mapper.class_ for mapper in db.Model.registry.mappers}
+
+
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
