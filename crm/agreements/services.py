@@ -12,7 +12,7 @@ from crm.agreements.models import (
     AgreementStep,
     Amendment,
 )
-from crm.core.deletion import Deletion, consequences, counted, deletion
+from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.partial_dates import PartialDate
 from crm.core.uploads import StoredUpload
@@ -78,13 +78,10 @@ def deletion_of_agreement(agreement: Agreement) -> Deletion:
 
 def delete_agreement(agreement: Agreement) -> None:
     """Delete an agreement with its steps, documents (and their files, once the change commits) and amendments."""
-    blocked = deletion_of_agreement(agreement).blocked
-    if blocked:
-        raise AgreementError(blocked)
-    for document in agreement.documents:
+    documents = list(agreement.documents)
+    delete_record(agreement, deletion_of_agreement(agreement), AgreementError)
+    for document in documents:
         document.delete_file()
-    db.session.delete(agreement)
-    db.session.flush()
 
 
 def update_agreement(agreement: Agreement, data: dict) -> Agreement:

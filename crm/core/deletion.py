@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request
 
+from crm.core.errors import RuleError
 from crm.core.models import model_classes
 from crm.extensions import db
 
@@ -61,6 +62,14 @@ def deletion(record, what: str, also: list[str], advice: str = "") -> Deletion:
         return Deletion(what, also)
     verb = "names" if len(blocking) == 1 and blocking[0].startswith("1 ") else "name"
     return Deletion(what, also, f"It cannot be deleted: {' and '.join(blocking)} {verb} it. {advice}".strip())
+
+
+def delete_record(record, check: Deletion, refused: type[RuleError] = RuleError) -> None:
+    """Delete ``record`` through the ORM (the audit log keeps every row removed), unless ``check`` refuses it."""
+    if check.blocked:
+        raise refused(check.blocked)
+    db.session.delete(record)
+    db.session.flush()
 
 
 def delete_page(deletion: Deletion, delete: Callable[[], None], cancel_url: str, done_url: str):

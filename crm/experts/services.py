@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
-from crm.core.deletion import Deletion, consequences, counted, deletion
+from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
@@ -308,13 +308,14 @@ def deletion_of_pool(pool: ExpertPool) -> Deletion:
 
 def delete_pool(pool: ExpertPool) -> None:
     """Delete a pool; its members leave it through their own records, so each expert's history says so."""
-    members = db.session.scalars(
-        sa.select(Expert).join(pool_memberships).where(pool_memberships.c.pool_id == pool.id)
-    ).all()
-    for expert in members:
-        expert.pools.remove(pool)
-    db.session.delete(pool)
-    db.session.flush()
+    check = deletion_of_pool(pool)
+    if not check.blocked:
+        members = db.session.scalars(
+            sa.select(Expert).join(pool_memberships).where(pool_memberships.c.pool_id == pool.id)
+        ).all()
+        for expert in members:
+            expert.pools.remove(pool)
+    delete_record(pool, check, ExpertError)
 
 
 # --- erasure ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.centres.services import CentreError, check_countries
-from crm.core.deletion import Deletion, consequences, counted, deletion
+from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
@@ -157,8 +157,7 @@ def deletion_of_partnership(partnership: Partnership) -> Deletion:
 
 def delete_partnership(partnership: Partnership) -> None:
     """Delete a centre's partnership with its contacts and interactions; the organisation stays in the directory."""
-    db.session.delete(partnership)
-    db.session.flush()
+    delete_record(partnership, deletion_of_partnership(partnership), PartnerError)
 
 
 def save_partnership(partnership: Partnership | None, data: dict, centre_id: int | None = None) -> Partnership:
