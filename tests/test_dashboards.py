@@ -87,7 +87,7 @@ def test_proposals_pipeline_counts_requested_expected_and_awarded(make, centre):
 def test_bad_filters_keep_the_previous_view_with_a_message(client, make, login, centre):
     login(make.user(Role.COORDINATOR))
     text = page(client, "/dashboards/network?currency=XYZ&was_currency=EUR&was_period=all")
-    assert "Unknown currency code" in text and "The previous view is shown: all dates, in EUR" in text
+    assert "not a current ISO 4217 currency code" in text and "The previous view is shown: all dates, in EUR" in text
     text = page(client, "/dashboards/network?from=2026-05-01&to=2026-01-01&was_currency=USD")
     assert "before it starts" in text and "in USD" in text
 

@@ -48,7 +48,7 @@ def test_any_dates_override_the_period():
 @pytest.mark.parametrize(
     ("args", "field", "words"),
     [
-        ({"currency": "XYZ"}, "currency", "Unknown currency code"),
+        ({"currency": "XYZ"}, "currency", "not a current ISO 4217 currency code"),
         ({"from": "2026-05-01", "to": "2026-01-01"}, "to", "before it starts"),
         ({"from": "31/01/2025"}, "from", "is not a date"),
         ({"period": "1999"}, "period", "no reporting period"),

@@ -370,9 +370,9 @@ def valid_form(**changes) -> dict:
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"day_rate_currency": ""}, "A day rate needs its currency"),
-        ({"day_rate_currency": "XYZ"}, "Unknown currency code"),
-        ({"day_rate": "3.5.0"}, "The day rate must be a number"),
+        ({"day_rate_currency": ""}, "Choose the currency of the day rate."),
+        ({"day_rate_currency": "XYZ"}, "Not a valid choice."),
+        ({"day_rate": "3.5.0"}, "“3.5.0” is not a number"),
         ({"engagement_basis": "volunteer"}, "A day rate applies to paid consultants only"),
         ({"languages": ["xx9"]}, "Unknown language code"),
         ({"nationality": "ZZ"}, "Unknown country code"),

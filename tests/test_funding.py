@@ -110,8 +110,8 @@ def test_a_tranche_beyond_the_outstanding_balance_needs_confirming_and_is_flagge
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"amount": "-5"}, "amount", "Must be more than zero."),
-        ({"amount": "0"}, "amount", "Must be more than zero."),
+        ({"amount": "-5"}, "amount", "cannot be negative"),
+        ({"amount": "0"}, "amount", "must be more than zero"),
         ({"amount": ""}, "amount", "A financial entry needs its amount."),
         ({"kind": "in_kind", "amount": "", "currency": ""}, "description", "Say what is given"),
         (
@@ -175,7 +175,7 @@ def test_an_entry_with_received_tranches_is_reversed_after_them(make, nies):
     assert services.reverse_entry(entry, "wrong", date(2025, 5, 1)).amount == Decimal("-100")
 
 
-amounts = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("10") ** 13, places=4)
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10") ** 13 - 1, places=2)
 currencies = st.sampled_from(["CNY", "USD", "EUR", "KZT"])
 
 

@@ -4,16 +4,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.datastructures import MultiDict
 
 from crm.money import Money
 from crm.money.conversion import RateBook, sum_converted
 from crm.money.currencies import minor_units
 from crm.money.display import format_money
-from crm.money.forms import money_form_field
 from crm.money.policy import Policy
 
 DAY = date(2025, 6, 2)
@@ -73,45 +70,6 @@ def test_inverse_rates_are_exact_reciprocals(a, b, ra, rb):
     forward = book.convert(Money(1, a), b, DAY).rate
     backward = book.convert(Money(1, b), a, DAY).rate
     assert abs(forward * backward - 1) < Decimal("1e-20")
-
-
-class GrantForm(FlaskForm):
-    requested = money_form_field("Requested amount")
-    adjustment = money_form_field("Adjustment", allow_negative=True)
-
-
-def submit(**fields) -> GrantForm:
-    data = {
-        "requested-amount": "1",
-        "requested-currency": "CNY",
-        "adjustment-amount": "0",
-        "adjustment-currency": "USD",
-    }
-    return GrantForm(formdata=MultiDict(data | fields), meta={"csrf": False})
-
-
-@pytest.mark.parametrize(
-    "fields, error",
-    [
-        ({"requested-amount": "12.345"}, "CNY amounts have at most 2 decimal places."),
-        ({"requested-amount": "12.5", "requested-currency": "JPY"}, "JPY amounts have at most whole units."),
-        ({"requested-amount": "-5"}, "The amount cannot be negative."),
-        ({"requested-amount": "abc"}, "Enter an amount such as 250000 or 1,250.50."),
-        ({"requested-amount": ""}, "Enter an amount."),
-        ({"requested-currency": "XYZ"}, "Not a valid choice."),
-    ],
-)
-def test_the_money_field_refuses_what_it_cannot_keep_exactly(ctx, fields, error):
-    form = submit(**fields)
-    assert not form.validate()
-    assert error in str(form.requested.errors)
-
-
-def test_the_money_field_reads_rmb_and_thousands_separators(ctx):
-    form = submit(**{"requested-amount": "1,250,000.50", "requested-currency": "rmb", "adjustment-amount": "-20"})
-    assert form.validate(), form.errors
-    assert form.requested.form.money() == Money("1250000.50", "CNY")
-    assert form.adjustment.form.money() == Money("-20", "USD")
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

@@ -4,8 +4,8 @@ import pycountry
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from crm.centres.services import country_choices
 from crm.core.forms import choices
@@ -13,7 +13,7 @@ from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.experts.models import Availability, EngagementBasis, Vetting
 from crm.extensions import db
-from crm.money.currencies import currency_choices
+from crm.money.forms import AmountField, CurrencyField
 from crm.partners.models import Organisation
 
 # The languages of the centres' Parties and the UN, first in the picker.
@@ -77,8 +77,8 @@ class ExpertForm(FlaskForm):
     targets = SelectMultipleField("KMGBF targets", validate_choice=False)
     themes = StringField("Themes", validators=[Optional(), Length(max=1000)], description="Separate with commas.")
     engagement_basis = SelectField("Engagement basis", validators=[InputRequired()], validate_choice=False)
-    day_rate = StringField("Day rate", validators=[Optional(), Length(max=30)], description="Paid consultants only.")
-    day_rate_currency = SelectField("Currency of the day rate", validators=[Optional()], validate_choice=False)
+    day_rate = AmountField("Day rate", currency_field="day_rate_currency", description="Paid consultants only.")
+    day_rate_currency = CurrencyField("Currency of the day rate", [Optional()], blank="—")
     provider_id = SelectField(
         "Provided by",
         validators=[Optional()],
@@ -108,7 +108,6 @@ class ExpertForm(FlaskForm):
         self.languages.choices = choices(language_choices())
         self.targets.choices = choices(target_pairs())
         self.engagement_basis.choices = choices(enum_pairs(EngagementBasis))
-        self.day_rate_currency.choices = choices(currency_choices(), blank="—")
         self.availability.choices = choices(enum_pairs(Availability))
         self.vetting.choices = choices(enum_pairs(Vetting))
         self.pools.choices = choices(
@@ -130,7 +129,7 @@ class EngagementForm(FlaskForm):
     activity = StringField("Activity or proposal", validators=[DataRequired(), Length(max=300)])
     started_on = DateField("From", validators=[DataRequired()])
     ended_on = DateField("To", validators=[Optional()])
-    days_worked = DecimalField("Days worked", places=1, validators=[InputRequired(), NumberRange(min=0)])
+    days_worked = AmountField("Days worked", [InputRequired()], measure="quantity", allow_zero=True)
 
 
 class PoolForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Rules of the expert roster. Services validate, change and flush; the request commits."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pycountry
@@ -27,7 +27,7 @@ from crm.experts.models import (
     pool_memberships,
 )
 from crm.extensions import db
-from crm.money import normalise_currency
+from crm.money.amounts import AmountError, PairError, check_quantity, money_pair
 from crm.partners.models import Organisation
 
 ERASED = "[erased]"
@@ -110,26 +110,14 @@ def check_day_rate(basis: EngagementBasis, amount, currency: str | None) -> tupl
         if currency and basis == EngagementBasis.PAID:
             raise ExpertError("Enter the day rate that goes with the currency, or clear the currency.", "day_rate")
         return None, None
-    if isinstance(amount, float):
-        raise ExpertError("The day rate must be an exact decimal.", "day_rate")
-    try:
-        amount = Decimal(str(amount).strip())
-    except InvalidOperation:
-        raise ExpertError("The day rate must be a number such as 350 or 350.50.", "day_rate") from None
-    if not amount.is_finite() or amount <= 0:
-        raise ExpertError("The day rate must be more than zero.", "day_rate")
-    if amount != amount.quantize(Decimal("0.0001")):
-        raise ExpertError("The day rate has at most four decimal places.", "day_rate")
     if basis != EngagementBasis.PAID:
         raise ExpertError(
             "A day rate applies to paid consultants only: change the basis or clear the rate.", "day_rate"
         )
-    if not currency:
-        raise ExpertError("A day rate needs its currency (e.g. USD, CNY or RMB).", "day_rate_currency")
     try:
-        return amount, normalise_currency(currency)
-    except ValueError as error:
-        raise ExpertError(str(error), "day_rate_currency") from None
+        return money_pair(amount, currency, "the day rate")
+    except PairError as error:
+        raise ExpertError(str(error), "day_rate" if error.part == "amount" else "day_rate_currency") from None
 
 
 def check_organisation(organisation_id, field: str) -> int | None:
@@ -263,10 +251,10 @@ def add_engagement(expert: Expert, activity: str, started_on: date, ended_on: da
     if ended_on is not None and ended_on < started_on:
         raise ExpertError("The engagement cannot end before it starts.", "ended_on")
     try:
-        days = Decimal(str(days))
-    except InvalidOperation:
-        raise ExpertError("Enter the days worked as a number such as 3 or 2.5.", "days_worked") from None
-    if not days.is_finite() or days < 0 or days != days.quantize(Decimal("0.1")):
+        days = check_quantity(days, "Days worked", allow_zero=True)
+    except AmountError as error:
+        raise ExpertError(str(error), "days_worked") from None
+    if days != days.quantize(Decimal("0.1")):
         raise ExpertError("Days worked is zero or more, to one decimal place.", "days_worked")
     engagement = ExpertEngagement(expert=expert, activity=activity, started_on=started_on, ended_on=ended_on)
     engagement.days_worked = days

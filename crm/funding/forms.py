@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from crm.core.forms import choices
 from crm.core.locking import VersionMixin
 from crm.funding.models import Category, Kind, NeedStatus, Purpose, Stage
-from crm.money.currencies import currency_choices
-from crm.proposals.forms import amount_field, optional_int
+from crm.money.forms import AmountField, CurrencyField
+from crm.proposals.forms import optional_int
 
 
 def enum_choices(cls):
@@ -50,15 +50,20 @@ class EntryDetailsForm(FlaskForm):
 class EntryForm(EntryDetailsForm):
     centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
     kind = SelectField("Kind", validators=[DataRequired()])
-    amount = amount_field("Amount or valuation", "For goods, services and time: the valuation, if any.")
-    currency = SelectField("Currency", validators=[Optional()])
-    quantity = amount_field("Quantity", "For goods, services and time: 7 (interns), 3 (workstations)...")
+    amount = AmountField(
+        "Amount or valuation",
+        currency_field="currency",
+        description="For goods, services and time: the valuation, if any.",
+    )
+    currency = CurrencyField("Currency", [Optional()], blank="—")
+    quantity = AmountField(
+        "Quantity", measure="quantity", description="For goods, services and time: 7 (interns), 3 (workstations)..."
+    )
 
     def fill_choices(self, sources, proposals, agreements, centres=()) -> None:
         super().fill_choices(sources, proposals, agreements)
         self.centre_id.choices = choices(centres)
         self.kind.choices = enum_choices(Kind)
-        self.currency.choices = choices(currency_choices(), blank="—")
 
 
 class EntryEditForm(VersionMixin, EntryDetailsForm):
@@ -67,13 +72,10 @@ class EntryEditForm(VersionMixin, EntryDetailsForm):
 
 class TrancheForm(FlaskForm):
     received_on = DateField("Received on", validators=[DataRequired(message="Give the date it was received.")])
-    amount = amount_field("Amount received")
-    currency = SelectField("Currency", validators=[DataRequired(message="Choose the currency.")])
+    amount = AmountField("Amount received", currency_field="currency")
+    currency = CurrencyField("Currency", [DataRequired(message="Choose the currency.")], blank="—")
     note = StringField("Note", validators=[Optional(), Length(max=1000)])
     confirm_over = BooleanField("Record it even if it is more than what is outstanding (it will be flagged)")
-
-    def fill_choices(self) -> None:
-        self.currency.choices = choices(currency_choices(), blank="—")
 
 
 class ReverseForm(FlaskForm):
@@ -85,8 +87,8 @@ class NeedForm(FlaskForm):
     title = StringField("Needed for", validators=[DataRequired(), Length(max=300)])
     purpose = SelectField("Purpose", validators=[DataRequired()])
     status = SelectField("Status", validators=[DataRequired()])
-    amount = amount_field("Estimate", "Only if someone has estimated it.")
-    currency = SelectField("Currency", validators=[Optional()])
+    amount = AmountField("Estimate", currency_field="currency", description="Only if someone has estimated it.")
+    currency = CurrencyField("Currency", [Optional()], blank="—")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
 
     def fill_choices(self, centres=()) -> None:
@@ -94,7 +96,6 @@ class NeedForm(FlaskForm):
             self.centre_id.choices = choices(centres)
         self.purpose.choices = enum_choices(Purpose)
         self.status.choices = enum_choices(NeedStatus)
-        self.currency.choices = choices(currency_choices(), blank="—")
 
 
 class NeedEditForm(VersionMixin, NeedForm):

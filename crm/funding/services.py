@@ -11,40 +11,27 @@ from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.balance import balance
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, NeedStatus, Purpose, Stage, Tranche
-from crm.money import normalise_currency
-from crm.money.value import to_decimal
+from crm.money import amounts
+from crm.money.amounts import AmountError, PairError, check_quantity
 
 
 class LedgerError(RuleError):
     """Refused input; ``field`` names the form field the message belongs beside."""
 
 
-def positive(value, field: str, what: str = "The amount") -> Decimal:
+def quantity(value, field: str) -> Decimal:
     try:
-        amount = to_decimal(value)
-    except (TypeError, ValueError) as error:
-        raise LedgerError(f"{what} must be a number.", field) from error
-    if amount <= 0:
-        raise LedgerError(f"{what} must be more than zero.", field)
-    return amount
-
-
-def currency(code, field: str) -> str:
-    try:
-        return normalise_currency(code)
-    except ValueError as error:
-        raise LedgerError(str(error), field) from error
+        return check_quantity(value)
+    except AmountError as error:
+        raise LedgerError(str(error), field) from None
 
 
 def money_pair(amount, code, amount_field: str, currency_field: str, what: str) -> tuple[Decimal | None, str | None]:
-    """(amount, currency) both given and valid, or both empty."""
-    if amount in (None, "") and not code:
-        return None, None
-    if amount in (None, ""):
-        raise LedgerError(f"Give {what.lower()} with its currency, or leave both empty.", amount_field)
-    if not code:
-        raise LedgerError(f"Choose the currency of {what.lower()}.", currency_field)
-    return positive(amount, amount_field, what), currency(code, currency_field)
+    """(amount, currency) both given and valid (``crm.money.amounts.money_pair``), or both empty."""
+    try:
+        return amounts.money_pair(amount, code, what.lower())
+    except PairError as error:
+        raise LedgerError(str(error), amount_field if error.part == "amount" else currency_field) from None
 
 
 def text(data: dict, key: str) -> str:
@@ -86,7 +73,7 @@ def entry_values(data: dict) -> dict:
         return values
     if not values["description"]:
         raise LedgerError("Say what is given: office space, equipment, interns...", "description")
-    values["quantity"] = positive(data.get("quantity"), "quantity", "The quantity")
+    values["quantity"] = quantity(data.get("quantity"), "quantity")
     if not values["unit"]:
         raise LedgerError("Give the unit of the quantity: interns, workstations, staff provided for...", "unit")
     values["amount"], values["currency"] = money_pair(
@@ -180,11 +167,14 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
         raise LedgerError("Nothing can be received against a reversed entry or a reversal.")
     if not data.get("received_on"):
         raise LedgerError("Give the date the tranche was received.", "received_on")
+    amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", "The amount received")
+    if amount is None:
+        raise LedgerError("Give the amount received.", "amount")
     tranche = Tranche(
         centre_id=entry.centre_id,
         received_on=data["received_on"],
-        amount=positive(data.get("amount"), "amount"),
-        currency=currency(data.get("currency"), "currency"),
+        amount=amount,
+        currency=code,
         note=text(data, "note"),
     )
     before = balance(entry)

@@ -140,7 +140,6 @@ def show_page(entry: LedgerEntry, tranche_form=None, reverse_form=None):
         tranche_form = TrancheForm()
         tranche_form.received_on.data = date.today()
         tranche_form.currency.data = entry.currency
-    tranche_form.fill_choices()
     return form_page(
         "funding/show.html",
         entry=entry,
@@ -202,7 +201,6 @@ def reverse(entry_id: int):
 def add_tranche(entry_id: int):
     entry = get_or_404(LedgerEntry, entry_id, write=True)
     form = TrancheForm()
-    form.fill_choices()
     if form.validate_on_submit():
         try:
             tranche = services.record_tranche(entry, form.data)

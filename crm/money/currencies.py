@@ -1,16 +1,26 @@
-"""ISO 4217 currencies, named and sized by Babel's CLDR data."""
+"""ISO 4217 currencies: the codes and minor units of ISO's own table (the ``iso4217`` package), names by Babel.
+
+Only current codes of money count as currencies: ISO's table lists funds, precious metals and testing codes
+(XAU, XDR, XTS...) without minor units, and withdrawn codes (ATS, AFA, ADP) not at all, so neither is accepted.
+Minor units are ISO's (IQD has 3), not CLDR's display digits (which gives IQD 0).
+"""
 
 from functools import cache, lru_cache
 
-from babel.numbers import get_currency_name, get_currency_precision, list_currencies
+from babel.numbers import get_currency_name
+from iso4217 import Currency
 
 # What users write, mapped to the ISO code the records keep.
 ALIASES = {"RMB": "CNY"}
 
 
 @cache
+def _minor_units() -> dict[str, int]:
+    return {currency.code: currency.exponent for currency in Currency if currency.exponent is not None}
+
+
 def known_currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+    return frozenset(_minor_units())
 
 
 @lru_cache(maxsize=1024)
@@ -21,13 +31,17 @@ def normalise_currency(code: str | None) -> str:
     """
     cleaned = (code or "").strip().upper()
     cleaned = ALIASES.get(cleaned, cleaned)
-    if cleaned not in known_currencies():
-        raise ValueError(f"Unknown currency code {code!r}: use an ISO 4217 code such as USD, EUR, CNY (RMB) or KZT.")
+    if cleaned not in _minor_units():
+        shown = (code or "")[:20]
+        raise ValueError(
+            f"“{shown}” is not a current ISO 4217 currency code: use one such as USD, EUR, CNY (RMB) or KZT."
+        )
     return cleaned
 
 
 def minor_units(code: str) -> int:
-    return get_currency_precision(code)
+    """ISO 4217's number of decimals of ``code`` (2 for CNY, 0 for JPY, 3 for IQD)."""
+    return _minor_units()[code]
 
 
 def currency_name(code: str, locale: str = "en") -> str:

@@ -1,118 +1,146 @@
-"""Forms: the amount-plus-currency field every domain uses, manual rates, rate files.
+"""Forms: the one field for amounts, rates and quantities every domain uses; manual rates, rate files.
 
 Use in any domain's form::
 
-    from crm.money.forms import money_form_field
+    from crm.money.forms import AmountField, CurrencyField
 
     class GrantForm(FlaskForm):
-        requested = money_form_field("Requested amount")                   # positive or zero
-        adjustment = money_form_field("Adjustment", allow_negative=True)
+        requested_amount = AmountField("Requested amount", currency_field="requested_currency")
+        requested_currency = CurrencyField("Currency", blank="—")
+        rate = AmountField("Rate", measure="rate")
 
-    form.requested.form.money()      # -> Money, once the form validated
-    FlaskForm(data={"requested": {"amount": grant.amount, "currency": grant.currency}})   # to edit
-
-and in the template ``{% from "macros/money.html" import money_field %}{{ money_field(form.requested) }}``.
-The amount refuses more decimals than the currency has (CNY 0.001, JPY 0.5) rather than
-rounding; "RMB" is accepted as CNY; thousands separators (1,000,000 or 1 000 000) are read.
+The field reads what the user's locale writes ("7,2" and "1 234,50" in Russian), refuses what could be
+read two ways, exponents and letters with a message that shows how it was read, and checks the bounds of
+``crm.money.amounts``: the currency's ISO 4217 minor units (from the form's ``currency_field``), the largest
+amount, rate or quantity storage keeps. Anything a user types gives a message beside the field, never a 500.
 """
 
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, DecimalField, Form, FormField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import BooleanField, DateField, Field, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from crm.core.forms import choices
-from crm.money.currencies import currency_choices, minor_units, normalise_currency
-from crm.money.value import Money
+from crm.money.amounts import AmountError, check_amount, check_quantity, check_rate, read_amount, written
+from crm.money.currencies import currency_choices, normalise_currency
+from crm.money.display import user_locale
+
+MEASURES = ("amount", "rate", "quantity")
 
 
-class AmountField(DecimalField):
-    """A decimal typed as people write it: spaces and thousands commas are dropped; never rounded."""
+class AmountField(Field):
+    """An amount of money (``measure="amount"``), an exchange rate or a quantity, typed as the user writes it."""
+
+    widget = TextInput()
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        measure: str = "amount",
+        currency_field: str | None = None,
+        allow_zero: bool = False,
+        allow_negative: bool = False,
+        **kwargs,
+    ):
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}")
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"} | (
+            kwargs.pop("render_kw", None) or {}
+        )
+        super().__init__(label, validators if validators is not None else [Optional()], render_kw=render_kw, **kwargs)
+        self.measure = measure
+        self.currency_field = currency_field
+        self.allow_zero = allow_zero
+        self.allow_negative = allow_negative
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = valuelist[0].replace(",", "").replace(" ", "").replace("\u00a0", "")
-        if raw == "":
+        raw = valuelist[0] or ""
+        if not raw.strip():
             self.data = None
             return
         try:
-            self.data = Decimal(raw)
-        except InvalidOperation as error:
+            self.data = read_amount(raw, user_locale(), allow_negative=self.allow_negative)
+        except AmountError as error:
             self.data = None
-            raise ValueError("Enter an amount such as 250000 or 1,250.50.") from error
-        if not self.data.is_finite():
+            raise ValueError(str(error)) from None
+
+    def process_data(self, value):
+        """A stored value (Decimal), or an initial one given as text or a number."""
+        if value is None or isinstance(value, Decimal):
+            self.data = value
+            return
+        try:
+            self.data = Decimal(str(value)) if str(value).strip() else None
+        except InvalidOperation:
             self.data = None
-            raise ValueError("Enter an amount such as 250000 or 1,250.50.")
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        try:
+            self.data = self._check(self.data, form)
+        except AmountError as error:
+            raise ValidationError(str(error)) from None
+
+    def _check(self, value: Decimal, form) -> Decimal:
+        what = f"The {self.label.text.lower()}" if self.label else "The amount"
+        if self.measure == "rate":
+            return check_rate(value, what)
+        if self.measure == "quantity":
+            return check_quantity(value, what, allow_zero=self.allow_zero)
+        return check_amount(
+            value,
+            self._currency(form),
+            allow_zero=self.allow_zero,
+            allow_negative=self.allow_negative,
+            what=what,
+        )
+
+    def _currency(self, form) -> str | None:
+        """The currency chosen beside the amount; None when there is none (its own field says what is wrong)."""
+        field = form[self.currency_field] if self.currency_field and self.currency_field in form else None
+        try:
+            return normalise_currency(field.data) if field is not None and field.data else None
+        except ValueError:
+            return None
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else format(self.data.normalize(), "f")
+        return written(self.data, user_locale())
 
 
 class CurrencyField(SelectField):
-    """An ISO 4217 currency; "RMB" (and lower case) submitted by hand is read as CNY."""
+    """A current ISO 4217 currency, the centres' own first; "RMB" (and lower case) submitted by hand is CNY."""
 
-    def __init__(self, label="Currency", **kwargs):
-        super().__init__(label, choices=choices(currency_choices()), **kwargs)
+    def __init__(self, label="Currency", validators=None, *, blank: str | None = None, **kwargs):
+        super().__init__(label, validators, choices=choices(currency_choices(), blank=blank), **kwargs)
 
     def process_formdata(self, valuelist):
         if valuelist:
             try:
-                self.data = normalise_currency(valuelist[0])
+                self.data = normalise_currency(valuelist[0]) if valuelist[0] else ""
             except ValueError:
                 self.data = valuelist[0]
-
-
-class MoneyForm(Form):
-    amount = AmountField("Amount", places=None, validators=[InputRequired("Enter an amount.")])
-    currency = CurrencyField(default="CNY")
-    allow_negative = False
-
-    def validate_amount(self, field):
-        if field.data is None:
-            return
-        if field.data < 0 and not self.allow_negative:
-            raise ValidationError("The amount cannot be negative.")
-        try:
-            digits = minor_units(normalise_currency(self.currency.data))
-        except ValueError:
-            return  # the currency field says what is wrong
-        if -field.data.normalize().as_tuple().exponent > digits:
-            unit = "whole units" if digits == 0 else f"{digits} decimal places"
-            raise ValidationError(f"{self.currency.data} amounts have at most {unit}.")
-
-    def money(self) -> Money:
-        return Money(self.amount.data, self.currency.data)
-
-
-class SignedMoneyForm(MoneyForm):
-    allow_negative = True
-
-
-def money_form_field(label: str, allow_negative: bool = False, **kwargs) -> FormField:
-    return FormField(SignedMoneyForm if allow_negative else MoneyForm, label=label, **kwargs)
 
 
 class ManualRateForm(FlaskForm):
     base = CurrencyField("1 unit of", default="USD")
     quote = CurrencyField("is worth this many units of", default="CNY")
-    rate = AmountField("Rate", places=None, validators=[InputRequired("Enter the rate.")])
+    rate = AmountField("Rate", measure="rate", validators=[InputRequired("Enter the rate.")])
     effective_on = DateField("Effective from", validators=[InputRequired("Enter the date the rate applies from.")])
     reason = TextAreaField(
         "Reason",
         validators=[InputRequired("Say why this rate is entered by hand."), Length(max=2000)],
         description="Shown wherever the rate is used, e.g. 'the rate stated in the grant letter of 3 March 2026'.",
     )
-
-    def validate_rate(self, field):
-        if field.data is not None and field.data <= 0:
-            raise ValidationError("A rate is a positive number.")
-        if field.data is not None and -field.data.normalize().as_tuple().exponent > 10:
-            raise ValidationError("A rate has at most 10 decimal places.")
 
 
 class RateFileForm(FlaskForm):

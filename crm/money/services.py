@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.extensions import db
+from crm.money.amounts import AmountError, check_rate
 from crm.money.currencies import normalise_currency
 from crm.money.display import plain_decimal
 from crm.money.models import ExchangeRate, ImportStatus, RateImport, RateSource
@@ -108,8 +109,10 @@ def add_manual_rate(*, base: str, quote: str, rate: Decimal, effective_on: date,
     base, quote = normalise_currency(base), normalise_currency(quote)
     if base == quote:
         raise RateError("Choose two different currencies.", "quote")
-    if not isinstance(rate, Decimal) or rate <= 0:
-        raise RateError("A rate is a positive number of quote units per 1 base unit.", "rate")
+    try:
+        rate = check_rate(rate)
+    except AmountError as error:
+        raise RateError(str(error), "rate") from None
     if not (reason or "").strip():
         raise RateError("Say why this rate is entered by hand (it is shown wherever it is used).", "reason")
     clash = db.session.scalar(

@@ -6,20 +6,19 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.core.forms import choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.extensions import db
-from crm.money.currencies import currency_choices
+from crm.money.forms import AmountField, CurrencyField
 from crm.partners.models import Organisation
 from crm.proposals.models import FundingMechanism, MechanismKind, ProposalStatus
 
@@ -44,16 +43,6 @@ def mechanism_pairs() -> list[tuple[str, str]]:
     return [(str(i), f"{name} — {acronym or funder}") for i, name, acronym, funder in rows]
 
 
-def more_than_zero(form, field) -> None:
-    if field.data is not None and field.data <= 0:
-        raise ValidationError("Must be more than zero.")
-
-
-def amount_field(label: str, description: str = "") -> DecimalField:
-    """An optional exact amount; zero and negative amounts are refused beside the field."""
-    return DecimalField(label, places=None, validators=[Optional(), more_than_zero], description=description)
-
-
 class ProposalDetailsForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
@@ -63,13 +52,15 @@ class ProposalDetailsForm(FlaskForm):
     co_applicant_ids = SelectMultipleField("Co-applicants", coerce=int, validators=[Optional()])
     partner_ids = SelectMultipleField("Partners", coerce=int, validators=[Optional()])
     kmgbf_targets = SelectMultipleField("KMGBF targets", coerce=int, validators=[Optional()])
-    requested_amount = amount_field("Requested amount")
-    requested_currency = SelectField("Currency of the request", validators=[Optional()])
+    requested_amount = AmountField("Requested amount", currency_field="requested_currency")
+    requested_currency = CurrencyField("Currency of the request", [Optional()], blank="—")
     deadline_on = DateField("Deadline", validators=[Optional()], description="Feeds the deadlines ahead.")
     submitted_on = DateField("Submitted on", validators=[Optional()])
     decision_on = DateField("Decision on", validators=[Optional()])
-    awarded_amount = amount_field("Awarded amount", "Only for an approved proposal.")
-    awarded_currency = SelectField("Currency of the award", validators=[Optional()])
+    awarded_amount = AmountField(
+        "Awarded amount", currency_field="awarded_currency", description="Only for an approved proposal."
+    )
+    awarded_currency = CurrencyField("Currency of the award", [Optional()], blank="—")
     probability = IntegerField(
         "Probability of funding (%)",
         validators=[Optional(), NumberRange(min=0, max=100, message="A percentage from 0 to 100.")],
@@ -86,9 +77,6 @@ class ProposalDetailsForm(FlaskForm):
         self.co_applicant_ids.choices = choices(organisations)
         self.partner_ids.choices = choices(organisations)
         self.kmgbf_targets.choices = choices(target_pairs())
-        currencies = currency_choices()
-        self.requested_currency.choices = choices(currencies, blank="—")
-        self.awarded_currency.choices = choices(currencies, blank="—")
         self.owner_id.choices = choices(owners, blank="—")
 
 
@@ -110,13 +98,16 @@ class ProposalEditForm(VersionMixin, ProposalDetailsForm):
 class StatusForm(FlaskForm):
     status = SelectField("New status", validators=[DataRequired(message="Choose the new status.")])
     changed_on = DateField("On", validators=[DataRequired(message="Give the date of the change.")])
-    awarded_amount = amount_field("Awarded amount", "When approved, if the decision names an amount.")
-    awarded_currency = SelectField("Currency", validators=[Optional()])
+    awarded_amount = AmountField(
+        "Awarded amount",
+        currency_field="awarded_currency",
+        description="When approved, if the decision names an amount.",
+    )
+    awarded_currency = CurrencyField("Currency", [Optional()], blank="—")
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
     def fill_choices(self, statuses) -> None:
         self.status.choices = choices(((s.value, s.label) for s in statuses), blank="— choose —")
-        self.awarded_currency.choices = choices(currency_choices(), blank="—")
 
 
 class DocumentForm(FlaskForm):
@@ -128,14 +119,13 @@ class MechanismForm(FlaskForm):
     funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
     name = StringField("Programme, call or fund", validators=[DataRequired(), Length(max=300)])
     kind = SelectField("Kind", validators=[DataRequired()])
-    currency = SelectField("Currency of its grants", validators=[Optional()])
+    currency = CurrencyField("Currency of its grants", [Optional()], blank="— not known —")
     eligibility_notes = TextAreaField("Eligibility", validators=[Optional(), Length(max=5000)])
     website = StringField("Website", validators=[Optional(), Length(max=500)])
 
     def fill_choices(self) -> None:
         self.funder_id.choices = choices(organisation_pairs(), blank="— choose —")
         self.kind.choices = choices((k.value, k.label) for k in MechanismKind)
-        self.currency.choices = choices(currency_choices(), blank="— not known —")
 
 
 class MechanismEditForm(VersionMixin, MechanismForm):

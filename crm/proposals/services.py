@@ -9,8 +9,8 @@ from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
-from crm.money import normalise_currency
-from crm.money.value import to_decimal
+from crm.money import amounts, normalise_currency
+from crm.money.amounts import PairError
 from crm.partners.models import Organisation
 from crm.proposals.models import (
     CallDeadline,
@@ -34,23 +34,11 @@ def text(data: dict, key: str) -> str:
 
 
 def money_pair(data: dict, amount_key: str, currency_key: str, what: str):
-    amount, code = data.get(amount_key), data.get(currency_key)
-    if amount in (None, "") and not code:
-        return None, None
-    if amount in (None, ""):
-        raise ProposalError(f"Give {what} with its currency, or leave both empty.", amount_key)
-    if not code:
-        raise ProposalError(f"Choose the currency of {what}.", currency_key)
+    """(amount, currency) both given and valid (``crm.money.amounts.money_pair``), or both empty."""
     try:
-        value = to_decimal(amount)
-    except (TypeError, ValueError) as error:
-        raise ProposalError(f"The {what} must be a number.", amount_key) from error
-    if value <= 0:
-        raise ProposalError(f"The {what} must be more than zero.", amount_key)
-    try:
-        return value, normalise_currency(code)
-    except ValueError as error:
-        raise ProposalError(str(error), currency_key) from error
+        return amounts.money_pair(data.get(amount_key), data.get(currency_key), what)
+    except PairError as error:
+        raise ProposalError(str(error), amount_key if error.part == "amount" else currency_key) from None
 
 
 def check_dates(submitted_on: date | None, decision_on: date | None) -> None:
