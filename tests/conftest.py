@@ -27,10 +27,13 @@ os.environ.pop("DATABASE_URL", None)
 # Seeds write demo logins into the instance folder: the tests get their own, never the developer's.
 os.environ["CRM_INSTANCE_PATH"] = str(TMP / "instance")
 
-from crm import create_app  # noqa: E402
+from crm import create_app, register_models  # noqa: E402
 from crm.config import database_url  # noqa: E402
 from crm.extensions import db  # noqa: E402
 from tests.factories import Factory  # noqa: E402
+
+# Every model mapped before a test module builds one at import (relationships name classes of other domains).
+register_models()
 
 
 def test_database_url() -> str:

@@ -7,9 +7,15 @@ from datetime import date
 
 from crm.auth.models import Role, User
 from crm.centres.models import Centre, ReportingPeriod
+from crm.core.partial_dates import PartialDate
 from crm.extensions import db
 
 _counter = itertools.count(1)
+
+
+# The date the factories' standing records are dated from, unless a test says otherwise: before every period
+# the tests use, so that a record counts in them (crm.core.periods).
+EARLY = PartialDate(date(2024, 1, 1))
 
 
 def docx_bytes() -> bytes:
@@ -86,6 +92,7 @@ class Factory:
             "engagement_basis": "volunteer",
             "availability": "available",
             "vetting": "vetted",
+            "listed": EARLY,
         }
         expert = save_expert(None, centre.id, defaults | values)
         db.session.commit()
@@ -111,7 +118,8 @@ class Factory:
         from crm.partners.services import save_partnership
 
         organisation = organisation or self.organisation()
-        data = {"stage": "contacted", "organisation_id": organisation.id} | values
+        # Engaged early, so that the partnership counts in the periods tests use (crm.core.periods).
+        data = {"stage": "contacted", "organisation_id": organisation.id, "engaged": EARLY} | values
         partnership = save_partnership(None, data, centre_id=centre.id)
         db.session.commit()
         return partnership
@@ -141,7 +149,8 @@ class Factory:
 
         n = next(_counter)
         funder = funder or self.organisation()
-        data = {"title": f"Proposal {n}", "funder_id": funder.id, "status": "in_preparation"} | values
+        data = {"title": f"Proposal {n}", "funder_id": funder.id, "status": "in_preparation", "status_on": EARLY.start}
+        data |= values
         proposal = create_proposal(centre.id, data)
         db.session.commit()
         return proposal

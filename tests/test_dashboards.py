@@ -13,7 +13,7 @@ from crm.centres.services import centre_by_code
 from crm.dashboards.links import list_url
 from crm.dashboards.queries import LIST_LIMIT, Scope, proposal_buckets
 from crm.dashboards.summary import build, quarter_of
-from crm.dashboards.totals import Converter, RatePlan, cite
+from crm.money.totals import Converter, RatePlan, cite
 from crm.extensions import db
 from crm.funding.models import Category, LedgerEntry, Stage
 from crm.money import Money

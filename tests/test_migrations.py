@@ -1,10 +1,13 @@
 """``flask db upgrade`` on an empty database yields exactly the models, on the engine under test."""
 
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from contextlib import contextmanager
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,9 +15,9 @@ from flask_migrate import downgrade, upgrade
 
 from crm import create_app
 from crm.extensions import db
-from crm.funding import rollup, services
+from crm.funding import rollup
+from crm.funding.models import LedgerEntry, Tranche
 from tests.conftest import TMP, ensure_database
-from tests.factories import Factory
 
 
 def scratch_url(app) -> str:
@@ -72,29 +75,169 @@ def rollup_rows() -> dict[str, list[tuple]]:
     return tables
 
 
-def test_the_dashboard_grains_are_filled_from_the_entries_on_upgrade_and_down_again(app):
-    """77dcb56a45f3 replaced the network grain by one grain per dashboard table: a database with entries ends up,
-    through a downgrade and an upgrade, with the rollup that ``rebuild`` makes."""
+def insert(conn, table: str, **values) -> int:
+    """A row of the schema as it stands (reflected), with a plain value for every required column not given;
+    ``amount`` as Decimals, stored as each engine stores them (a scaled integer on SQLite)."""
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
+    if "amount" in values and conn.dialect.name == "sqlite":
+        values["amount"] = int(Decimal(values["amount"]).scaleb(4))
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    plain = {sa.DateTime: now, sa.Date: date(2025, 1, 1), sa.Integer: 1, sa.Boolean: False}
+    row = {}
+    for column in reflected.c:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        kind = next((value for type_, value in plain.items() if isinstance(column.type, type_)), "")
+        row[column.name] = kind
+    row |= values
+    return conn.execute(sa.insert(reflected).values(**row).returning(reflected.c.id)).scalar_one()
+
+
+def test_corrections_survive_the_upgrade_to_voids_and_withdrawals(app):
+    """df5439a0a782 with data in the ledger: an undated entry takes the day it was recorded; a reversal becomes a
+    withdrawal converted at its entry's rate date; a reversed tranche and its reversal become one voided tranche;
+    money booked as received gets its tranche; the rollups equal a rebuild; the partnerships and experts of
+    8b2f0c1d9e7a take the day they were recorded. The downgrade refuses what the old ledger cannot hold."""
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade(revision="3c1d2e4f5a6b")
+        with db.engine.begin() as conn:
+            centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
+            entry = dict(centre_id=centre, category="host_institution", kind="financial", purpose="core_operations")
+            booked = insert(
+                conn,
+                "ledger_entries",
+                **entry,
+                stage="committed",
+                amount=Decimal(5000),
+                currency="CNY",
+                booked_on=date(2025, 3, 9),
+            )
+            undated = insert(
+                conn,
+                "ledger_entries",
+                **entry,
+                stage="committed",
+                amount=Decimal(7),
+                currency="USD",
+                booked_on=None,
+                created_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+            )
+            received = insert(
+                conn,
+                "ledger_entries",
+                **entry,
+                stage="received",
+                amount=Decimal(3),
+                currency="EUR",
+                booked_on=date(2025, 5, 2),
+            )
+            insert(
+                conn,
+                "ledger_entries",
+                **entry,
+                stage="committed",
+                amount=Decimal(-5000),
+                currency="CNY",
+                booked_on=date(2025, 9, 30),
+                reverses_id=booked,
+                notes="withdrawn by the donor",
+            )
+            first = insert(
+                conn,
+                "tranches",
+                centre_id=centre,
+                entry_id=undated,
+                received_on=date(2026, 12, 2),
+                amount=Decimal(1),
+                currency="USD",
+            )
+            insert(
+                conn,
+                "tranches",
+                centre_id=centre,
+                entry_id=undated,
+                received_on=date(2026, 12, 2),
+                amount=Decimal(-1),
+                currency="USD",
+                reverses_id=first,
+                note="typed twice",
+            )
+        upgrade()
+        with on_engine(db.engine):
+            check_the_corrections(booked, undated, received)
+        db.engine.dispose()
+
+
+@contextmanager
+def on_engine(engine):
+    """``db.session`` on ``engine`` (the scratch database), not on the test's own connection, for a while."""
+    original, db.session = db.session, sa.orm.scoped_session(sa.orm.sessionmaker(bind=engine))
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+
+
+def check_the_corrections(booked: int, undated: int, received: int) -> None:
+    entries = {e.id: e for e in db.session.scalars(sa.select(LedgerEntry))}
+    assert entries[undated].booked_on == date(2026, 12, 1)
+    withdrawal = next(e for e in entries.values() if e.withdraws_id == booked)
+    assert withdrawal.booked_on == date(2025, 9, 30) and withdrawal.rate_on == date(2025, 3, 9)
+    tranches = db.session.scalars(sa.select(Tranche).order_by(Tranche.id)).all()
+    assert [(t.entry_id, t.amount, t.is_voided, t.void_reason) for t in tranches] == [
+        (undated, Decimal("1"), True, "typed twice"),
+        (received, Decimal("3"), False, ""),
+    ]
+    filled = rollup_rows()
+    rollup.rebuild()
+    assert filled == rollup_rows()
+    received_money = {r.currency: r.amount for r in filled["ledger_rollups"] if r.measure == "received"}
+    assert received_money == {"EUR": Decimal("3")}
+    db.session.rollback()
+
+
+def test_the_downgrade_keeps_withdrawals_and_refuses_voids(app):
+    """Down and up again, a withdrawal stays a withdrawal; a voided record has no form in the earlier ledger, so the
+    downgrade refuses, with the reason, and changes nothing."""
     url = scratch_url(app)
     reset(url)
     migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with migrated.app_context():
         upgrade()
-        make = Factory()
-        centre = make.centre()
-        make.ledger_entry(centre, amount="1000.50", currency="CNY", booked_on=date(2025, 3, 9))
-        make.ledger_entry(centre, amount="7", currency="USD", booked_on=None, category="bilateral")
-        given = make.ledger_entry(
-            centre, kind="in_kind", description="Desks", quantity="3", unit="desks", amount=None, currency=None
-        )
-        services.reverse_entry(given, "returned", date(2025, 6, 1))
-        db.session.commit()
-        downgrade(revision="fa68f43cd793")
+        entry = dict(category="other", kind="financial", purpose="other", stage="committed", currency="CNY")
+        with db.engine.begin() as conn:
+            centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
+            first = insert(
+                conn,
+                "ledger_entries",
+                centre_id=centre,
+                **entry,
+                amount=Decimal(1),
+                booked_on=date(2025, 1, 1),
+                rate_on=date(2025, 1, 1),
+            )
+            insert(
+                conn,
+                "ledger_entries",
+                centre_id=centre,
+                **entry,
+                amount=Decimal(-1),
+                booked_on=date(2025, 6, 1),
+                rate_on=date(2025, 1, 1),
+                withdraws_id=first,
+            )
+        downgrade(revision="3c1d2e4f5a6b")
         upgrade()
-        filled = rollup_rows()
-        rollup.rebuild()
-        assert filled == rollup_rows()
-        desks = sorted((r.month, r.quantity, r.entries) for r in filled["ledger_rollups_by_unit"] if r.unit == "desks")
-        assert desks == [("2025-03", Decimal(3), 1), ("2025-06", Decimal(-3), 0)]
-        db.session.rollback()
+        with on_engine(db.engine):
+            withdrawal = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.withdraws_id == first))
+            assert withdrawal.rate_on == date(2025, 1, 1) and withdrawal.booked_on == date(2025, 6, 1)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE ledger_entries SET voided_at = :at"), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+        with pytest.raises(SystemExit) as refused:
+            downgrade(revision="3c1d2e4f5a6b")
+        assert "Cannot downgrade: 2 voided records" in str(refused.value.__context__)
         db.engine.dispose()

@@ -153,7 +153,8 @@ def test_preview_links_each_figure_to_its_records_and_flags_word_counts(drafted,
     page = login(staff).get(f"/reports/sections/{drafted.id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "/partnerships?centre=TSCC-NX" in html
+    link = re.search(r'href="(/partnerships\?[^"]*centre=TSCC-NX[^"]*)"', html)
+    assert link and "to=" in link.group(1), "the figure's list is the period's"
     assert "200 / 150 words — over the indicative limit" in html
     assert "A &amp; B &lt;Ltd&gt;" in html
 

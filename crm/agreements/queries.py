@@ -3,9 +3,11 @@
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementKind, AgreementStatus, AgreementStep
 from crm.centres.models import Centre
+from crm.core.periods import Span, latest_as_at
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
 from crm.extensions import db
@@ -41,39 +43,52 @@ def agreements(filters: Filters) -> sa.Select:
     return sort_by(stmt, filters.sort, AGREEMENT_SORTS, "title", tiebreak=(Agreement.id,))
 
 
-def awaiting_action() -> list[Agreement]:
-    """Agreements not yet signed nor abandoned, oldest status first."""
-    stmt = scoped(sa.select(Agreement), Agreement.centre_id).where(Agreement.status.in_(OPEN_STATUSES))
-    return db.session.scalars(stmt.order_by(Agreement.status_since_on, Agreement.id)).all()
+# What needs someone's attention: one rule, with its thresholds, for the dashboards and the work lists alike.
+# An open agreement with no step for this long has stalled: someone should chase it.
+STALLED_AFTER_DAYS = 90
+# Expiries and reviews this close (or already past) are coming up.
+DUE_WITHIN_DAYS = 90
+ENDED = (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.ABANDONED)
 
 
-def stale_drafts(today: date, days: int) -> list[tuple[Agreement, date]]:
-    """Open agreements whose latest step is dated more than ``days`` days ago (by its last possible day)."""
-    last_step = (
-        sa.select(AgreementStep.agreement_id, sa.func.max(AgreementStep.occurred_on).label("last_on"))
-        .group_by(AgreementStep.agreement_id)
-        .subquery()
+def _in(stmt: sa.Select, centre_ids) -> sa.Select:
+    stmt = stmt.options(joinedload(Agreement.centre))
+    return stmt if centre_ids is None else stmt.where(Agreement.centre_id.in_(sorted(centre_ids)))
+
+
+def awaiting_action(centre_ids) -> sa.Select:
+    """Open agreements (on their way to signature), the longest waiting first."""
+    stmt = sa.select(Agreement).where(Agreement.status.in_(OPEN_STATUSES))
+    return _in(stmt, centre_ids).order_by(Agreement.status_since_on.is_(None), Agreement.status_since_on, Agreement.id)
+
+
+def last_step_on() -> sa.ColumnElement:
+    """The date of an agreement's latest step, or of its status when it has none."""
+    latest = sa.select(sa.func.max(AgreementStep.occurred_on)).where(AgreementStep.agreement_id == Agreement.id)
+    return sa.func.coalesce(latest.scalar_subquery(), Agreement.status_since_on)
+
+
+def stalled(centre_ids, today: date) -> sa.Select:
+    """Open agreements whose latest step is older than STALLED_AFTER_DAYS, the longest stalled first; each row is
+    (agreement, date of its latest step)."""
+    last = last_step_on().label("last_on")
+    stmt = sa.select(Agreement, last).where(
+        Agreement.status.in_(OPEN_STATUSES), last < today - timedelta(days=STALLED_AFTER_DAYS)
     )
-    stmt = (
-        scoped(sa.select(Agreement, last_step.c.last_on), Agreement.centre_id)
-        .join(last_step, last_step.c.agreement_id == Agreement.id)
-        .where(Agreement.status.in_(OPEN_STATUSES), last_step.c.last_on < today - timedelta(days=days))
-        .order_by(last_step.c.last_on, Agreement.id)
-    )
-    return db.session.execute(stmt).all()
+    return _in(stmt, centre_ids).order_by(last, Agreement.id)
 
 
-def due_within(today: date, days: int) -> list[Agreement]:
-    """Agreements expiring or due for review between today and ``days`` days from now (or already overdue)."""
-    horizon = today + timedelta(days=days)
-    ended = (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.ABANDONED)
-    stmt = scoped(sa.select(Agreement), Agreement.centre_id).where(
-        Agreement.status.not_in(ended),
-        sa.or_(Agreement.expiry_on <= horizon, Agreement.next_review_on <= horizon),
+def coming_up(centre_ids, today: date) -> sa.Select:
+    """Agreements expiring or due for review within DUE_WITHIN_DAYS, or already past either, soonest first."""
+    horizon = today + timedelta(days=DUE_WITHIN_DAYS)
+    soonest = sa.func.coalesce(
+        sa.case((Agreement.next_review_on <= Agreement.expiry_on, Agreement.next_review_on), else_=Agreement.expiry_on),
+        Agreement.next_review_on,
     )
-    return db.session.scalars(
-        stmt.order_by(sa.func.coalesce(Agreement.next_review_on, Agreement.expiry_on), Agreement.id)
-    ).all()
+    stmt = sa.select(Agreement).where(
+        Agreement.status.not_in(ENDED), sa.or_(Agreement.expiry_on <= horizon, Agreement.next_review_on <= horizon)
+    )
+    return _in(stmt, centre_ids).order_by(soonest, Agreement.id)
 
 
 def overdue_partnerships(today: date) -> list[Partnership]:
@@ -92,3 +107,24 @@ def for_partnership(partnership: Partnership) -> list[Agreement]:
         .order_by(Agreement.title)
     )
     return db.session.scalars(stmt).all()
+
+
+def statuses_at(span: Span) -> sa.Subquery:
+    """(entity_id, status) of every agreement begun by the span's end, with the status its steps give then."""
+    if span.ends_on is None:
+        return sa.select(Agreement.id.label("entity_id"), Agreement.status.label("status")).subquery("as_at")
+    step = AgreementStep
+    return latest_as_at(step.agreement_id, step.occurred_on, step.status, span, step.id)
+
+
+def status_counts(centre_ids, span: Span) -> list[sa.Row]:
+    """(centre_id, status, agreements) as the agreements stood at the span's end."""
+    as_at = statuses_at(span)
+    stmt = (
+        sa.select(Agreement.centre_id, as_at.c.status, sa.func.count())
+        .join(as_at, as_at.c.entity_id == Agreement.id)
+        .group_by(Agreement.centre_id, as_at.c.status)
+    )
+    if centre_ids is not None:
+        stmt = stmt.where(Agreement.centre_id.in_(sorted(centre_ids)))
+    return [(centre_id, AgreementStatus(status), n) for centre_id, status, n in db.session.execute(stmt)]

@@ -11,7 +11,7 @@ from crm.audit.models import AuditEntry
 from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.locking import check_version
-from crm.core.scoping import get_or_404, writable_centres
+from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
@@ -20,10 +20,6 @@ from crm.partners.queries import Filters
 from crm.partners.related import RelatedSection, related_section
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
-
-# A draft with no new step for this many days shows on the work list.
-STALE_DAYS = 60
-DUE_DAYS = 90
 
 
 @related_section(order=10)
@@ -56,14 +52,15 @@ def index():
 @login_required
 def work():
     today = date.today()
+    centre_ids = readable_centre_ids()
     return render_template(
         "agreements/work.html",
-        awaiting=queries.awaiting_action(),
-        stale=queries.stale_drafts(today, STALE_DAYS),
-        due=queries.due_within(today, DUE_DAYS),
+        awaiting=db.session.scalars(queries.awaiting_action(centre_ids)).all(),
+        stale=db.session.execute(queries.stalled(centre_ids, today)).all(),
+        due=db.session.scalars(queries.coming_up(centre_ids, today)).all(),
         overdue=queries.overdue_partnerships(today),
-        stale_days=STALE_DAYS,
-        due_days=DUE_DAYS,
+        stale_days=queries.STALLED_AFTER_DAYS,
+        due_days=queries.DUE_WITHIN_DAYS,
         today=today,
     )
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from flask import current_app
 
 from crm.auth import services
-from crm.seeding import read_seed
+from crm.auth.models import User
+from crm.seeding import read_seed, seed_once
 
 
 def logins_file() -> Path:
@@ -26,13 +27,16 @@ def _append_login(line: str) -> None:
 def seed(seeds_dir) -> list[str]:
     created = []
     for item in read_seed("users.toml", seeds_dir)["user"]:
-        if services.find_user(item["email"]) is not None:
-            continue
-        password = secrets.token_urlsafe(12)
-        services.create_user(item["email"], item["name"], item["role"], password, item.get("centres", []))
-        line = f"{item['role']:<12} {item['email']:<34} {password}"
-        _append_login(line)
-        created.append(line)
+
+        def create(item=item):
+            password = secrets.token_urlsafe(12)
+            user = services.create_user(item["email"], item["name"], item["role"], password, item.get("centres", []))
+            line = f"{item['role']:<12} {item['email']:<34} {password}"
+            _append_login(line)
+            created.append(line)
+            return user
+
+        seed_once(f"user:{item['email']}", User, lambda item=item: services.find_user(item["email"]), create)
     if created:
         return ["New demo logins (shown once; also kept in the instance folder):", *created]
     return []

@@ -82,3 +82,11 @@ def all_centres() -> list[Centre]:
 
 def centre_by_code(code: str) -> Centre | None:
     return db.session.scalar(sa.select(Centre).where(Centre.code == code.strip().upper()))
+
+
+def visible_periods(centre_ids) -> list[ReportingPeriod]:
+    """The reporting periods of the centres a reader sees (``centre_ids`` None: every centre), latest first."""
+    stmt = sa.select(ReportingPeriod).order_by(ReportingPeriod.starts_on.desc(), ReportingPeriod.label)
+    if centre_ids is not None:
+        stmt = stmt.where(ReportingPeriod.centre_id.in_(sorted(centre_ids)))
+    return db.session.scalars(stmt).all()

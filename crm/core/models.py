@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from crm.extensions import db
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -12,8 +14,6 @@ def utcnow() -> datetime:
 
 def model_classes() -> dict[sa.Table, type]:
     """Each mapped table's model class: what the audit log and deletions read the schema through."""
-    from crm.extensions import db
-
     return {mapper.local_table: mapper.class_ for mapper in db.Model.registry.mappers}
 
 
@@ -55,3 +55,14 @@ class CentreScoped:
     @declared_attr
     def centre_id(cls) -> Mapped[int]:
         return mapped_column(sa.ForeignKey("centres.id"), nullable=False, index=True)
+
+
+class SeedKey(db.Model):
+    """Which record the demo seeds created under a stable key (``crm.seeding.seed_once``): found again by its key
+    whatever staff changed in it since, so that seeding twice never makes a second copy."""
+
+    __tablename__ = "seed_keys"
+
+    key: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    entity: Mapped[str] = mapped_column(sa.String(60))
+    entity_id: Mapped[int]

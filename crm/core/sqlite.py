@@ -1,6 +1,40 @@
-"""SQLite as a proper embedded engine: WAL, a busy timeout, foreign keys, real transactions."""
+"""SQLite as a proper embedded engine: WAL, a busy timeout, foreign keys, real transactions, exact big sums."""
 
 from sqlalchemy import event
+
+INT64 = range(-(2**63), 2**63)
+
+
+def _as_int(value) -> int:
+    return value if value.__class__ is int else int(value)
+
+
+def _exact(total: int) -> int | str:
+    """An exact integer as SQLite can hold it: an INTEGER when it fits 64 bits, else its text."""
+    return total if total in INT64 else str(total)
+
+
+class ExactSumAggregate:
+    """SUM over scaled integers (INTEGER or the text of a larger one) with Python's integers: never overflows."""
+
+    def __init__(self):
+        self.total = None
+
+    def step(self, value):
+        if value is not None:
+            self.total = _as_int(value) if self.total is None else self.total + _as_int(value)
+
+    def finalize(self):
+        return None if self.total is None else _exact(self.total)
+
+
+def exact_add(a, b):
+    """a + b for ``ExactSum`` columns (a rollup's running sums); NULL + x is x, as the rollup's SUM rules want."""
+    if a is None:
+        return None if b is None else str(_as_int(b))
+    if b is None:
+        return str(_as_int(a))
+    return str(_as_int(a) + _as_int(b))
 
 
 def configure_sqlite(engine) -> None:
@@ -16,6 +50,8 @@ def configure_sqlite(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_aggregate("exact_sum", 1, ExactSumAggregate)
+        dbapi_connection.create_function("exact_add", 2, exact_add, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):

@@ -54,6 +54,24 @@ def format_day(value: date | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
+def format_partial(value) -> str:
+    """A partial date as entered: "2025", "March 2026", "17 March 2026"; a plain date as ``format_day``."""
+    if value is None:
+        return ""
+    return format_day(value) if isinstance(value, date) else str(value)
+
+
 def register(app):
+    """The one display layer: every value a template shows goes through one of these filters."""
+    from crm.money.display import format_amounts, format_money, format_quantity, plain_decimal
+
     app.jinja_env.globals.update(nav_items=nav_items, url_with=url_with, has_endpoint=has_endpoint)
-    app.jinja_env.filters.update(day=format_day, country=country_name)
+    app.jinja_env.filters.update(
+        day=format_day,
+        partial=format_partial,
+        country=country_name,
+        money=format_money,
+        amounts=format_amounts,
+        quantity=format_quantity,
+        plain_decimal=plain_decimal,
+    )

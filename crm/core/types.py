@@ -9,7 +9,9 @@ A value with more decimals than the column holds is refused, never rounded.
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Enum, Numeric
+from sqlalchemy import BigInteger, Enum, Numeric, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # Money: up to 10^14 with 4 decimals (every ISO 4217 minor unit) fits an int64.
@@ -58,6 +60,9 @@ class ExactDecimal(TypeDecorator):
                 if value is None:
                     return None
                 if value.__class__ is not int:
+                    # A sum beyond 2^63 comes back from ``exact_sum`` as the integer's text.
+                    if value.__class__ is str and value.lstrip("-").isdigit():
+                        return Decimal(int(value)).scaleb(exponent)
                     raise TypeError(f"An exact decimal column gave {value!r}, not a scaled integer.")
                 return Decimal(value).scaleb(exponent)
 
@@ -86,3 +91,79 @@ def value_enum(enum_class, length: int = 30) -> Enum:
     return Enum(
         enum_class, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members]
     )
+
+
+class ExactSum(TypeDecorator):
+    """A sum of exact decimals, unbounded: what a rollup keeps and what ``exact_sum`` returns.
+
+    PostgreSQL: NUMERIC without a precision, which no sum overflows. SQLite: the scaled integer written out as
+    text (``TEXT`` affinity, so that SQLite never turns a large one into a float); ``exact_add`` and
+    ``exact_sum`` (``crm.core.sqlite``) add such values with Python's integers. Read back as a Decimal.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, scale: int = MONEY_SCALE):
+        super().__init__()
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name != "sqlite":
+            return Decimal(value)
+        scaled = Decimal(value).scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places.")
+        return str(int(scaled))
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "sqlite":
+            exponent = -self.scale
+
+            def from_scaled(value):
+                return None if value is None else Decimal(int(value)).scaleb(exponent)
+
+            return from_scaled
+
+        def as_decimal(value):
+            return value if value is None or value.__class__ is Decimal else Decimal(value)
+
+        return as_decimal
+
+    @property
+    def python_type(self):
+        return Decimal
+
+    def __repr__(self) -> str:
+        return f"ExactSum(scale={self.scale})"
+
+
+class exact_sum(FunctionElement):  # noqa: N801 - used like sa.func.sum
+    """SUM of an exact-decimal column that never overflows: SUM on PostgreSQL (NUMERIC), a Python-integer
+    aggregate on SQLite (whose SUM raises 'integer overflow' past 2^63). NULL when there is nothing to sum."""
+
+    inherit_cache = True
+    name = "exact_sum"
+
+    def __init__(self, column, scale: int | None = None):
+        inner = getattr(column, "type", None)
+        scale = scale if scale is not None else getattr(inner, "scale", MONEY_SCALE)
+        self.type = ExactSum(scale)
+        super().__init__(column)
+
+
+@compiles(exact_sum)
+def _sum_elsewhere(element, compiler, **kw):
+    return f"sum({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(exact_sum, "sqlite")
+def _sum_on_sqlite(element, compiler, **kw):
+    return f"exact_sum({compiler.process(element.clauses, **kw)})"

@@ -11,19 +11,14 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from crm.centres.models import ReportingPeriod
+from crm.core.periods import SpanError, read_date
 from crm.core.templating import format_day
 from crm.money.currencies import normalise_currency
+from crm.money.totals import RATE_CHOICES
 
 FIELDS = ("period", "from", "to", "currency", "rates")
 # The period value that asks for every date, where no period argument means the default period.
 ALL_DATES = "all"
-
-# How amounts in other currencies are converted; see crm.dashboards.conversion.
-RATE_CHOICES = {
-    "month": "Rate on the first day of each entry's month (manual, UN, then ECB rates)",
-    "un": "UN operational rate of each entry's month",
-    "end": "Every amount at the rate of the period's last day",
-}
 
 
 class FilterError(ValueError):
@@ -99,13 +94,10 @@ class FilterResult:
 
 
 def _date(args: MultiDict, name: str, label: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise FilterError(name, f"“{raw}” is not a date: write the {label} as YYYY-MM-DD, e.g. 2025-01-31.") from None
+        return read_date(args.get(name), name, label)
+    except SpanError as error:
+        raise FilterError(name, error.message) from None
 
 
 def period_spans(periods: list[ReportingPeriod]) -> dict[str, tuple[date, date]]:

@@ -1,54 +1,68 @@
-"""Every figure is a link to the filtered list of the records behind it.
-
-Lists belong to the other domains; their filter arguments are read from their
-views (``partners.partnerships``: centre, type, stage; ``agreements.index``:
-centre, stage; ``proposals.index``: centre, status; ``funding.index``: centre,
-category, kind, stage; ``experts.index``: centre id, origin, target). A list whose
-endpoint does not exist yet gives no link, and the figure shows as plain text.
-"""
+"""Every figure is a link to the list of the records behind it, filtered as the figure counts them: the same
+centre, row and column, the same period, and for money the same currency and rates, so that the list shows the
+same total (``crm.funding.queries.totals``, the other registers' period read models)."""
 
 import enum
-from urllib.parse import urlencode
+from datetime import date, timedelta
 
-from flask import current_app, g, url_for
+from flask import current_app, url_for
 
-# What werkzeug leaves unquoted in a query string (werkzeug.urls._urlencode); a test holds list_url to url_for.
-QUERY_SAFE = "!$'()*,/:;?@"
+from crm.dashboards.queries import Scope
+from crm.funding.models import Measure
+from crm.money.totals import RatePlan
+
+# Where each money column's records are listed: entries, or the money received (tranches).
+MEASURE_LISTS = {
+    "pledged": ("funding.index", "pledged"),
+    "committed": ("funding.index", "committed"),
+    "received": ("funding.receipts", None),
+    "outstanding": ("funding.index", "committed"),
+}
 
 
-def list_url(endpoint: str, **args) -> str | None:
-    """The URL of ``endpoint`` filtered by ``args`` (None values dropped, enums by value), or None.
-
-    A dashboard links some 450 figures, mostly to a handful of list pages: the path of a list (a route with no
-    argument) is built once per request and its filters added to it, which is what url_for would write."""
-    if endpoint not in current_app.view_functions:
-        return None
-    cleaned = {
+def _cleaned(args: dict) -> dict:
+    return {
         key: value.value if isinstance(value, enum.Enum) else value
         for key, value in args.items()
         if value is not None and value != ""
     }
-    path = _list_path(endpoint)
-    if path is None:
-        return url_for(endpoint, **cleaned)
-    return f"{path}?{urlencode(cleaned, safe=QUERY_SAFE)}" if cleaned else path
 
 
-def _list_path(endpoint: str) -> str | None:
-    """The path of ``endpoint`` if its only route takes no argument (a list), worked out once per request."""
-    paths = g.setdefault("list_paths", {})
-    if endpoint not in paths:
-        rules = list(current_app.url_map.iter_rules(endpoint))
-        plain = len(rules) == 1 and not rules[0].arguments and not rules[0].defaults
-        paths[endpoint] = url_for(endpoint) if plain else None
-    return paths[endpoint]
+class Links:
+    """``links.to(endpoint, **filters)`` for counts, ``links.money(column, **filters)`` for a money cell."""
 
+    def __init__(self, scope: Scope, plan: RatePlan):
+        self.scope = scope
+        self.period = scope.span.args()
+        self.conversion = {"currency": plan.target, "rates": plan.key}
 
-def funding_links(centre_code: str | None, key: str | None):
-    """For a table of resources: (row, stage) → the ledger list filtered by the centre, ``key`` = row and stage."""
+    def to(self, endpoint: str, **filters) -> str | None:
+        if endpoint not in current_app.view_functions:
+            return None
+        return url_for(endpoint, **_cleaned(self.period | filters))
 
-    def url(row, stage) -> str | None:
-        filters = {key: row} if key and row is not None else {}
-        return list_url("funding.index", centre=centre_code, stage=stage, **filters)
+    def money(self, column: Measure | str, **filters) -> str | None:
+        endpoint, measure = MEASURE_LISTS[str(column)]
+        return self.to(endpoint, measure=measure, **self.conversion, **filters)
 
-    return url
+    def rows(self, key: str, centre: str | None):
+        """For a money table of ``key`` rows (category, quarter): row → the list filters of that row's figures
+        (None: the totals row)."""
+
+        def filters(row) -> dict:
+            shown = {"centre": centre, "kind": "financial"}
+            if row is None:
+                return shown
+            return shown | (self.quarter(row) if key == "quarter" else {key: row})
+
+        return filters
+
+    def quarter(self, label: str) -> dict:
+        """The dates of a quarter row ("2025 Q3"), within the period shown: what its figures count."""
+        year, number = int(label[:4]), int(label[-1])
+        first = date(year, 3 * number - 2, 1)
+        last = (date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)) - timedelta(days=1)
+        span = self.scope.span
+        first = max(first, span.starts_on) if span.starts_on else first
+        last = min(last, span.ends_on) if span.ends_on else last
+        return {"from": first.isoformat(), "to": last.isoformat(), "period": None}

@@ -11,6 +11,7 @@ from crm.centres.services import country_choices
 from crm.core.forms import choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
+from crm.core.partial_dates import PartialDateField
 from crm.experts.models import Availability, EngagementBasis, Vetting
 from crm.extensions import db
 from crm.money.forms import AmountField, CurrencyField
@@ -91,6 +92,11 @@ class ExpertForm(FlaskForm):
     )
     vetting = SelectField("Vetting", validators=[InputRequired()], validate_choice=False)
     pools = SelectMultipleField("Pools", validate_choice=False)
+    listed = PartialDateField(
+        "On the roster since",
+        validators=[Optional()],
+        description="When the expert joined the centre's roster: a day, a month (2025-06) or a year. Today if empty.",
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
 
     def __init__(self, *args, centres=(), pools=(), themes_in_use=(), **kwargs):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
+from crm.core.partial_dates import PartialDate, partial_date_column
 from crm.core.types import ExactDecimal, value_enum
 from crm.core.uploads import FileRecord
 from crm.extensions import db
@@ -116,6 +117,8 @@ class Expert(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     availability_until: Mapped[date | None]
     vetting: Mapped[Vetting] = mapped_column(value_enum(Vetting), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Since when the expert is on the centre's roster: what places the expert in a reporting period.
+    listed: Mapped[PartialDate] = partial_date_column("listed", nullable=False)
 
     centre = relationship("Centre", lazy="joined")
     affiliation = relationship("Organisation", foreign_keys=[affiliation_id])

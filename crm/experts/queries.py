@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from crm.centres.models import Centre, country_name
 from crm.core.kmgbf import TARGETS
+from crm.core.periods import Span
 from crm.core.scoping import scoped
 from crm.experts.models import (
     Availability,
@@ -318,8 +319,9 @@ class RosterCounts(OriginCount):
     by_target: dict[int, int] = field(default_factory=dict)
 
 
-def roster_counts_by_centre(centre_ids=None) -> dict[int, RosterCounts]:
-    """Roster counts for several centres (all of them when ``centre_ids`` is None), in four statements.
+def roster_counts_by_centre(centre_ids=None, span: Span = Span()) -> dict[int, RosterCounts]:
+    """Roster counts for several centres (all of them when ``centre_ids`` is None), in four statements: the
+    experts on the roster by the span's end (``crm.core.periods``: an expert counts from the date listed).
 
     Returns {centre id: RosterCounts}, every requested centre present even with no experts.
     A RosterCounts has ``total``, ``domestic``, ``foreign``, ``undetermined`` (ints) and
@@ -327,7 +329,11 @@ def roster_counts_by_centre(centre_ids=None) -> dict[int, RosterCounts]:
     (``pool_id``, ``name`` and the same four counts and ``sentence()``), ordered by name, empty
     pools included; and ``by_target``, {1: n, ..., 23: n}. Callers check access themselves.
     """
-    centre_filter = (lambda column: column.in_(centre_ids)) if centre_ids is not None else (lambda column: sa.true())
+    listed = span.by_end(Expert.listed_on)
+
+    def centre_filter(column):
+        return column.in_(centre_ids) if centre_ids is not None else sa.true()
+
     centres = db.session.execute(
         sa.select(Centre.id, Centre.code, Centre.host_country).where(centre_filter(Centre.id)).order_by(Centre.code)
     ).all()
@@ -339,7 +345,7 @@ def roster_counts_by_centre(centre_ids=None) -> dict[int, RosterCounts]:
     by_origin = (
         sa.select(Expert.centre_id, origin, sa.func.count())
         .join(Centre, Centre.id == Expert.centre_id)
-        .where(centre_filter(Expert.centre_id))
+        .where(centre_filter(Expert.centre_id), listed)
         .group_by(Expert.centre_id, origin)
     )
     for centre_id, origin_value, count in db.session.execute(by_origin):
@@ -357,7 +363,7 @@ def roster_counts_by_centre(centre_ids=None) -> dict[int, RosterCounts]:
         sa.select(pool_memberships.c.pool_id, origin, sa.func.count())
         .join(Expert, Expert.id == pool_memberships.c.expert_id)
         .join(Centre, Centre.id == Expert.centre_id)
-        .where(centre_filter(Expert.centre_id))
+        .where(centre_filter(Expert.centre_id), listed)
         .group_by(pool_memberships.c.pool_id, origin)
     )
     for pool_id, origin_value, count in db.session.execute(by_pool):
@@ -366,7 +372,7 @@ def roster_counts_by_centre(centre_ids=None) -> dict[int, RosterCounts]:
     by_target = (
         sa.select(Expert.centre_id, ExpertTag.value, sa.func.count())
         .join(Expert, Expert.id == ExpertTag.expert_id)
-        .where(ExpertTag.facet == TagFacet.TARGET.value, centre_filter(Expert.centre_id))
+        .where(ExpertTag.facet == TagFacet.TARGET.value, centre_filter(Expert.centre_id), listed)
         .group_by(Expert.centre_id, ExpertTag.value)
     )
     for centre_id, target, count in db.session.execute(by_target):
@@ -374,6 +380,6 @@ def roster_counts_by_centre(centre_ids=None) -> dict[int, RosterCounts]:
     return counts
 
 
-def roster_counts(centre_id: int) -> RosterCounts:
-    """The counts of one centre's roster; see ``roster_counts_by_centre`` for the shape."""
-    return roster_counts_by_centre([centre_id])[centre_id]
+def roster_counts(centre_id: int, span: Span = Span()) -> RosterCounts:
+    """The counts of one centre's roster by the span's end; see ``roster_counts_by_centre`` for the shape."""
+    return roster_counts_by_centre([centre_id], span)[centre_id]

@@ -9,10 +9,11 @@ searches have something to show; they describe no one.
 
 import sqlalchemy as sa
 
-from crm.centres.services import centre_by_code
+from crm.centres.models import Centre
 from crm.experts import services
 from crm.experts.models import Expert, ExpertPool
 from crm.extensions import db
+from crm.seeding import as_reported, seed_once, seeded
 
 NIES_POOL = "CAST expert database"
 NIES_POOL_DESCRIPTION = (
@@ -91,29 +92,42 @@ def demo_consultant(number: int) -> dict:
     }
 
 
-def _pool(centre, name: str, description: str) -> ExpertPool:
-    pool = db.session.scalar(sa.select(ExpertPool).where(ExpertPool.centre_id == centre.id, ExpertPool.name == name))
-    return pool or services.save_pool(None, centre.id, name, description)
+def _pool(centre, name: str, description: str) -> ExpertPool | None:
+    return seed_once(
+        f"pool:{centre.code}:{name}",
+        ExpertPool,
+        lambda: db.session.scalar(
+            sa.select(ExpertPool).where(ExpertPool.centre_id == centre.id, ExpertPool.name == name)
+        ),
+        lambda: services.save_pool(None, centre.id, name, description),
+    )
 
 
-def _add_missing(centre, pool: ExpertPool, rosters: list[dict]) -> None:
-    existing = set(db.session.scalars(sa.select(Expert.name).where(Expert.centre_id == centre.id)))
+def _add_missing(centre, pool: ExpertPool | None, rosters: list[dict], listed) -> None:
     for values in rosters:
-        if values["name"] not in existing:
-            services.save_expert(None, centre.id, values | {"pools": [pool.id]})
+        data = values | {"pools": [pool.id] if pool else [], "listed": listed}
+        seed_once(
+            f"expert:{centre.code}:{values['name']}",
+            Expert,
+            lambda values=values: db.session.scalar(
+                sa.select(Expert).where(Expert.centre_id == centre.id, Expert.name == values["name"])
+            ),
+            lambda data=data: services.save_expert(None, centre.id, data),
+        )
 
 
 def seed(seeds_dir) -> list[str]:
-    nies = centre_by_code("TSCC-NIES")
+    listed = as_reported(seeds_dir)
+    nies = seeded("centre:TSCC-NIES", Centre)
     if nies is not None:
         pool = _pool(nies, NIES_POOL, NIES_POOL_DESCRIPTION)
         total = NIES_DOMESTIC + NIES_FOREIGN
         # Every fourth demo expert (2, 6, 10...) is foreign until the foreign count is reached.
         foreign_numbers = [n for n in range(1, total + 1) if n % 4 == 2][:NIES_FOREIGN]
         rank = {n: i for i, n in enumerate(foreign_numbers)}
-        _add_missing(nies, pool, [demo_expert(n, rank.get(n)) for n in range(1, total + 1)])
-    ca = centre_by_code("TSCC-CA")
+        _add_missing(nies, pool, [demo_expert(n, rank.get(n)) for n in range(1, total + 1)], listed)
+    ca = seeded("centre:TSCC-CA", Centre)
     if ca is not None:
         pool = _pool(ca, CA_POOL, CA_POOL_DESCRIPTION)
-        _add_missing(ca, pool, [demo_consultant(n) for n in range(1, CA_CONSULTANTS + 1)])
+        _add_missing(ca, pool, [demo_consultant(n) for n in range(1, CA_CONSULTANTS + 1)], listed)
     return []

@@ -12,6 +12,7 @@ from crm.audit.services import history_for
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
+from crm.core.partial_dates import PartialDate
 from crm.core.records import create_or_update
 from crm.core.uploads import UploadError, store
 from crm.experts.models import (
@@ -163,12 +164,12 @@ def find_duplicate(centre_id: int, name: str, email: str, exclude_id: int | None
 # --- writing ------------------------------------------------------------------
 
 
-def _values(centre_id: int, data: dict, expert_id: int | None) -> dict:
+def _values(centre_id: int, data: dict, existing: Expert | None) -> dict:
     name = " ".join((data.get("name") or "").split())
     if not name:
         raise ExpertError("Enter the expert's name.", "name")
     email = (data.get("email") or "").strip()
-    if find_duplicate(centre_id, name, email, expert_id) is not None:
+    if find_duplicate(centre_id, name, email, existing.id if existing else None) is not None:
         raise ExpertError(f"{name} with the e-mail {email} is already on this centre's roster.", "email")
     basis = _enum_value(EngagementBasis, data.get("engagement_basis"), "engagement_basis", "engagement basis")
     day_rate, currency = check_day_rate(basis, data.get("day_rate"), data.get("day_rate_currency"))
@@ -198,6 +199,7 @@ def _values(centre_id: int, data: dict, expert_id: int | None) -> dict:
         "availability_until": data.get("availability_until"),
         "vetting": _enum_value(Vetting, data.get("vetting") or Vetting.PROPOSED, "vetting", "vetting status"),
         "notes": (data.get("notes") or "").strip(),
+        "listed": data.get("listed") or (existing.listed if existing else PartialDate(date.today())),
     }
 
 
@@ -218,7 +220,7 @@ def _index_tags(expert: Expert) -> None:
 
 def save_expert(expert: Expert | None, centre_id: int, data: dict) -> Expert:
     """Create (expert is None) or update an expert of ``centre_id`` from form-like data; all or nothing."""
-    values = _values(centre_id, data, expert.id if expert else None)
+    values = _values(centre_id, data, expert)
     pools = check_pools(centre_id, data.get("pools"))
     expert = create_or_update(Expert, expert, values, centre_id=centre_id)
     expert.pools = pools

@@ -1,7 +1,7 @@
 """A commitment's balance: what is still to come, and what exchange rates did to what came.
 
-Rate-free first, as beancount keeps an inventory: per currency, the committed amount minus every tranche
-received in that currency (reversals included, so a reversed tranche nets to nothing). Then, with rates,
+Rate-free first, as beancount keeps an inventory: per currency, the committed amount (less its withdrawals) minus
+every live tranche received in that currency (a voided tranche counts for nothing). Then, with rates,
 the outstanding balance in the commitment's currency and the exchange difference:
 
 - a tranche in another currency settles its value at the rate of the day it was received;
@@ -96,8 +96,8 @@ def balance(entry: LedgerEntry, extra: list[Tranche] = (), policy: Policy | None
     if entry.value is None:
         return None
     policy = policy or Policy.transaction_date()
-    tranches = list(entry.tranches) + [t for t in extra if t not in entry.tranches]
-    committed = entry.value
+    tranches = entry.live_tranches + [t for t in extra if t not in entry.tranches]
+    committed = entry.remaining
     result = Balance(committed, inventory(committed, tranches))
     foreign = [t for t in tranches if t.currency != committed.currency]
     book = load_book(committed, entry.booked_on, foreign, policy)

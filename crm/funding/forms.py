@@ -78,8 +78,25 @@ class TrancheForm(FlaskForm):
     confirm_over = BooleanField("Record it even if it is more than what is outstanding (it will be flagged)")
 
 
-class ReverseForm(FlaskForm):
-    reason = StringField("Why", validators=[DataRequired(message="Say why."), Length(max=1000)])
+class VoidForm(FlaskForm):
+    reason = StringField(
+        "Why it was a mistake",
+        validators=[DataRequired(message="Say why it is voided."), Length(max=1000)],
+        description="e.g. booked twice; wrong centre.",
+    )
+
+
+class WithdrawForm(FlaskForm):
+    withdrawn_on = DateField("Withdrawn on", validators=[DataRequired(message="Give the date it was withdrawn.")])
+    amount = AmountField(
+        "Amount withdrawn",
+        description="Leave empty to withdraw everything still outstanding. Goods and time are withdrawn in full.",
+    )
+    reason = StringField(
+        "What happened",
+        validators=[DataRequired(message="Say what happened."), Length(max=1000)],
+        description="e.g. the donor reduced its commitment in its letter of 3 March 2026.",
+    )
 
 
 class NeedForm(FlaskForm):

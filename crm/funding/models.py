@@ -1,26 +1,42 @@
 """The resource ledger: every resource a centre mobilises, financial or in kind, with the tranches received.
 
-Nothing is deleted: a correction is a reversal (an entry or tranche of the opposite sign pointing at the one it
-cancels) followed, if needed, by a new entry. Sums over all rows therefore give the corrected totals.
+Nothing is deleted. A correction is one of two acts (DESIGN.md "The ledger in time"):
+
+- **void**: the entry (or tranche) was entered by mistake. It leaves every figure of every period, as if it had
+  never been booked; the row stays, marked with who voided it, when and why, and the audit log keeps it.
+- **withdrawal**: a real event (a pledge withdrawn, a commitment reduced) on the date the user gives. It is an
+  entry of the opposite sign pointing at the one it withdraws, booked on that date, so it nets in the period it
+  falls in and earlier periods stay as reported. It converts at the rate of the entry it withdraws
+  (``rate_on``), so that an entry withdrawn in full nets to zero in every currency, converted totals included.
 
 Each entry carries the columns the dashboards group by (centre, currency, booked month, category, kind, stage),
 with an index on them, so that totals are one GROUP BY and never a walk over rows.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.schema import CreateIndex
 
 from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
-from crm.core.types import ExactDecimal, value_enum
+from crm.core.types import ExactDecimal, ExactSum, value_enum
 from crm.extensions import db
 from crm.money import Money
 from crm.money.registry import register_amounts
+
+
+class Voidable:
+    """A record that can be voided: kept, but out of every figure."""
+
+    voided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    void_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class Category(LabelledEnum):
@@ -63,14 +79,33 @@ class Stage(LabelledEnum):
     def tone(self) -> str:
         return {"received": "ok", "committed": "warn"}.get(self.value, "")
 
+    @property
+    def measure(self) -> "Measure":
+        """What the entry's amount counts as: a pledge, or a commitment (received in full or not)."""
+        return Measure.PLEDGED if self == Stage.PLEDGED else Measure.COMMITTED
 
-class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+
+class Measure(LabelledEnum):
+    """The ledger's figures: pledges; commitments (entries committed or received); money received (tranches).
+
+    Outstanding is committed minus received, worked out from these two, never stored."""
+
+    __labels__ = {"committed": "Committed (incl. received)"}
+
+    PLEDGED = "pledged"
+    COMMITTED = "committed"
+    RECEIVED = "received"
+
+
+class LedgerEntry(Voidable, Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """One resource mobilised: a sum of money, goods or services, or people's time, from one source."""
 
     __tablename__ = "ledger_entries"
     audit_collections = ("proposals",)
     __table_args__ = (
         sa.CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
+        # Only a withdrawal is negative.
+        sa.CheckConstraint("(amount IS NULL OR amount > 0) OR withdraws_id IS NOT NULL", name="amount_positive"),
         # What the dashboards filter and group on, in that order.
         sa.Index("ix_ledger_entries_rollup", "centre_id", "stage", "category", "kind", "currency", "booked_on"),
     )
@@ -83,18 +118,22 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     # What exactly: "daily operation", "first Steering Committee meeting and international cooperation workshop".
     purpose_detail: Mapped[str] = mapped_column(sa.String(500), default="")
     stage: Mapped[Stage] = mapped_column(value_enum(Stage))
-    # The sum of money, or for goods, services and time the valuation if there is one. Negative only on reversals.
+    # The sum of money, or for goods, services and time the valuation if there is one. Negative only on withdrawals.
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     currency: Mapped[str | None] = mapped_column(sa.String(3))
-    # The date the resource was pledged or committed; None when the source does not say (seeded report figures).
-    booked_on: Mapped[date | None]
+    # The date the resource was pledged or committed (a withdrawal: the date it was withdrawn): what places the
+    # entry in a period.
+    booked_on: Mapped[date]
+    # The date whose rate converts the amount: the booked date, or for a withdrawal the booked date of the entry
+    # it withdraws (kept equal by the services).
+    rate_on: Mapped[date]
     description: Mapped[str] = mapped_column(sa.Text, default="")
     quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     unit: Mapped[str] = mapped_column(sa.String(100), default="")
     valuation_method: Mapped[str] = mapped_column(sa.String(300), default="")
     valuation_evidence: Mapped[str] = mapped_column(sa.Text, default="")
     agreement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agreements.id"), index=True)
-    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_entries.id"), unique=True)
+    withdraws_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_entries.id"), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
     centre = relationship("Centre", lazy="joined")
@@ -102,161 +141,135 @@ class LedgerEntry(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     agreement = relationship("Agreement")
     proposals = relationship("Proposal", secondary="ledger_entry_proposals", order_by="Proposal.id")
     tranches = relationship("Tranche", back_populates="entry", order_by="(Tranche.received_on, Tranche.id)")
-    reverses = relationship("LedgerEntry", remote_side=[id], back_populates="reversed_by")
-    reversed_by = relationship("LedgerEntry", back_populates="reverses", uselist=False)
+    withdraws = relationship("LedgerEntry", remote_side=[id], back_populates="withdrawals")
+    withdrawals = relationship(
+        "LedgerEntry", back_populates="withdraws", order_by="(LedgerEntry.booked_on, LedgerEntry.id)"
+    )
+    voided_by = relationship("User", foreign_keys="LedgerEntry.voided_by_id")
 
     def audit_label(self) -> str:
         what = self.purpose_detail or self.description or self.purpose.label
-        return f"{'reversal of ' if self.reverses_id else ''}{what}"[:300]
+        return f"{'withdrawal from ' if self.withdraws_id else ''}{what}"[:300]
 
     @property
     def value(self) -> Money | None:
         return Money(self.amount, self.currency) if self.amount is not None else None
 
     @property
-    def is_reversal(self) -> bool:
-        return self.reverses_id is not None
+    def is_withdrawal(self) -> bool:
+        return self.withdraws_id is not None
 
     @property
-    def is_reversed(self) -> bool:
-        return self.reversed_by is not None
+    def live_tranches(self) -> list["Tranche"]:
+        return [t for t in self.tranches if not t.is_voided]
+
+    @property
+    def live_withdrawals(self) -> list["LedgerEntry"]:
+        return [w for w in self.withdrawals if not w.is_voided]
+
+    @property
+    def remaining(self) -> Money | None:
+        """The amount after its live withdrawals (the amount itself when none)."""
+        if self.value is None:
+            return None
+        return Money(self.amount + sum((w.amount for w in self.live_withdrawals), Decimal(0)), self.currency)
 
     @property
     def is_active(self) -> bool:
-        return not self.is_reversal and not self.is_reversed
+        """Open to tranches, edits and withdrawals: not voided, not a withdrawal, not withdrawn in full."""
+        if self.is_voided or self.is_withdrawal:
+            return False
+        remaining = self.remaining
+        if remaining is not None:
+            return remaining.amount > 0
+        quantity = self.quantity + sum((w.quantity or 0 for w in self.live_withdrawals), Decimal(0))
+        return quantity > 0
 
 
 class RollupMeasures:
-    """What a rollup row sums: exact amounts (NULL when no entry of the bucket has one, as SQL's SUM: only goods
-    or time not valued, whose bucket has currency ''), the entries as the dashboards count them (reversals not
-    counted) and every entry row (reversals too; a bucket with none is deleted)."""
+    """What a rollup row sums: exact amounts and quantities (NULL when no record of the bucket has one, as SQL's
+    SUM: goods or time not valued, whose bucket has currency ''), the records as the dashboards count them
+    (entries and tranches, withdrawals not counted) and every record row (withdrawals too; a bucket with none is
+    deleted). Sums are ``ExactSum``: no number of amounts overflows them, on either engine."""
 
-    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    amount: Mapped[Decimal | None] = mapped_column(ExactSum())
+    quantity: Mapped[Decimal | None] = mapped_column(ExactSum())
     entries: Mapped[int] = mapped_column(default=0)
     records: Mapped[int] = mapped_column(default=0)
 
 
-class QuantityMeasure:
-    """The sum of the quantities, kept only by the grains keyed by kind and unit: 7 interns and 3 workstations
-    add up to nothing, and within one kind either every entry has a quantity (goods, services, time) or none
-    does (money), so the sum is NULL exactly when SUM would give NULL, even after entries leave the bucket."""
+def _bucket(name: str, *keys: str):
+    """The columns every grain shares, and its unique key: ``measure``, the given ``keys``, currency, the month
+    the records fall in ('YYYY-MM') and the month of the rate that converts them ('YYYY-MM'; it differs from the
+    month only for withdrawals). Key columns are never NULL, so the unique constraint serves ``INSERT … ON
+    CONFLICT`` on both engines (NULLs are distinct in unique indexes): currency is '' for goods or time not
+    valued."""
+    return (sa.UniqueConstraint(*keys, "measure", "currency", "month", "rate_month", name=f"uq_{name}_bucket"),)
 
-    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+
+class RollupKey:
+    measure: Mapped[Measure] = mapped_column(value_enum(Measure))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    month: Mapped[str] = mapped_column(sa.String(7))
+    rate_month: Mapped[str] = mapped_column(sa.String(7))
 
 
-class LedgerRollup(RollupMeasures, QuantityMeasure, db.Model):
+class LedgerRollup(RollupKey, RollupMeasures, db.Model):
     """The ledger summed per bucket, maintained by ``crm.funding.rollup`` in the transaction of every ledger write.
 
-    One row per (centre, stage, category, kind, unit, currency, booked month) that has at least one entry row.
-    The key columns are never NULL, so that the unique constraint can serve ``INSERT … ON CONFLICT`` on both
-    engines (NULLs are distinct in unique indexes): ``currency`` is '' for goods or time not valued and
-    ``month`` ('YYYY-MM', as ``crm.funding.rollup.month_text`` writes it) is '' for undated entries.
-    Coarser grains of the same sums follow, one per table a dashboard shows, so that a page reads its rows
-    instead of grouping tens of thousands.
+    One row per (centre, measure, category, kind, unit, currency, month, rate month) that has a record: entries
+    count as pledged or committed by their stage, in their booked month; tranches as received, in the month
+    received. Voided records are in no bucket. Coarser grains of the same sums follow, one per table a
+    dashboard shows, so that a page reads their rows instead of grouping tens of thousands.
     """
 
     __tablename__ = "ledger_rollups"
-    __table_args__ = (
-        sa.UniqueConstraint(
-            "centre_id", "stage", "category", "kind", "unit", "currency", "month", name="uq_ledger_rollups_bucket"
-        ),
-    )
+    __table_args__ = _bucket("ledger_rollups", "centre_id", "category", "kind", "unit")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"))
-    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
     category: Mapped[Category] = mapped_column(value_enum(Category))
     kind: Mapped[Kind] = mapped_column(value_enum(Kind))
     unit: Mapped[str] = mapped_column(sa.String(100), default="")
-    currency: Mapped[str] = mapped_column(sa.String(3), default="")
-    month: Mapped[str] = mapped_column(sa.String(7), default="")
 
 
-class LedgerCentreRollup(RollupMeasures, db.Model):
-    """The rollup per (centre, stage, currency, month): the dashboards' resources per centre and per quarter, and
-    the resources list's totals per stage, from a few thousand rows at most."""
+class LedgerCentreRollup(RollupKey, RollupMeasures, db.Model):
+    """Per centre: the dashboards' resources per centre and the resources list's totals."""
 
     __tablename__ = "ledger_rollups_by_centre"
-    __table_args__ = (
-        sa.UniqueConstraint("centre_id", "stage", "currency", "month", name="uq_ledger_rollups_by_centre_bucket"),
-    )
+    __table_args__ = _bucket("ledger_rollups_by_centre", "centre_id", "kind")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"))
-    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
-    currency: Mapped[str] = mapped_column(sa.String(3), default="")
-    month: Mapped[str] = mapped_column(sa.String(7), default="")
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind))
 
 
-class LedgerCategoryRollup(RollupMeasures, db.Model):
-    """Every centre's entries per (category, stage, currency, month): the network dashboard's resources by
-    category, read as they are, in the order of their key."""
+class LedgerCategoryRollup(RollupKey, RollupMeasures, db.Model):
+    """Every centre's records per category: the network dashboard's resources by category."""
 
     __tablename__ = "ledger_rollups_by_category"
-    __table_args__ = (
-        sa.UniqueConstraint("category", "stage", "currency", "month", name="uq_ledger_rollups_by_category_bucket"),
-    )
+    __table_args__ = _bucket("ledger_rollups_by_category", "category", "kind")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[Category] = mapped_column(value_enum(Category))
-    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
-    currency: Mapped[str] = mapped_column(sa.String(3), default="")
-    month: Mapped[str] = mapped_column(sa.String(7), default="")
-
-
-class LedgerKindRollup(RollupMeasures, db.Model):
-    """Every centre's entries per (kind, stage, currency, month): the network dashboard's resources by kind."""
-
-    __tablename__ = "ledger_rollups_by_kind"
-    __table_args__ = (
-        sa.UniqueConstraint("kind", "stage", "currency", "month", name="uq_ledger_rollups_by_kind_bucket"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Kind] = mapped_column(value_enum(Kind))
-    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
-    currency: Mapped[str] = mapped_column(sa.String(3), default="")
-    month: Mapped[str] = mapped_column(sa.String(7), default="")
 
 
-class LedgerStageRollup(RollupMeasures, db.Model):
-    """Every centre's entries per (stage, currency, month): the network dashboard's resources by quarter."""
-
-    __tablename__ = "ledger_rollups_by_stage"
-    __table_args__ = (sa.UniqueConstraint("stage", "currency", "month", name="uq_ledger_rollups_by_stage_bucket"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    stage: Mapped[Stage] = mapped_column(value_enum(Stage))
-    currency: Mapped[str] = mapped_column(sa.String(3), default="")
-    month: Mapped[str] = mapped_column(sa.String(7), default="")
-
-
-class LedgerUnitRollup(RollupMeasures, QuantityMeasure, db.Model):
-    """Every centre's entries per (kind, unit, currency, month): the network dashboard's goods, services and time,
-    with their quantities."""
+class LedgerUnitRollup(RollupKey, RollupMeasures, db.Model):
+    """Every centre's records per kind and unit: the network dashboard's quarters, and its goods, services and
+    time with their quantities."""
 
     __tablename__ = "ledger_rollups_by_unit"
-    __table_args__ = (
-        sa.UniqueConstraint("kind", "unit", "currency", "month", name="uq_ledger_rollups_by_unit_bucket"),
-    )
+    __table_args__ = _bucket("ledger_rollups_by_unit", "kind", "unit")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Kind] = mapped_column(value_enum(Kind))
     unit: Mapped[str] = mapped_column(sa.String(100), default="")
-    currency: Mapped[str] = mapped_column(sa.String(3), default="")
-    month: Mapped[str] = mapped_column(sa.String(7), default="")
 
 
-# The resources list's order (booked_on DESC NULLS LAST, then id DESC) is this index read backwards, so a page
-# is read, not sorted; it serves the dashboards' date ranges too. PostgreSQL's ascending default is NULLS LAST,
-# hence NULLS FIRST; SQLite sorts NULLs first anyway and refuses the words in an index (see below).
-sa.Index("ix_ledger_entries_booked_on", LedgerEntry.booked_on.nulls_first(), LedgerEntry.id)
-
-
-@compiles(CreateIndex, "sqlite")
-def _create_index_on_sqlite(create, compiler, **kw):
-    """SQLite's CREATE INDEX without "NULLS FIRST", which it refuses and which is its order for ascending keys."""
-    return compiler.visit_create_index(create, **kw).replace(" NULLS FIRST", "")
+# The resources list's order (booked_on DESC, then id DESC) is this index read backwards, so a page is read, not
+# sorted; it serves the dashboards' date ranges too.
+sa.Index("ix_ledger_entries_booked_on", LedgerEntry.booked_on, LedgerEntry.id)
 
 
 ledger_entry_proposals = sa.Table(
@@ -267,12 +280,13 @@ ledger_entry_proposals = sa.Table(
 )
 
 
-class Tranche(Audited, Versioned, Timestamped, CentreScoped, db.Model):
-    """A part of a commitment actually received, on its own date and in its own currency."""
+class Tranche(Voidable, Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A part of a commitment actually received, on its own date and in its own currency. A tranche recorded by
+    mistake is voided; money returned is not a tranche."""
 
     __tablename__ = "tranches"
     __table_args__ = (
-        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.Index("ix_tranches_rollup", "centre_id", "currency", "received_on"),
     )
 
@@ -283,16 +297,13 @@ class Tranche(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     # Set when staff confirmed a tranche larger than what was outstanding: shown as a flag until someone looks.
     is_over_outstanding: Mapped[bool] = mapped_column(default=False)
-    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tranches.id"), unique=True)
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     entry = relationship("LedgerEntry", back_populates="tranches")
-    reverses = relationship("Tranche", remote_side=[id], back_populates="reversed_by")
-    reversed_by = relationship("Tranche", back_populates="reverses", uselist=False)
+    voided_by = relationship("User", foreign_keys="Tranche.voided_by_id")
 
     def audit_label(self) -> str:
-        prefix = "reversal of " if self.reverses_id else ""
-        return f"{prefix}tranche {self.currency} {self.amount} of entry #{self.entry_id}"
+        return f"tranche of {self.value} received {self.received_on}"
 
     @property
     def value(self) -> Money:

@@ -1,90 +1,99 @@
-"""The ledger rollup: ``ledger_rollups`` kept equal to a GROUP BY of ``ledger_entries``; dashboards read it.
+"""The ledger rollups: ``ledger_rollups`` kept equal to a GROUP BY of the live entries and tranches; dashboards
+read it and its coarser grains.
 
-Every ledger write that changes a summed field or a bucket key goes through ``apply`` (a new entry or
-reversal: +1; an entry whose stage, category, unit or date changes: ``changing`` takes it out of its old
-bucket and adds it to the new one), in the same transaction as the write. ``apply`` is one
-``INSERT … ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (atomic in SQL on both engines),
-so two workers booking into the same bucket never lose an update, and the first entry of a bucket needs no
-read first. A bucket left with no entry row is deleted, so the table is exactly what ``rebuild`` makes.
-The same sums are kept at coarser grains (``GRAINS``), one upsert more each per write, so that the dashboards
-read a few thousand rows instead of grouping the full grain's tens of thousands.
+What each record adds to its bucket (``shares``): an entry its amount and quantity as pledged or committed (by its
+stage) in its booked month, converted at its rate month; each of its tranches the amount received, in the month
+received. A voided entry or tranche adds nothing.
 
-``rebuild`` recomputes the whole table in one INSERT … SELECT … GROUP BY: after bulk inserts that bypass the
-services (the benchmark generator) and from ``flask --app wsgi funding rebuild-rollups``.
+Every ledger write goes through ``changing(entry)`` (or ``apply`` for a new entry): the entry's shares, tranches
+included, before and after the change are compared and only the differences are written, in the same
+transaction, each as one ``INSERT … ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`` (atomic in SQL
+on both engines, so two workers booking into one bucket never lose an update). A bucket left with no record row
+is deleted, so every grain is exactly what ``rebuild`` makes. Sums are ``ExactSum``: unbounded, so no centre's
+amounts can overflow a bucket another centre writes to.
+
+``rebuild`` recomputes every grain from the records in one INSERT … SELECT … GROUP BY each: after bulk inserts
+that bypass the services (the benchmark generator) and from ``flask --app wsgi funding rebuild-rollups``.
 """
 
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from crm.core.types import exact_sum
 from crm.extensions import db
 from crm.funding.models import (
     LedgerCategoryRollup,
     LedgerCentreRollup,
     LedgerEntry,
-    LedgerKindRollup,
     LedgerRollup,
-    LedgerStageRollup,
     LedgerUnitRollup,
+    Measure,
+    Stage,
+    Tranche,
 )
 
-KEY = ("centre_id", "stage", "category", "kind", "unit", "currency", "month")
+KEY = ("centre_id", "measure", "category", "kind", "unit", "currency", "month", "rate_month")
 # Each rollup table and its key (a part of KEY): the full grain and coarser ones, kept alike. The coarser ones
-# are exactly the tables the dashboards show (per centre; and over every centre per category, per kind, per
-# stage, per kind and unit), each read in a few thousand rows at most, none grouped at request time.
+# are the tables the dashboards show, each read in a few thousand rows at most, none grouped at request time.
 GRAINS = (
     (LedgerRollup, KEY),
-    (LedgerCentreRollup, ("centre_id", "stage", "currency", "month")),
-    (LedgerCategoryRollup, ("category", "stage", "currency", "month")),
-    (LedgerKindRollup, ("kind", "stage", "currency", "month")),
-    (LedgerStageRollup, ("stage", "currency", "month")),
-    (LedgerUnitRollup, ("kind", "unit", "currency", "month")),
+    (LedgerCentreRollup, ("centre_id", "kind", "measure", "currency", "month", "rate_month")),
+    (LedgerCategoryRollup, ("category", "kind", "measure", "currency", "month", "rate_month")),
+    (LedgerUnitRollup, ("kind", "unit", "measure", "currency", "month", "rate_month")),
 )
-# What a grain sums with SUM's NULL rules (quantity only where the key has the kind and unit), then what it counts.
 SUMS = ("amount", "quantity")
 COUNTS = ("entries", "records")
 
 
-def measures_of(model) -> list[str]:
-    return [name for name in (*SUMS, *COUNTS) if name in model.__table__.c]
+def month_of(day: date) -> str:
+    return day.isoformat()[:7]
 
 
 def month_text(column) -> sa.ColumnElement:
-    """'YYYY-MM' of a date column, '' when NULL: the same text on SQLite and PostgreSQL."""
-    return sa.func.coalesce(sa.func.substr(sa.cast(column, sa.String), 1, 7), "")
+    """'YYYY-MM' of a date column: the same text on SQLite and PostgreSQL as ``month_of`` writes."""
+    return sa.func.substr(sa.cast(column, sa.String), 1, 7)
 
 
-@dataclass(frozen=True)
-class Share:
-    """What one entry adds to its bucket: the bucket's key and the measures."""
+@dataclass
+class Measures:
+    amount: Decimal | None = None
+    quantity: Decimal | None = None
+    entries: int = 0
+    records: int = 0
 
-    key: tuple
-    amount: Decimal | None
-    quantity: Decimal | None
-    entries: int
-
-    @classmethod
-    def of(cls, entry: LedgerEntry) -> "Share":
-        booked = entry.booked_on
-        key = (
-            entry.centre_id,
-            str(entry.stage),
-            str(entry.category),
-            str(entry.kind),
-            entry.unit or "",
-            entry.currency or "",
-            str(booked)[:7] if booked else "",
-        )
-        is_reversal = entry.reverses_id is not None or entry.reverses is not None
-        return cls(key, entry.amount, entry.quantity, 0 if is_reversal else 1)
+    def add(self, amount: Decimal | None, quantity: Decimal | None, entries: int, records: int, sign: int = 1):
+        if amount is not None:
+            self.amount = (self.amount or 0) + sign * amount
+        if quantity is not None:
+            self.quantity = (self.quantity or 0) + sign * quantity
+        self.entries += sign * entries
+        self.records += sign * records
 
 
-def _signed(value: Decimal | None, sign: int) -> Decimal | None:
-    return None if value is None else value * sign
+def shares(entry: LedgerEntry) -> dict[tuple, Measures]:
+    """Bucket key (KEY) → what ``entry`` and its live tranches add to it."""
+    found: dict[tuple, Measures] = defaultdict(Measures)
+    if entry.voided_at is not None:
+        return found
+    head = (entry.centre_id,)
+    kinds = (str(entry.category), str(entry.kind), entry.unit or "")
+    measure = str(Stage(entry.stage).measure)
+    key = (*head, measure, *kinds, entry.currency or "", month_of(entry.booked_on), month_of(entry.rate_on))
+    found[key].add(entry.amount, entry.quantity, 0 if entry.withdraws_id or entry.withdraws else 1, 1)
+    for tranche in entry.tranches:
+        if tranche.voided_at is None:
+            month = month_of(tranche.received_on)
+            found[(*head, str(Measure.RECEIVED), *kinds, tranche.currency, month, month)].add(
+                tranche.amount, None, 1, 1
+            )
+    return found
 
 
 def upsert(dialect_name: str, model, key: dict, measures: dict) -> sa.Insert:
@@ -96,87 +105,123 @@ def upsert(dialect_name: str, model, key: dict, measures: dict) -> sa.Insert:
     stmt = dialect.insert(table).values(**key, **measures)
 
     def plus(name: str) -> sa.ColumnElement:
-        # SUM's NULL rules: a bucket's sum stays NULL until one of its entries has a value.
+        # SUM's NULL rules: a bucket's sum stays NULL until one of its records has a value.
         mine, theirs = table.c[name], stmt.excluded[name]
+        if dialect_name == "sqlite":
+            return sa.func.exact_add(mine, theirs)
         return sa.case((theirs.is_(None), mine), else_=sa.func.coalesce(mine, 0) + theirs)
 
-    summed = {name: plus(name) for name in SUMS if name in measures}
     return stmt.on_conflict_do_update(
         index_elements=[table.c[k] for k in key],
-        set_=summed
-        | {
-            "entries": table.c.entries + stmt.excluded.entries,
-            "records": table.c.records + stmt.excluded.records,
-        },
+        set_={name: plus(name) for name in SUMS} | {name: table.c[name] + stmt.excluded[name] for name in COUNTS},
     )
 
 
-def _add(*changes: tuple[Share, int]) -> None:
-    """Add each (share, sign) to its bucket in every grain: one upsert each, and when taking out, one DELETE
-    of the bucket if no entry row is left in it. Grain by grain and, within a grain, in key order, so that two
-    transactions moving entries between the same buckets take their row locks in the same order (no deadlock)."""
+def _write(changes: dict[tuple, Measures]) -> None:
+    """Add each bucket's change to every grain: one upsert each, and where records left it, one DELETE of the
+    bucket if none is left. Grain by grain and, within a grain, in key order, so that two transactions moving
+    records between the same buckets take their row locks in the same order (no deadlock)."""
     dialect_name = db.session.get_bind().dialect.name
-    for model, key in GRAINS:
+    for model, grain in GRAINS:
         table = model.__table__
-        rows = []
-        for share, sign in changes:
-            whole = dict(zip(KEY, share.key, strict=True))
-            rows.append(({k: whole[k] for k in key}, share, sign))
-        for bucket, share, sign in sorted(rows, key=lambda row: tuple(str(v) for v in row[0].values())):
-            measures = {
-                "amount": _signed(share.amount, sign),
-                "quantity": _signed(share.quantity, sign),
-                "entries": share.entries * sign,
-                "records": sign,
-            }
-            measures = {name: measures[name] for name in measures_of(model)}
-            db.session.execute(upsert(dialect_name, model, bucket, measures))
-            if sign < 0:
+        merged: dict[tuple, Measures] = defaultdict(Measures)
+        for full, change in changes.items():
+            whole = dict(zip(KEY, full, strict=True))
+            merged[tuple(whole[k] for k in grain)].add(change.amount, change.quantity, change.entries, change.records)
+        for bucket_key in sorted(merged, key=lambda k: tuple(str(v) for v in k)):
+            change = merged[bucket_key]
+            if not (change.amount or change.quantity or change.entries or change.records):
+                continue
+            bucket = dict(zip(grain, bucket_key, strict=True))
+            values = {"amount": change.amount, "quantity": change.quantity}
+            values |= {"entries": change.entries, "records": change.records}
+            db.session.execute(upsert(dialect_name, model, bucket, values))
+            if change.records < 0:
                 where = [table.c[k] == v for k, v in bucket.items()]
                 db.session.execute(sa.delete(table).where(*where, table.c.records <= 0))
 
 
-def apply(entry: LedgerEntry, sign: int = 1) -> None:
-    """Add (``sign`` 1) or take out (-1) one flushed entry's share of its bucket."""
-    _add((Share.of(entry), sign))
+def _difference(before: dict[tuple, Measures], after: dict[tuple, Measures]) -> dict[tuple, Measures]:
+    changes: dict[tuple, Measures] = defaultdict(Measures)
+    for key, measures in before.items():
+        changes[key].add(measures.amount, measures.quantity, measures.entries, measures.records, -1)
+    for key, measures in after.items():
+        changes[key].add(measures.amount, measures.quantity, measures.entries, measures.records)
+    return changes
+
+
+def apply(entry: LedgerEntry) -> None:
+    """Add one new, flushed entry (and its tranches) to its buckets."""
+    _write(_difference({}, shares(entry)))
 
 
 @contextmanager
 def changing(entry: LedgerEntry) -> Iterator[None]:
-    """Around a change of an entry's fields: move its share from the bucket it was in to the one it ends in."""
-    before = Share.of(entry)
+    """Around any change of an entry or its tranches (an edit, a tranche recorded or voided, a void): move what it
+    adds from the buckets it was in to those it ends in."""
+    before = shares(entry)
     yield
-    after = Share.of(entry)
-    if after != before:
-        _add((before, -1), (after, 1))
+    _write(_difference(before, shares(entry)))
+
+
+RECORD_COLUMNS = (*KEY, "day", *SUMS, *COUNTS)
+
+
+def records_select(extra=()) -> sa.CompoundSelect:
+    """Every live record as a row of KEY, its date (``day``) and the measures: what the grains sum. ``extra``:
+    conditions on ``LedgerEntry`` (an entry's, for its tranches too)."""
+    e, t = LedgerEntry, Tranche
+    measure = sa.case((e.stage == Stage.PLEDGED, str(Measure.PLEDGED)), else_=str(Measure.COMMITTED))
+    stored = [sa.type_coerce(c, sa.String) for c in (e.category, e.kind)]
+    entries = sa.select(
+        e.centre_id,
+        measure,
+        *stored,
+        e.unit,
+        sa.func.coalesce(e.currency, ""),
+        month_text(e.booked_on),
+        month_text(e.rate_on),
+        e.booked_on,
+        e.amount,
+        e.quantity,
+        sa.case((e.withdraws_id.is_(None), 1), else_=0),
+        sa.literal(1),
+    ).where(e.voided_at.is_(None), *extra)
+    tranches = (
+        sa.select(
+            t.centre_id,
+            sa.literal(str(Measure.RECEIVED)),
+            *stored,
+            e.unit,
+            t.currency,
+            month_text(t.received_on),
+            month_text(t.received_on),
+            t.received_on,
+            t.amount,
+            sa.null(),
+            sa.literal(1),
+            sa.literal(1),
+        )
+        .join(e, e.id == t.entry_id)
+        .where(t.voided_at.is_(None), e.voided_at.is_(None), *extra)
+    )
+    labelled = sa.union_all(entries, tranches).subquery("live_records")
+    return sa.select(*(column.label(name) for column, name in zip(labelled.c, RECORD_COLUMNS, strict=True)))
 
 
 def rebuild() -> int:
-    """Recompute every grain from the entries (per table, one DELETE and one INSERT … SELECT … GROUP BY);
+    """Recompute every grain from the records (per table, one DELETE and one INSERT … SELECT … GROUP BY);
     returns the number of buckets of the full grain."""
-    e = LedgerEntry
-    columns = {
-        "centre_id": e.centre_id,
-        "stage": e.stage,
-        "category": e.category,
-        "kind": e.kind,
-        "unit": e.unit,
-        "currency": sa.func.coalesce(e.currency, ""),
-        "month": month_text(e.booked_on),
-    }
-    sums = {
-        "amount": sa.func.sum(e.amount),
-        "quantity": sa.func.sum(e.quantity),
-        "entries": sa.func.count().filter(e.reverses_id.is_(None)),
-        "records": sa.func.count(),
-    }
-    for model, key in GRAINS:
-        keys = [columns[k] for k in key]
-        measures = measures_of(model)
+    records = records_select().subquery("records")
+    columns = records.c
+    for model, grain in GRAINS:
+        keys = [columns[k] for k in grain]
+        measures = [exact_sum(columns["amount"]), exact_sum(columns["quantity"])]
+        measures += [sa.func.sum(columns["entries"]), sa.func.sum(columns["records"])]
         table = model.__table__
         db.session.execute(sa.delete(table))
-        select = sa.select(*keys, *(sums[name] for name in measures)).group_by(*keys)
-        db.session.execute(sa.insert(table).from_select([*key, *measures], select))
+        select = sa.select(*keys, *measures).group_by(*keys)
+        db.session.execute(sa.insert(table).from_select([*grain, *SUMS, *COUNTS], select))
     return db.session.scalar(sa.select(sa.func.count()).select_from(LedgerRollup))
 
 

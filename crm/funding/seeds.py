@@ -1,47 +1,52 @@
-"""The demo ledger from seeds/funding.toml: idempotent, an entry keyed by its centre, source and purpose."""
+"""The demo ledger from seeds/funding.toml, each entry and need under a stable key."""
 
 import sqlalchemy as sa
 
-from crm.centres.services import centre_by_code
+from crm.centres.models import Centre
 from crm.extensions import db
 from crm.funding import services
 from crm.funding.models import FundingNeed, LedgerEntry
-from crm.partners import services as partners
+from crm.partners.seeds import organisation, seed_organisation
 from crm.proposals.models import Proposal
-from crm.proposals.seeds import organisation_named
-from crm.seeding import read_seed
+from crm.seeding import read_seed, reported_on, seed_once, seeded
 
 
-def seed_entry(item: dict) -> None:
-    centre = centre_by_code(item["centre"])
-    source = organisation_named(item["source"])
-    exists = db.session.scalar(
-        sa.select(LedgerEntry.id).where(
-            LedgerEntry.centre_id == centre.id,
-            LedgerEntry.source_id == source.id,
-            LedgerEntry.purpose_detail == item["purpose_detail"],
-        )
-    )
-    if exists is not None:
-        return
-    proposals = db.session.scalars(
-        sa.select(Proposal).where(Proposal.centre_id == centre.id, Proposal.title.in_(item.get("proposals", [])))
-    ).all()
-    services.record_entry(centre.id, {**item, "source_id": source.id}, proposals)
+def create_entry(centre: Centre, source, item: dict, seeds_dir) -> LedgerEntry:
+    proposals = [seeded(f"proposal:{item['centre']}:{title}", Proposal) for title in item.get("proposals", [])]
+    data = {**item, "source_id": source.id, "booked_on": item.get("booked_on") or reported_on(seeds_dir)}
+    return services.record_entry(centre.id, data, [p for p in proposals if p is not None])
 
 
 def seed(seeds_dir) -> list[str]:
     data = read_seed("funding.toml", seeds_dir)
     for item in data["source"]:
-        if organisation_named(item["name"]) is None and organisation_named(item["acronym"]) is None:
-            partners.save_organisation(None, {**item, "type_id": partners.type_by_code(item["type"]).id})
+        seed_organisation(item)
     for item in data["entry"]:
-        seed_entry(item)
-    for item in data["need"]:
-        centre = centre_by_code(item["centre"])
-        exists = db.session.scalar(
-            sa.select(FundingNeed.id).where(FundingNeed.centre_id == centre.id, FundingNeed.title == item["title"])
+        centre, source = seeded(f"centre:{item['centre']}", Centre), organisation(item["source"])
+        if centre is None or source is None:
+            continue
+        seed_once(
+            f"ledger:{item['centre']}:{item['source']}:{item['purpose_detail']}",
+            LedgerEntry,
+            lambda centre=centre, source=source, item=item: db.session.scalar(
+                sa.select(LedgerEntry).where(
+                    LedgerEntry.centre_id == centre.id,
+                    LedgerEntry.source_id == source.id,
+                    LedgerEntry.purpose_detail == item["purpose_detail"],
+                )
+            ),
+            lambda centre=centre, source=source, item=item: create_entry(centre, source, item, seeds_dir),
         )
-        if exists is None:
-            services.save_need(None, centre.id, item)
+    for item in data["need"]:
+        centre = seeded(f"centre:{item['centre']}", Centre)
+        if centre is None:
+            continue
+        seed_once(
+            f"need:{item['centre']}:{item['title']}",
+            FundingNeed,
+            lambda centre=centre, item=item: db.session.scalar(
+                sa.select(FundingNeed).where(FundingNeed.centre_id == centre.id, FundingNeed.title == item["title"])
+            ),
+            lambda centre=centre, item=item: services.save_need(None, centre.id, item),
+        )
     return []

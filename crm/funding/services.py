@@ -1,4 +1,5 @@
-"""Ledger rules. Services validate, change and flush; the request commits. Nothing here deletes a row."""
+"""Ledger rules. Services validate, change and flush; the request commits. Nothing here deletes a row: a mistake is
+voided, a real withdrawal is recorded as one (``crm.funding.models``)."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,12 +7,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from crm.core.errors import RuleError
+from crm.core.models import utcnow
 from crm.core.records import create_or_update
 from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.balance import balance
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, NeedStatus, Purpose, Stage, Tranche
-from crm.money import amounts
+from crm.money import Money, amounts
 from crm.money.amounts import AmountError, PairError, check_quantity
 
 
@@ -85,74 +87,177 @@ def entry_values(data: dict) -> dict:
 
 
 def record_entry(centre_id: int, data: dict, proposals=(), agreement=None) -> LedgerEntry:
-    """Book a new resource from validated form data (or a seed)."""
+    """Book a new resource from validated form data (or a seed or an import).
+
+    Money booked as received arrives with its tranche: the whole amount, received on the booked date, so that
+    "Received" on every page is the tranches and nothing else."""
     values = entry_values(data)
+    if not values["booked_on"]:
+        raise LedgerError("Give the date the resource was pledged, committed or received.", "booked_on")
     check_links(centre_id, proposals, agreement)
-    entry = LedgerEntry(centre_id=centre_id, agreement=agreement, proposals=list(proposals), **values)
+    entry = LedgerEntry(
+        centre_id=centre_id, agreement=agreement, proposals=list(proposals), rate_on=values["booked_on"], **values
+    )
+    if entry.stage == Stage.RECEIVED and entry.kind.is_financial:
+        entry.tranches.append(
+            Tranche(
+                centre_id=centre_id,
+                received_on=entry.booked_on,
+                amount=entry.amount,
+                currency=entry.currency,
+                note="Received in full when booked.",
+            )
+        )
     db.session.add(entry)
     db.session.flush()
     rollup.apply(entry)
     return entry
 
 
-# What an edit may change. Amounts, currency, kind and quantity are corrected by a reversal and a new entry.
+# What an edit may change. Amounts, currency, kind and quantity are corrected by a void and a new entry, or by a
+# withdrawal. A withdrawal follows its entry: it nets against it in the same buckets.
 EDITABLE = ("source_id", "category", "purpose", "purpose_detail", "stage", "booked_on", "description", "unit")
 EDITABLE += ("valuation_method", "valuation_evidence", "notes")
+FOLLOWED_BY_WITHDRAWALS = ("source_id", "category", "purpose", "purpose_detail", "stage", "description", "unit")
 
 
 def update_entry(entry: LedgerEntry, data: dict, proposals=(), agreement=None) -> LedgerEntry:
-    if not entry.is_active:
-        raise LedgerError("A reversed entry or a reversal cannot be edited; record a new entry instead.")
+    if entry.is_voided or entry.is_withdrawal:
+        raise LedgerError("A voided entry or a withdrawal cannot be edited; record a new entry instead.")
     check_links(entry.centre_id, proposals, agreement)
+    withdrawals = entry.live_withdrawals
+    booked_on = data.get("booked_on", entry.booked_on)
+    if not booked_on:
+        raise LedgerError("Give the date the resource was pledged, committed or received.", "booked_on")
+    if any(w.booked_on < booked_on for w in withdrawals):
+        first = min(w.booked_on for w in withdrawals)
+        raise LedgerError(f"The entry cannot be booked after its withdrawal of {first:%-d %B %Y}.", "booked_on")
+    stage = Stage(data.get("stage", entry.stage))
+    check_stage(entry, stage)
     with rollup.changing(entry):
         for key in EDITABLE:
             if key in data:
                 value = data[key]
-                value = value.strip() if isinstance(value, str) else value
-                setattr(entry, key, value)
-        entry.category, entry.purpose = Category(entry.category), Purpose(entry.purpose)
-        entry.stage = Stage(entry.stage)
+                setattr(entry, key, value.strip() if isinstance(value, str) else value)
+        entry.category, entry.purpose, entry.stage = Category(entry.category), Purpose(entry.purpose), stage
+        entry.rate_on = entry.booked_on
         if not entry.kind.is_financial and not entry.description:
             raise LedgerError("Say what is given: office space, equipment, interns...", "description")
         entry.proposals = list(proposals)
         entry.agreement = agreement
         db.session.flush()
+    for withdrawal in withdrawals:
+        with rollup.changing(withdrawal):
+            for key in FOLLOWED_BY_WITHDRAWALS:
+                setattr(withdrawal, key, getattr(entry, key))
+            withdrawal.rate_on = entry.rate_on
+            db.session.flush()
     return entry
 
 
-def reverse_entry(entry: LedgerEntry, reason: str, on: date) -> LedgerEntry:
-    """Cancel an entry by booking its opposite; the original stays, marked reversed, and both show in history."""
-    reason = (reason or "").strip()
+def check_stage(entry: LedgerEntry, stage: Stage) -> None:
+    """Money is received through its tranches: the stage says so only when they cover the commitment."""
+    if not entry.kind.is_financial or stage == entry.stage:
+        return
+    received = bool(entry.live_tranches)
+    if stage == Stage.RECEIVED:
+        outstanding = balance(entry).outstanding
+        if outstanding is None or outstanding.amount > 0:
+            raise LedgerError(
+                "Money becomes Received through its tranches: record the tranche received instead.", "stage"
+            )
+    elif stage == Stage.PLEDGED and received:
+        raise LedgerError("Money has been received against this entry: it is more than a pledge.", "stage")
+
+
+def _reason(reason: str | None, act: str) -> str:
+    reason = " ".join((reason or "").split())
     if not reason:
-        raise LedgerError("Say why the entry is reversed.", "reason")
-    if entry.is_reversal:
-        raise LedgerError("A reversal cannot itself be reversed; record a new entry instead.")
-    if entry.is_reversed:
-        raise LedgerError("This entry is already reversed.")
-    if any(t.reverses_id is None and t.reversed_by is None for t in entry.tranches):
-        raise LedgerError("Reverse the tranches received against this entry first.")
-    reversal = LedgerEntry(
+        raise LedgerError(f"Say why the {act}.", "reason")
+    return reason
+
+
+def withdrawable(entry: LedgerEntry) -> Money | None:
+    """What a withdrawal may take back: the amount left after withdrawals, less what was received (money that
+    came cannot be withdrawn); None when a tranche in another currency has no rate to tell."""
+    remaining = entry.remaining
+    if remaining is None or not entry.kind.is_financial:
+        return remaining
+    return balance(entry).outstanding
+
+
+def withdraw_entry(entry: LedgerEntry, data: dict, *, today: date) -> LedgerEntry:
+    """Record that a pledge or commitment was withdrawn (in full, or for money in part) on the date the user gives:
+    an entry of the opposite sign, in that date's period, converted at the rate of the entry it withdraws."""
+    if entry.is_voided:
+        raise LedgerError("This entry is voided: there is nothing to withdraw.")
+    if entry.is_withdrawal:
+        raise LedgerError("A withdrawal cannot itself be withdrawn; void it if it was recorded by mistake.")
+    if not entry.is_active:
+        raise LedgerError("This entry is already withdrawn in full.")
+    on = data.get("withdrawn_on")
+    if not on:
+        raise LedgerError("Give the date it was withdrawn.", "withdrawn_on")
+    if on < entry.booked_on:
+        raise LedgerError(
+            f"A withdrawal cannot come before the entry it withdraws (booked on {entry.booked_on:%-d %B %Y}).",
+            "withdrawn_on",
+        )
+    if on > today:
+        raise LedgerError("A withdrawal is recorded once it has happened: the date is in the future.", "withdrawn_on")
+    reason = _reason(data.get("reason"), "entry is withdrawn")
+    amount, quantity_ = _withdrawn_part(entry, data.get("amount"))
+    withdrawal = LedgerEntry(
         centre_id=entry.centre_id,
-        source_id=entry.source_id,
-        category=entry.category,
+        withdraws=entry,
         kind=entry.kind,
-        purpose=entry.purpose,
-        purpose_detail=entry.purpose_detail,
-        stage=entry.stage,
-        amount=-entry.amount if entry.amount is not None else None,
+        amount=-amount if amount is not None else None,
         currency=entry.currency,
+        quantity=-quantity_ if quantity_ is not None else None,
         booked_on=on,
-        description=entry.description,
-        quantity=-entry.quantity if entry.quantity is not None else None,
-        unit=entry.unit,
+        rate_on=entry.rate_on,
         agreement_id=entry.agreement_id,
-        reverses=entry,
         notes=reason,
+        **{key: getattr(entry, key) for key in FOLLOWED_BY_WITHDRAWALS},
     )
-    db.session.add(reversal)
+    db.session.add(withdrawal)
     db.session.flush()
-    rollup.apply(reversal)
-    return reversal
+    rollup.apply(withdrawal)
+    return withdrawal
+
+
+def _withdrawn_part(entry: LedgerEntry, asked) -> tuple[Decimal | None, Decimal | None]:
+    """(amount, quantity) to take back: goods and time in full; money in full or the part asked for."""
+    if not entry.kind.is_financial:
+        left = entry.quantity + sum((w.quantity or 0 for w in entry.live_withdrawals), Decimal(0))
+        return (entry.remaining.amount if entry.remaining else None), left
+    most = withdrawable(entry)
+    if most is None:
+        raise LedgerError("A tranche in another currency has no rate, so what is outstanding is not known.")
+    if most.amount <= 0:
+        raise LedgerError("Everything committed has been received: money that came cannot be withdrawn.")
+    if asked in (None, ""):
+        return most.amount, None
+    amount, _ = money_pair(asked, entry.currency, "amount", "amount", "The amount withdrawn")
+    if amount > most.amount:
+        raise LedgerError(f"At most {most.rounded()} is outstanding and can be withdrawn.", "amount")
+    return amount, None
+
+
+def void_entry(entry: LedgerEntry, reason: str, *, by_id: int | None) -> LedgerEntry:
+    """An entry recorded by mistake: out of every figure of every period, with its tranches and withdrawals (a
+    voided withdrawal gives its entry back). The row stays, with who voided it, when and why."""
+    if entry.is_voided:
+        raise LedgerError("This entry is already voided.")
+    reason = _reason(reason, "entry is voided")
+    at = utcnow()
+    for record in [entry, *entry.live_withdrawals]:
+        with rollup.changing(record):
+            record.voided_at, record.voided_by_id, record.void_reason = at, by_id, reason
+            for tranche in record.live_tranches:
+                tranche.voided_at, tranche.voided_by_id, tranche.void_reason = at, by_id, reason
+            db.session.flush()
+    return entry
 
 
 class OverOutstanding(LedgerError):
@@ -164,9 +269,14 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
     if not entry.kind.is_financial or entry.value is None:
         raise LedgerError("Tranches are received against a financial entry with an amount.")
     if not entry.is_active:
-        raise LedgerError("Nothing can be received against a reversed entry or a reversal.")
+        raise LedgerError("Nothing can be received against a voided or withdrawn entry, or a withdrawal.")
     if not data.get("received_on"):
         raise LedgerError("Give the date the tranche was received.", "received_on")
+    if data["received_on"] < entry.booked_on:
+        raise LedgerError(
+            f"Money cannot be received before it was committed (booked on {entry.booked_on:%-d %B %Y}).",
+            "received_on",
+        )
     amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", "The amount received")
     if amount is None:
         raise LedgerError("Give the amount received.", "amount")
@@ -189,39 +299,42 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
                 "amount",
             )
         tranche.is_over_outstanding = True
-    tranche.entry = entry
-    db.session.add(tranche)
     with rollup.changing(entry):
+        entry.tranches.append(tranche)
         if outstanding_after is not None and outstanding_after.amount <= 0:
             entry.stage = Stage.RECEIVED
         elif entry.stage == Stage.PLEDGED:
             entry.stage = Stage.COMMITTED
         db.session.flush()
+    _follow_stage(entry)
     return tranche
 
 
-def reverse_tranche(tranche: Tranche, reason: str) -> Tranche:
-    reason = (reason or "").strip()
-    if not reason:
-        raise LedgerError("Say why the tranche is reversed.", "reason")
-    if tranche.reverses_id is not None or tranche.reversed_by is not None:
-        raise LedgerError("This tranche is already a reversal or reversed.")
-    reversal = Tranche(
-        centre_id=tranche.centre_id,
-        entry=tranche.entry,
-        received_on=tranche.received_on,
-        amount=-tranche.amount,
-        currency=tranche.currency,
-        reverses=tranche,
-        note=reason,
-    )
-    db.session.add(reversal)
+def void_tranche(tranche: Tranche, reason: str, *, by_id: int | None) -> Tranche:
+    """A tranche recorded by mistake: out of every figure; the entry is no longer Received unless others cover it."""
+    if tranche.is_voided:
+        raise LedgerError("This tranche is already voided.")
+    reason = _reason(reason, "tranche is voided")
     entry = tranche.entry
     with rollup.changing(entry):
-        if entry.stage == Stage.RECEIVED:
-            entry.stage = Stage.COMMITTED
+        tranche.voided_at, tranche.voided_by_id, tranche.void_reason = utcnow(), by_id, reason
         db.session.flush()
-    return reversal
+        if entry.stage == Stage.RECEIVED:
+            outstanding = balance(entry).outstanding
+            if outstanding is None or outstanding.amount > 0:
+                entry.stage = Stage.COMMITTED
+        db.session.flush()
+    _follow_stage(entry)
+    return tranche
+
+
+def _follow_stage(entry: LedgerEntry) -> None:
+    """A withdrawal counts as what its entry has become (a pledge withdrawn, or a commitment reduced)."""
+    for withdrawal in entry.live_withdrawals:
+        if withdrawal.stage != entry.stage:
+            with rollup.changing(withdrawal):
+                withdrawal.stage = entry.stage
+                db.session.flush()
 
 
 def save_need(need: FundingNeed | None, centre_id: int, data: dict) -> FundingNeed:

@@ -8,15 +8,18 @@ from sqlalchemy import orm
 from crm.agreements.models import Agreement
 from crm.audit.services import history_for
 from crm.centres.models import Centre
+from crm.centres.services import visible_periods
 from crm.core.forms import refuse
 from crm.core.locking import check_version
+from crm.core.periods import SpanError
 from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.funding import queries, services
 from crm.funding.balance import balance
-from crm.funding.forms import EntryEditForm, EntryForm, NeedEditForm, NeedForm, ReverseForm, TrancheForm
+from crm.funding.forms import EntryEditForm, EntryForm, NeedEditForm, NeedForm, TrancheForm, VoidForm, WithdrawForm
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, Purpose, Stage, Tranche
+from crm.money.totals import rate_plan
 from crm.partners.models import Organisation
 from crm.proposals.forms import organisation_pairs
 from crm.proposals.models import Proposal, ProposalStatus
@@ -46,42 +49,66 @@ def linked(centre_id: int, proposal_ids, agreement_id):
     return proposals, agreement
 
 
-def list_filters() -> dict:
-    """The list's filters the request gives with a valid value: key → enum member."""
-    chosen = {key: request.args.get(key) for key in FILTERS}
-    return {key: cls(chosen[key]) for key, cls in FILTERS.items() if chosen[key] in {m.value for m in cls}}
+def ledger_filters() -> tuple[queries.LedgerFilters, SpanError | None]:
+    """The list's filters from the request; a refused date is shown, and the list shows every date."""
+    centre_ids = readable_centre_ids()
+    periods = visible_periods(centre_ids)
+    try:
+        return queries.LedgerFilters.from_args(request.args, centre_ids, periods), None
+    except SpanError as error:
+        args = request.args.to_dict()
+        for key in ("from", "to", "period"):
+            args.pop(key, None)
+        return queries.LedgerFilters.from_args(args, centre_ids, periods), error
 
 
-def filtered_entries() -> sa.Select:
-    stmt = scoped(sa.select(LedgerEntry), LedgerEntry.centre_id)
-    code = request.args.get("centre")
-    if code:
-        stmt = stmt.join(Centre, Centre.id == LedgerEntry.centre_id).where(Centre.code == code)
-    for key, value in list_filters().items():
-        stmt = stmt.where(getattr(LedgerEntry, key) == value)
-    return stmt
+def list_context(filters: queries.LedgerFilters, error) -> dict:
+    """What the entries and receipts lists both show: filters, totals, converted totals when asked."""
+    totals = queries.totals(filters)
+    plan = rate_plan(request.args, filters.span.ends_on or date.today())
+    return {
+        "filters": filters,
+        "span_error": error,
+        "totals": totals,
+        "converted": totals.converted(plan) if plan else None,
+        "plan": plan,
+        "periods": visible_periods(readable_centre_ids()),
+        "centres": visible_centres(),
+        "choices": {key: list(cls) for key, cls in queries.FILTERS.items()},
+        "may_write": bool(writable_centres()),
+    }
 
 
 @bp.route("")
 @login_required
 def index():
-    stmt = filtered_entries()
+    filters, error = ledger_filters()
+    stmt = queries.entries(filters)
     # The list shows the source's name, not its type: no join for it.
     shown = stmt.options(orm.joinedload(LedgerEntry.source).lazyload(Organisation.type))
-    page = paginate(shown.order_by(LedgerEntry.booked_on.desc().nulls_last(), LedgerEntry.id.desc()))
+    page = paginate(shown)
     ids = [e.id for e in page.items]
-    totals = queries.list_stage_totals(stmt, readable_centre_ids(), request.args.get("centre"), list_filters())
     return render_template(
         "funding/index.html",
         page=page,
-        totals=totals,
         received=queries.received_by_entry(ids),
-        reversed_ids=queries.reversed_ids(ids),
-        needs=queries.open_needs({c.id for c in visible_centres()}),
-        centres=visible_centres(),
-        filters={key: list(cls) for key, cls in FILTERS.items()},
-        may_write=bool(writable_centres()),
+        withdrawn_ids=queries.withdrawn_ids(ids),
+        needs=queries.open_needs(filters.centre_ids if not filters.centre else visible_ids(filters.centre)),
+        **list_context(filters, error),
     )
+
+
+@bp.route("/receipts")
+@login_required
+def receipts():
+    """The tranches received: what "Received" counts, filtered as the entries list is."""
+    filters, error = ledger_filters()
+    page = paginate(queries.receipts(filters).options(orm.joinedload(Tranche.entry)))
+    return render_template("funding/receipts.html", page=page, **list_context(filters, error))
+
+
+def visible_ids(code: str) -> set[int]:
+    return {c.id for c in visible_centres() if c.code == code}
 
 
 def visible_centres() -> list[Centre]:
@@ -135,17 +162,23 @@ def new():
     return form_page("funding/form.html", form=form, entry=None)
 
 
-def show_page(entry: LedgerEntry, tranche_form=None, reverse_form=None):
+def show_page(entry: LedgerEntry, tranche_form=None, void_form=None, withdraw_form=None):
     if tranche_form is None:
         tranche_form = TrancheForm()
         tranche_form.received_on.data = date.today()
         tranche_form.currency.data = entry.currency
+    if withdraw_form is None:
+        withdraw_form = WithdrawForm()
+        withdraw_form.withdrawn_on.data = date.today()
     return form_page(
         "funding/show.html",
         entry=entry,
         balance=balance(entry),
         tranche_form=tranche_form,
-        reverse_form=reverse_form or ReverseForm(),
+        void_form=void_form or VoidForm(),
+        withdraw_form=withdraw_form,
+        withdrawable=services.withdrawable(entry) if entry.is_active else None,
+        submitted=submitted_sections_covering(entry.centre_id, entry.booked_on),
         may_write=current_user.can_write(entry.centre_id),
         history=history_for(entry),
         tranche_history=[item for t in entry.tranches for item in history_for(t)],
@@ -180,20 +213,38 @@ def edit(entry_id: int):
     return form_page("funding/form.html", form=form, entry=entry)
 
 
-@bp.route("/<int:entry_id>/reverse", methods=["POST"])
+@bp.route("/<int:entry_id>/void", methods=["POST"])
 @login_required
-def reverse(entry_id: int):
+def void(entry_id: int):
     entry = get_or_404(LedgerEntry, entry_id, write=True)
-    form = ReverseForm()
+    form = VoidForm()
     if form.validate_on_submit():
         try:
-            reversal = services.reverse_entry(entry, form.reason.data, date.today())
+            services.void_entry(entry, form.reason.data, by_id=current_user.id)
         except services.LedgerError as error:
             refuse(form, error, "reason")
         else:
-            flash("Entry reversed. Record a new entry if the resource should be booked differently.", "success")
-            return redirect(url_for("funding.show", entry_id=reversal.id))
-    return show_page(entry, reverse_form=form)
+            flash("Entry voided: it no longer counts in any figure.", "success")
+            for section in submitted_sections_covering(entry.centre_id, entry.booked_on):
+                flash(f"{section.describe()} stays as submitted: start a new revision to report the change.", "warning")
+            return redirect(url_for("funding.show", entry_id=entry.id))
+    return show_page(entry, void_form=form)
+
+
+@bp.route("/<int:entry_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(entry_id: int):
+    entry = get_or_404(LedgerEntry, entry_id, write=True)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            withdrawal = services.withdraw_entry(entry, form.data, today=date.today())
+        except services.LedgerError as error:
+            refuse(form, error, "reason")
+        else:
+            flash("Withdrawal recorded: it counts in the period of its date.", "success")
+            return redirect(url_for("funding.show", entry_id=withdrawal.id))
+    return show_page(entry, withdraw_form=form)
 
 
 @bp.route("/<int:entry_id>/tranches", methods=["POST"])
@@ -215,24 +266,31 @@ def add_tranche(entry_id: int):
     return show_page(entry, tranche_form=form)
 
 
-@bp.route("/<int:entry_id>/tranches/<int:tranche_id>/reverse", methods=["POST"])
+@bp.route("/<int:entry_id>/tranches/<int:tranche_id>/void", methods=["POST"])
 @login_required
-def reverse_tranche(entry_id: int, tranche_id: int):
+def void_tranche(entry_id: int, tranche_id: int):
     tranche = get_or_404(Tranche, tranche_id, write=True)
     if tranche.entry_id != entry_id:
         abort(404)
-    form = ReverseForm()
+    form = VoidForm()
     if form.validate_on_submit():
         try:
-            services.reverse_tranche(tranche, form.reason.data)
+            services.void_tranche(tranche, form.reason.data, by_id=current_user.id)
         except services.LedgerError as error:
             flash(str(error), "error")
         else:
-            flash("Tranche reversed.", "success")
+            flash("Tranche voided: it no longer counts as received.", "success")
             return redirect(url_for("funding.show", entry_id=entry_id))
     else:
-        flash("Say why the tranche is reversed.", "error")
-    return show_page(tranche.entry)
+        flash("Say why the tranche is voided.", "error")
+    return show_page(tranche.entry), 422
+
+
+def submitted_sections_covering(centre_id: int, day: date):
+    """The submitted report sections whose period holds ``day``: they keep what they reported."""
+    from crm.reports.queries import submitted_sections_covering as covering
+
+    return covering(centre_id, day)
 
 
 # Needs: what a centre lacks resources for.
@@ -273,11 +331,3 @@ def need_edit(need_id: int):
             flash("Need saved.", "success")
             return redirect(url_for("funding.index"))
     return form_page("funding/need_form.html", form=form, need=need, history=history_for(need))
-
-
-@bp.app_template_filter("per_currency")
-def per_currency(amounts: dict) -> str:
-    """{"CNY": Decimal("900000")} → "CNY 900,000.00", currencies side by side, never added together."""
-    from crm.money import Money
-
-    return " · ".join(str(Money(amount, code)) for code, amount in sorted(amounts.items())) or "—"

@@ -10,21 +10,11 @@ from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.money import queries, services
 from crm.money.currencies import COMMON, normalise_currency
-from crm.money.display import format_money, plain_decimal
+from crm.money.display import plain_decimal
 from crm.money.forms import ConfirmImportForm, ManualRateForm, RateFileForm
 from crm.money.models import ExchangeRate, ImportStatus, RateImport, RateSource
 
 bp = Blueprint("money", __name__, url_prefix="/rates")
-
-
-@bp.app_template_filter("money")
-def money_filter(value, currency=None):
-    return format_money(value, currency)
-
-
-@bp.app_template_filter("plain_decimal")
-def plain_decimal_filter(value):
-    return plain_decimal(value)
 
 
 def _currency_arg() -> str | None:

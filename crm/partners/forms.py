@@ -6,6 +6,7 @@ from crm.centres.services import country_choices
 from crm.core.forms import choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
+from crm.core.partial_dates import PartialDateField
 from crm.partners.models import InteractionKind, Stage
 
 
@@ -54,6 +55,11 @@ class PartnershipForm(FlaskForm):
     owner_id = SelectField("Owner", validators=[Optional()], description="Who at the centre looks after it.")
     next_step = StringField("Next step", validators=[Optional(), Length(max=500)])
     next_step_on = DateField("Next step due on", validators=[Optional()])
+    engaged = PartialDateField(
+        "Engaged since",
+        validators=[Optional()],
+        description="When the centre first engaged them: a day, a month (2025-06) or a year. Today if left empty.",
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)])
 
     def __init__(self, *args, owners=(), **kwargs):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.core.enums import LabelledEnum
 from crm.core.kmgbf import TARGETS
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
+from crm.core.partial_dates import PartialDate, partial_date_column
 from crm.core.types import value_enum
 from crm.extensions import db
 
@@ -81,6 +82,9 @@ class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     next_step: Mapped[str] = mapped_column(sa.String(500), default="")
     next_step_on: Mapped[date | None] = mapped_column(index=True)
+    # Since when the centre has engaged the organisation (known to the day, month or year): what places the
+    # partnership in a reporting period (``crm.core.periods``).
+    engaged: Mapped[PartialDate] = partial_date_column("engaged", nullable=False)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
     organisation = relationship("Organisation", lazy="joined")

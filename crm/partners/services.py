@@ -10,6 +10,7 @@ from crm.centres.services import CentreError, check_countries
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
+from crm.core.partial_dates import PartialDate
 from crm.core.records import create_or_update
 from crm.extensions import db
 from crm.partners.models import (
@@ -177,6 +178,7 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
         "next_step": (data.get("next_step") or "").strip(),
         "next_step_on": data.get("next_step_on"),
         "notes": (data.get("notes") or "").strip(),
+        "engaged": data.get("engaged") or (partnership.engaged if partnership else PartialDate(date.today())),
     }
     on_create = {}
     if partnership is None:

@@ -14,17 +14,28 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.centres.models import ReportingPeriod
+from crm.core.periods import Span, date_of, latest_as_at
 from crm.extensions import db
 from crm.money import Money
 from crm.money.conversion import ConvertedSum, RateBook, sum_converted
 from crm.partners.models import Organisation
-from crm.proposals.models import CallDeadline, FundingMechanism, Proposal, ProposalStatus
+from crm.proposals.models import CallDeadline, FundingMechanism, Proposal, ProposalStatus, ProposalStatusChange
 
 WINDOWS = (30, 60, 90)
 
 
 def in_centres(stmt: sa.Select, centre_ids: set[int] | None) -> sa.Select:
     return stmt if centre_ids is None else stmt.where(Proposal.centre_id.in_(centre_ids))
+
+
+def statuses_at(span: Span) -> sa.Subquery:
+    """(entity_id, status) of every proposal recorded by the span's end, with the status its history gives then
+    (a change without a date counts from the day it was recorded)."""
+    if span.ends_on is None:
+        return sa.select(Proposal.id.label("entity_id"), Proposal.status.label("status")).subquery("as_at")
+    change = ProposalStatusChange
+    day = sa.func.coalesce(change.changed_on, date_of(change.recorded_at))
+    return latest_as_at(change.proposal_id, day, change.status, span, change.id)
 
 
 def in_period(stmt: sa.Select, period: ReportingPeriod | None) -> sa.Select:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from crm.core.periods import Span
 from crm.experts.queries import roster_counts
 from crm.funding.models import Category
 from crm.funding.queries import headline_figures, open_needs
@@ -408,6 +409,7 @@ def key_figures(centre, partners, groups, headline, roster, converter) -> tuple[
     engaged = [p for p in partners if p.stage in ENGAGED_STAGES]
     institutional = money_text(headline["institutional_support"], converter)
     projects = money_text(headline["project_funding"], converter)
+    other = money_text(headline["other_funding"], converter)
     sentences = [
         f"{centre.display_name} has initiated the development of a partnership network, engaging "
         f"{plural(len(engaged), 'institution')}."
@@ -415,7 +417,11 @@ def key_figures(centre, partners, groups, headline, roster, converter) -> tuple[
     results = [f"the submission of {plural(len(groups['submitted']), 'project proposal')}"]
     money = [
         f"{text} {what}"
-        for text, what in ((institutional, "institutional support"), (projects, "project funding"))
+        for text, what in (
+            (institutional, "institutional support"),
+            (projects, "project funding"),
+            (other, "other financial support"),
+        )
         if text
     ]
     if money:
@@ -438,26 +444,36 @@ def key_figures(centre, partners, groups, headline, roster, converter) -> tuple[
         Figure(
             "Institutional support",
             institutional or "none",
-            **link("funding.index", centre=centre.code, category=INSTITUTIONAL, kind="financial"),
+            **link("funding.index", centre=centre.code, headline="institutional_support"),
         ),
         Figure(
             "Project funding",
             projects or "none",
-            **link("funding.index", centre=centre.code, purpose=PROJECT_PURPOSE, kind="financial"),
+            **link("funding.index", centre=centre.code, headline="project_funding"),
         ),
         Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.code)),
     ]
     return " ".join(sentences), figures
 
 
+def dated(span: Span, figures: list[Figure]) -> None:
+    """Every figure's list is the period's: its link carries the period's dates, as the figure counts them."""
+    for figure in figures:
+        if figure.endpoint:
+            figure.args = span.args() | figure.args
+
+
 def draft(centre, period) -> Draft:
-    partners = queries.partners(centre.id)
-    agreements = queries.agreements(centre.id)
-    groups = proposal_groups(queries.proposals(centre.id), period)
-    rows = queries.resources(centre.id, period)
-    roster = roster_counts(centre.id)
+    """The section drafted from what counts in the period (``crm.core.periods``), as every page counts it."""
+    span = Span.of(period)
+    partners = queries.partners(centre.id, span)
+    agreements = queries.agreements(centre.id, span)
+    groups = proposal_groups(queries.proposals(centre.id, span), period)
+    rows = queries.resources(centre.id, span)
+    roster = roster_counts(centre.id, span)
     needs = open_needs({centre.id})
-    currencies = {r.currency for r in rows if r.currency}
+    headline = headline_figures(centre.id, span)
+    currencies = {r.currency for r in rows if r.currency} | {code for sums in headline.values() for code in sums}
     targets = list(dict.fromkeys([centre.reporting_currency, COMPARISON_CURRENCY]))
     converter = Converter(currencies, targets, period)
     drafted_rows = {
@@ -467,7 +483,8 @@ def draft(centre, period) -> Draft:
         "strategy": strategy_row(centre, rows, groups),
         "additional": additional_row(centre, roster),
     }
-    key_text, key_list = key_figures(centre, partners, groups, headline_figures(centre.id, period), roster, converter)
+    key_text, key_list = key_figures(centre, partners, groups, headline, roster, converter)
+    dated(span, [f for row in drafted_rows.values() for f in row.figures] + key_list)
     return Draft(
         outcome=f"{centre.display_name} initiates partnership development and begins the process of identifying "
         "and developing sustainable, long-term resource mobilization.",

@@ -52,6 +52,11 @@ class ReportSection(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
 
+    def describe(self) -> str:
+        """ "The submitted 2025-2026 section (revision 1, submitted 30 April 2026)"."""
+        when = f", submitted {self.submitted_at:%-d %B %Y}" if self.submitted_at else ""
+        return f"The submitted {self.period.label} section (revision {self.revision}{when})"
+
 
 class ReportOutput(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """One row of the outputs table. ``key`` names a template row; rows staff add have none."""

@@ -9,13 +9,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm.agreements.models import Agreement, agreement_counterparts
+from crm.agreements.models import Agreement, AgreementStatus, agreement_counterparts
+from crm.agreements.queries import statuses_at
 from crm.audit.models import AuditEntry
 from crm.centres.models import Centre, ReportingPeriod
+from crm.core.periods import Span
 from crm.extensions import db
 from crm.funding.models import LedgerEntry
+from crm.funding.queries import live
 from crm.partners.models import Organisation, OrganisationType, Partnership, Stage
-from crm.proposals.models import Proposal
+from crm.proposals.models import Proposal, ProposalStatus
+from crm.proposals.queries import statuses_at as proposal_statuses_at
 from crm.reports.models import ReportOutput, ReportSection
 
 
@@ -27,15 +31,18 @@ class PartnerRow:
     name: str
 
 
-def partners(centre_id: int) -> list[PartnerRow]:
-    """The centre's partnerships as they stand, closed ones left out, ordered by type then name."""
+def partners(centre_id: int, span: Span) -> list[PartnerRow]:
+    """The centre's partnerships engaged by the period's end (``crm.core.periods``), closed ones left out,
+    ordered by type then name."""
     stmt = (
         sa.select(
             OrganisationType.name, OrganisationType.code, Partnership.stage, Organisation.name, Organisation.acronym
         )
         .join(Organisation, Organisation.id == Partnership.organisation_id)
         .join(OrganisationType, OrganisationType.id == Organisation.type_id)
-        .where(Partnership.centre_id == centre_id, Partnership.stage != Stage.CLOSED)
+        .where(
+            Partnership.centre_id == centre_id, Partnership.stage != Stage.CLOSED, span.by_end(Partnership.engaged_on)
+        )
         .order_by(OrganisationType.position, OrganisationType.name, Organisation.name)
     )
     # The acronym where there is one, as the reports write their partner lists: a details cell has ~150 words.
@@ -56,11 +63,17 @@ class AgreementRow:
     counterparts: list[str]
 
 
-def agreements(centre_id: int) -> list[AgreementRow]:
-    rows = db.session.execute(
-        sa.select(Agreement).where(Agreement.centre_id == centre_id).order_by(Agreement.title)
-    ).scalars()
-    agreements_ = list(rows)
+def agreements(centre_id: int, span: Span) -> list[AgreementRow]:
+    """The centre's agreements begun by the period's end, each with the status its steps give at that end."""
+    as_at = statuses_at(span)
+    found = db.session.execute(
+        sa.select(Agreement, as_at.c.status)
+        .join(as_at, as_at.c.entity_id == Agreement.id)
+        .where(Agreement.centre_id == centre_id)
+        .order_by(Agreement.title)
+    ).all()
+    status_at = {agreement.id: AgreementStatus(status) for agreement, status in found}
+    agreements_ = [agreement for agreement, _ in found]
     names: dict[int, list[str]] = {a.id: [] for a in agreements_}
     if agreements_:
         pairs = db.session.execute(
@@ -76,9 +89,9 @@ def agreements(centre_id: int) -> list[AgreementRow]:
             a.id,
             a.title,
             a.kind.label,
-            a.status.label,
-            str(a.status_since) if a.status_since else "",
-            a.status.is_open,
+            status_at[a.id].label,
+            str(a.status_since) if a.status_since and status_at[a.id] == a.status else "",
+            status_at[a.id].is_open,
             names[a.id],
         )
         for a in agreements_
@@ -94,16 +107,19 @@ class ProposalRow:
     decision_on: date | None
 
 
-def proposals(centre_id: int) -> list[ProposalRow]:
+def proposals(centre_id: int, span: Span) -> list[ProposalRow]:
+    """The centre's proposals recorded by the period's end, each with its status at that end."""
+    as_at = proposal_statuses_at(span)
     stmt = (
-        sa.select(Proposal.title, Proposal.status, Organisation.name, Organisation.acronym)
+        sa.select(Proposal.title, as_at.c.status, Organisation.name, Organisation.acronym)
         .add_columns(Proposal.submitted_on, Proposal.decision_on)
+        .join(as_at, as_at.c.entity_id == Proposal.id)
         .join(Organisation, Organisation.id == Proposal.funder_id)
         .where(Proposal.centre_id == centre_id)
         .order_by(Proposal.submitted_on, Proposal.title)
     )
     return [
-        ProposalRow(title, str(status.value), acronym or name, submitted_on, decision_on)
+        ProposalRow(title, str(ProposalStatus(status).value), acronym or name, submitted_on, decision_on)
         for title, status, name, acronym, submitted_on, decision_on in db.session.execute(stmt)
     ]
 
@@ -122,22 +138,26 @@ class ResourceRow:
     source: str
 
 
-def resources(centre_id: int, period: ReportingPeriod) -> list[ResourceRow]:
-    """Active ledger entries booked in the period (or undated): reversed entries and reversals cancel out."""
-    reversed_ids = sa.select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))
+def resources(centre_id: int, span: Span) -> list[ResourceRow]:
+    """The entries booked in the period, as the ledger's read model counts them: a withdrawal in the same period
+    nets into its entry; one in this period of an earlier entry is a row of its own, negative. Voided ones count
+    nowhere."""
+    e = LedgerEntry
     stmt = (
-        sa.select(LedgerEntry, Organisation.name, Organisation.acronym)
-        .outerjoin(Organisation, Organisation.id == LedgerEntry.source_id)
-        .where(
-            LedgerEntry.centre_id == centre_id,
-            LedgerEntry.reverses_id.is_(None),
-            LedgerEntry.id.not_in(reversed_ids),
-            sa.or_(LedgerEntry.booked_on.is_(None), LedgerEntry.booked_on.between(period.starts_on, period.ends_on)),
-        )
-        .order_by(LedgerEntry.booked_on, LedgerEntry.id)
+        live(sa.select(e, Organisation.name, Organisation.acronym))
+        .outerjoin(Organisation, Organisation.id == e.source_id)
+        .where(e.centre_id == centre_id, span.within(e.booked_on))
+        .order_by(e.booked_on, e.id)
     )
-    return [
-        ResourceRow(
+    found = db.session.execute(stmt).all()
+    netted: dict[int, list] = {}
+    for entry, name, acronym in found:
+        if entry.withdraws_id in netted:
+            row = netted[entry.withdraws_id]
+            row[5] = None if row[5] is None else row[5] + entry.amount
+            row[6] = None if row[6] is None else row[6] + entry.quantity
+            continue
+        netted[entry.id] = [
             entry.category.value,
             entry.kind.value,
             entry.purpose.value,
@@ -146,11 +166,10 @@ def resources(centre_id: int, period: ReportingPeriod) -> list[ResourceRow]:
             entry.amount,
             entry.quantity,
             entry.unit,
-            entry.purpose_detail or entry.description,
+            ("withdrawn: " if entry.withdraws_id else "") + (entry.purpose_detail or entry.description),
             (acronym or name) if name else "",
-        )
-        for entry, name, acronym in db.session.execute(stmt)
-    ]
+        ]
+    return [ResourceRow(*row) for row in netted.values() if row[5] != 0 and row[6] != 0]
 
 
 @dataclass
@@ -180,6 +199,21 @@ def periods_with_sections(centre_ids: set[int] | None) -> list[PeriodRow]:
     if centre_ids is not None:
         stmt = stmt.where(Centre.id.in_(centre_ids))
     return [PeriodRow(centre, period, section) for centre, period, section in db.session.execute(stmt)]
+
+
+def submitted_sections_covering(centre_id: int, day: date) -> list[ReportSection]:
+    """A centre's submitted sections whose reporting period holds ``day`` (one statement)."""
+    return db.session.scalars(
+        sa.select(ReportSection)
+        .join(ReportingPeriod, ReportingPeriod.id == ReportSection.period_id)
+        .where(
+            ReportSection.centre_id == centre_id,
+            ReportSection.submitted_at.is_not(None),
+            ReportingPeriod.starts_on <= day,
+            ReportingPeriod.ends_on >= day,
+        )
+        .order_by(ReportingPeriod.starts_on, ReportSection.revision)
+    ).all()
 
 
 def section_history(section: ReportSection, limit: int = 100) -> list[AuditEntry]:

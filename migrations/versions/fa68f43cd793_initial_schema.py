@@ -465,7 +465,9 @@ def upgrade():
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_entries_agreement_id'), ['agreement_id'], unique=False)
-        batch_op.create_index('ix_ledger_entries_booked_on', [sa.literal_column('booked_on NULLS FIRST'), 'id'], unique=False)
+        # SQLite refuses "NULLS FIRST" in an index, and sorts NULLs first anyway.
+        booked_on = 'booked_on NULLS FIRST' if op.get_bind().dialect.name == 'postgresql' else 'booked_on'
+        batch_op.create_index('ix_ledger_entries_booked_on', [sa.literal_column(booked_on), 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_centre_id'), ['centre_id'], unique=False)
         batch_op.create_index('ix_ledger_entries_rollup', ['centre_id', 'stage', 'category', 'kind', 'currency', 'booked_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_source_id'), ['source_id'], unique=False)

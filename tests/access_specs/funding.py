@@ -7,12 +7,14 @@ def _entry(w):
 
 RULES = {
     "funding.index": Rule(staff=200, hidden=lambda w: w.records["entry"].purpose_detail),
+    "funding.receipts": Rule(staff=200, hidden=lambda w: w.records["entry"].purpose_detail),
     "funding.new": Rule(staff=200, coordinator=403, admin=403),
     "funding.show": Rule(args=_entry),
     "funding.edit": Rule(args=_entry, coordinator=403, admin=403),
-    "funding.reverse": Rule(args=_entry, method="POST", coordinator=403, admin=403),
+    "funding.void": Rule(args=_entry, method="POST", coordinator=403, admin=403),
+    "funding.withdraw": Rule(args=_entry, method="POST", coordinator=403, admin=403),
     "funding.add_tranche": Rule(args=_entry, method="POST", coordinator=403, admin=403),
-    "funding.reverse_tranche": Rule(
+    "funding.void_tranche": Rule(
         args=lambda w: {**_entry(w), "tranche_id": w.records["tranche"].id}, method="POST", coordinator=403, admin=403
     ),
     "funding.need_new": Rule(staff=200, coordinator=403, admin=403),

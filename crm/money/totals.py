@@ -25,6 +25,34 @@ from crm.money.value import Money, exactly
 # (currency, month's first day or None for undated amounts, exact sum)
 Bucket = tuple[str, date | None, Decimal]
 
+# How amounts in other currencies are converted (a page's "rates" argument).
+RATE_CHOICES = {
+    "month": "Rate on the first day of each entry's month (manual, UN, then ECB rates)",
+    "un": "UN operational rate of each entry's month",
+    "end": "Every amount at the rate of the period's last day",
+}
+
+
+def month_start(text: str | None) -> date | None:
+    """The first day of a 'YYYY-MM' month (None for none)."""
+    return date(int(text[:4]), int(text[5:7]), 1) if text else None
+
+
+def rate_plan(args, fallback_on: date) -> "RatePlan | None":
+    """The conversion a page is asked for by its ``currency`` and ``rates`` arguments (a dashboard's figure links
+    with them), or None when it is not asked to convert or names no currency it knows."""
+    from crm.money.currencies import normalise_currency
+
+    code = (args.get("currency") or "").strip()
+    if not code:
+        return None
+    try:
+        code = normalise_currency(code)
+    except ValueError:
+        return None
+    key = args.get("rates") if args.get("rates") in RATE_CHOICES else "month"
+    return RatePlan(key, code, fallback_on)
+
 
 @dataclass(frozen=True)
 class RatePlan:
@@ -192,6 +220,21 @@ class ConvertedTotal:
         if lines is None:
             lines = memo[key] = cite(self.conversions.values(), self.target)
         return lines
+
+    def minus(self, other: "ConvertedTotal") -> "ConvertedTotal":
+        """This total less ``other`` (outstanding: committed minus received), exactly, citing the rates of both."""
+        if other.target != self.target:
+            raise ValueError(f"Cannot take a total in {other.target} from one in {self.target}.")
+        result = ConvertedTotal(self.target)
+        result += self
+        with exactly():
+            result.exact -= other.exact
+            for code, amount in other.subtotals.items():
+                result.subtotals[code] -= amount
+        for code, (amount, reasons) in other.missing.items():
+            result._leave_out(code, -amount, reasons)
+        result.conversions.update(other.conversions)
+        return result
 
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:
