@@ -160,6 +160,8 @@ def _partnerships(rng, scale, centres, organisations) -> int:
                     "organisation_id": organisation_id,
                     "stage": rng.choice(stages),
                     "next_step_on": START + timedelta(days=rng.randrange(DAYS)) if rng.random() < 0.5 else None,
+                    "engaged_on": START + timedelta(days=rng.randrange(DAYS)),
+                    "engaged_precision": "day",
                 }
             )
     _insert(Partnership, rows)
@@ -167,7 +169,7 @@ def _partnerships(rng, scale, centres, organisations) -> int:
 
 
 def _agreements(rng, scale, centres) -> int:
-    from crm.agreements.models import Agreement, AgreementKind, AgreementStatus
+    from crm.agreements.models import Agreement, AgreementKind, AgreementStatus, AgreementStep
 
     rows = []
     for centre_id, *_ in centres:
@@ -193,7 +195,19 @@ def _agreements(rng, scale, centres) -> int:
             row["next_review_precision"] = None
         elif row["next_review_precision"] is None:
             row["next_review_precision"] = "day"
-    _insert(Agreement, rows)
+    ids = _insert(Agreement, rows, ids=True)
+    # Each agreement's status as its one dated step, as the services record it.
+    steps = [
+        {
+            "centre_id": row["centre_id"],
+            "agreement_id": agreement_id,
+            "status": row["status"],
+            "occurred_on": row["status_since_on"],
+            "occurred_precision": "day",
+        }
+        for agreement_id, row in zip(ids, rows, strict=True)
+    ]
+    _insert(AgreementStep, steps)
     return len(rows)
 
 
@@ -203,7 +217,7 @@ def _amount(rng: random.Random, currency: str) -> Decimal:
 
 
 def _proposals(rng, scale, centres, organisations) -> int:
-    from crm.proposals.models import Proposal, ProposalStatus
+    from crm.proposals.models import Proposal, ProposalStatus, ProposalStatusChange
 
     funders = organisations[: max(1, len(organisations) // 20)]
     statuses = list(ProposalStatus)
@@ -230,12 +244,18 @@ def _proposals(rng, scale, centres, organisations) -> int:
                 "kmgbf_targets": [],
             }
         )
-    _insert(Proposal, rows)
+    ids = _insert(Proposal, rows, ids=True)
+    # Each proposal's status as one dated change, as the services record it.
+    changes = [
+        {"proposal_id": proposal_id, "status": row["status"], "changed_on": row["deadline_on"] - timedelta(days=30)}
+        for proposal_id, row in zip(ids, rows, strict=True)
+    ]
+    _insert(ProposalStatusChange, changes)
     return len(rows)
 
 
 def _ledger(rng, scale, centres, organisations) -> int:
-    from crm.funding.models import Category, Kind, LedgerEntry, Purpose, Stage
+    from crm.funding.models import Category, Kind, LedgerEntry, Purpose, Stage, Tranche
 
     categories, purposes, stages = list(Category), list(Purpose), list(Stage)
     rows = []
@@ -255,12 +275,32 @@ def _ledger(rng, scale, centres, organisations) -> int:
                 "stage": rng.choice(stages),
                 "amount": _amount(rng, currency) if valued else None,
                 "currency": currency if valued else None,
-                "booked_on": START + timedelta(days=rng.randrange(DAYS)),
+                "booked_on": (booked_on := START + timedelta(days=rng.randrange(DAYS))),
+                "rate_on": booked_on,
                 "quantity": None if kind == Kind.FINANCIAL else Decimal(rng.randrange(1, 20)),
                 "unit": {Kind.FINANCIAL: "", Kind.IN_KIND: "rooms", Kind.PEOPLE_TIME: "interns"}[kind],
             }
         )
-    _insert(LedgerEntry, rows)
+    ids = _insert(LedgerEntry, rows, ids=True)
+    # Money received: the whole of what is booked as received, about half of what is committed, in tranches.
+    tranches = []
+    for entry_id, row in zip(ids, rows, strict=True):
+        if row["kind"] != Kind.FINANCIAL or row["stage"] == Stage.PLEDGED:
+            continue
+        share = Decimal(1) if row["stage"] == Stage.RECEIVED else Decimal(rng.choice((0, 0, 1, 2))) / 4
+        if share:
+            received_on = min(row["booked_on"] + timedelta(days=rng.randrange(1, 90)), START + timedelta(days=DAYS))
+            amount = (row["amount"] * share).quantize(Decimal(1))
+            tranches.append(
+                {
+                    "centre_id": row["centre_id"],
+                    "entry_id": entry_id,
+                    "received_on": received_on,
+                    "amount": amount,
+                    "currency": row["currency"],
+                }
+            )
+    _insert(Tranche, [t for t in tranches if t["amount"] > 0])
     return len(rows)
 
 
@@ -290,6 +330,8 @@ def _experts(rng, scale, centres) -> int:
                 "languages": [],
                 "targets": chosen,
                 "themes": [],
+                "listed_on": START + timedelta(days=rng.randrange(DAYS)),
+                "listed_precision": "day",
             }
         )
     ids = _insert(Expert, rows, ids=True)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
 from crm.centres.services import centre_by_code
+from crm.core.periods import Span
 from crm.extensions import db
 from crm.funding import queries, services
 from crm.funding.balance import balance, inventory
@@ -77,7 +78,7 @@ def test_done_when_a_proposal_becomes_a_commitment_received_in_two_currencies(ma
     assert result.outstanding == Money("24500", "CNY")  # 100,000 − 40,000 − 5,000 × 7.1
     assert result.exchange_difference == Money("-500", "CNY")  # 5,000 × (7.1 − 7.2)
     page = client.get(f"/resources/{entry.id}").get_data(as_text=True)
-    assert "CNY 24,500.00" in page and "CNY -500.00" in page
+    assert "CNY\u00a024,500.00" in page and "CNY\u00a0-500.00" in page
     assert "1 USD = 7.1 CNY, manual rate of 2025-09-01" in page
 
 
@@ -144,35 +145,57 @@ def test_bad_entries_are_refused_with_a_message_and_nothing_written(make, nies, 
     assert db.session.scalar(sa.select(sa.func.count()).where(LedgerEntry.centre_id == centre.id)) == 0
 
 
-def test_a_reversal_keeps_both_entries_and_nets_to_zero(make, nies, login):
+def test_a_void_takes_an_entry_out_of_every_figure_and_keeps_it_in_the_history(make, nies, login):
     centre, staff = nies
     client = login(staff)
     entry = make.ledger_entry(centre, amount="500", currency="CNY", purpose_detail="Wrongly booked")
-    response = client.post(f"/resources/{entry.id}/reverse", data={"reason": "Booked twice"})
+    services.record_tranche(entry, {"received_on": date(2025, 4, 1), "amount": "100", "currency": "CNY"})
+    db.session.commit()
+    assert client.post(f"/resources/{entry.id}/void", data={"reason": ""}).status_code == 422
+    response = client.post(f"/resources/{entry.id}/void", data={"reason": "Booked twice"})
     assert response.status_code == 302
-    reversal = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.reverses_id == entry.id))
-    assert reversal.amount == Decimal("-500") and reversal.notes == "Booked twice"
+    db.session.refresh(entry)
+    assert entry.is_voided and entry.void_reason == "Booked twice" and entry.voided_by_id == staff.id
+    assert all(t.is_voided for t in entry.tranches)
     assert queries.sum_by_currency(queries.resource_totals(centre.id)) == {}
-    assert client.post(f"/resources/{entry.id}/reverse", data={"reason": "again"}).status_code == 422
+    assert queries.totals(queries.LedgerFilters()).buckets == {}
+    assert client.post(f"/resources/{entry.id}/void", data={"reason": "again"}).status_code == 422
     assert client.get(f"/resources/{entry.id}/edit").status_code == 200
     page = client.get(f"/resources/{entry.id}").get_data(as_text=True)
-    assert "Reversed by" in page and "Booked twice" in page
-    audited = db.session.scalars(
-        sa.select(AuditEntry.entity_id).where(AuditEntry.entity == "ledger_entries", AuditEntry.action == "create")
+    assert "Voided on" in page and "Booked twice" in page
+    voided = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity == "ledger_entries", AuditEntry.entity_id == entry.id)
     ).all()
-    assert {entry.id, reversal.id} <= set(audited)
-    assert db.session.get(LedgerEntry, entry.id) is not None
+    assert any(e.action == "update" and "voided_at" in e.changes for e in voided)
 
 
-def test_an_entry_with_received_tranches_is_reversed_after_them(make, nies):
-    centre, _ = nies
-    entry = make.ledger_entry(centre, amount="100", currency="CNY")
-    tranche = services.record_tranche(entry, {"received_on": date(2025, 4, 1), "amount": "30", "currency": "CNY"})
-    with pytest.raises(services.LedgerError, match="tranches"):
-        services.reverse_entry(entry, "wrong", date(2025, 5, 1))
-    services.reverse_tranche(tranche, "bank returned it")
-    assert balance(entry).outstanding == Money("100", "CNY")
-    assert services.reverse_entry(entry, "wrong", date(2025, 5, 1)).amount == Decimal("-100")
+def test_a_withdrawal_nets_in_its_own_period_at_the_rate_of_the_entry_it_withdraws(make, nies, login):
+    centre, staff = nies
+    client = login(staff)
+    entry = make.ledger_entry(centre, amount="100", currency="CNY", booked_on=date(2025, 3, 1))
+    services.record_tranche(entry, {"received_on": date(2025, 4, 1), "amount": "30", "currency": "CNY"})
+    db.session.commit()
+    data = {"withdrawn_on": "2025-02-01", "reason": "cut"}
+    assert "cannot come before" in client.post(f"/resources/{entry.id}/withdraw", data=data).get_data(as_text=True)
+    data = {"withdrawn_on": "2025-09-01", "amount": "80", "reason": "cut"}
+    assert "At most CNY\u00a070.00" in client.post(f"/resources/{entry.id}/withdraw", data=data).get_data(as_text=True)
+    data = {"withdrawn_on": "2025-09-01", "reason": "The donor reduced its commitment"}
+    assert client.post(f"/resources/{entry.id}/withdraw", data=data).status_code == 302
+    withdrawal = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.withdraws_id == entry.id))
+    assert (withdrawal.amount, withdrawal.booked_on, withdrawal.rate_on) == (
+        Decimal("-70"),
+        date(2025, 9, 1),
+        date(2025, 3, 1),
+    )
+    spring, autumn = Span(date(2025, 1, 1), date(2025, 6, 30)), Span(date(2025, 7, 1), date(2025, 12, 31))
+    assert queries.sum_by_currency(queries.resource_totals(centre.id, spring)) == {"CNY": Decimal("100")}
+    assert queries.sum_by_currency(queries.resource_totals(centre.id, autumn)) == {"CNY": Decimal("-70")}
+    assert balance(entry).outstanding == Money("0", "CNY")
+    with pytest.raises(services.LedgerError, match="cannot itself be withdrawn"):
+        services.withdraw_entry(withdrawal, {"withdrawn_on": date(2025, 9, 2), "reason": "x"}, today=date(2026, 1, 1))
+    # A withdrawal entered by mistake is voided: the entry counts whole again.
+    services.void_entry(withdrawal, "not withdrawn after all", by_id=None)
+    assert queries.sum_by_currency(queries.resource_totals(centre.id)) == {"CNY": Decimal("100")}
 
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10") ** 13 - 1, places=2)
@@ -190,7 +213,7 @@ def test_inventory_is_committed_minus_received_per_currency(committed, currency,
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=st.lists(st.tuples(amounts, currencies, st.booleans()), min_size=1, max_size=5))
-def test_reversals_net_to_zero_in_sql_totals(make, entries):
+def test_withdrawals_net_to_zero_in_sql_totals(make, entries):
     centre = make.centre()
     expected: dict[str, Decimal] = {}
     for amount, code, reverse in entries:
@@ -207,7 +230,7 @@ def test_reversals_net_to_zero_in_sql_totals(make, entries):
             },
         )
         if reverse:
-            services.reverse_entry(entry, "test", date(2025, 3, 1))
+            services.withdraw_entry(entry, {"withdrawn_on": date(2025, 3, 1), "reason": "test"}, today=date(2026, 1, 1))
         else:
             expected[code] = expected.get(code, Decimal(0)) + amount
     totals = queries.sum_by_currency(queries.resource_totals(centre.id))
@@ -220,10 +243,12 @@ def test_the_seeds_reproduce_the_reports_figures(app):
     period = nies.periods[0]
     counts = proposal_counts(nies.id, period)
     assert (counts["submitted"], counts["in_preparation"]) == (5, 2)
-    figures = queries.headline_figures(nies.id, period)
+    figures = queries.headline_figures(nies.id, Span.of(period))
     assert figures == {
         "institutional_support": {"CNY": Decimal("900000")},
         "project_funding": {"CNY": Decimal("250000")},
+        "other_funding": {},
+        "total": {"CNY": Decimal("1150000")},
     }
     in_kind = {(row.kind, row.quantity, row.unit) for row in queries.resource_totals(nies.id) if row.currency is None}
     assert in_kind == {

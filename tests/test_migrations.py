@@ -1,11 +1,10 @@
 """``flask db upgrade`` on an empty database yields exactly the models, on the engine under test."""
 
 import warnings
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa

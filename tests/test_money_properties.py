@@ -91,7 +91,8 @@ def test_the_converted_macro_shows_the_rate_or_the_reason(app, ctx):
     failed = book.try_convert(Money("1000", "TJS"), "USD", DAY, Policy.un_month())
     template = '{% from "macros/money.html" import converted %}{{ converted(a) }}|{{ converted(b) }}'
     html = render_template_string(template, a=done, b=failed)
-    assert "USD\u00a02.00" in html and "1 KZT = 0.002 USD, UN operational rate of 2025-06-02" in html and "test list" in html
+    assert "USD\u00a02.00" in html and "test list" in html
+    assert "1 KZT = 0.002 USD, UN operational rate of 2025-06-02" in html
     assert "not converted" in html and "no rate for TJS/USD on or before 2025-06-01" in html
 
 

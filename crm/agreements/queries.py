@@ -26,7 +26,11 @@ AGREEMENT_SORTS = {
 
 
 def agreements(filters: Filters) -> sa.Select:
-    stmt = scoped(sa.select(Agreement).join(Agreement.centre), Agreement.centre_id)
+    """The list: with a period, the agreements begun by its end, each filtered by the status it had then."""
+    as_at = statuses_at(filters.span)
+    status = as_at.c.status
+    stmt = sa.select(Agreement).join(Agreement.centre).join(as_at, as_at.c.entity_id == Agreement.id)
+    stmt = scoped(stmt, Agreement.centre_id)
     if filters.q:
         counterpart = Agreement.counterparts.any(
             sa.or_(Organisation.match_keys.contains(fold(filters.q)), Organisation.name.ilike(f"%{filters.q}%"))
@@ -35,9 +39,9 @@ def agreements(filters: Filters) -> sa.Select:
     if filters.type in {k.value for k in AgreementKind}:
         stmt = stmt.where(Agreement.kind == AgreementKind(filters.type))
     if filters.stage == "open":
-        stmt = stmt.where(Agreement.status.in_(OPEN_STATUSES))
+        stmt = stmt.where(status.in_(OPEN_STATUSES))
     elif filters.stage in {s.value for s in AgreementStatus}:
-        stmt = stmt.where(Agreement.status == AgreementStatus(filters.stage))
+        stmt = stmt.where(status == AgreementStatus(filters.stage))
     if filters.centre:
         stmt = stmt.where(Centre.code == filters.centre)
     return sort_by(stmt, filters.sort, AGREEMENT_SORTS, "title", tiebreak=(Agreement.id,))

@@ -8,6 +8,7 @@ from crm.agreements import queries, services
 from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
 from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementDocument, AgreementKind, AgreementStatus
 from crm.audit.models import AuditEntry
+from crm.centres.services import reader_span, visible_periods
 from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.locking import check_version
@@ -36,12 +37,15 @@ def directory() -> list[Organisation]:
 @bp.route("")
 @login_required
 def index():
-    filters = Filters.from_args(request.args)
+    span, span_error = reader_span(request.args)
+    filters = Filters.from_args(request.args, span)
     page = paginate(queries.agreements(filters))
     return render_template(
         "agreements/index.html",
         page=page,
         filters=filters,
+        span_error=span_error,
+        periods=visible_periods(readable_centre_ids()),
         kinds=list(AgreementKind),
         statuses=list(AgreementStatus),
         may_create=bool(writable_centres()),

@@ -90,3 +90,11 @@ def visible_periods(centre_ids) -> list[ReportingPeriod]:
     if centre_ids is not None:
         stmt = stmt.where(ReportingPeriod.centre_id.in_(sorted(centre_ids)))
     return db.session.scalars(stmt).all()
+
+
+def reader_span(args):
+    """(the period a list page is filtered by, or the refusal of its dates) among the reader's centres' periods."""
+    from crm.core.periods import span_or_error
+    from crm.core.scoping import readable_centre_ids
+
+    return span_or_error(args, visible_periods(readable_centre_ids()))

@@ -1,6 +1,6 @@
 """Filters and globals every template may use."""
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app, request, url_for
 from flask_login import current_user
@@ -54,6 +54,20 @@ def format_day(value: date | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
+def format_timestamp(value: datetime | None, seconds: bool = False) -> str:
+    """When something was recorded, in UTC as stored: "2026-12-01 14:03 UTC"."""
+    return value.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " UTC" if value else ""
+
+
+def format_filesize(size: int | None) -> str:
+    """A file's size as people read it: "12 KB", "1.4 MB"."""
+    if size is None:
+        return ""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def format_partial(value) -> str:
     """A partial date as entered: "2025", "March 2026", "17 March 2026"; a plain date as ``format_day``."""
     if value is None:
@@ -69,6 +83,8 @@ def register(app):
     app.jinja_env.filters.update(
         day=format_day,
         partial=format_partial,
+        timestamp=format_timestamp,
+        filesize=format_filesize,
         country=country_name,
         money=format_money,
         amounts=format_amounts,

@@ -20,6 +20,29 @@ MONEY_SCALE = 4
 RATE_SCALE = 10
 
 
+def decimal_results(dialect, scale: int):
+    """Turns what the engine gives back into Decimals: SQLite's scaled integers (or, for a sum beyond 2^63, the
+    integer's text, as ``exact_sum`` and the rollups keep it); PostgreSQL's NUMERIC as the driver gives it."""
+    if dialect.name == "sqlite":
+        exponent = -scale
+
+        def from_scaled(value):
+            if value is None:
+                return None
+            if value.__class__ is int:
+                return Decimal(value).scaleb(exponent)
+            if value.__class__ is str and value.lstrip("-").isdigit():
+                return Decimal(int(value)).scaleb(exponent)
+            raise TypeError(f"An exact decimal column gave {value!r}, not a scaled integer.")
+
+        return from_scaled
+
+    def as_decimal(value):
+        return value if value is None or value.__class__ is Decimal else Decimal(value)
+
+    return as_decimal
+
+
 class ExactDecimal(TypeDecorator):
     impl = BigInteger
     cache_ok = True
@@ -53,25 +76,7 @@ class ExactDecimal(TypeDecorator):
         In place of ``process_result_value``: TypeDecorator would make that two calls per value, and a
         dashboard reads tens of thousands of amounts (this halves its row decoding). Neither engine's impl
         (BIGINT, NUMERIC with psycopg) has a processor of its own to keep."""
-        if dialect.name == "sqlite":
-            exponent = -self.scale
-
-            def from_scaled(value):
-                if value is None:
-                    return None
-                if value.__class__ is not int:
-                    # A sum beyond 2^63 comes back from ``exact_sum`` as the integer's text.
-                    if value.__class__ is str and value.lstrip("-").isdigit():
-                        return Decimal(int(value)).scaleb(exponent)
-                    raise TypeError(f"An exact decimal column gave {value!r}, not a scaled integer.")
-                return Decimal(value).scaleb(exponent)
-
-            return from_scaled
-
-        def as_decimal(value):
-            return value if value is None or value.__class__ is Decimal else Decimal(value)
-
-        return as_decimal
+        return decimal_results(dialect, self.scale)
 
     @property
     def python_type(self):
@@ -101,7 +106,8 @@ class ExactSum(TypeDecorator):
     ``exact_sum`` (``crm.core.sqlite``) add such values with Python's integers. Read back as a Decimal.
     """
 
-    impl = String
+    # Numeric in SQL expressions (``+`` adds); stored as text on SQLite (``load_dialect_impl``).
+    impl = Numeric
     cache_ok = True
 
     def __init__(self, scale: int = MONEY_SCALE):
@@ -124,18 +130,7 @@ class ExactSum(TypeDecorator):
         return str(int(scaled))
 
     def result_processor(self, dialect, coltype):
-        if dialect.name == "sqlite":
-            exponent = -self.scale
-
-            def from_scaled(value):
-                return None if value is None else Decimal(int(value)).scaleb(exponent)
-
-            return from_scaled
-
-        def as_decimal(value):
-            return value if value is None or value.__class__ is Decimal else Decimal(value)
-
-        return as_decimal
+        return decimal_results(dialect, self.scale)
 
     @property
     def python_type(self):

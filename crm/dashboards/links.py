@@ -11,12 +11,13 @@ from crm.dashboards.queries import Scope
 from crm.funding.models import Measure
 from crm.money.totals import RatePlan
 
-# Where each money column's records are listed: entries, or the money received (tranches).
+# Where each money column's records are listed (entries, or the money received), and which of the list's totals
+# is the figure's.
 MEASURE_LISTS = {
-    "pledged": ("funding.index", "pledged"),
-    "committed": ("funding.index", "committed"),
-    "received": ("funding.receipts", None),
-    "outstanding": ("funding.index", "committed"),
+    "pledged": ("funding.index", "pledged", "pledged"),
+    "committed": ("funding.index", "committed", "committed"),
+    "received": ("funding.receipts", None, "received"),
+    "outstanding": ("funding.index", "committed", "outstanding"),
 }
 
 
@@ -42,8 +43,12 @@ class Links:
         return url_for(endpoint, **_cleaned(self.period | filters))
 
     def money(self, column: Measure | str, **filters) -> str | None:
-        endpoint, measure = MEASURE_LISTS[str(column)]
-        return self.to(endpoint, measure=measure, **self.conversion, **filters)
+        endpoint, measure, total = MEASURE_LISTS[str(column)]
+        return self.to(endpoint, measure=measure, total=total, **self.conversion, **filters)
+
+    def proposals(self, total: str, **filters) -> str | None:
+        """A proposals money figure (requested, expected or awarded): the list, converted alike, names its total."""
+        return self.to("proposals.index", total=total, **self.conversion, **filters)
 
     def rows(self, key: str, centre: str | None):
         """For a money table of ``key`` rows (category, quarter): row → the list filters of that row's figures

@@ -12,12 +12,11 @@ import sqlalchemy as sa
 from crm.agreements import queries as agreements
 from crm.centres.models import Centre
 from crm.core.periods import Span
-from crm.core.types import exact_sum
 from crm.experts.queries import RosterCounts, roster_counts_by_centre
 from crm.extensions import db
 from crm.partners.models import Organisation, OrganisationType, Partnership
 from crm.proposals.models import CallDeadline, Proposal, ProposalStatus
-from crm.proposals.queries import statuses_at
+from crm.proposals.queries import pipeline_buckets
 
 LIST_LIMIT = 8
 # Proposal deadlines and funders' calls this close are shown as coming up.
@@ -119,29 +118,8 @@ def agreements_stalled(scope: Scope) -> tuple[list, int]:
 
 
 def proposal_buckets(scope: Scope) -> list[sa.Row]:
-    """Per (centre, status at the period's end, requested currency, awarded currency, probability set by staff or
-    None): proposals, requested and awarded sums. The expected value (requested × chance, or the award once
-    approved) is weighed from these in Python, exactly."""
-    as_at = statuses_at(scope.span)
-    status = as_at.c.status
-    stmt = (
-        sa.select(
-            Proposal.centre_id,
-            status.label("status"),
-            Proposal.requested_currency,
-            Proposal.awarded_currency,
-            Proposal.probability,
-            sa.func.count().label("proposals"),
-            exact_sum(Proposal.requested_amount).label("requested"),
-            exact_sum(Proposal.awarded_amount).label("awarded"),
-        )
-        .join(as_at, as_at.c.entity_id == Proposal.id)
-        .where(scope.centres(Proposal.centre_id))
-        .group_by(
-            Proposal.centre_id, status, Proposal.requested_currency, Proposal.awarded_currency, Proposal.probability
-        )
-    )
-    return db.session.execute(stmt).all()
+    """The proposals domain's pipeline sums for the scope, each proposal at its status at the period's end."""
+    return pipeline_buckets(scope.span, [scope.centres(Proposal.centre_id)])
 
 
 def _proposal_list(scope: Scope, *conditions) -> tuple[list, int]:

@@ -22,7 +22,8 @@ from crm.funding.models import Category, Kind, Measure
 from crm.funding.queries import ledger_buckets
 from crm.money.totals import ConvertedTotal, Converter, RatePlan, month_start
 from crm.partners.models import Stage as PartnershipStage
-from crm.proposals.models import DEFAULT_PROBABILITY, ProposalStatus
+from crm.proposals.models import ProposalStatus
+from crm.proposals.queries import Pipeline
 
 MEASURES = tuple(Measure)
 FINANCIAL = {"kind": Kind.FINANCIAL}
@@ -91,37 +92,8 @@ class ProposalLine:
     awarded: ConvertedTotal | None = None
 
 
-class Pipeline:
-    """Proposals counted, and their amounts summed per currency, for one line of the pipeline."""
-
-    def __init__(self):
-        self.proposals = 0
-        self.requested: dict[str, Decimal] = defaultdict(Decimal)
-        self.expected: dict[str, Decimal] = defaultdict(Decimal)
-        self.awarded: dict[str, Decimal] = defaultdict(Decimal)
-
-    def add(self, row) -> None:
-        """One ``queries.proposal_buckets`` row: expected is the request weighed by its chance, or the award once
-        approved with one."""
-        status = ProposalStatus(row.status)
-        self.proposals += row.proposals
-        awarded = status == ProposalStatus.APPROVED and row.awarded_currency and row.awarded
-        if awarded:
-            self.awarded[row.awarded_currency] += row.awarded
-            self.expected[row.awarded_currency] += row.awarded
-        if row.requested_currency and row.requested:
-            self.requested[row.requested_currency] += row.requested
-            if not awarded:
-                chance = row.probability if row.probability is not None else DEFAULT_PROBABILITY.get(status, 0)
-                self.expected[row.requested_currency] += row.requested * chance / 100
-
-    def line(self, status: ProposalStatus | None, converter: Converter) -> ProposalLine:
-        """Proposal amounts are converted at the fallback date: they are not booked on a day."""
-
-        def total(sums: dict[str, Decimal]) -> ConvertedTotal:
-            return converter.total(((code, None, amount) for code, amount in sums.items()), at_fallback=True)
-
-        return ProposalLine(status, self.proposals, total(self.requested), total(self.expected), total(self.awarded))
+def line_of(pipeline: Pipeline, status: ProposalStatus | None, converter: Converter) -> ProposalLine:
+    return ProposalLine(status, pipeline.proposals, **pipeline.converted(converter))
 
 
 def pipeline(rows, converter: Converter) -> tuple[dict, dict]:
@@ -133,8 +105,8 @@ def pipeline(rows, converter: Converter) -> tuple[dict, dict]:
         centres[row.centre_id].add(row)
     ordered = [s for s in ProposalStatus if s in statuses]
     return (
-        {status: statuses[status].line(status, converter) for status in ordered},
-        {centre_id: line.line(None, converter) for centre_id, line in centres.items()},
+        {status: line_of(statuses[status], status, converter) for status in ordered},
+        {centre_id: line_of(line, None, converter) for centre_id, line in centres.items()},
     )
 
 
@@ -152,10 +124,11 @@ class InKindLine:
 
 
 def in_kind_lines(rows, converter: Converter) -> list[InKindLine]:
-    """Per (kind, unit) of goods, services and time: entries, quantity, valuation converted, entries not valued."""
+    """Per (kind, unit) of goods, services and time committed (pledges are not given yet): entries, quantity,
+    valuation converted, entries not valued."""
     tallies: dict[tuple[str, str], list] = {}
     for row in rows:
-        if row.kind == Kind.FINANCIAL:
+        if row.kind == Kind.FINANCIAL or row.measure != Measure.COMMITTED:
             continue
         tally = tallies.setdefault((row.kind, row.unit), [0, None, defaultdict(Decimal), 0])
         tally[0] += row.entries

@@ -49,9 +49,11 @@ class Search:
     vetting: list[str] = field(default_factory=list)
     pool: list[str] = field(default_factory=list)
     centre: list[str] = field(default_factory=list)
+    # The period (``crm.core.periods``): experts listed by its end.
+    span: Span = field(default_factory=Span)
 
     @classmethod
-    def from_args(cls, args: MultiDict) -> "Search":
+    def from_args(cls, args: MultiDict, span: Span = Span()) -> "Search":
         """Read the query string; values that cannot match anything are dropped rather than refused."""
         valid = {
             "target": lambda v: v.isdigit() and int(v) in TARGETS,
@@ -64,7 +66,7 @@ class Search:
             "language": lambda v: len(v) == 3 and v.isalpha(),
             "country": lambda v: len(v) == 2 and v.isalpha(),
         }
-        search = cls(q=" ".join(args.get("q", "").split())[:200])
+        search = cls(q=" ".join(args.get("q", "").split())[:200], span=span)
         for name in FACETS:
             check = valid.get(name, lambda v: 0 < len(v) <= 100)
             values = []
@@ -78,7 +80,12 @@ class Search:
 
     def args(self) -> dict:
         """The query arguments that reproduce this search (for links and bookmarks)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+        args = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "span" and getattr(self, f.name)}
+        return args | {name: [value] for name, value in self.span.args().items()}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.args()
 
     def without_text(self) -> dict:
         return {name: values for name, values in self.args().items() if name != "q"}
@@ -93,10 +100,6 @@ class Search:
         else:
             args.pop(facet, None)
         return args
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.args()
 
 
 FACETS = {
@@ -126,7 +129,7 @@ def _column_facets():
 
 
 def _conditions(search: Search) -> list:
-    conditions = []
+    conditions = [search.span.by_end(Expert.listed_on)] if search.span.ends_on else []
     columns = _column_facets()
     for name, column in columns.items():
         values = getattr(search, name)

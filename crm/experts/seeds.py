@@ -92,9 +92,9 @@ def demo_consultant(number: int) -> dict:
     }
 
 
-def _pool(centre, name: str, description: str) -> ExpertPool | None:
+def _pool(code: str, centre, name: str, description: str) -> ExpertPool | None:
     return seed_once(
-        f"pool:{centre.code}:{name}",
+        f"pool:{code}:{name}",
         ExpertPool,
         lambda: db.session.scalar(
             sa.select(ExpertPool).where(ExpertPool.centre_id == centre.id, ExpertPool.name == name)
@@ -103,11 +103,11 @@ def _pool(centre, name: str, description: str) -> ExpertPool | None:
     )
 
 
-def _add_missing(centre, pool: ExpertPool | None, rosters: list[dict], listed) -> None:
+def _add_missing(code: str, centre, pool: ExpertPool | None, rosters: list[dict], listed) -> None:
     for values in rosters:
         data = values | {"pools": [pool.id] if pool else [], "listed": listed}
         seed_once(
-            f"expert:{centre.code}:{values['name']}",
+            f"expert:{code}:{values['name']}",
             Expert,
             lambda values=values: db.session.scalar(
                 sa.select(Expert).where(Expert.centre_id == centre.id, Expert.name == values["name"])
@@ -120,14 +120,14 @@ def seed(seeds_dir) -> list[str]:
     listed = as_reported(seeds_dir)
     nies = seeded("centre:TSCC-NIES", Centre)
     if nies is not None:
-        pool = _pool(nies, NIES_POOL, NIES_POOL_DESCRIPTION)
+        pool = _pool("TSCC-NIES", nies, NIES_POOL, NIES_POOL_DESCRIPTION)
         total = NIES_DOMESTIC + NIES_FOREIGN
         # Every fourth demo expert (2, 6, 10...) is foreign until the foreign count is reached.
         foreign_numbers = [n for n in range(1, total + 1) if n % 4 == 2][:NIES_FOREIGN]
         rank = {n: i for i, n in enumerate(foreign_numbers)}
-        _add_missing(nies, pool, [demo_expert(n, rank.get(n)) for n in range(1, total + 1)], listed)
+        _add_missing("TSCC-NIES", nies, pool, [demo_expert(n, rank.get(n)) for n in range(1, total + 1)], listed)
     ca = seeded("centre:TSCC-CA", Centre)
     if ca is not None:
-        pool = _pool(ca, CA_POOL, CA_POOL_DESCRIPTION)
-        _add_missing(ca, pool, [demo_consultant(n) for n in range(1, CA_CONSULTANTS + 1)], listed)
+        pool = _pool("TSCC-CA", ca, CA_POOL, CA_POOL_DESCRIPTION)
+        _add_missing("TSCC-CA", ca, pool, [demo_consultant(n) for n in range(1, CA_CONSULTANTS + 1)], listed)
     return []

@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
+from crm.centres.services import reader_span
 from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.kmgbf import TARGETS
@@ -83,7 +84,8 @@ def _chosen_centre(form, centres) -> int:
 @bp.route("")
 @login_required
 def index():
-    search = queries.Search.from_args(request.args)
+    span, span_error = reader_span(request.args)
+    search = queries.Search.from_args(request.args, span)
     total, facets = queries.facets(search)
     page = paginate(queries.results(search))
     return render_template(
@@ -93,6 +95,7 @@ def index():
         total=total,
         page=page,
         can_add=bool(writable_centres()),
+        span_error=span_error,
     )
 
 

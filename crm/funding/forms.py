@@ -1,4 +1,4 @@
-"""Ledger entry, tranche, reversal and funding-need forms."""
+"""Ledger entry, tranche, void, withdrawal and funding-need forms."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField

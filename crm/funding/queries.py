@@ -44,7 +44,7 @@ def live(stmt: sa.Select) -> sa.Select:
 FILTERS = {"category": Category, "kind": Kind, "purpose": Purpose, "stage": Stage, "measure": Measure}
 # The list filters that are keys of the ledger rollups (purpose and stage are not: a list filtered by them sums
 # the records themselves).
-ROLLUP_FILTERS = frozenset({"category", "kind", "measure"})
+ROLLUP_FILTERS = frozenset({"category", "kind", "measure", "unit"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class LedgerFilters:
                 chosen.append((key, enum(raw)))
         if args.get("headline") in HEADLINES:
             chosen.append(("headline", args["headline"]))
+        if args.get("unit"):
+            chosen.append(("unit", args["unit"][:100]))
         code = (args.get("centre") or "").strip()
         ids = None if centre_ids is None else frozenset(centre_ids)
         return cls(ids, code, read_span(args, periods), tuple(chosen))
@@ -90,6 +92,18 @@ class LedgerFilters:
         return conditions
 
 
+# The rollup measures of the entries a measure filter selects: committed entries and the money received on them.
+MEASURED = {Measure.PLEDGED: (Measure.PLEDGED,), Measure.COMMITTED: (Measure.COMMITTED, Measure.RECEIVED)}
+MEASURED[Measure.RECEIVED] = MEASURED[Measure.COMMITTED]
+
+
+def matches(column, value) -> sa.ColumnElement:
+    """``column`` equal to ``value``, or in it when it is a tuple (stored values compared)."""
+    if isinstance(value, tuple):
+        return column.in_([str(v) for v in value])
+    return column == value
+
+
 def stage_of(measure: Measure) -> sa.ColumnElement:
     """The entries a measure sums (received: those whose money arrives as tranches)."""
     if measure == Measure.PLEDGED:
@@ -101,6 +115,12 @@ def entries(filters: LedgerFilters) -> sa.Select:
     """The live entries of a list: withdrawals among them, dated in the span."""
     stmt = live(sa.select(LedgerEntry)).where(*filters.entry_conditions(), filters.span.within(LedgerEntry.booked_on))
     return stmt.order_by(LedgerEntry.booked_on.desc(), LedgerEntry.id.desc())
+
+
+def entry_count(filters: LedgerFilters) -> int:
+    """How many entries a list holds, its withdrawals not counted: as the dashboards count entries."""
+    ids = entries(filters).where(LedgerEntry.withdraws_id.is_(None)).with_only_columns(LedgerEntry.id).order_by(None)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
 
 
 def receipts(filters: LedgerFilters) -> sa.Select:
@@ -156,7 +176,9 @@ class Totals:
 def totals(filters: LedgerFilters) -> Totals:
     """What ``entries`` and ``receipts`` of these filters sum to, per measure, currency and rate month, as the
     dashboards' figures linking to them count: from the rollups when every filter is one of their keys."""
-    where = {key: value for key, value in filters.chosen if key in ROLLUP_FILTERS}
+    where = {
+        key: MEASURED[value] if key == "measure" else value for key, value in filters.chosen if key in ROLLUP_FILTERS
+    }
     extra = [] if len(where) == len(filters.chosen) else filters.entry_conditions()
     scope = filters.centre_ids
     if filters.centre:
@@ -229,7 +251,7 @@ def bucket_rows(
     else:
         months = sa.and_(model.month >= first if first else sa.true(), model.month <= last if last else sa.true())
     rollup = sa.select(*(getattr(model, name) for name in (*keys, *measures))).where(
-        months, *(getattr(model, key) == value for key, value in where.items())
+        months, *(matches(getattr(model, key), value) for key, value in where.items())
     )
     if centre_ids is not None:
         rollup = rollup.where(model.centre_id.in_(sorted(centre_ids)))
@@ -243,7 +265,8 @@ def _records(span: Span, centre_ids, keys, where: dict, extra, measures) -> sa.S
     """The live records dated in ``span`` (one row each), as the rollups would sum them."""
     records = records_select(extra=extra).subquery("records")
     stmt = sa.select(*(records.c[name] for name in (*keys, *measures))).where(
-        span.within(records.c.day), *(records.c[key] == str(value) for key, value in where.items())
+        span.within(records.c.day),
+        *(matches(records.c[key], value if isinstance(value, tuple) else str(value)) for key, value in where.items()),
     )
     if centre_ids is not None:
         stmt = stmt.where(records.c.centre_id.in_(sorted(centre_ids)))

@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.funding import queries, services
 from crm.funding.balance import balance
 from crm.funding.forms import EntryEditForm, EntryForm, NeedEditForm, NeedForm, TrancheForm, VoidForm, WithdrawForm
-from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, Purpose, Stage, Tranche
+from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, Measure, Purpose, Stage, Tranche
 from crm.money.totals import rate_plan
 from crm.partners.models import Organisation
 from crm.proposals.forms import organisation_pairs
@@ -74,7 +74,8 @@ def list_context(filters: queries.LedgerFilters, error) -> dict:
         "plan": plan,
         "periods": visible_periods(readable_centre_ids()),
         "centres": visible_centres(),
-        "choices": {key: list(cls) for key, cls in queries.FILTERS.items()},
+        # Money received is listed on its own page: the entries list picks pledges or commitments.
+        "choices": {key: [m for m in cls if m != Measure.RECEIVED] for key, cls in queries.FILTERS.items()},
         "may_write": bool(writable_centres()),
     }
 
@@ -92,6 +93,7 @@ def index():
         "funding/index.html",
         page=page,
         received=queries.received_by_entry(ids),
+        entry_count=queries.entry_count(filters),
         withdrawn_ids=queries.withdrawn_ids(ids),
         needs=queries.open_needs(filters.centre_ids if not filters.centre else visible_ids(filters.centre)),
         **list_context(filters, error),

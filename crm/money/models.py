@@ -69,6 +69,11 @@ class ExchangeRate(Audited, Versioned, Timestamped, db.Model):
     def source_label(self) -> str:
         return RateSource(self.source).label
 
+    @property
+    def inverse(self) -> Decimal:
+        """1 ÷ rate, to the rates table's decimals, for reading only (conversions keep the exact ratio)."""
+        return (1 / self.rate).quantize(Decimal(1).scaleb(-RATE_SCALE))
+
 
 class ImportStatus(enum.StrEnum):
     PENDING = "pending"

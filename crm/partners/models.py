@@ -62,6 +62,11 @@ class Stage(LabelledEnum):
         return {"active": "ok", "agreement_in_preparation": "warn", "closed": "bad"}.get(self.value, "")
 
 
+# Partnerships past "identified" and not closed: the organisations the centre has actually engaged (the lists'
+# stage filter "engaged", the report's partners developed).
+ENGAGED_STAGES = (Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION, Stage.ACTIVE, Stage.DORMANT)
+
+
 class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """A centre's relationship with one organisation of the directory."""
 

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
+from crm.core.periods import Span
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
-from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage
+from crm.partners.models import ENGAGED_STAGES, Contact, Organisation, OrganisationType, Partnership, Stage
 from crm.partners.services import fold
 
 
@@ -21,15 +22,14 @@ class Filters:
     centre: str = ""
     sort: str = ""
     extra: dict = field(default_factory=dict)
+    # The period (``crm.core.periods``): partnerships engaged and agreements begun by its end, as they stood then.
+    span: Span = field(default_factory=Span)
 
     @classmethod
-    def from_args(cls, args) -> "Filters":
-        return cls(
-            **{
-                name: (args.get(name) or "").strip()
-                for name in ("q", "type", "stage", "country", "target", "centre", "sort")
-            }
-        )
+    def from_args(cls, args, span: Span = Span()) -> "Filters":
+        names = ("q", "type", "stage", "country", "target", "centre", "sort")
+        values = {name: (args.get(name) or "").strip() for name in names}
+        return cls(**values, span=span)
 
 
 def _search_organisations(stmt, q: str):
@@ -76,12 +76,15 @@ def partnerships(filters: Filters) -> sa.Select:
         stmt = stmt.where(OrganisationType.code == filters.type)
     if filters.stage in {s.value for s in Stage}:
         stmt = stmt.where(Partnership.stage == Stage(filters.stage))
+    elif filters.stage == "engaged":
+        stmt = stmt.where(Partnership.stage.in_(ENGAGED_STAGES))
     if filters.country:
         stmt = stmt.where(Organisation.country == filters.country.upper())
     if filters.target.isdigit():
         stmt = stmt.where(Partnership.kmgbf_targets.contains(f",{int(filters.target)},"))
     if filters.centre:
         stmt = stmt.where(Centre.code == filters.centre)
+    stmt = stmt.where(filters.span.by_end(Partnership.engaged_on))
     return sort_by(stmt, filters.sort, PARTNERSHIP_SORTS, "name", tiebreak=(Partnership.id,))
 
 

@@ -8,12 +8,12 @@ from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
 from crm.auth.models import User, memberships
 from crm.auth.views import admin_required
-from crm.centres.services import country_choices
+from crm.centres.services import country_choices, reader_span, visible_periods
 from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import check_version
-from crm.core.scoping import get_or_404, writable_centres
+from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.partners import queries, services
@@ -50,8 +50,11 @@ def centre_members(centre_id: int) -> list[User]:
 
 
 def list_context(**extra):
+    span, span_error = reader_span(request.args)
     return {
-        "filters": queries.Filters.from_args(request.args),
+        "filters": queries.Filters.from_args(request.args, span),
+        "span_error": span_error,
+        "periods": visible_periods(readable_centre_ids()),
         "types": services.all_types(),
         "stages": list(Stage),
         "countries": country_choices(),

@@ -15,11 +15,21 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.centres.models import ReportingPeriod
 from crm.core.periods import Span, date_of, latest_as_at
+from crm.core.types import exact_sum
 from crm.extensions import db
 from crm.money import Money
 from crm.money.conversion import ConvertedSum, RateBook, sum_converted
+from crm.money.totals import ConvertedTotal, Converter
 from crm.partners.models import Organisation
-from crm.proposals.models import CallDeadline, FundingMechanism, Proposal, ProposalStatus, ProposalStatusChange
+from crm.proposals.models import (
+    DEFAULT_PROBABILITY,
+    SUBMITTED_STATUSES,
+    CallDeadline,
+    FundingMechanism,
+    Proposal,
+    ProposalStatus,
+    ProposalStatusChange,
+)
 
 WINDOWS = (30, 60, 90)
 
@@ -36,6 +46,122 @@ def statuses_at(span: Span) -> sa.Subquery:
     change = ProposalStatusChange
     day = sa.func.coalesce(change.changed_on, date_of(change.recorded_at))
     return latest_as_at(change.proposal_id, day, change.status, span, change.id)
+
+
+def _changed_within(span: Span, statuses) -> sa.ColumnElement:
+    """The proposal's history has a change to one of ``statuses`` dated within the span."""
+    change = ProposalStatusChange
+    day = sa.func.coalesce(change.changed_on, date_of(change.recorded_at))
+    return (
+        sa.select(change.id)
+        .where(change.proposal_id == Proposal.id, change.status.in_(statuses), span.within(day))
+        .exists()
+    )
+
+
+def submitted_within(span: Span) -> sa.ColumnElement:
+    """Submitted in the period: the submission date falls in it, or the history reaches a submitted (or later)
+    status in it. A proposal funded since counts among those submitted."""
+    return sa.or_(span.within(Proposal.submitted_on), _changed_within(span, SUBMITTED_STATUSES))
+
+
+def funded_within(span: Span) -> sa.ColumnElement:
+    """Funded in the period: approved by a change dated in it, or by a decision dated in it."""
+    decided = sa.and_(Proposal.status == ProposalStatus.APPROVED, span.within(Proposal.decision_on))
+    return sa.or_(decided, _changed_within(span, (ProposalStatus.APPROVED,)))
+
+
+# The list's "what happened in the period" filter: proposals submitted, or funded, in it.
+EVENTS = {"submitted": submitted_within, "funded": funded_within}
+# Status groups the list offers beside single statuses: still being prepared.
+GROUPS = {"open": (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)}
+
+
+def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, span: Span, event=None) -> sa.Select:
+    """The proposals list: of ``centre_ids`` (None: all), recorded by the period's end, filtered by the status each
+    had at that end (``statuses_at``; ``open``: still being prepared), by what happened to them in the period
+    (``event``: submitted, funded) and by words of the title."""
+    as_at = statuses_at(span)
+    stmt = in_centres(stmt.join(as_at, as_at.c.entity_id == Proposal.id), centre_ids)
+    if status in {s.value for s in ProposalStatus}:
+        stmt = stmt.where(as_at.c.status == ProposalStatus(status))
+    elif status in GROUPS:
+        stmt = stmt.where(as_at.c.status.in_(GROUPS[status]))
+    if event in EVENTS:
+        stmt = stmt.where(EVENTS[event](span))
+    text = (text or "").strip()
+    if text:
+        stmt = stmt.where(Proposal.title.ilike(f"%{text}%"))
+    return stmt
+
+
+def pipeline_buckets(span: Span, conditions=()) -> list[sa.Row]:
+    """Per (centre, status at the period's end, requested currency, awarded currency, probability set by staff or
+    None): proposals, requested and awarded sums, of the proposals ``conditions`` select. The expected value
+    (``Pipeline``) is weighed from these in Python, exactly."""
+    as_at = statuses_at(span)
+    status = as_at.c.status
+    keys = (Proposal.centre_id, status, Proposal.requested_currency, Proposal.awarded_currency, Proposal.probability)
+    stmt = (
+        sa.select(
+            *keys[:1],
+            status.label("status"),
+            *keys[2:],
+            sa.func.count().label("proposals"),
+            exact_sum(Proposal.requested_amount).label("requested"),
+            exact_sum(Proposal.awarded_amount).label("awarded"),
+        )
+        .join(as_at, as_at.c.entity_id == Proposal.id)
+        .where(*conditions)
+        .group_by(*keys)
+    )
+    return db.session.execute(stmt).all()
+
+
+class Pipeline:
+    """Proposals counted, and their amounts summed per currency: requested; expected (the request weighed by its
+    chance, or the award once approved with one); awarded."""
+
+    def __init__(self):
+        self.proposals = 0
+        self.requested: dict[str, Decimal] = defaultdict(Decimal)
+        self.expected: dict[str, Decimal] = defaultdict(Decimal)
+        self.awarded: dict[str, Decimal] = defaultdict(Decimal)
+
+    def add(self, row) -> None:
+        """One ``pipeline_buckets`` row."""
+        status = ProposalStatus(row.status)
+        self.proposals += row.proposals
+        awarded = status == ProposalStatus.APPROVED and row.awarded_currency and row.awarded
+        if awarded:
+            self.awarded[row.awarded_currency] += row.awarded
+            self.expected[row.awarded_currency] += row.awarded
+        if row.requested_currency and row.requested:
+            self.requested[row.requested_currency] += row.requested
+            if not awarded:
+                chance = row.probability if row.probability is not None else DEFAULT_PROBABILITY.get(status, 0)
+                self.expected[row.requested_currency] += row.requested * chance / 100
+
+    def converted(self, converter: Converter) -> dict[str, ConvertedTotal]:
+        """Requested, expected and awarded, converted at the plan's fallback date: proposals are not booked on a
+        day."""
+
+        def total(sums: dict[str, Decimal]) -> ConvertedTotal:
+            return converter.total(((code, None, amount) for code, amount in sums.items()), at_fallback=True)
+
+        return {"requested": total(self.requested), "expected": total(self.expected), "awarded": total(self.awarded)}
+
+    def currencies(self) -> set[tuple[str, None]]:
+        """The (currency, no month) keys a converter needs for these sums."""
+        return {(code, None) for sums in (self.requested, self.expected, self.awarded) for code in sums}
+
+
+def list_pipeline(listed_stmt: sa.Select, span: Span) -> Pipeline:
+    """The pipeline sums of a list's proposals (``listed``): what a dashboard's figure linking to it shows."""
+    pipeline = Pipeline()
+    for row in pipeline_buckets(span, [Proposal.id.in_(listed_stmt.with_only_columns(Proposal.id).order_by(None))]):
+        pipeline.add(row)
+    return pipeline
 
 
 def in_period(stmt: sa.Select, period: ReportingPeriod | None) -> sa.Select:

@@ -8,6 +8,7 @@ from sqlalchemy import orm
 from crm.audit.services import history_for
 from crm.auth.models import User, memberships
 from crm.centres.models import Centre
+from crm.centres.services import reader_span, visible_periods
 from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.queries import sort_by
@@ -15,6 +16,7 @@ from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_c
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
+from crm.money.totals import Converter, rate_plan
 from crm.partners.models import Organisation
 from crm.proposals import queries, services
 from crm.proposals.forms import (
@@ -87,20 +89,25 @@ def index():
         orm.joinedload(Proposal.funder).lazyload(Organisation.type),
         orm.joinedload(Proposal.mechanism).lazyload(FundingMechanism.funder),
     )
-    centre_ids = view_centre_ids()
-    if centre_ids is not None:
-        stmt = stmt.where(Proposal.centre_id.in_(centre_ids))
-    status = request.args.get("status")
-    if status in {s.value for s in ProposalStatus}:
-        stmt = stmt.where(Proposal.status == ProposalStatus(status))
-    query = (request.args.get("q") or "").strip()
-    if query:
-        stmt = stmt.where(Proposal.title.ilike(f"%{query}%"))
+    span, span_error = reader_span(request.args)
     sort = request.args.get("sort", "-updated")
-    stmt = sort_by(stmt, sort, SORTS, "-updated", tiebreak=(Proposal.id,))
-    page = paginate(stmt)
+    args = request.args
+    stmt = queries.listed(stmt, view_centre_ids(), args.get("status"), args.get("q"), span, args.get("event"))
+    page = paginate(sort_by(stmt, sort, SORTS, "-updated", tiebreak=(Proposal.id,)))
+    pipeline = queries.list_pipeline(stmt, span)
+    plan = rate_plan(args, span.ends_on or date.today())
     return render_template(
-        "proposals/index.html", page=page, sort=sort, statuses=list(ProposalStatus), centres=visible_centres()
+        "proposals/index.html",
+        page=page,
+        pipeline=pipeline,
+        converted=pipeline.converted(Converter.load(plan, pipeline.currencies())) if plan else None,
+        plan=plan,
+        sort=sort,
+        statuses=list(ProposalStatus),
+        centres=visible_centres(),
+        span=span,
+        span_error=span_error,
+        periods=visible_periods(readable_centre_ids()),
     )
 
 

@@ -7,7 +7,6 @@ honest "Not started" section.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from crm.core.periods import Span
@@ -18,14 +17,12 @@ from crm.money.conversion import Conversion, ConversionError, RateBook, display_
 from crm.money.models import SOURCE_LABELS, RateSource
 from crm.money.policy import Policy
 from crm.money.value import Money
-from crm.partners.models import Stage
+from crm.partners.models import ENGAGED_STAGES, Stage
 from crm.proposals.models import ProposalStatus
 from crm.reports import queries
 from crm.reports.section import Figure, Narrative, OutputStatus, RateUsed
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
-# Partnerships past "identified": the organisations the centre has actually engaged.
-ENGAGED_STAGES = (Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION, Stage.ACTIVE, Stage.DORMANT)
 SUBMITTED = {s.value for s in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW, ProposalStatus.REJECTED)}
 FUNDED = ProposalStatus.APPROVED.value
 AWAITING_DECISION = {ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value}
@@ -151,7 +148,11 @@ def partnerships_row(centre, partners: list[queries.PartnerRow], agreements: lis
     identified = [p for p in partners if p.stage == Stage.IDENTIFIED]
     name = centre.display_name
     figures = [
-        Figure("Institutions engaged", str(len(engaged)), **link("partners.partnerships", centre=centre.code)),
+        Figure(
+            "Institutions engaged",
+            str(len(engaged)),
+            **link("partners.partnerships", centre=centre.code, stage="engaged"),
+        ),
     ]
     for stage, count in Counter(p.stage for p in engaged).items():
         figures.append(
@@ -198,15 +199,11 @@ def partnerships_row(centre, partners: list[queries.PartnerRow], agreements: lis
     return RowDraft(" ".join(sentences), COMPLETED if settled else IN_PROGRESS, figures)
 
 
-def proposal_groups(proposals: list[queries.ProposalRow], period) -> dict[str, list[queries.ProposalRow]]:
-    """Submitted (in the period, or with no date recorded), funded in the period, and still in preparation."""
-
-    def in_period(day: date | None) -> bool:
-        return day is None or period.starts_on <= day <= period.ends_on
-
+def proposal_groups(proposals: list[queries.ProposalRow]) -> dict[str, list[queries.ProposalRow]]:
+    """Submitted in the period, funded in the period, and still in preparation at its end."""
     return {
-        "submitted": [p for p in proposals if p.status in SUBMITTED | {FUNDED} and in_period(p.submitted_on)],
-        "funded": [p for p in proposals if p.status == FUNDED and in_period(p.decision_on or p.submitted_on)],
+        "submitted": [p for p in proposals if p.submitted_in_period],
+        "funded": [p for p in proposals if p.funded_in_period],
         "preparing": [p for p in proposals if p.status in PREPARING],
     }
 
@@ -217,13 +214,13 @@ def proposals_row(centre, groups: dict[str, list[queries.ProposalRow]]) -> RowDr
         Figure(
             "Proposals submitted",
             str(len(submitted)),
-            **link("proposals.index", centre=centre.code, status="submitted"),
+            **link("proposals.index", centre=centre.code, event="submitted"),
         ),
-        Figure("Proposals funded", str(len(funded)), **link("proposals.index", centre=centre.code, status=FUNDED)),
+        Figure("Proposals funded", str(len(funded)), **link("proposals.index", centre=centre.code, event="funded")),
         Figure(
             "Proposals in preparation",
             str(len(preparing)),
-            **link("proposals.index", centre=centre.code, status="in_preparation"),
+            **link("proposals.index", centre=centre.code, status="open"),
         ),
     ]
     name = centre.display_name
@@ -258,11 +255,11 @@ def needs_text(needs) -> str:
 
 
 def resources_row(centre, rows: list[queries.ResourceRow], needs, converter: Converter) -> RowDraft:
-    financial = [r for r in rows if r.kind == "financial"]
+    """Money committed (mobilised) by category, pledges apart, goods and services and time by what they are."""
+    financial = [r for r in rows if r.kind == "financial" and r.stage != "pledged"]
+    pledged = [r for r in rows if r.kind == "financial" and r.stage == "pledged"]
     in_kind = [r for r in rows if r.kind != "financial"]
-    figures = [Figure("Ledger entries in the period", str(len(rows)), **link("funding.index", centre=centre.code))]
-    if needs:
-        figures.append(Figure("Open funding needs", str(len(needs)), **link("funding.index", centre=centre.code)))
+    figures = [Figure("Open funding needs", str(len(needs)))] if needs else []
     if not rows and needs:
         # The resources are identified and sought, not yet mobilized (TSCC-CA's consultants).
         text = f"No resources are recorded as mobilized in this period yet. {needs_text(needs)}"
@@ -290,17 +287,17 @@ def resources_row(centre, rows: list[queries.ResourceRow], needs, converter: Con
                 Figure(
                     label,
                     totals_text(entries, converter),
-                    **link("funding.index", centre=centre.code, category=category),
+                    **link(
+                        "funding.index", centre=centre.code, category=category, kind="financial", measure="committed"
+                    ),
                 )
             )
+    if pledged:
+        sentences.append(f"Pledged, not yet committed: {totals_text(pledged, converter)}.")
     if in_kind:
         items = "; ".join(in_kind_text(e) for e in in_kind)
         sentences.append(f"In the form of in-kind contributions: {items}.")
-        figures.append(
-            Figure(
-                "In-kind contributions", str(len(in_kind)), **link("funding.index", centre=centre.code, kind="in_kind")
-            )
-        )
+        figures.append(Figure("In-kind contributions", str(len(in_kind))))
     if needs:
         sentences.append(needs_text(needs))
     complete = all(r.stage == "received" for r in rows) and not needs
@@ -343,7 +340,7 @@ def strategy_row(centre, rows: list[queries.ResourceRow], groups) -> RowDraft:
 
 
 def additional_row(centre, roster) -> RowDraft:
-    figures = [Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.code))]
+    figures = [Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.id))]
     if not roster.total:
         return RowDraft("No expert pool is recorded yet.", NOT_STARTED, figures)
     pools = "; ".join(f"{pool.name}: {pool.sentence()}" for pool in roster.pools if pool.total)
@@ -430,16 +427,20 @@ def key_figures(centre, partners, groups, headline, roster, converter) -> tuple[
         results.append(f"the establishment of an expert pool comprising {plural(roster.total, 'expert')}")
     sentences.append(f"Resource mobilization efforts have yielded {joined(results)}.")
     figures = [
-        Figure("Institutions engaged", str(len(engaged)), **link("partners.partnerships", centre=centre.code)),
+        Figure(
+            "Institutions engaged",
+            str(len(engaged)),
+            **link("partners.partnerships", centre=centre.code, stage="engaged"),
+        ),
         Figure(
             "Proposals submitted",
             str(len(groups["submitted"])),
-            **link("proposals.index", centre=centre.code, status="submitted"),
+            **link("proposals.index", centre=centre.code, event="submitted"),
         ),
         Figure(
             "Proposals in preparation",
             str(len(groups["preparing"])),
-            **link("proposals.index", centre=centre.code, status="in_preparation"),
+            **link("proposals.index", centre=centre.code, status="open"),
         ),
         Figure(
             "Institutional support",
@@ -451,7 +452,7 @@ def key_figures(centre, partners, groups, headline, roster, converter) -> tuple[
             projects or "none",
             **link("funding.index", centre=centre.code, headline="project_funding"),
         ),
-        Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.code)),
+        Figure("Experts in the pool", str(roster.total), **link("experts.index", centre=centre.id)),
     ]
     return " ".join(sentences), figures
 
@@ -468,7 +469,7 @@ def draft(centre, period) -> Draft:
     span = Span.of(period)
     partners = queries.partners(centre.id, span)
     agreements = queries.agreements(centre.id, span)
-    groups = proposal_groups(queries.proposals(centre.id, span), period)
+    groups = proposal_groups(queries.proposals(centre.id, span))
     rows = queries.resources(centre.id, span)
     roster = roster_counts(centre.id, span)
     needs = open_needs({centre.id})

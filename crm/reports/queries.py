@@ -19,6 +19,7 @@ from crm.funding.models import LedgerEntry
 from crm.funding.queries import live
 from crm.partners.models import Organisation, OrganisationType, Partnership, Stage
 from crm.proposals.models import Proposal, ProposalStatus
+from crm.proposals.queries import funded_within, submitted_within
 from crm.proposals.queries import statuses_at as proposal_statuses_at
 from crm.reports.models import ReportOutput, ReportSection
 
@@ -105,22 +106,25 @@ class ProposalRow:
     funder: str
     submitted_on: date | None
     decision_on: date | None
+    submitted_in_period: bool = False
+    funded_in_period: bool = False
 
 
 def proposals(centre_id: int, span: Span) -> list[ProposalRow]:
-    """The centre's proposals recorded by the period's end, each with its status at that end."""
+    """The centre's proposals recorded by the period's end, each with its status at that end and whether it was
+    submitted, or funded, in the period (the proposals domain's rules, as its list filters them)."""
     as_at = proposal_statuses_at(span)
     stmt = (
         sa.select(Proposal.title, as_at.c.status, Organisation.name, Organisation.acronym)
-        .add_columns(Proposal.submitted_on, Proposal.decision_on)
+        .add_columns(Proposal.submitted_on, Proposal.decision_on, submitted_within(span), funded_within(span))
         .join(as_at, as_at.c.entity_id == Proposal.id)
         .join(Organisation, Organisation.id == Proposal.funder_id)
         .where(Proposal.centre_id == centre_id)
         .order_by(Proposal.submitted_on, Proposal.title)
     )
     return [
-        ProposalRow(title, str(ProposalStatus(status).value), acronym or name, submitted_on, decision_on)
-        for title, status, name, acronym, submitted_on, decision_on in db.session.execute(stmt)
+        ProposalRow(title, str(ProposalStatus(status).value), acronym or name, submitted_on, decided, submitted, funded)
+        for title, status, name, acronym, submitted_on, decided, submitted, funded in db.session.execute(stmt)
     ]
 
 
