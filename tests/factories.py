@@ -67,10 +67,14 @@ class Factory:
         return save(user)
 
     def rate(self, base, quote, rate, effective_on, source="ecb", **values):
+        """A stored rate; a manual one converts the network for 31 days unless the test says otherwise."""
+        from datetime import timedelta
         from decimal import Decimal
 
         from crm.money.models import ExchangeRate
 
+        if source == "manual" and "valid_until" not in values and values.get("scope", "network") == "network":
+            values["valid_until"] = effective_on + timedelta(days=31)
         return save(
             ExchangeRate(base=base, quote=quote, rate=Decimal(rate), effective_on=effective_on, source=source, **values)
         )

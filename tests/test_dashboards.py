@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +19,8 @@ from crm.extensions import db
 from crm.funding import services
 from crm.funding.models import Category, Kind, LedgerEntry, Measure, Stage, Tranche
 from crm.money import Money
-from crm.money.conversion import Conversion
-from crm.money.totals import Converter, RatePlan, cite
+from crm.money.conversion import round_exact
+from crm.money.totals import Converter, RatePlan
 from crm.partners.models import Organisation, OrganisationType, Partnership
 from crm.proposals import services as proposal_services
 from crm.proposals.models import Proposal, ProposalStatus
@@ -68,10 +69,11 @@ def test_totals_convert_by_month_name_their_rates_and_keep_what_has_no_rate(make
         "USD": Decimal("100"),
         "KHR": Decimal("5000"),
     }
-    assert total.rate_lines() == ["USD → CNY: manual rate of 2025-03-01"]
+    assert total.rate_lines() == ["USD → CNY: 1 USD = 7.2 CNY (manual rate, 2025-03-01)"]
     (missing,) = total.not_converted()
     assert missing.startswith("KHR 5,000.00 not converted: ") and "no reference rate for KHR" in missing
-    assert d.flags.not_converted == total.not_converted()
+    (why,) = d.flags.left_out.lines
+    assert why.startswith("KHR: ") and "no reference rate for KHR" in why and d.flags.left_out.currencies == ["KHR"]
     assert "first day of their month" in d.statement and "half to even" in d.statement
 
 
@@ -143,7 +145,7 @@ def test_done_when_the_nies_totals_agree_with_its_report_in_cny_and_usd(client, 
     institutional = usd.resources_by_category.cell(Category.HOST_INSTITUTION, Measure.COMMITTED)
     assert institutional.is_complete and institutional.subtotal_money()[0].amount == Decimal("900000")
     # Dated as the report (30 April 2026), converted at the rate of the first day of that month.
-    assert institutional.rate_lines()[0].startswith("CNY → USD: ECB reference rate of 2026-04-01")
+    assert institutional.rate_lines()[0].startswith("CNY → USD: 1 EUR = 7.9771 CNY (ECB reference rate, 2026-04-01")
     text = page(client, "/dashboards/centre?centre=TSCC-NIES&currency=USD")
     assert "CNY\u00a0900,000.00" in text and "rates used" in text
 
@@ -216,7 +218,7 @@ def test_the_ledger_tables_equal_every_record_converted_at_its_months_rate(netwo
                 }
                 assert cell.not_converted() == expected.not_converted()
                 assert cell.rate_lines() == expected.rate_lines()
-    assert d.flags.not_converted, "the generated KHR amounts of the second year have no rate"
+    assert d.flags.left_out.lines, "the generated KHR amounts of the second year have no rate"
 
 
 def test_the_counts_and_short_lists_equal_the_records(network):
@@ -257,26 +259,30 @@ def test_the_counts_and_short_lists_equal_the_records(network):
     assert len(rows) == min(len(overdue), LIST_LIMIT)
 
 
-def test_a_total_cites_per_currency_its_sources_paths_and_the_span_of_its_rate_dates():
-    def unit(currency, rate_on, source="ecb", path="direct"):
-        one = Money(1, currency)
-        return Conversion(one, "USD", Decimal(2), Decimal(2), rate_on, rate_on, source, path)
-
-    conversions = [
-        unit("EUR", date(2025, 3, 3)),
-        unit("EUR", date(2025, 1, 2)),
-        unit("EUR", date(2025, 2, 3), source="manual"),
-        unit("CNY", date(2025, 4, 1), path="via EUR"),
-        unit("CNY", date(2025, 4, 1), path="inverse"),
-        Conversion(
-            Money(1, "USD"), "USD", Decimal(1), Decimal(1), date(2025, 4, 1), date(2025, 4, 1), "", "same currency"
-        ),
+def test_a_total_cites_each_rate_with_the_amount_it_converted(make, centre):
+    """The citation of a total: per currency and rate, the amount and the stored rates, which worked out (exact
+    products summed, rounded once) give the figure."""
+    make.rate("USD", "CNY", "7.2", date(2025, 3, 1), source="un")
+    make.rate("USD", "KZT", "500", date(2025, 3, 1), source="un")
+    make.rate("USD", "CNY", "7.1", date(2025, 4, 1), source="un")
+    for amount, code, day in (
+        ("4.50", "USD", date(2025, 3, 3)),
+        ("1000", "KZT", date(2025, 3, 9)),
+        ("71", "USD", date(2025, 4, 2)),
+    ):
+        make.ledger_entry(centre, amount=amount, currency=code, booked_on=day)
+    scope = Scope(frozenset({centre.id}), date(2025, 1, 1), date(2026, 4, 30), date(2026, 5, 1))
+    total = build(scope, RatePlan("month", "CNY", date(2026, 4, 30))).resources_by_centre.cell(
+        centre.id, Measure.COMMITTED
+    )
+    cited = [(c.currency, c.amount, c.factors()) for c in total.citations()]
+    assert cited == [
+        ("KZT", Decimal("1000"), "÷ 500 × 7.2"),
+        ("USD", Decimal("4.50"), "× 7.2"),
+        ("USD", Decimal("71"), "× 7.1"),
     ]
-    assert cite(conversions, "USD") == [
-        "CNY → USD: ECB reference rate of 2025-04-01 (via EUR / inverse)",
-        "EUR → USD: ECB reference rate / manual rate of 2025-01-02 to 2025-03-03",
-    ]
-    assert cite([], "USD") == []
+    worked = sum((c.product for c in total.citations()), Fraction(0))
+    assert total.total == Money(round_exact(worked, "CNY"), "CNY") == Money("550.90", "CNY")
 
 
 def test_the_proposal_sums_equal_the_proposals_added_one_by_one(network):

@@ -44,8 +44,8 @@ def listed_figure(client, url: str) -> str:
     args = parse_qs(urlsplit(url).query)
     if "total" in args:
         total = re.search(rf'data-total="{args["total"][0]}">(.*?)</dd>', shown, re.S).group(1)
-        strong = re.search(r"<strong>(.*?)</strong>", total)
-        return text_of(strong.group(1) if strong and "currency" in args else total)
+        converted = re.search(r'<span class="value">(.*?)</span>', total, re.S)
+        return text_of(converted.group(1) if converted and "currency" in args else total)
     return re.search(r'data-count="(\d+)"', shown).group(1)
 
 

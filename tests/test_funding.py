@@ -30,7 +30,16 @@ def nies(make):
 
 
 def usd_cny(on: date, rate: str) -> None:
-    db.session.add(ExchangeRate(effective_on=on, base="USD", quote="CNY", rate=Decimal(rate), source="manual"))
+    db.session.add(
+        ExchangeRate(
+            effective_on=on,
+            base="USD",
+            quote="CNY",
+            rate=Decimal(rate),
+            source="manual",
+            valid_until=date(2025, 12, 31),
+        )
+    )
     db.session.flush()
 
 
@@ -79,7 +88,7 @@ def test_done_when_a_proposal_becomes_a_commitment_received_in_two_currencies(ma
     assert result.exchange_difference == Money("-500", "CNY")  # 5,000 × (7.1 − 7.2)
     page = client.get(f"/resources/{entry.id}").get_data(as_text=True)
     assert "CNY\u00a024,500.00" in page and "CNY\u00a0-500.00" in page
-    assert "1 USD = 7.1 CNY, manual rate of 2025-09-01" in page
+    assert "1 USD = 7.1 CNY (manual rate, 2025-09-01)" in page
 
 
 def test_without_a_rate_the_balance_says_not_converted(make, nies, login):

@@ -2,16 +2,18 @@
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.money import Money
-from crm.money.conversion import RateBook, sum_converted
+from crm.money.conversion import RateBook, round_exact
 from crm.money.currencies import minor_units
 from crm.money.display import format_money
 from crm.money.policy import Policy
+from crm.money.totals import ConvertedTotal
 
 DAY = date(2025, 6, 2)
 CURRENCIES = ["CNY", "KZT", "EUR", "JPY", "KWD", "UZS", "USD"]
@@ -32,9 +34,9 @@ def book_with(per_usd: dict[str, Decimal], source="un") -> RateBook:
 def test_a_round_trip_through_another_currency_comes_back_within_one_minor_unit(data, a, b, ra, rb):
     book = book_with({a: ra, b: rb})
     original = Money(data.draw(amounts(a)), a)
-    there = book.convert(original, b, DAY)
-    back = book.convert(Money(there.amount, b), a, DAY)
-    assert abs(back.rounded().amount - original.amount) <= Decimal(1).scaleb(-minor_units(a))
+    there = book.convert(original, b, DAY).amount
+    back = there * book.convert(Money(1, b), a, DAY).amount
+    assert back == original.amount  # exact ratios: there and back is the identity
 
 
 @settings(deadline=None)  # the machine is shared; first calls read the ECB history
@@ -50,15 +52,15 @@ def test_the_converted_sum_is_the_sum_of_the_converted_parts_within_the_stated_r
     conversions = [
         book.convert(Money(Decimal(cents).scaleb(-minor_units(code)), code), target, DAY) for code, cents in items
     ]
-    total = sum_converted(conversions, target)
-    exact = sum((c.amount for c in conversions), Decimal(0))
-    unit = Decimal(1).scaleb(-minor_units(target))
-    # Rounded once: within half a minor unit of the exact sum, and no further than that.
-    assert abs(total.total.amount - exact) <= unit / 2
+    total = ConvertedTotal.of_conversions(target, conversions)
+    exact = sum((c.amount for c in conversions), Fraction(0))
+    # Rounded once, exactly: the exact sum rounded half to even.
+    assert total.exact == exact and total.total.amount == round_exact(exact, target)
     # Rounding each part first would drift by up to half a unit per part; the stated rule never does.
+    unit = Decimal(1).scaleb(-minor_units(target))
     rounded_parts = sum((c.rounded().amount for c in conversions), Decimal(0))
     assert abs(total.total.amount - rounded_parts) <= unit / 2 * (len(conversions) + 1)
-    assert sum((m.amount for m in total.subtotals.values() if m.currency == target), Decimal(0)) == sum(
+    assert total.subtotals.get(target, 0) == sum(
         (c.money.amount for c in conversions if c.money.currency == target), Decimal(0)
     )
 
@@ -67,9 +69,9 @@ def test_the_converted_sum_is_the_sum_of_the_converted_parts_within_the_stated_r
 @given(a=st.sampled_from(CURRENCIES), b=st.sampled_from(CURRENCIES), ra=rates, rb=rates)
 def test_inverse_rates_are_exact_reciprocals(a, b, ra, rb):
     book = book_with({a: ra, b: rb})
-    forward = book.convert(Money(1, a), b, DAY).rate
-    backward = book.convert(Money(1, b), a, DAY).rate
-    assert abs(forward * backward - 1) < Decimal("1e-20")
+    forward = book.convert(Money(1, a), b, DAY).amount
+    backward = book.convert(Money(1, b), a, DAY).amount
+    assert forward * backward == 1
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -88,12 +90,12 @@ def test_the_converted_macro_shows_the_rate_or_the_reason(app, ctx):
 
     book = book_with({"KZT": Decimal("500")})
     done = book.convert(Money("1000", "KZT"), "USD", DAY)
-    failed = book.try_convert(Money("1000", "TJS"), "USD", DAY, Policy.un_month())
-    template = '{% from "macros/money.html" import converted %}{{ converted(a) }}|{{ converted(b) }}'
+    failed = book.try_convert(Money("1000", "TJS"), "USD", DAY, Policy.un())
+    template = '{% from "macros/money.html" import conversion %}{{ conversion(a) }}|{{ conversion(b) }}'
     html = render_template_string(template, a=done, b=failed)
     assert "USD\u00a02.00" in html and "test list" in html
-    assert "1 KZT = 0.002 USD, UN operational rate of 2025-06-02" in html
-    assert "not converted" in html and "no rate for TJS/USD on or before 2025-06-01" in html
+    assert "÷ 500" in html and "1 USD = 500 KZT (UN operational rate, 2025-06-02, divided by)" in html
+    assert "not converted" in html and "no UN operational rate for TJS/USD on or before 2025-06-02" in html
 
 
 @settings(deadline=None)  # the machine is shared; first calls read the ECB history
@@ -109,13 +111,14 @@ def test_the_converted_macro_shows_the_rate_or_the_reason(app, ctx):
     per_usd=st.fixed_dictionaries({code: rates for code in CURRENCIES}),
     target=st.sampled_from(CURRENCIES),
 )
-def test_a_rate_book_total_equals_the_sum_of_single_conversions(items, per_usd, target):
+def test_a_converter_total_equals_the_sum_of_single_conversions(items, per_usd, target):
+    from crm.money.totals import Converter, RatePlan
+
     book = book_with(per_usd)
     rows = [(Decimal(cents).scaleb(-minor_units(code)), code, day) for code, cents, day in items]
-    one_by_one = sum_converted([book.try_convert(Money(a, c), target, d) for a, c, d in rows], target)
-    at_once = book.total(rows, target)
+    one_by_one = ConvertedTotal.of_conversions(target, [book.try_convert(Money(a, c), target, d) for a, c, d in rows])
+    converter = Converter(RatePlan("un", target, DAY), book)
+    at_once = converter.total((c, d, a) for a, c, d in rows)
     assert at_once.exact == one_by_one.exact and at_once.total == one_by_one.total
-    assert at_once.subtotals == one_by_one.subtotals
-    assert sum((e.money.amount for e in at_once.failures), Decimal(0)) == sum(
-        (e.money.amount for e in one_by_one.failures), Decimal(0)
-    )
+    assert {k: v for k, v in at_once.subtotals.items() if v} == {k: v for k, v in one_by_one.subtotals.items() if v}
+    assert at_once.missing_currencies() == one_by_one.missing_currencies()

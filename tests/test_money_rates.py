@@ -85,10 +85,10 @@ def test_un_dates_must_parse():
 
 def test_kzt_converts_through_the_usd_pivot_from_an_imported_un_file(make):
     services.store_rates("un", un.parse(un_xml("01-Jun-2025", JUNE), "ore-2025-06.xml"))
-    conversion = convert(Money("1010400", "KZT"), "CNY", date(2025, 6, 14), Policy.un_month())
+    conversion = convert(Money("1010400", "KZT"), "CNY", date(2025, 6, 14), Policy.un())
     assert conversion.path == "via USD" and conversion.source == "un"
     assert conversion.rounded() == Money("14360.00", "CNY")
-    assert conversion.explain() == "1 KZT = 0.0142122 CNY, UN operational rate of 2025-06-01 (via USD)"
+    assert conversion.explain().startswith("1 USD = 505.2 KZT (UN operational rate, 2025-06-01, divided by); 1 USD =")
     assert conversion.reference == "ore-2025-06.xml"
 
 
@@ -158,7 +158,8 @@ def test_upload_without_a_file_says_so_beside_the_field(client, admin):
 
 
 def test_manual_rate_needs_a_reason_and_shows_its_history(client, admin):
-    form = {"base": "USD", "quote": "rmb", "rate": "7.1", "effective_on": "2025-06-01", "reason": ""}
+    form = {"base": "USD", "quote": "rmb", "rate": "7.1", "effective_on": "2025-06-01", "valid_until": "2025-06-30"}
+    form |= {"scope": "network", "reason": ""}
     refused = client.post("/rates/new", data=form)
     assert refused.status_code == 422 and "Say why this rate is entered by hand." in refused.get_data(as_text=True)
     saved = client.post("/rates/new", data=form | {"reason": "CAST grant letter states the rate"})
@@ -168,7 +169,7 @@ def test_manual_rate_needs_a_reason_and_shows_its_history(client, admin):
     page = client.get(saved.location).get_data(as_text=True)
     assert "CAST grant letter states the rate" in page and "Created" in page
     duplicate = client.post("/rates/new", data=form | {"reason": "again", "base": "CNY", "quote": "USD"})
-    assert duplicate.status_code == 422 and "exists" in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 422 and "already converts the network" in duplicate.get_data(as_text=True)
     for bad_rate in ("0", "-1", "abc", "1.12345678901"):
         response = client.post("/rates/new", data=form | {"rate": bad_rate, "effective_on": "2025-07-01"})
         assert response.status_code == 422, bad_rate
@@ -210,7 +211,7 @@ def test_coverage_names_the_currencies_and_dates_without_a_rate(client, admin, a
     assert rows["USD"].is_covered
     assert (rows["CNY"].undated, rows["CNY"].first_on) == (1, None)
     assert [(g.first_on, g.count) for g in rows["KZT"].gaps] == [(date(2025, 9, 10), 1)]
-    assert "older than 45 days" in rows["KZT"].gaps[0].reason
+    assert "is of 2025-06-01, more than 45 days before 2025-09-10" in rows["KZT"].gaps[0].reason
     assert "the ECB publishes no reference rate for TJS" in rows["TJS"].gaps[0].reason
     page = client.get("/rates/coverage").get_data(as_text=True)
     assert "Test ledger" in page and "every date has a rate" in page and "KZT" in page

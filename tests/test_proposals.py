@@ -134,7 +134,7 @@ def test_board_counts_and_totals_per_currency(make, nies):
     assert column.expected == {"CNY": Decimal("400"), "USD": Decimal("200")}
     # No USD rate in the test database: the USD part is "not converted", never 0 or 1.
     assert column.converted.total.amount == Decimal("400")
-    assert column.converted.failures and "not converted" in column.converted.failures[0].not_converted
+    assert column.converted.missing_currencies() == ["USD"] and "not converted" in column.converted.not_converted()[0]
 
 
 @pytest.mark.parametrize("path", ["/proposals", "/proposals/board"])

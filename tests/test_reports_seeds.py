@@ -31,8 +31,9 @@ def test_the_nies_section_carries_its_reports_figures(seeded):
     assert "RMB 900,000" in section.key_figures and "RMB 250,000" in section.key_figures
     assert all(row.status == "in_progress" for row in section.outputs)
     # The RMB amounts are also given in US dollars, with the rate named in the annex.
-    assert section.rates_used and section.rates_used[0].base == "CNY" and section.rates_used[0].quote == "USD"
-    assert Decimal(section.rates_used[0].rate) > 0
+    # The annex cites both ECB rates the conversion went through: 1 EUR = ... CNY (divided by), 1 EUR = ... USD.
+    assert [(r.base, r.quote) for r in section.rates_used] == [("EUR", "CNY"), ("EUR", "USD")]
+    assert all(Decimal(r.rate) > 0 for r in section.rates_used)
 
 
 def test_the_central_asia_section_shows_partnerships_and_resources_in_progress_and_no_proposals(seeded):

@@ -53,6 +53,7 @@ def main():
     )
     parser.add_argument("--out", default="/tmp/shots")
     parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--open", action="store_true", help="open every <details> (the rates used) before shooting")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -70,6 +71,8 @@ def main():
         page.click("button[type=submit]")
         for path in args.paths:
             page.goto(base + path)
+            if args.open:
+                page.eval_on_selector_all("details", "all => all.forEach(d => d.open = true)")
             name = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
             target = out / f"{args.who}-{name}-{args.width}.png"
             page.screenshot(path=str(target), full_page=True)

@@ -20,7 +20,7 @@ NAV = (
     ("Resources", "funding.index", None),
     ("Reports", "reports.index", None),
     ("Centres", "centres.index", "is_admin"),
-    ("Rates", "money.rates", "is_admin"),
+    ("Rates", "money.rates", "reads_all_centres"),
     ("Users", "auth.users", "is_admin"),
     ("Audit", "audit.index", "is_admin"),
 )
@@ -79,7 +79,9 @@ def register(app):
     """The one display layer: every value a template shows goes through one of these filters."""
     from crm.money.display import format_amounts, format_money, format_quantity, plain_decimal
 
-    app.jinja_env.globals.update(nav_items=nav_items, url_with=url_with, has_endpoint=has_endpoint)
+    app.jinja_env.globals.update(
+        nav_items=nav_items, url_with=url_with, has_endpoint=has_endpoint, current_user=current_user
+    )
     app.jinja_env.filters.update(
         day=format_day,
         partial=format_partial,

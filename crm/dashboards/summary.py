@@ -8,8 +8,7 @@ every cell to converting each record one by one. It reads no request: the views 
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from itertools import product
@@ -19,8 +18,8 @@ from crm.dashboards import queries
 from crm.dashboards.charts import Series, bar_chart, column_chart
 from crm.dashboards.queries import Scope
 from crm.funding.models import Category, Kind, Measure
-from crm.funding.queries import ledger_buckets
-from crm.money.totals import ConvertedTotal, Converter, RatePlan, month_start
+from crm.funding.queries import cells_of, ledger_buckets, own_rate_records
+from crm.money.totals import ConvertedTotal, Converter, LeftOut, RatePlan, month_start
 from crm.partners.models import Stage as PartnershipStage
 from crm.proposals.models import ProposalStatus
 from crm.proposals.queries import Pipeline
@@ -63,15 +62,6 @@ class MoneyTable:
 
     def total_outstanding(self) -> ConvertedTotal:
         return self.column_total(Measure.COMMITTED).minus(self.column_total(Measure.RECEIVED))
-
-
-def sum_buckets(rows, row_of) -> dict[tuple, dict[tuple[str, date], Decimal]]:
-    """(row, measure) → {(currency, rate month's first day): exact sum} from ``ledger_buckets`` rows."""
-    cells: dict[tuple, dict[tuple[str, date], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for row in rows:
-        if row.currency and row.amount:
-            cells[(row_of(row), row.measure)][(row.currency, month_start(row.rate_month))] += row.amount
-    return cells
 
 
 def money_table(converter: Converter, rows: list, cells: dict) -> MoneyTable:
@@ -123,25 +113,30 @@ class InKindLine:
     unvalued: int
 
 
-def in_kind_lines(rows, converter: Converter) -> list[InKindLine]:
+def in_kind_lines(rows, special, converter: Converter) -> list[InKindLine]:
     """Per (kind, unit) of goods, services and time committed (pledges are not given yet): entries, quantity,
     valuation converted, entries not valued."""
+    committed = [r for r in rows if r.kind != Kind.FINANCIAL and r.measure == Measure.COMMITTED]
     tallies: dict[tuple[str, str], list] = {}
-    for row in rows:
-        if row.kind == Kind.FINANCIAL or row.measure != Measure.COMMITTED:
-            continue
-        tally = tallies.setdefault((row.kind, row.unit), [0, None, defaultdict(Decimal), 0])
+    for row in committed:
+        tally = tallies.setdefault((row.kind, row.unit), [0, None, 0])
         tally[0] += row.entries
         if row.quantity is not None:
             tally[1] = (tally[1] or 0) + row.quantity
         if not row.currency:
-            tally[3] += row.entries
-        elif row.amount:
-            tally[2][(row.currency, month_start(row.rate_month))] += row.amount
+            tally[2] += row.entries
+    cells = cells_of(committed, [r for r in special if r.kind != Kind.FINANCIAL], lambda r: (r.kind, r.unit))
     target = converter.plan.target
     return [
-        InKindLine(Kind(kind), unit, entries, quantity, ConvertedTotal.of(target, sums, converter.of_bucket), unvalued)
-        for (kind, unit), (entries, quantity, sums, unvalued) in sorted(tallies.items())
+        InKindLine(
+            Kind(kind),
+            unit,
+            entries,
+            quantity,
+            ConvertedTotal.of(target, cells.get(((kind, unit), str(Measure.COMMITTED)), {}), converter.of_bucket),
+            unvalued,
+        )
+        for (kind, unit), (entries, quantity, unvalued) in sorted(tallies.items())
     ]
 
 
@@ -152,13 +147,13 @@ def in_kind_lines(rows, converter: Converter) -> list[InKindLine]:
 class Flags:
     """Data-quality findings: each one a count, with the records behind it where there are some."""
 
-    not_converted: list[str] = field(default_factory=list)
+    left_out: LeftOut = LeftOut([], [])
     stalled: tuple[list, int] = ([], 0)
     overdue: tuple[list, int] = ([], 0)
 
     @property
     def count(self) -> int:
-        return len(self.not_converted) + self.stalled[1] + self.overdue[1]
+        return len(self.left_out.currencies) + self.stalled[1] + self.overdue[1]
 
 
 @dataclass
@@ -254,28 +249,30 @@ def build(scope: Scope, plan: RatePlan) -> Dashboard:
     by_unit = ledger_buckets(span, ids, ("kind", "unit", "measure"), units=True)
     proposal_rows = queries.proposal_buckets(scope)
 
-    keys = {(r.currency, month_start(r.rate_month)) for rows in (by_centre, by_month, by_unit) for r in rows}
-    keys |= {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
+    months = {(r.currency, month_start(r.rate_month)) for rows in (by_centre, by_month, by_unit) for r in rows}
+    keys = months | {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
     converter = Converter.load(plan, keys)
+    varying = {(code, first.isoformat()[:7]) for code, first in converter.varying(months)}
+    special = own_rate_records(span, ids, varying)
+    money = [r for r in special if r.kind == Kind.FINANCIAL]
 
-    resources_by_centre = money_table(converter, [c.id for c in centres], sum_buckets(by_centre, lambda r: r.centre_id))
-    categories = sum_buckets(by_category, lambda r: Category(r.category))
+    resources_by_centre = money_table(
+        converter, [c.id for c in centres], cells_of(by_centre, money, lambda r: r.centre_id)
+    )
+    categories = cells_of(by_category, money, lambda r: Category(r.category))
     resources_by_category = money_table(
         converter, [c for c in Category if any((c, m) in categories for m in MEASURES)], categories
     )
-    quarters = sum_buckets(by_month, lambda r: quarter_of(r.month))
+    quarters = cells_of(by_month, money, lambda r: quarter_of(r.month))
     resources_by_quarter = money_table(converter, sorted({row for row, _ in quarters}), quarters)
-    in_kind = in_kind_lines(by_unit, converter)
+    in_kind = in_kind_lines(by_unit, special, converter)
     proposals, proposals_by_centre = pipeline(proposal_rows, converter)
 
-    missing = ConvertedTotal(plan.target)
-    for measure in MEASURES:
-        missing += resources_by_centre.column_total(measure)
-    for line in proposals.values():
-        missing += line.requested
-        missing += line.awarded
-    for line in in_kind:
-        missing += line.valuation
+    left_out = LeftOut.of(
+        *(resources_by_centre.column_total(measure) for measure in MEASURES),
+        *(total for line in proposals.values() for total in (line.requested, line.expected, line.awarded)),
+        *(line.valuation for line in in_kind),
+    )
 
     partnership_rows = queries.partnership_counts(scope)
     types = sorted({(r.code, r.name, r.position) for r in partnership_rows}, key=lambda t: (t[2], t[1]))
@@ -297,7 +294,7 @@ def build(scope: Scope, plan: RatePlan) -> Dashboard:
         deadlines=queries.proposals_due(scope),
         calls=queries.call_deadlines(scope),
         experts=queries.roster(scope),
-        flags=Flags(missing.not_converted(), queries.agreements_stalled(scope), queries.proposals_overdue(scope)),
+        flags=Flags(left_out, queries.agreements_stalled(scope), queries.proposals_overdue(scope)),
         shared=queries.shared_organisations(scope) if ids is None else ([], 0),
     )
 

@@ -16,10 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from crm.funding.models import LedgerEntry, Tranche
 from crm.money import Money
-from crm.money.conversion import Conversion, ConversionError, RateBook
+from crm.money.conversion import Conversion, ConversionError, RateBook, Scope, round_exact
 from crm.money.policy import Policy
 
 
@@ -41,12 +42,21 @@ class TrancheLine:
     at_booking: Conversion | ConversionError | None = None
 
     @property
-    def difference(self) -> Decimal | None:
+    def exact_difference(self) -> Fraction | None:
         if self.at_booking is None:
-            return Decimal(0)
+            return Fraction(0)
         if isinstance(self.settled, ConversionError) or isinstance(self.at_booking, ConversionError):
             return None
         return self.settled.amount - self.at_booking.amount
+
+    @property
+    def difference(self) -> Money | None:
+        """What the rate's movement between booking and receipt made of this tranche, rounded once."""
+        exact = self.exact_difference
+        if exact is None:
+            return None
+        target = self.settled.target
+        return Money(round_exact(exact, target), target)
 
     @property
     def problems(self) -> list[ConversionError]:
@@ -63,24 +73,33 @@ class Balance:
     def problems(self) -> list[ConversionError]:
         return [problem for line in self.lines for problem in line.problems]
 
+    def _received_exactly(self) -> Fraction | None:
+        if any(isinstance(line.settled, ConversionError) for line in self.lines):
+            return None
+        return sum((line.settled.amount for line in self.lines), Fraction(0))
+
+    def _in_currency(self, value: Fraction) -> Money:
+        """An exact value of the commitment's currency, rounded once to its minor unit."""
+        return Money(round_exact(value, self.committed.currency), self.committed.currency)
+
     @property
     def received(self) -> Money | None:
         """Everything received, in the commitment's currency; None if a tranche could not be converted."""
-        if any(isinstance(line.settled, ConversionError) for line in self.lines):
-            return None
-        return Money(sum((line.settled.amount for line in self.lines), Decimal(0)), self.committed.currency)
+        received = self._received_exactly()
+        return None if received is None else self._in_currency(received)
 
     @property
     def outstanding(self) -> Money | None:
-        received = self.received
-        return None if received is None else (self.committed - received)
+        """Committed minus received, worked out exactly and rounded once."""
+        received = self._received_exactly()
+        return None if received is None else self._in_currency(Fraction(self.committed.amount) - received)
 
     @property
     def exchange_difference(self) -> Money | None:
-        differences = [line.difference for line in self.lines]
+        differences = [line.exact_difference for line in self.lines]
         if any(d is None for d in differences):
             return None
-        return Money(sum(differences, Decimal(0)), self.committed.currency)
+        return self._in_currency(sum(differences, Fraction(0)))
 
     @property
     def has_foreign_tranches(self) -> bool:
@@ -101,13 +120,14 @@ def balance(entry: LedgerEntry, extra: list[Tranche] = (), policy: Policy | None
     result = Balance(committed, inventory(committed, tranches))
     foreign = [t for t in tranches if t.currency != committed.currency]
     book = load_book(committed, entry.booked_on, foreign, policy)
+    scope = Scope(entry.id, entry.agreement_id)
     for tranche in tranches:
         if tranche.currency == committed.currency:
             result.lines.append(TrancheLine(tranche, Conversion(*same(tranche, committed.currency))))
             continue
-        settled = book.try_convert(tranche.value, committed.currency, tranche.received_on, policy)
+        settled = book.try_convert(tranche.value, committed.currency, tranche.received_on, policy, scope)
         at_booking = (
-            book.try_convert(tranche.value, committed.currency, entry.booked_on, policy)
+            book.try_convert(tranche.value, committed.currency, entry.booked_on, policy, scope)
             if entry.booked_on
             else no_booking_date()
         )
@@ -117,16 +137,7 @@ def balance(entry: LedgerEntry, extra: list[Tranche] = (), policy: Policy | None
 
 def same(tranche: Tranche, currency: str) -> tuple:
     """The fields of an identity conversion (same currency: no rate, nothing to explain)."""
-    return (
-        tranche.value,
-        currency,
-        tranche.amount,
-        Decimal(1),
-        tranche.received_on,
-        tranche.received_on,
-        "",
-        "same currency",
-    )
+    return (tranche.value, currency, None, tranche.received_on, "", "same currency")
 
 
 def load_book(committed: Money, booked_on: date | None, foreign: list[Tranche], policy: Policy) -> RateBook:

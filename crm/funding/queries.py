@@ -32,6 +32,8 @@ from crm.funding.models import (
     Tranche,
 )
 from crm.funding.rollup import GRAINS, records_select
+from crm.money.conversion import Scope
+from crm.money.models import ExchangeRate
 from crm.money.totals import ConvertedTotal, Converter, RatePlan, month_start
 
 
@@ -139,32 +141,60 @@ def receipts(filters: LedgerFilters) -> sa.Select:
     )
 
 
+@dataclass(frozen=True)
+class Row:
+    """A sum of ``totals``, shaped as a ``ledger_buckets`` row."""
+
+    measure: str
+    currency: str
+    rate_month: str
+    amount: Decimal
+
+
 @dataclass
 class Totals:
     """Per measure, the exact sums per (currency, rate month) of what a list shows; per currency, and outstanding
-    (committed minus received), worked out from them."""
+    (committed minus received), worked out from them; and what they were read with, to convert them alike."""
 
     buckets: dict[Measure, dict[tuple[str, str], Decimal]]
+    filters: "LedgerFilters" = None
+    scope: frozenset | None = None
+    where: dict = field(default_factory=dict)
+    extra: list = field(default_factory=list)
 
-    def of(self, measure: Measure) -> dict[str, Decimal]:
+    def of(self, measure: Measure | str) -> dict[str, Decimal]:
+        """The exact sums per currency of a measure, or of "outstanding"."""
+        if measure == "outstanding":
+            return self.outstanding
         sums: dict[str, Decimal] = defaultdict(Decimal)
         for (code, _), amount in self.buckets.get(measure, {}).items():
             sums[code] += amount
         return {code: amount for code, amount in sorted(sums.items()) if amount}
 
     def converted(self, plan: RatePlan) -> dict[str, ConvertedTotal]:
-        """Pledged, committed, received and outstanding converted as ``plan`` says, each bucket at its rate month:
-        what the dashboards' figures show."""
-        keys = [(code, month_start(month)) for sums in self.buckets.values() for code, month in sums]
-        converter = Converter.load(plan, keys)
+        """Pledged, committed, received and outstanding converted as ``plan`` says, as the dashboards' figures are:
+        each bucket at its rate month, the records that need their own rate one by one."""
+        converter = Converter.load(plan, {(code, month_start(month)) for (code, month) in self._keys()})
+        varying = {
+            (code, first.isoformat()[:7])
+            for code, first in converter.varying({(code, month_start(month)) for code, month in self._keys()})
+        }
+        special = own_rate_records(self.filters.span, self.scope, varying, where=self.where, extra=self.extra)
+        rows = [
+            Row(measure, code, month, amount)
+            for measure, sums in self.buckets.items()
+            for (code, month), amount in sums.items()
+        ]
+        cells = cells_of(rows, special, lambda row: None)
         result = {
-            str(measure): converter.total(
-                (code, month_start(month), amount) for (code, month), amount in self.buckets.get(measure, {}).items()
-            )
+            str(measure): ConvertedTotal.of(plan.target, cells.get((None, str(measure)), {}), converter.of_bucket)
             for measure in Measure
         }
         result["outstanding"] = result[str(Measure.COMMITTED)].minus(result[str(Measure.RECEIVED)])
         return result
+
+    def _keys(self) -> set[tuple[str, str]]:
+        return {key for sums in self.buckets.values() for key in sums}
 
     @property
     def outstanding(self) -> dict[str, Decimal]:
@@ -190,7 +220,7 @@ def totals(filters: LedgerFilters) -> Totals:
     ):
         if currency and amount:
             buckets[Measure(measure)][(currency, rate_month)] += amount
-    return Totals(buckets)
+    return Totals(buckets, filters, scope, where, extra)
 
 
 # --- reading the rollups over a period ----------------------------------------------------------
@@ -298,6 +328,48 @@ def ledger_buckets(
     stmt = sa.select(*columns, currency, c.rate_month, *measures).group_by(*columns, c.currency, c.rate_month)
     # Core rows on the session's connection: thousands of buckets, no ORM entity among them.
     return db.session.connection().execute(stmt).all()
+
+
+# --- records a month's sum cannot convert -----------------------------------------------------------
+
+
+def own_rate_records(span: Span, centre_ids, varying: set[tuple[str, str]], *, where=None, extra=()) -> list:
+    """The records (as ``rollup.records_select`` rows) that cannot be converted within their month's sum: those a
+    manual rate scoped to their entry or agreement converts, and those of a (currency, rate month) in ``varying``,
+    whose rate changes within the month. One statement, whatever is found."""
+    records = records_select(extra=extra).subquery("records")
+    c = records.c
+    scoped_entries = sa.select(ExchangeRate.scope_entry_id).where(ExchangeRate.scope_entry_id.is_not(None))
+    scoped_agreements = sa.select(ExchangeRate.scope_agreement_id).where(ExchangeRate.scope_agreement_id.is_not(None))
+    needs = [c.entry_id.in_(scoped_entries), c.agreement_id.in_(scoped_agreements)]
+    if varying:
+        needs.append(sa.tuple_(c.currency, c.rate_month).in_(sorted(varying)))
+    stmt = sa.select(c).where(
+        span.within(c.day), sa.or_(*needs), *(matches(c[key], _stored(value)) for key, value in (where or {}).items())
+    )
+    if centre_ids is not None:
+        stmt = stmt.where(c.centre_id.in_(sorted(centre_ids)))
+    return db.session.execute(stmt).all()
+
+
+def _stored(value):
+    return value if isinstance(value, tuple) else str(value)
+
+
+def cells_of(rows, special, row_of) -> dict[tuple, dict[tuple, Decimal]]:
+    """(row, measure) → {bucket: exact sum}, the buckets a ``Converter`` converts: (currency, rate month's first
+    day) for the sums of ``ledger_buckets`` rows, and for each of the ``special`` records (``own_rate_records``)
+    its own (currency, rate day, scope), taken out of its month's sum."""
+    cells: dict[tuple, dict[tuple, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        if row.currency and row.amount:
+            cells[(row_of(row), row.measure)][(row.currency, month_start(row.rate_month))] += row.amount
+    for record in special:
+        if record.currency and record.amount:
+            cell = cells[(row_of(record), record.measure)]
+            cell[(record.currency, month_start(record.rate_month))] -= record.amount
+            cell[(record.currency, record.rate_day, Scope(record.entry_id, record.agreement_id))] += record.amount
+    return {key: {bucket: amount for bucket, amount in buckets.items() if amount} for key, buckets in cells.items()}
 
 
 # --- the report's figures --------------------------------------------------------------------------

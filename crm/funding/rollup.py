@@ -164,12 +164,13 @@ def changing(entry: LedgerEntry) -> Iterator[None]:
     _write(_difference(before, shares(entry)))
 
 
-RECORD_COLUMNS = (*KEY, "day", *SUMS, *COUNTS)
+RECORD_COLUMNS = (*KEY, "day", *SUMS, *COUNTS, "rate_day", "entry_id", "agreement_id")
 
 
 def records_select(extra=()) -> sa.CompoundSelect:
-    """Every live record as a row of KEY, its date (``day``) and the measures: what the grains sum. ``extra``:
-    conditions on ``LedgerEntry`` (an entry's, for its tranches too)."""
+    """Every live record as a row of KEY, its date (``day``) and the measures: what the grains sum; then the date
+    of its rate (``rate_day``) and the entry and agreement whose scoped manual rates it may use (a withdrawal's:
+    the entry it withdraws). ``extra``: conditions on ``LedgerEntry`` (an entry's, for its tranches too)."""
     e, t = LedgerEntry, Tranche
     measure = sa.case((e.stage == Stage.PLEDGED, str(Measure.PLEDGED)), else_=str(Measure.COMMITTED))
     stored = [sa.type_coerce(c, sa.String) for c in (e.category, e.kind)]
@@ -186,6 +187,9 @@ def records_select(extra=()) -> sa.CompoundSelect:
         e.quantity,
         sa.case((e.withdraws_id.is_(None), 1), else_=0),
         sa.literal(1),
+        e.rate_on,
+        sa.func.coalesce(e.withdraws_id, e.id),
+        e.agreement_id,
     ).where(e.voided_at.is_(None), *extra)
     tranches = (
         sa.select(
@@ -201,6 +205,9 @@ def records_select(extra=()) -> sa.CompoundSelect:
             sa.null(),
             sa.literal(1),
             sa.literal(1),
+            t.received_on,
+            e.id,
+            e.agreement_id,
         )
         .join(e, e.id == t.entry_id)
         .where(t.voided_at.is_(None), e.voided_at.is_(None), *extra)
@@ -212,8 +219,7 @@ def records_select(extra=()) -> sa.CompoundSelect:
 def rebuild() -> int:
     """Recompute every grain from the records (per table, one DELETE and one INSERT … SELECT … GROUP BY);
     returns the number of buckets of the full grain."""
-    records = records_select().subquery("records")
-    columns = records.c
+    columns = records_select().subquery("records").c
     for model, grain in GRAINS:
         keys = [columns[k] for k in grain]
         measures = [exact_sum(columns["amount"]), exact_sum(columns["quantity"])]

@@ -19,7 +19,8 @@ from crm.funding import queries, services
 from crm.funding.balance import balance
 from crm.funding.forms import EntryEditForm, EntryForm, NeedEditForm, NeedForm, TrancheForm, VoidForm, WithdrawForm
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, Measure, Purpose, Stage, Tranche
-from crm.money.totals import rate_plan
+from crm.money.queries import rates_for_record
+from crm.money.totals import LeftOut, rate_plan
 from crm.partners.models import Organisation
 from crm.proposals.forms import organisation_pairs
 from crm.proposals.models import Proposal, ProposalStatus
@@ -66,11 +67,13 @@ def list_context(filters: queries.LedgerFilters, error) -> dict:
     """What the entries and receipts lists both show: filters, totals, converted totals when asked."""
     totals = queries.totals(filters)
     plan = rate_plan(request.args, filters.span.ends_on or date.today())
+    converted = totals.converted(plan) if plan else None
     return {
         "filters": filters,
         "span_error": error,
         "totals": totals,
-        "converted": totals.converted(plan) if plan else None,
+        "converted": converted,
+        "left_out": LeftOut.of(*converted.values()) if converted else None,
         "plan": plan,
         "periods": visible_periods(readable_centre_ids()),
         "centres": visible_centres(),
@@ -176,6 +179,7 @@ def show_page(entry: LedgerEntry, tranche_form=None, void_form=None, withdraw_fo
         "funding/show.html",
         entry=entry,
         balance=balance(entry),
+        own_rates=rates_for_record(entry_id=entry.id),
         tranche_form=tranche_form,
         void_form=void_form or VoidForm(),
         withdraw_form=withdraw_form,

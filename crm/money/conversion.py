@@ -1,23 +1,24 @@
-"""Conversion with provenance: every converted amount names its rate, the date used, the source and the path.
+"""Conversion with provenance: every converted amount names the stored rates it used, each with its value, source
+and date, so that the amount times the cited rates is the figure shown, to the last digit.
 
 One amount::
 
-    conversion = convert(Money("900000", "CNY"), to="USD", on=date(2025, 6, 30))
-    conversion.rounded()      # Money('126540.00', 'USD')
-    conversion.explain()      # "1 CNY = 0.1406 USD, ECB reference rate of 2025-06-30 (via EUR)"
+    conversion = convert(Money("900000", "CNY"), to="USD", on=date(2026, 4, 30))
+    conversion.rounded()      # Money('131795.77', 'USD'): 900,000 ÷ 7.991 × 1.1702
+    conversion.explain()      # "1 EUR = 7.991 CNY, inverted (ECB reference rate of 2026-04-30); 1 EUR = 1.1702 ..."
 
-Many amounts (a dashboard): load the rates once, convert in memory, sum exactly::
+Many amounts (a dashboard): load the rates once, convert in memory::
 
     book = RateBook.load({"CNY", "KZT", "EUR"} | {"USD"}, start, end, policy)    # two queries
     results = [book.try_convert(m, "USD", day, policy) for m, day in rows]        # no query
-    total = sum_converted(results, "USD")     # total rounded once; per-currency subtotals; failures kept
-    total = book.total(rows_of_amount_currency_date, "USD", policy)   # the same, with no object per row
 
-Rules (DESIGN.md "Money rules"): the latest rate on or before the date, within a staleness
-limit per source; inverse rates derived; cross rates through ONE source's pivot (UN and
-manual: USD; ECB: EUR); never two sources in one conversion; the policy's source order
-decides which is tried first. A missing, stale or uncovered rate is a ``ConversionError``
-whose ``not_converted`` text pages show: never 0, never 1.
+Rules (DESIGN.md "Money rules"): the latest rate on or before the date, within a staleness limit per source (a
+network manual rate within its stated range instead); inverse rates derived; cross rates through ONE source's
+pivot (UN and manual: USD; ECB: EUR); never two sources in one conversion; the policy's source order decides which
+is tried first; a manual rate scoped to one entry or agreement converts that entry only. A derived rate is kept as
+an exact ratio (``Rate``: a numerator and a denominator), never cut to a number of digits, so that a sum is rounded
+once, half to even, exactly: CNY 4.50 at 1 USD = 7.2 CNY is USD 0.625, which rounds to 0.62. A missing, stale or
+uncovered rate is a ``ConversionError`` whose ``not_converted`` text pages show: never 0, never 1.
 """
 
 from bisect import bisect_right
@@ -26,41 +27,48 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Context, Decimal
+from fractions import Fraction
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from crm.extensions import db
-from crm.money.currencies import normalise_currency
-from crm.money.models import SOURCE_LABELS, ExchangeRate, RateSource
-from crm.money.policy import Policy, rounding_statement
+from crm.money.currencies import minor_units, normalise_currency
+from crm.money.models import NETWORK, SOURCE_LABELS, ExchangeRate, RateSource
+from crm.money.policy import Policy
 from crm.money.providers import ecb
-from crm.money.value import EXACT, Money, exactly
+from crm.money.value import EXACT, Money
 
-# A rate worked out from stored ones (an inverse, a cross rate through a pivot) has 28 significant digits, in
-# whatever context it is asked for: it is the rate then used, cited and multiplied exactly (``EXACT``).
-DERIVED = Context(prec=28)
-
-# How old a rate may be and still convert: ECB publishes on TARGET days (a week covers weekends and
-# holidays), the UN monthly (45 days covers a late list), manual rates as long as the admin allows.
+# How old a rate may be and still convert: ECB publishes on TARGET days (a week covers weekends and holidays),
+# the UN monthly (45 days covers a late list). Manual rates hold for the range or scope the admin gives them.
 STALENESS_DAYS = {RateSource.MANUAL: 31, RateSource.UN: 45, RateSource.ECB: 7, RateSource.FOREX: 7}
 PIVOTS = {RateSource.MANUAL: "USD", RateSource.UN: "USD", RateSource.ECB: "EUR", RateSource.FOREX: "USD"}
+# A ratio written out to read, never to compute with.
+READING = Context(prec=10)
 
 
 def staleness_days(source: RateSource) -> int:
-    """The source's limit, overridable per deployment with MONEY_STALENESS_DAYS = {"manual": 90, ...}."""
+    """The source's limit, overridable per deployment with MONEY_STALENESS_DAYS = {"ecb": 10, ...}."""
     overrides = current_app.config.get("MONEY_STALENESS_DAYS", {}) if has_app_context() else {}
     return int(overrides.get(str(source), STALENESS_DAYS[RateSource(source)]))
+
+
+def round_exact(value: Fraction | Decimal, currency: str) -> Decimal:
+    """``value`` rounded once to the currency's minor unit, half to even, exactly (Python rounds a Fraction so)."""
+    digits = minor_units(currency)
+    return Decimal(round(Fraction(value) * 10**digits)).scaleb(-digits)
 
 
 class ConversionError(Exception):
     """An amount that could not be converted, with a reason a page can show."""
 
-    def __init__(self, reason: str, money: Money | None = None, target: str | None = None):
+    def __init__(self, reason: str, money: Money | None = None, target: str | None = None, currency: str = ""):
         super().__init__(reason)
         self.reason = reason
         self.money = money
         self.target = target
+        # The currency whose rate is missing: what the coverage page is filtered to.
+        self.currency = currency
 
     @property
     def not_converted(self) -> str:
@@ -68,7 +76,7 @@ class ConversionError(Exception):
 
     def about(self, money: Money, target: str) -> "ConversionError":
         """The same error, for another amount (errors are cached per currency pair and date)."""
-        return type(self)(self.reason, money, target)
+        return type(self)(self.reason, money, target, self.currency)
 
 
 class MissingRate(ConversionError):
@@ -83,77 +91,172 @@ class UncoveredCurrency(ConversionError):
     pass
 
 
+class MixedSources(ConversionError):
+    """Each leg of a cross rate exists, but in two sources: never combined."""
+
+
 def display_rate(rate: Decimal) -> str:
-    """Enough digits to read the rate: at least 4 decimals, about 6 significant digits."""
-    decimals = max(4, 5 - rate.adjusted())
-    text = f"{rate:.{decimals}f}"
+    """A stored rate as published: every decimal it has, no trailing zeros."""
+    text = format(rate, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One stored rate a conversion used: 1 ``base`` = ``value`` ``quote``, from ``source``, effective
+    ``effective_on``. ``inverted`` when the conversion runs from the quote to the base (it divides by ``value``)."""
+
+    base: str
+    quote: str
+    value: Decimal
+    source: str
+    effective_on: date
+    reference: str = ""
+    inverted: bool = False
+    scope: str = NETWORK
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[RateSource(self.source)]
+
+    def words(self) -> str:
+        """ "1 EUR = 7.991 CNY, ECB reference rate of 2026-04-01 (divided by)"."""
+        scope = "" if self.scope == NETWORK else f", for {self.scope.replace(':', ' #')}"
+        how = ", divided by" if self.inverted else ""
+        value = display_rate(self.value)
+        return f"1 {self.base} = {value} {self.quote} ({self.source_label}{scope}, {self.effective_on}{how})"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """An exact ratio, ``num`` ÷ ``den``, made of one or two stored rates (``legs``): units of the target per unit."""
+
+    num: Decimal
+    den: Decimal
+    legs: tuple[Leg, ...]
+
+    @classmethod
+    def of(cls, legs: Iterable[Leg]) -> "Rate":
+        legs = tuple(legs)
+        num = den = Decimal(1)
+        for leg in legs:
+            if leg.inverted:
+                den = EXACT.multiply(den, leg.value)
+            else:
+                num = EXACT.multiply(num, leg.value)
+        return cls(num, den, legs)
+
+    @property
+    def value(self) -> Fraction:
+        return Fraction(self.num) / Fraction(self.den)
+
+    def approximate(self) -> Decimal:
+        """The ratio to 10 significant digits, for reading only: every figure is made from ``num`` and ``den``."""
+        return READING.divide(self.num, self.den)
 
 
 @dataclass(frozen=True, slots=True)
 class Conversion:
     money: Money  # what was converted
     target: str
-    amount: Decimal  # unrounded: sum these, round once
-    rate: Decimal  # units of target per 1 unit of money.currency
+    rate: Rate | None  # None: the same currency
     requested_on: date  # the date a rate was asked for (the policy's rate date)
-    rate_on: date  # the date of the rate actually used
     source: str  # a RateSource value, "" for the same currency
     path: str  # "same currency" | "direct" | "inverse" | "via USD" | "via EUR"
-    reference: str = ""
+
+    @property
+    def amount(self) -> Fraction:
+        """The converted amount, exact (unrounded): sum these, round once."""
+        if self.rate is None:
+            return Fraction(self.money.amount)
+        return Fraction(EXACT.multiply(self.money.amount, self.rate.num)) / Fraction(self.rate.den)
+
+    @property
+    def legs(self) -> tuple[Leg, ...]:
+        return self.rate.legs if self.rate else ()
+
+    @property
+    def rate_on(self) -> date:
+        """The effective date of the newest rate used (each leg's own date is in ``legs``)."""
+        return max((leg.effective_on for leg in self.legs), default=self.requested_on)
+
+    @property
+    def reference(self) -> str:
+        return "; ".join(dict.fromkeys(leg.reference for leg in self.legs if leg.reference))
 
     def rounded(self) -> Money:
-        return Money(self.amount, self.target).rounded()
+        return Money(round_exact(self.amount, self.target), self.target)
+
+    def unit(self) -> "Conversion":
+        """The same conversion for one unit of the currency: what a total multiplies its sums by."""
+        return Conversion(
+            Money(1, self.money.currency), self.target, self.rate, self.requested_on, self.source, self.path
+        )
 
     @property
     def source_label(self) -> str:
         return SOURCE_LABELS[RateSource(self.source)] if self.source else ""
 
     def explain(self) -> str:
-        if self.path == "same currency":
+        """The rates used, each with its value, source and date: what a reader multiplies the amount by."""
+        if self.rate is None:
             return f"already in {self.target}, not converted"
-        text = (
-            f"1 {self.money.currency} = {display_rate(self.rate)} {self.target}, {self.source_label} of {self.rate_on}"
-        )
-        if self.rate_on != self.requested_on:
-            text += f" (latest before {self.requested_on})"
-        if self.path != "direct":
-            text += f" ({self.path})"
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class _Leg:
-    rate: Decimal
-    rate_on: date
-    reference: str
-    path: str
+        return "; ".join(leg.words() for leg in self.legs)
 
 
 class _Series:
-    """One source's rates for one (base, quote), sorted by date."""
+    """One source's rates for one (base, quote) and scope, sorted by date."""
 
-    __slots__ = ("dates", "rates", "references")
+    __slots__ = ("dates", "rates", "references", "until")
 
     def __init__(self):
-        self.dates, self.rates, self.references = [], [], []
+        self.dates, self.rates, self.references, self.until = [], [], [], []
 
     def latest(self, day: date) -> int | None:
         index = bisect_right(self.dates, day) - 1
         return index if index >= 0 else None
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a conversion is for: a ledger entry and its agreement, whose scoped manual rates it may use."""
+
+    entry_id: int | None = None
+    agreement_id: int | None = None
+
+    def keys(self) -> list[str]:
+        keys = [f"entry:{self.entry_id}"] if self.entry_id else []
+        return keys + ([f"agreement:{self.agreement_id}"] if self.agreement_id else [])
+
+
+NO_SCOPE = Scope()
+
+
+@dataclass
+class _Found:
+    """What one source gives for a (from, to) pair on a day: a rate, or why not: the currencies it has a rate for,
+    the legs it has only too old, the pairs it lacks."""
+
+    rate: Rate | None = None
+    known: set[str] = field(default_factory=set)
+    stale: list[Leg] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+
 class RateBook:
     """Rates held in memory for many conversions; ``load`` reads them in two queries."""
 
     def __init__(self, rows: Iterable = (), last_before: dict | None = None):
-        """``rows``: (source, base, quote, effective_on, rate, reference) in any order."""
-        self._series: dict[tuple[str, str, str], _Series] = defaultdict(_Series)
-        for source, base, quote, effective_on, rate, reference in sorted(rows, key=lambda r: r[3]):
-            series = self._series[(str(source), base, quote)]
+        """``rows``: (source, base, quote, effective_on, rate, reference[, scope, valid_until]) in any order."""
+        self._series: dict[tuple[str, str, str, str], _Series] = defaultdict(_Series)
+        for row in sorted(rows, key=lambda r: r[3]):
+            source, base, quote, effective_on, rate, reference, *rest = row
+            scope, until = (rest + [NETWORK, None])[:2]
+            series = self._series[(str(source), base, quote, scope or NETWORK)]
             series.dates.append(effective_on)
             series.rates.append(rate)
             series.references.append(reference or "")
+            series.until.append(until)
         # (source, base, quote) → date of the latest rate older than the loaded window: names a stale rate.
         self._last_before = last_before or {}
         self._sources = {key[0] for key in self._series} | {key[0] for key in self._last_before}
@@ -169,8 +272,7 @@ class RateBook:
     def load(cls, currencies: Iterable[str], start: date, end: date, policy: Policy | None = None) -> "RateBook":
         """The rates converting ``currencies`` (among themselves, through the pivots) for dates ``start``..``end``.
 
-        With a policy, ``start`` and ``end`` are transaction dates and its rate dates are loaded.
-        """
+        With a policy, ``start`` and ``end`` are transaction dates and its rate dates are loaded."""
         policy = policy or Policy.transaction_date()
         codes = {normalise_currency(c) for c in currencies}
         first, last = sorted((policy.rate_date(start), policy.rate_date(end)))
@@ -178,146 +280,205 @@ class RateBook:
         window_start = first - timedelta(days=max(staleness_days(s) for s in policy.sources))
         touches = sa.or_(ExchangeRate.base.in_(codes), ExchangeRate.quote.in_(codes))
         r = ExchangeRate
+        # A manual rate holds for its range, however old it began: every one of them that reaches the window.
+        in_window = sa.or_(
+            r.effective_on.between(window_start, last),
+            sa.and_(
+                r.source == str(RateSource.MANUAL),
+                r.effective_on <= last,
+                sa.or_(r.valid_until.is_(None), r.valid_until >= first),
+            ),
+        )
         rows = db.session.execute(
-            sa.select(r.source, r.base, r.quote, r.effective_on, r.rate, r.reference).where(
-                touches, r.source.in_(sources), r.effective_on.between(window_start, last)
+            sa.select(r.source, r.base, r.quote, r.effective_on, r.rate, r.reference, r.scope, r.valid_until).where(
+                touches, r.source.in_(sources), in_window
             )
         ).all()
         older = db.session.execute(
             sa.select(r.source, r.base, r.quote, sa.func.max(r.effective_on))
-            .where(touches, r.source.in_(sources), r.effective_on < window_start)
+            .where(touches, r.source.in_(sources), r.effective_on < window_start, r.scope == NETWORK)
             .group_by(r.source, r.base, r.quote)
         ).all()
         return cls(rows, {(s, b, q): day for s, b, q, day in older})
 
     # -- lookups -------------------------------------------------------------------------------
 
-    def _latest(self, source: str, base: str, quote: str, day: date) -> _Leg | None:
-        series = self._series.get((source, base, quote))
-        index = series.latest(day) if series else None
-        if index is not None:
-            return _Leg(series.rates[index], series.dates[index], series.references[index], "direct")
+    def _published(self, source: str, base: str, quote: str, day: date, scope: Scope) -> tuple[Leg | None, Leg | None]:
+        """(the rate of 1 ``base`` in ``quote`` that holds on ``day``, or None; else the newest that no longer does).
+
+        A manual rate scoped to the conversion's entry or agreement holds whatever the date; a network manual rate
+        within its range; any other rate within its source's staleness limit."""
+        keys = [*scope.keys(), NETWORK] if source == RateSource.MANUAL else [NETWORK]
+        for key in keys:
+            series = self._series.get((source, base, quote, key))
+            if series is None:
+                continue
+            # A rate scoped to an entry or agreement converts it whatever its date: the latest one entered.
+            index = series.latest(day) if key == NETWORK else len(series.dates) - 1
+            if index is None:
+                continue
+            leg = Leg(
+                base, quote, series.rates[index], source, series.dates[index], series.references[index], scope=key
+            )
+            if source == RateSource.MANUAL:
+                until = series.until[index]
+                holds = key != NETWORK or (until is not None and day <= until)
+            else:
+                holds = (day - leg.effective_on).days <= self._limit(RateSource(source))
+            return (leg, None) if holds else (None, leg)
         older = self._last_before.get((source, base, quote))
         if older is not None and older <= day:
-            return _Leg(Decimal(0), older, "", "stale")  # only ever reported as stale, never used
-        return None
+            return None, Leg(base, quote, Decimal(0), source, older)
+        return None, None
 
-    def _leg(self, source: str, a: str, b: str, day: date) -> _Leg | None:
-        direct = self._latest(source, a, b, day)
-        inverse = self._latest(source, b, a, day)
-        if inverse is not None and (direct is None or inverse.rate_on > direct.rate_on):
-            if inverse.path == "stale":
-                return inverse
-            return _Leg(DERIVED.divide(1, inverse.rate), inverse.rate_on, inverse.reference, "inverse")
-        return direct
+    def _leg(self, source: str, a: str, b: str, day: date, scope: Scope) -> tuple[Leg | None, Leg | None]:
+        """The rate from ``a`` to ``b`` in one source, stored either way round: the newer of the two."""
+        direct, stale_direct = self._published(source, a, b, day, scope)
+        inverse, stale_inverse = self._published(source, b, a, day, scope)
+        if inverse is not None and (direct is None or inverse.effective_on > direct.effective_on):
+            return Leg(b, a, inverse.value, source, inverse.effective_on, inverse.reference, True, inverse.scope), None
+        if direct is not None:
+            return direct, None
+        return None, stale_direct or stale_inverse
 
-    def _in_source(self, source: RateSource, a: str, b: str, day: date) -> _Leg:
-        limit = self._limit(source)
-        label = SOURCE_LABELS[source]
-        if str(source) not in self._sources and source != RateSource.ECB:
-            raise MissingRate(f"no {label} for {a}/{b} on or before {day}")
-
-        def fresh(leg: _Leg | None) -> bool:
-            return leg is not None and leg.path != "stale" and (day - leg.rate_on).days <= limit
-
-        leg = self._leg(source, a, b, day)
-        if fresh(leg):
-            return leg
+    def _in_source(self, source: RateSource, a: str, b: str, day: date, scope: Scope) -> _Found:
+        """One source's rate from ``a`` to ``b``: direct or inverse, else through its pivot (two of its own legs)."""
+        leg, stale = self._leg(str(source), a, b, day, scope)
+        if leg is not None:
+            return _Found(Rate.of([leg]))
         pivot = PIVOTS[source]
-        tried = [leg]
-        if pivot not in (a, b):
-            first, second = self._leg(source, a, pivot, day), self._leg(source, pivot, b, day)
-            if fresh(first) and fresh(second):
-                reference = first.reference if first.reference == second.reference else ""
-                reference = reference or "; ".join(filter(None, (first.reference, second.reference)))
-                rate_on = min(first.rate_on, second.rate_on)
-                return _Leg(DERIVED.multiply(first.rate, second.rate), rate_on, reference, f"via {pivot}")
-            tried += [first, second]
-        if source == RateSource.ECB:
-            for currency in (a, b):
-                gap = ecb.coverage_gap(currency, day)
-                if gap:
-                    raise UncoveredCurrency(gap)
-        found = [t for t in tried if t is not None]
-        if found:
-            oldest = min(t.rate_on for t in found)
-            raise StaleRate(f"the latest {label} for {a}/{b} is of {oldest}, older than {limit} days before {day}")
-        raise MissingRate(f"no {label} for {a}/{b} on or before {day}")
+        if pivot in (a, b):
+            # Its pivot is one of the two: the source has that currency, and lacks (or has too old) the other.
+            return _Found(known={pivot}, stale=[stale] if stale else [], missing=[] if stale else [(a, b)])
+        found, legs = _Found(), []
+        for x, y, currency in ((a, pivot, a), (pivot, b, b)):
+            got, old = self._leg(str(source), x, y, day, scope)
+            if got is not None:
+                legs.append(got)
+                found.known.add(currency)
+            elif old is not None:
+                found.stale.append(old)
+            else:
+                found.missing.append((x, y))
+        return _Found(Rate.of(legs)) if len(legs) == 2 else found
 
-    def _lookup(self, a: str, b: str, day: date, sources: tuple) -> tuple[RateSource, _Leg] | ConversionError:
-        errors = []
-        for source in sources:
-            try:
-                return source, self._in_source(RateSource(source), a, b, day)
-            except ConversionError as error:
-                errors.append(as_value(error))
-        return combined(errors, a, b, day, sources)
+    def _lookup(self, a: str, b: str, day: date, sources: tuple, scope: Scope) -> tuple[str, Rate] | ConversionError:
+        found = {}
+        for source in map(RateSource, sources):
+            if str(source) not in self._sources and source != RateSource.ECB:
+                found[source] = _Found(missing=[(a, b)])
+                continue
+            result = self._in_source(source, a, b, day, scope)
+            if result.rate is not None:
+                return str(source), result.rate
+            found[source] = result
+        return explain_failure(a, b, day, found)
 
     # -- conversion ----------------------------------------------------------------------------
 
-    def convert(self, money: Money, to: str, on: date, policy: Policy | None = None) -> Conversion:
+    def convert(
+        self, money: Money, to: str, on: date, policy: Policy | None = None, scope: Scope = NO_SCOPE
+    ) -> Conversion:
         policy = policy or Policy.transaction_date()
         target = normalise_currency(to)
         if money.currency == target:
-            return Conversion(money, target, money.amount, Decimal(1), on, on, "", "same currency")
+            return Conversion(money, target, None, on, "", "same currency")
         day = policy.rate_date(on)
-        key = (money.currency, target, day, policy.sources)
+        key = (money.currency, target, day, policy.sources, scope)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._lookup(money.currency, target, day, policy.sources)
+            found = self._memo[key] = self._lookup(money.currency, target, day, policy.sources, scope)
         if isinstance(found, ConversionError):
             raise found.about(money, target)
-        source, leg = found
-        amount = EXACT.multiply(money.amount, leg.rate)
-        return Conversion(money, target, amount, leg.rate, day, leg.rate_on, str(source), leg.path, leg.reference)
-
-    def total(self, rows: Iterable[tuple[Decimal, str, date]], to: str, policy: Policy | None = None) -> "ConvertedSum":
-        """Sum many (amount, currency, date) rows in ``to`` without building an object per row.
-
-        The same exact arithmetic as ``sum_converted`` over ``convert`` (one rate per currency and
-        rate date, unrounded products summed, rounded once); amounts that cannot be converted are
-        kept per currency and date as ``ConversionError``s carrying their summed amount.
-        """
-        policy = policy or Policy.transaction_date()
-        target = normalise_currency(to)
-        rates: dict[tuple[str, date], Decimal | ConversionError] = {}
-        originals: dict[str, Decimal] = defaultdict(Decimal)
-        converted: dict[str, Decimal] = defaultdict(Decimal)
-        failed: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
-        exact = Decimal(0)
-        with exactly():
-            for amount, currency, day in rows:
-                key = (currency, day)
-                rate = rates.get(key)
-                if rate is None:
-                    rate = rates[key] = self._rate_or_error(currency, target, day, policy)
-                originals[currency] += amount
-                if isinstance(rate, ConversionError):
-                    failed[key] += amount
-                    continue
-                value = amount * rate
-                converted[currency] += value
-                exact += value
-        result = ConvertedSum(target, exact)
-        result.subtotals = {code: Money(amount, code) for code, amount in sorted(originals.items())}
-        result.converted_subtotals = dict(sorted(converted.items()))
-        result.failures = [rates[key].about(Money(amount, key[0]), target) for key, amount in sorted(failed.items())]
-        return result
-
-    def _rate_or_error(self, currency: str, target: str, day: date, policy: Policy) -> Decimal | ConversionError:
-        try:
-            return self.convert(Money(1, currency), target, day, policy).rate
-        except ConversionError as error:
-            return as_value(error)
+        source, rate = found
+        if len(rate.legs) == 2:
+            path = f"via {rate.legs[0].quote if not rate.legs[0].inverted else rate.legs[0].base}"
+        else:
+            path = "inverse" if rate.legs[0].inverted else "direct"
+        return Conversion(money, target, rate, day, source, path)
 
     def try_convert(
-        self, money: Money, to: str, on: date, policy: Policy | None = None
+        self, money: Money, to: str, on: date, policy: Policy | None = None, scope: Scope = NO_SCOPE
     ) -> Conversion | ConversionError:
         """The conversion, or the error to show in its place."""
         try:
-            return self.convert(money, to, on, policy)
+            return self.convert(money, to, on, policy, scope)
         except ConversionError as error:
             return as_value(error)
+
+    def changes_within(self, currency: str, target: str, first: date, last: date, policy: Policy) -> bool:
+        """Whether the rate that converts ``currency`` to ``target`` under ``policy`` may differ between ``first`` and
+        any later day up to ``last``: a rate of the policy's sources takes effect, or one stops holding, in between."""
+        if policy.rate_date(first) == policy.rate_date(last):
+            return False
+        codes = {currency, target} | {PIVOTS[RateSource(s)] for s in policy.sources}
+        for (source, base, quote, _), series in self._series.items():
+            if source in {str(s) for s in policy.sources} and base in codes and quote in codes:
+                if any(first < day <= last for day in series.dates):
+                    return True
+                if any(until is not None and first <= until < last for until in series.until):
+                    return True
+        start = self.try_convert(Money(1, currency), target, first, policy)
+        end = self.try_convert(Money(1, currency), target, last, policy)
+        return isinstance(start, ConversionError) != isinstance(end, ConversionError)
+
+
+def explain_failure(a: str, b: str, day: date, found: dict[RateSource, _Found]) -> ConversionError:
+    """One error for a conversion every source refused, in words a person can act on: two sources that each have
+    one of the currencies (never combined), a rate too old with its date and the limit, the missing pair named, a
+    currency the ECB does not publish."""
+    for one, first in found.items():
+        for other, second in found.items():
+            only_one, only_other = first.known - second.known, second.known - first.known
+            if only_one and only_other:
+                (x,), (y,) = sorted(only_one)[:1], sorted(only_other)[:1]
+                return MixedSources(
+                    f"the {SOURCE_LABELS[one]}s have {x} but not {y}, and the {SOURCE_LABELS[other]}s have {y} but "
+                    f"not {x}: the app never combines two sources in one conversion, so a {SOURCE_LABELS[one]} for "
+                    f"{y} (or a manual rate) is needed",
+                    currency=y,
+                )
+    reasons: list[str] = []
+    kind: type[ConversionError] = MissingRate
+    lacking = ""
+    for source, result in found.items():
+        label = SOURCE_LABELS[source]
+        gap = next((g for g in map(lambda c: ecb.coverage_gap(c, day), (a, b)) if g), None)
+        if source == RateSource.ECB and gap:
+            # The gap says it all: the ECB does not publish (or no longer publishes) the currency.
+            kind = kind if kind is StaleRate else UncoveredCurrency
+            reasons.append(gap)
+            lacking = lacking or next(c for c in (a, b) if ecb.coverage_gap(c, day))
+            continue
+        for leg in result.stale:
+            kind = StaleRate
+            limit = (
+                "past the end of its range"
+                if source == RateSource.MANUAL
+                else f"more than {STALENESS_DAYS[source]} days"
+            )
+            reasons.append(
+                f"the latest {label} for {leg.base}/{leg.quote} is of {leg.effective_on}, {limit} before {day}"
+            )
+            lacking = lacking or _lacking([(leg.base, leg.quote)], a, b)
+        if result.missing:
+            reasons.append(f"no {label} for {_pairs(result.missing)} on or before {day}")
+            lacking = lacking or _lacking(result.missing, a, b)
+    reason = "; ".join(dict.fromkeys(reasons)) or f"no rate for {a}/{b} on or before {day}"
+    return kind(reason, currency=lacking or a)
+
+
+def _pairs(pairs) -> str:
+    return " or ".join(f"{x}/{y}" for x, y in sorted(pairs))
+
+
+def _lacking(pairs, a: str, b: str) -> str:
+    """The currency a missing leg is about: the one that is not a pivot."""
+    for x, y in sorted(pairs):
+        for code in (x, y):
+            if code not in PIVOTS.values():
+                return code
+    return a if a not in PIVOTS.values() else b
 
 
 def as_value(error: ConversionError) -> ConversionError:
@@ -327,72 +488,17 @@ def as_value(error: ConversionError) -> ConversionError:
     return error.with_traceback(None)
 
 
-def combined(errors: list[ConversionError], a: str, b: str, day: date, sources) -> ConversionError:
-    """One error for a conversion every source refused: the most useful reasons, the most telling type."""
-    telling = [e for e in errors if not isinstance(e, MissingRate)]
-    if not telling:
-        names = ", ".join(SOURCE_LABELS[RateSource(s)] + "s" for s in sources)
-        return MissingRate(f"no rate for {a}/{b} on or before {day} ({names})")
-    kind = StaleRate if any(isinstance(e, StaleRate) for e in telling) else UncoveredCurrency
-    return kind("; ".join(e.reason for e in telling))
-
-
-def convert(money: Money, to: str, on: date, policy: Policy | None = None) -> Conversion:
+def convert(money: Money, to: str, on: date, policy: Policy | None = None, scope: Scope = NO_SCOPE) -> Conversion:
     """Convert one amount (two queries). For many amounts, load a ``RateBook`` once."""
     policy = policy or Policy.transaction_date()
     book = RateBook.load({money.currency, to}, on, on, policy)
-    return book.convert(money, to, on, policy)
+    return book.convert(money, to, on, policy, scope)
 
 
-def try_convert(money: Money, to: str, on: date, policy: Policy | None = None) -> Conversion | ConversionError:
+def try_convert(
+    money: Money, to: str, on: date, policy: Policy | None = None, scope: Scope = NO_SCOPE
+) -> Conversion | ConversionError:
     try:
-        return convert(money, to, on, policy)
+        return convert(money, to, on, policy, scope)
     except ConversionError as error:
         return as_value(error)
-
-
-@dataclass
-class ConvertedSum:
-    """An exact total in one currency, rounded once, with what it is made of."""
-
-    target: str
-    exact: Decimal
-    # Per original currency: the exact sum of the amounts (converted or not), shown beside the total.
-    subtotals: dict[str, Money] = field(default_factory=dict)
-    converted_subtotals: dict[str, Decimal] = field(default_factory=dict)
-    failures: list[ConversionError] = field(default_factory=list)
-
-    @property
-    def total(self) -> Money:
-        return Money(self.exact, self.target).rounded()
-
-    @property
-    def is_complete(self) -> bool:
-        return not self.failures
-
-    @property
-    def rounding_rule(self) -> str:
-        return rounding_statement(self.target)
-
-
-def sum_converted(results: Iterable[Conversion | ConversionError], target: str) -> ConvertedSum:
-    """Sum unrounded converted amounts exactly; amounts that failed stay out of the total and are listed."""
-    target = normalise_currency(target)
-    result = ConvertedSum(target, Decimal(0))
-    originals: dict[str, Decimal] = defaultdict(Decimal)
-    converted: dict[str, Decimal] = defaultdict(Decimal)
-    for item in results:
-        if isinstance(item, ConversionError):
-            result.failures.append(item)
-            if item.money is not None:
-                originals[item.money.currency] += item.money.amount
-            continue
-        if item.target != target:
-            raise ValueError(f"A conversion to {item.target} cannot be summed in {target}.")
-        with exactly():
-            originals[item.money.currency] += item.money.amount
-            converted[item.money.currency] += item.amount
-            result.exact += item.amount
-    result.subtotals = {code: Money(amount, code) for code, amount in sorted(originals.items())}
-    result.converted_subtotals = dict(sorted(converted.items()))
-    return result

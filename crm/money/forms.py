@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, Field, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, Field, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
@@ -131,11 +131,32 @@ class CurrencyField(SelectField):
                 self.data = valuelist[0]
 
 
+SCOPES = choices(
+    (
+        ("network", "Every amount of this pair, between two dates"),
+        ("entry", "One ledger entry only (e.g. the rate stated in its grant letter)"),
+        ("agreement", "The entries of one agreement only"),
+    )
+)
+
+
 class ManualRateForm(FlaskForm):
     base = CurrencyField("1 unit of", default="USD")
     quote = CurrencyField("is worth this many units of", default="CNY")
     rate = AmountField("Rate", measure="rate", validators=[InputRequired("Enter the rate.")])
-    effective_on = DateField("Effective from", validators=[InputRequired("Enter the date the rate applies from.")])
+    scope = SelectField("What it converts", choices=SCOPES, default="network")
+    effective_on = DateField(
+        "Effective from",
+        validators=[InputRequired("Enter the date the rate applies from.")],
+        description="For one entry or agreement: the date of the letter or agreement that states it.",
+    )
+    valid_until = DateField(
+        "Until",
+        validators=[Optional()],
+        description="For every amount: the last day it converts (a UN or ECB rate applies outside this range).",
+    )
+    entry_id = IntegerField("Ledger entry number", validators=[Optional()], description="The number in its address.")
+    agreement_id = SelectField("Agreement", validators=[Optional()], validate_choice=False)
     reason = TextAreaField(
         "Reason",
         validators=[InputRequired("Say why this rate is entered by hand."), Length(max=2000)],

@@ -28,6 +28,9 @@ class RateSource(enum.StrEnum):
         return SOURCE_LABELS[self]
 
 
+# The scope of a rate that converts anything in its range: every imported rate, and network manual rates.
+NETWORK = "network"
+
 SOURCE_LABELS = {
     RateSource.MANUAL: "manual rate",
     RateSource.UN: "UN operational rate",
@@ -39,7 +42,7 @@ SOURCE_LABELS = {
 class ExchangeRate(Audited, Versioned, Timestamped, db.Model):
     __tablename__ = "exchange_rates"
     __table_args__ = (
-        sa.UniqueConstraint("source", "base", "quote", "effective_on"),
+        sa.UniqueConstraint("source", "base", "quote", "effective_on", "scope"),
         sa.CheckConstraint("rate > 0", name="rate_positive"),
         sa.CheckConstraint("base <> quote", name="distinct_currencies"),
         # The lookups: a source's rates for some currencies over a date range.
@@ -57,6 +60,13 @@ class ExchangeRate(Audited, Versioned, Timestamped, db.Model):
     reference: Mapped[str] = mapped_column(sa.String(300), default="")
     # Why an admin entered it (manual rates).
     reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # What a manual rate converts: the network within its range (effective_on..valid_until), or only one ledger
+    # entry (a grant letter's rate) or the entries of one agreement, whatever their dates. "network", "entry:ID",
+    # "agreement:ID": the key the lookups use; the ids below keep the records it names from being deleted.
+    scope: Mapped[str] = mapped_column(sa.String(40), default=NETWORK)
+    scope_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_entries.id"), index=True)
+    scope_agreement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agreements.id"), index=True)
+    valid_until: Mapped[date | None]
     imported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -64,6 +74,16 @@ class ExchangeRate(Audited, Versioned, Timestamped, db.Model):
 
     def audit_label(self) -> str:
         return f"{self.source} {self.base}/{self.quote} {self.effective_on}"
+
+    @property
+    def scope_words(self) -> str:
+        """ "the network, 1–31 October 2026", "ledger entry #12", "agreement #5"."""
+        if self.scope == NETWORK:
+            if self.source != RateSource.MANUAL.value:
+                return "the network"
+            return f"the network, {self.effective_on} to {self.valid_until}"
+        kind, _, number = self.scope.partition(":")
+        return f"{'ledger entry' if kind == 'entry' else 'agreement'} #{number}"
 
     @property
     def source_label(self) -> str:

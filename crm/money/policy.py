@@ -2,7 +2,7 @@
 
     policy = Policy.transaction_date()                  # the rate of each transaction's day
     policy = Policy.fixed_date(period.ends_on)          # every amount at one date (end of a reporting period)
-    policy = Policy.un_month()                          # UN operational rate of each transaction's month
+    policy = Policy.un()                                # the UN operational rate in force on each transaction's day
     policy.statement("USD")   # "Converted at ...; exact sums rounded once to the cent, half to even."
 
 ``policy.rate_date(day)`` is the date whose rate converts an amount dated ``day``:
@@ -17,17 +17,12 @@ from crm.money.models import RateSource
 
 # Tried in this order unless a policy says otherwise: the admin's word, then the rates a UN body expects.
 DEFAULT_SOURCES = (RateSource.MANUAL, RateSource.UN, RateSource.ECB, RateSource.FOREX)
-SOURCE_NAMES = {
-    RateSource.MANUAL: "manual rates",
-    RateSource.UN: "UN operational rates",
-    RateSource.ECB: "ECB reference rates",
-    RateSource.FOREX: "forex-python rates",
-}
+SOURCE_NAMES = {source: f"{source.label}s" for source in RateSource}
 
 
 @dataclass(frozen=True)
 class Policy:
-    key: str  # "transaction_date" | "fixed_date" | "un_month"
+    key: str  # "transaction_date" | "fixed_date" | "un"
     sources: tuple[RateSource, ...] = DEFAULT_SOURCES
     fixed_on: date | None = None
 
@@ -40,24 +35,25 @@ class Policy:
         return cls("fixed_date", tuple(RateSource(s) for s in sources), on)
 
     @classmethod
-    def un_month(cls) -> "Policy":
-        return cls("un_month", (RateSource.UN,))
+    def un(cls) -> "Policy":
+        """UN operational rates as UN Treasury defines them: a rate applies from its effective date until a newer
+        one for that currency, so a mid-month revision counts from its own date."""
+        return cls("un", (RateSource.UN,))
 
     def rate_date(self, day: date) -> date:
         if self.key == "fixed_date":
             return self.fixed_on
-        if self.key == "un_month":
-            # The UN sets its operational rates on the first of each month; a mid-month revision
-            # therefore counts from the following month under this policy.
-            return day.replace(day=1)
         return day
 
     def describe(self) -> str:
         sources = ", then ".join(SOURCE_NAMES[s] for s in self.sources)
         if self.key == "fixed_date":
             return f"Converted at the rates of {self.fixed_on.isoformat()} for every amount ({sources})"
-        if self.key == "un_month":
-            return "Converted at the UN operational rate in force on the first day of each transaction's month"
+        if self.key == "un":
+            return (
+                "Converted at the UN operational rate in force on each transaction's date: the monthly list, or a "
+                "mid-month revision from its effective date"
+            )
         return f"Converted at the rate of each transaction's date, or the latest before it ({sources})"
 
     def statement(self, target: str | None = None) -> str:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.money.conversion import ConversionError, RateBook
-from crm.money.models import ExchangeRate
+from crm.money.models import ExchangeRate, RateSource
 from crm.money.policy import Policy
 from crm.money.providers import ecb
 from crm.money.registry import currencies_in_use
@@ -34,6 +34,10 @@ class SourceSummary:
     count: int
     first_on: date
     last_on: date
+
+    @property
+    def source_label(self) -> str:
+        return RateSource(self.source).label
 
 
 def summary_by_currency() -> dict[str, list[SourceSummary]]:
@@ -116,3 +120,24 @@ def ecb_coverage() -> list[tuple[str, str]]:
 
     today = date.today()
     return [(code, gap) for code in COMMON if (gap := ecb.coverage_gap(code, today))]
+
+
+def agreement_choices() -> list[tuple[str, str]]:
+    """(id, "CENTRE · title") of every agreement, for a manual rate scoped to one."""
+    from crm.agreements.models import Agreement
+    from crm.centres.models import Centre
+
+    rows = db.session.execute(
+        sa.select(Agreement.id, Centre.code, Agreement.title).join(Centre).order_by(Centre.code, Agreement.title)
+    )
+    return [(str(i), f"{code} · {title[:100]}") for i, code, title in rows]
+
+
+def rates_for_record(*, entry_id: int | None = None, agreement_id: int | None = None) -> list[ExchangeRate]:
+    """The manual rates entered for one ledger entry or one agreement (its grant letter's rate)."""
+    column = ExchangeRate.scope_entry_id if entry_id is not None else ExchangeRate.scope_agreement_id
+    return db.session.scalars(
+        sa.select(ExchangeRate)
+        .where(column == (entry_id if entry_id is not None else agreement_id))
+        .order_by(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.effective_on)
+    ).all()

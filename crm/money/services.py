@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.money.amounts import AmountError, check_rate
 from crm.money.currencies import normalise_currency
 from crm.money.display import plain_decimal
-from crm.money.models import ExchangeRate, ImportStatus, RateImport, RateSource
+from crm.money.models import NETWORK, ExchangeRate, ImportStatus, RateImport, RateSource
 from crm.money.providers.base import ParsedRate, ParsedRates
 
 
@@ -87,6 +87,8 @@ def store_rates(source: str, parsed: ParsedRates, user=None) -> RateChanges:
                     "source": source,
                     "reference": parsed.reference[:300],
                     "reason": f"imported from {parsed.reference}" if source == RateSource.MANUAL else "",
+                    # A manual rate from a file converts the network for the month it starts.
+                    "valid_until": r.effective_on + timedelta(days=31) if source == RateSource.MANUAL else None,
                     "imported_at": now,
                     "imported_by_id": user_id,
                 }
@@ -105,7 +107,24 @@ def store_rates(source: str, parsed: ParsedRates, user=None) -> RateChanges:
 # -- manual rates -----------------------------------------------------------------------------
 
 
-def add_manual_rate(*, base: str, quote: str, rate: Decimal, effective_on: date, reason: str, user) -> ExchangeRate:
+MAX_NETWORK_RANGE_DAYS = 366
+
+
+def add_manual_rate(
+    *,
+    base: str,
+    quote: str,
+    rate: Decimal,
+    effective_on: date,
+    reason: str,
+    user,
+    scope: str = NETWORK,
+    valid_until: date | None = None,
+    entry_id: int | None = None,
+    agreement_id: int | None = None,
+) -> ExchangeRate:
+    """A rate entered by an admin for a purpose: every amount of the pair from ``effective_on`` to ``valid_until``
+    (the network), or only one ledger entry or the entries of one agreement, whatever their dates."""
     base, quote = normalise_currency(base), normalise_currency(quote)
     if base == quote:
         raise RateError("Choose two different currencies.", "quote")
@@ -115,20 +134,12 @@ def add_manual_rate(*, base: str, quote: str, rate: Decimal, effective_on: date,
         raise RateError(str(error), "rate") from None
     if not (reason or "").strip():
         raise RateError("Say why this rate is entered by hand (it is shown wherever it is used).", "reason")
-    clash = db.session.scalar(
-        sa.select(ExchangeRate).where(
-            ExchangeRate.source == RateSource.MANUAL.value,
-            ExchangeRate.effective_on == effective_on,
-            sa.or_(
-                sa.and_(ExchangeRate.base == base, ExchangeRate.quote == quote),
-                sa.and_(ExchangeRate.base == quote, ExchangeRate.quote == base),
-            ),
-        )
-    )
+    scope_key, values = _scope(scope, base, quote, effective_on, valid_until, entry_id, agreement_id)
+    clash = _overlapping(base, quote, scope_key, effective_on, values["valid_until"])
     if clash is not None:
         raise RateError(
-            f"A manual rate for {clash.base}/{clash.quote} on {effective_on} exists ({plain_decimal(clash.rate)}): "
-            "delete it first to replace it.",
+            f"A manual rate for {clash.base}/{clash.quote} already converts {clash.scope_words} "
+            f"({plain_decimal(clash.rate)} from {clash.effective_on}): delete it first to replace it.",
             "effective_on",
         )
     record = ExchangeRate(
@@ -140,10 +151,56 @@ def add_manual_rate(*, base: str, quote: str, rate: Decimal, effective_on: date,
         reference=f"entered by {user.name}",
         reason=reason.strip(),
         imported_by_id=user.id,
+        scope=scope_key,
+        **values,
     )
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def _scope(scope, base, quote, effective_on, valid_until, entry_id, agreement_id) -> tuple[str, dict]:
+    """The scope key and columns of a manual rate, or RateError naming the field at fault."""
+    from crm.agreements.models import Agreement
+    from crm.funding.models import LedgerEntry
+
+    if scope == NETWORK:
+        if valid_until is None:
+            raise RateError("Give the last day the rate converts amounts of the network.", "valid_until")
+        if valid_until < effective_on:
+            raise RateError("The range ends before it starts.", "valid_until")
+        if (valid_until - effective_on).days > MAX_NETWORK_RANGE_DAYS:
+            raise RateError(f"A range of the whole network is at most {MAX_NETWORK_RANGE_DAYS} days.", "valid_until")
+        return NETWORK, {"valid_until": valid_until}
+    if scope == "entry":
+        entry = db.session.get(LedgerEntry, entry_id) if entry_id else None
+        if entry is None or entry.is_voided:
+            raise RateError("There is no such ledger entry (give the number in its address).", "entry_id")
+        if entry.currency not in (base, quote):
+            raise RateError(
+                f"This entry is in {entry.currency or 'no currency'}: its rate must be to or from it.", "base"
+            )
+        return f"entry:{entry.id}", {"scope_entry_id": entry.id, "valid_until": None}
+    if scope == "agreement":
+        agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
+        if agreement is None:
+            raise RateError("Choose the agreement.", "agreement_id")
+        return f"agreement:{agreement.id}", {"scope_agreement_id": agreement.id, "valid_until": None}
+    raise RateError("Choose what the rate converts.", "scope")
+
+
+def _overlapping(base: str, quote: str, scope: str, starts_on: date, ends_on: date | None) -> ExchangeRate | None:
+    """A manual rate of the same pair (either way round) and scope whose time overlaps: one scope has one rate at a
+    time. Scoped rates have no end: two for one entry or agreement always overlap."""
+    r = ExchangeRate
+    stmt = sa.select(r).where(
+        r.source == RateSource.MANUAL.value,
+        r.scope == scope,
+        sa.or_(sa.and_(r.base == base, r.quote == quote), sa.and_(r.base == quote, r.quote == base)),
+    )
+    if scope == NETWORK:
+        stmt = stmt.where(r.effective_on <= ends_on, sa.or_(r.valid_until.is_(None), r.valid_until >= starts_on))
+    return db.session.scalar(stmt.limit(1))
 
 
 def delete_manual_rate(record: ExchangeRate) -> None:
@@ -168,7 +225,10 @@ def review(source: str, parsed: ParsedRates, threshold: Decimal = JUMP_THRESHOLD
     previous = previous_rates(source, first_day)
     findings = []
     in_file = {(r.base, r.quote) for r in parsed.rates}
-    if source == RateSource.UN:
+    # A monthly list takes effect on the first of the month and carries every currency; a mid-month revision only
+    # the currencies that changed, so that what it leaves out is not missing.
+    monthly = source == RateSource.UN and all(r.effective_on.day == 1 for r in parsed.rates)
+    if monthly:
         for (base, quote), stored in sorted(previous.items()):
             if (base, quote) not in in_file and (first_day - stored.effective_on).days <= 45:
                 findings.append(
@@ -178,6 +238,8 @@ def review(source: str, parsed: ParsedRates, threshold: Decimal = JUMP_THRESHOLD
                         "(expected in a mid-month revision; otherwise ask UN Treasury).",
                     }
                 )
+    if source == RateSource.UN:
+        findings += superseded(source, changes_for(source, parsed.rates).new)
     first_of_pair = {}
     for rate in sorted(parsed.rates, key=lambda r: r.effective_on):
         first_of_pair.setdefault((rate.base, rate.quote), rate)
@@ -193,6 +255,35 @@ def review(source: str, parsed: ParsedRates, threshold: Decimal = JUMP_THRESHOLD
                     "message": f"{rate.quote}: {plain_decimal(rate.rate)} per {rate.base} on {rate.effective_on} "
                     f"against {plain_decimal(stored.rate)} on {stored.effective_on} ({change:+.1%}): "
                     "confirm it is not a typo.",
+                }
+            )
+    return findings
+
+
+def superseded(source: str, rates: list[ParsedRate]) -> list[dict]:
+    """Rates of the file that a newer stored rate of the same source already supersedes (a revision older than the
+    list stored after it): they convert only the days until that newer one, which the admin confirms."""
+    if not rates:
+        return []
+    pairs = {(r.base, r.quote) for r in rates}
+    newest = {
+        (base, quote): day
+        for base, quote, day in db.session.execute(
+            sa.select(ExchangeRate.base, ExchangeRate.quote, sa.func.max(ExchangeRate.effective_on))
+            .where(ExchangeRate.source == source, ExchangeRate.scope == NETWORK)
+            .group_by(ExchangeRate.base, ExchangeRate.quote)
+        )
+    }
+    findings = []
+    for rate in sorted(rates, key=lambda r: (r.quote, r.effective_on)):
+        later = newest.get((rate.base, rate.quote))
+        if (rate.base, rate.quote) in pairs and later and later > rate.effective_on:
+            findings.append(
+                {
+                    "level": "confirm",
+                    "message": f"{rate.quote}: this rate of {rate.effective_on} is older than the one of {later} "
+                    f"already stored, which supersedes it: it converts {rate.effective_on} to the day before "
+                    f"{later} only.",
                 }
             )
     return findings

@@ -1,34 +1,35 @@
-"""Converted totals made from SQL buckets, with the rates each one used and what could not be converted.
+"""Converted totals made from summed buckets, with the rates each one used and what could not be converted.
 
-Queries sum amounts in SQL per (whatever the page breaks down by, currency, month).
-A ``Converter`` loads every rate the page needs into one ``RateBook`` (two queries),
-asks the book once per (currency, rate date) for the conversion of a unit, and
-multiplies each bucket's exact sum by that rate: the same product
-``Conversion.amount`` is, done once per bucket instead of once per entry, and
-equal to it to the last digit (products and sums are made ``exactly``).
+Queries sum amounts per (whatever the page breaks down by, currency, rate month). A ``Converter`` loads every rate
+the page needs into one ``RateBook`` (two queries), asks the book once per (currency, rate date) for the rate of a
+unit (``Rate``: an exact ratio of one or two stored rates), and multiplies each bucket's exact sum by it. A total
+keeps its sum per denominator, exactly, and rounds once, half to even, when shown.
 
-A bucket that cannot be converted stays out of the converted total and is listed
-as "not converted: reason" beside it, with its amount in its own currency; never 0, never 1.
+A total cites what it is made of (``citations``): per currency and rate, the amount converted and the stored rates
+it was multiplied and divided by, each with its value, source and date, so that a reader who works the citation
+out gets the figure shown, to the cent. A bucket that cannot be converted stays out of the total and is listed as
+"not converted: reason" beside it, with its amount in its own currency; never 0, never 1.
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
-from crm.money.conversion import Conversion, ConversionError, RateBook
-from crm.money.models import SOURCE_LABELS, RateSource
+from crm.money.conversion import NO_SCOPE, Conversion, ConversionError, Leg, RateBook, round_exact
+from crm.money.currencies import normalise_currency
 from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
-from crm.money.value import Money, exactly
+from crm.money.value import EXACT, Money, exactly
 
-# (currency, month's first day or None for undated amounts, exact sum)
+# (currency, the rate date of the amounts — a month's first day, a day, or None for undated ones —, exact sum)
 Bucket = tuple[str, date | None, Decimal]
 
 # How amounts in other currencies are converted (a page's "rates" argument).
 RATE_CHOICES = {
     "month": "Rate on the first day of each entry's month (manual, UN, then ECB rates)",
-    "un": "UN operational rate of each entry's month",
+    "un": "UN operational rate in force on each entry's date (monthly lists and mid-month revisions)",
     "end": "Every amount at the rate of the period's last day",
 }
 
@@ -38,11 +39,13 @@ def month_start(text: str | None) -> date | None:
     return date(int(text[:4]), int(text[5:7]), 1) if text else None
 
 
+def month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 def rate_plan(args, fallback_on: date) -> "RatePlan | None":
     """The conversion a page is asked for by its ``currency`` and ``rates`` arguments (a dashboard's figure links
     with them), or None when it is not asked to convert or names no currency it knows."""
-    from crm.money.currencies import normalise_currency
-
     code = (args.get("currency") or "").strip()
     if not code:
         return None
@@ -56,8 +59,8 @@ def rate_plan(args, fallback_on: date) -> "RatePlan | None":
 
 @dataclass(frozen=True)
 class RatePlan:
-    """How a page converts: the target currency, the rates chosen (``filters.RATE_CHOICES``), and the date
-    that stands in where an amount has none (the end of the period shown, or today)."""
+    """How a page converts: the target currency, the rates chosen (``RATE_CHOICES``), and the date that stands in
+    where an amount has none (the end of the period shown, or today)."""
 
     key: str
     target: str
@@ -66,16 +69,18 @@ class RatePlan:
     @property
     def policy(self) -> Policy:
         if self.key == "un":
-            return Policy.un_month()
+            return Policy.un()
         if self.key == "end":
             return Policy.fixed_date(self.fallback_on)
         return Policy.transaction_date()
 
-    def rate_day(self, month: date | None) -> date:
-        """The date whose rate converts a bucket of ``month``: its first day, or the fallback when undated."""
-        if self.key == "end" or month is None:
+    def rate_day(self, day: date | None) -> date:
+        """The date whose rate converts amounts of ``day`` (a month's first day for a month's sum): that first day
+        (``month``), the day itself (``un``: a month's sum converts so only when no rate changes within it, see
+        ``Converter.varying``), or the fallback (``end``, and amounts without a date)."""
+        if self.key == "end" or day is None:
             return self.fallback_on
-        return month
+        return day.replace(day=1) if self.key == "month" else day
 
     def statement(self) -> str:
         """The conversion policy in words, printed under every converted figure."""
@@ -96,45 +101,45 @@ class RatePlan:
         )
 
 
-def cite(conversions: Iterable[Conversion], target: str) -> list[str]:
-    """The rates a total used, a line per currency: "USD → CNY: manual rate of 2025-03-01", with the span of the
-    rate dates when there are several, every source that gave one and every path other than direct."""
-    spans: dict[str, list] = {}  # currency → [first date, last date, {source: None}, {path: None}]
-    for conversion in conversions:
-        path = conversion.path
-        if path == "same currency":
-            continue
-        day, span = conversion.rate_on, spans.get(conversion.money.currency)
-        if span is None:
-            spans[conversion.money.currency] = [day, day, {conversion.source: None}, {path: None}]
-            continue
-        if day < span[0]:
-            span[0] = day
-        elif day > span[1]:
-            span[1] = day
-        span[2][conversion.source] = None
-        span[3][path] = None
-    lines = []
-    for code, (first, last, sources, paths) in sorted(spans.items()):
-        named = " / ".join(SOURCE_LABELS[RateSource(source)] for source in sources)
-        via = " / ".join(paths)
-        dates = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-        lines.append(f"{code} → {target}: {named} of {dates}" + (f" ({via})" if via != "direct" else ""))
-    return lines
+@dataclass(frozen=True)
+class Citation:
+    """What part of a total is: ``amount`` of ``currency`` converted by ``conversion``'s rates."""
+
+    currency: str
+    amount: Decimal
+    conversion: Conversion
+
+    @property
+    def legs(self) -> tuple[Leg, ...]:
+        return self.conversion.legs
+
+    @property
+    def product(self) -> Fraction:
+        rate = self.conversion.rate
+        return Fraction(EXACT.multiply(self.amount, rate.num)) / Fraction(rate.den)
+
+    def factors(self) -> str:
+        """How to work it out: "× 1.1702 ÷ 7.991" (multiply by each rate, divide by each inverted one)."""
+        from crm.money.conversion import display_rate
+
+        return " ".join(("÷ " if leg.inverted else "× ") + display_rate(leg.value) for leg in self.legs)
+
+    def words(self) -> str:
+        return "; ".join(leg.words() for leg in self.legs)
 
 
 @dataclass
 class ConvertedTotal:
     target: str
-    exact: Decimal = Decimal(0)
+    # Per denominator of the rates used, the exact sum of amount × numerator: the total is their sum, exactly.
+    sums: dict[Decimal, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     # Per original currency, the exact sum of every amount (converted or not): shown beside the total.
     subtotals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     # Per original currency that failed: the amount left out and why.
     missing: dict[str, tuple[Decimal, set[str]]] = field(default_factory=dict)
-    # The conversions of a unit used (each made once per currency and rate date by the Converter), by
-    # identity: what ``rate_lines`` cites. Keyed by an int, not a new (currency, date) tuple per bucket, so
-    # that a page's totals hold no more objects for the cycle collector to walk than they must.
-    conversions: dict[int, Conversion] = field(default_factory=dict)
+    # Per conversion of a unit used (each made once per currency and rate date by the Converter, known by identity):
+    # [the conversion, the amount of its currency it converted]. What ``citations`` cites.
+    parts: dict[int, list] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -143,49 +148,55 @@ class ConvertedTotal:
         buckets: dict[tuple[str, date | None], Decimal],
         unit: Callable[[tuple[str, date | None]], Conversion | ConversionError],
     ) -> "ConvertedTotal":
-        """The total of ``buckets`` ((currency, month) → exact sum), each converted by ``unit((currency, month))``,
-        in one loop (a network dashboard makes some 17,000 of these products)."""
+        """The total of ``buckets`` ((currency, rate date) → exact sum), each converted by ``unit(key)``."""
         total = cls(target)
-        exact, subtotals, conversions = total.exact, total.subtotals, total.conversions
-        with exactly():
-            for key, amount in buckets.items():
-                currency = key[0]
-                subtotals[currency] += amount
-                conversion = unit(key)
-                if isinstance(conversion, ConversionError):
-                    total._leave_out(currency, amount, {conversion.reason})
-                else:
-                    exact += amount * conversion.rate
-                    conversions[id(conversion)] = conversion
-        total.exact = exact
+        for key, amount in buckets.items():
+            total.add(key[0], amount, unit(key))
         return total
 
-    def add_converted(
-        self,
-        currency: str,
-        converted: Decimal | None,
-        amount: Decimal,
-        left_out: Decimal | None,
-        units: list[Conversion],
-        errors: list[ConversionError],
-    ) -> None:
-        """One currency's buckets converted in SQL: what ``of`` makes of the same buckets, already summed."""
+    @classmethod
+    def of_conversions(cls, target: str, results: Iterable[Conversion | ConversionError]) -> "ConvertedTotal":
+        """The total of single conversions (or the errors in their place)."""
+        total = cls(normalise_currency(target))
+        for result in results:
+            money = result.money
+            if money is not None:
+                total.add(
+                    money.currency, money.amount, result if isinstance(result, ConversionError) else result.unit()
+                )
+        return total
+
+    def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
+        """``amount`` of ``currency``, converted at ``unit`` (the conversion of one unit), or left out with its
+        reason. Nothing adds nothing."""
+        if not amount:
+            return
         with exactly():
             self.subtotals[currency] += amount
-            if converted is not None:
-                self.exact += converted
-            if errors:
-                self._leave_out(currency, left_out, {error.reason for error in errors})
-        self.conversions.update((id(unit), unit) for unit in units)
+            if isinstance(unit, ConversionError):
+                self._leave_out(currency, amount, {unit.reason})
+                return
+            if unit.rate is None:  # the target itself
+                self.sums[Decimal(1)] += amount
+            else:
+                self.sums[unit.rate.den] += amount * unit.rate.num
+            part = self.parts.get(id(unit))
+            if part is None:
+                self.parts[id(unit)] = [unit, amount]
+            else:
+                part[1] += amount
 
     def _leave_out(self, currency: str, amount: Decimal, reasons: set[str]) -> None:
-        """``amount`` of ``currency`` kept out of the total, for ``reasons``."""
         before, known = self.missing.get(currency, (Decimal(0), set()))
         self.missing[currency] = (before + amount, known | reasons)
 
     @property
+    def exact(self) -> Fraction:
+        return sum((Fraction(num) / Fraction(den) for den, num in self.sums.items()), Fraction(0))
+
+    @property
     def total(self) -> Money:
-        return Money(self.exact, self.target).rounded()
+        return Money(round_exact(self.exact, self.target), self.target)
 
     @property
     def is_complete(self) -> bool:
@@ -194,6 +205,11 @@ class ConvertedTotal:
     @property
     def is_empty(self) -> bool:
         return not self.subtotals
+
+    @property
+    def converted_nothing(self) -> bool:
+        """Every currency in it was left out: there is no converted figure to show, not even 0."""
+        return bool(self.missing) and set(self.missing) >= {code for code, amount in self.subtotals.items() if amount}
 
     def subtotal_amounts(self) -> list[tuple[str, Decimal]]:
         """(currency, exact sum) of every currency with a sum, in code order."""
@@ -209,103 +225,134 @@ class ConvertedTotal:
             for code, (amount, reasons) in sorted(self.missing.items())
         ]
 
-    def rate_lines(self, memo: dict | None = None) -> list[str]:
-        """``cite`` of the conversions used. ``memo``, for totals citing the same conversions (a table's row,
-        column and grand totals often do): kept by the caller for as long as those conversions live, since
-        they are known by identity."""
-        if memo is None:
-            return cite(self.conversions.values(), self.target)
-        key = (self.target, frozenset(self.conversions))
-        lines = memo.get(key)
-        if lines is None:
-            lines = memo[key] = cite(self.conversions.values(), self.target)
-        return lines
+    def left_out(self) -> list[Money]:
+        """What was not converted, a Money per currency."""
+        return [Money(amount, code) for code, (amount, _) in sorted(self.missing.items())]
+
+    def missing_currencies(self) -> list[str]:
+        return sorted(self.missing)
+
+    def citations(self) -> list[Citation]:
+        """Each currency and rate the total used, with the amount it converted: amount × the rates cited, summed
+        exactly and rounded once, is the total."""
+        cited = [
+            Citation(conversion.money.currency, amount, conversion)
+            for conversion, amount in self.parts.values()
+            if conversion.rate is not None and amount
+        ]
+        return sorted(cited, key=lambda c: (c.currency, c.conversion.requested_on, c.factors()))
+
+    def target_part(self) -> Decimal:
+        """What was in the target currency already, not converted."""
+        return sum((amount for conversion, amount in self.parts.values() if conversion.rate is None), Decimal(0))
+
+    def rate_lines(self) -> list[str]:
+        """The rates used, a line per currency and rate: "CNY: × 1.1702 ÷ 7.991 (1 EUR = ...)"."""
+        lines = {f"{c.currency} → {self.target}: {c.words()}": None for c in self.citations()}
+        return list(lines)
 
     def minus(self, other: "ConvertedTotal") -> "ConvertedTotal":
         """This total less ``other`` (outstanding: committed minus received), exactly, citing the rates of both."""
-        if other.target != self.target:
-            raise ValueError(f"Cannot take a total in {other.target} from one in {self.target}.")
         result = ConvertedTotal(self.target)
         result += self
+        negated = ConvertedTotal(other.target)
+        negated += other
         with exactly():
-            result.exact -= other.exact
-            for code, amount in other.subtotals.items():
-                result.subtotals[code] -= amount
-        for code, (amount, reasons) in other.missing.items():
-            result._leave_out(code, -amount, reasons)
-        result.conversions.update(other.conversions)
+            negated.sums = defaultdict(Decimal, {den: -num for den, num in negated.sums.items()})
+            negated.subtotals = defaultdict(Decimal, {code: -amount for code, amount in negated.subtotals.items()})
+            negated.missing = {code: (-amount, reasons) for code, (amount, reasons) in negated.missing.items()}
+            negated.parts = {key: [conversion, -amount] for key, (conversion, amount) in negated.parts.items()}
+        result += negated
         return result
 
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:
             raise ValueError(f"Cannot add a total in {other.target} to one in {self.target}.")
         with exactly():
-            self.exact += other.exact
+            for den, num in other.sums.items():
+                self.sums[den] += num
             for code, amount in other.subtotals.items():
                 self.subtotals[code] += amount
             for code, (amount, reasons) in other.missing.items():
                 self._leave_out(code, amount, reasons)
-        self.conversions.update(other.conversions)
+            for key, (conversion, amount) in other.parts.items():
+                part = self.parts.get(key)
+                if part is None:
+                    self.parts[key] = [conversion, amount]
+                else:
+                    part[1] += amount
         return self
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """What the totals of one page could not convert, said once per currency: why, and the currencies to add a
+    rate for (each figure only names its own amount, and points here)."""
+
+    lines: list[str]
+    currencies: list[str]
+
+    @classmethod
+    def of(cls, *totals: ConvertedTotal) -> "LeftOut":
+        reasons: dict[str, set[str]] = defaultdict(set)
+        for total in totals:
+            for code, (_, why) in total.missing.items():
+                reasons[code] |= why
+        return cls([f"{code}: {'; '.join(sorted(why))}" for code, why in sorted(reasons.items())], sorted(reasons))
 
 
 class Converter:
     """Converts buckets to the plan's target with one RateBook, loaded once for the whole page."""
 
-    def __init__(self, plan: RatePlan, book: RateBook, keys: frozenset[tuple[str, date | None]] = frozenset()):
+    def __init__(self, plan: RatePlan, book: RateBook):
         self.plan = plan
         self.book = book
-        self.keys = keys  # the (currency, month) buckets the rates were loaded for
-        self._units: dict[tuple[str, date], Conversion | ConversionError] = {}
-        # The same, by (currency, month): what a page asks thousands of times.
-        self._by_month: dict[tuple[str, date | None], Conversion | ConversionError] = {}
+        self._units: dict[tuple, Conversion | ConversionError] = {}
 
     @classmethod
     def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
-        """Load the rates for every (currency, month) in ``keys`` (two queries whatever their number)."""
-        keys = frozenset((currency, month) for currency, month in keys if currency is not None)
+        """Load the rates for every (currency, date) in ``keys`` (two queries whatever their number)."""
+        keys = {(currency, day) for currency, day in keys if currency is not None}
         currencies, days = {plan.target}, {plan.fallback_on}
-        for currency, month in keys:
+        for currency, day in keys:
             currencies.add(currency)
-            days.add(plan.rate_day(month))
-        return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy), keys)
+            days.add(plan.rate_day(day))
+            if day is not None:
+                days.add(month_end(day))
+        return cls(plan, RateBook.load(currencies, min(days), max(days), plan.policy))
 
-    def rates_by_month(self) -> list[tuple[str, str, Decimal]]:
-        """(currency, 'YYYY-MM' or '' when undated, rate) of every loaded (currency, month) that converts: the
-        rates ``queries.converted_buckets`` multiplies by."""
-        rates = []
-        for currency, month in sorted(self.keys, key=lambda key: (key[0], key[1] or date.min)):
-            unit = self.of_bucket((currency, month))
-            if not isinstance(unit, ConversionError):
-                rates.append((currency, month.strftime("%Y-%m") if month else "", unit.rate))
-        return rates
-
-    def of_bucket(self, bucket: tuple[str, date | None]) -> Conversion | ConversionError:
-        """The conversion of one unit of a (currency, month) bucket's currency at its month's rate date."""
-        found = self._by_month.get(bucket)
-        if found is None:
-            currency, month = bucket
-            found = self._by_month[bucket] = self._on(currency, self.plan.rate_day(month))
-        return found
-
-    def _on(self, currency: str, day: date) -> Conversion | ConversionError:
-        key = (currency, day)
+    def of_bucket(self, bucket: tuple) -> Conversion | ConversionError:
+        """The conversion of one unit of a bucket's currency at its rate date, under the bucket's scope when it has
+        one: ``(currency, date)`` or ``(currency, date, Scope)`` (made once per distinct key)."""
+        currency, day, *rest = bucket
+        scope = rest[0] if rest else NO_SCOPE
+        key = (currency, self.plan.rate_day(day), scope)
         found = self._units.get(key)
         if found is None:
             found = self._units[key] = self.book.try_convert(
-                Money(1, currency), self.plan.target, day, self.plan.policy
+                Money(1, currency), self.plan.target, key[1], self.plan.policy, scope
             )
         return found
 
+    def varying(self, months: Iterable[tuple[str, date]]) -> set[tuple[str, date]]:
+        """The (currency, month's first day) whose rate may change within the month under the plan: their sums must
+        be converted day by day (a mid-month UN revision, a manual rate's range that starts or ends mid-month)."""
+        if self.plan.key != "un":
+            return set()
+        return {
+            (currency, first)
+            for currency, first in months
+            if currency
+            and first is not None
+            and currency != self.plan.target
+            and self.book.changes_within(currency, self.plan.target, first, month_end(first), self.plan.policy)
+        }
+
     def total(self, buckets: Iterable[Bucket], *, at_fallback: bool = False) -> ConvertedTotal:
         """The converted total of ``buckets``; ``at_fallback`` converts every bucket at the fallback date."""
-        sums: dict[tuple[str, date | None], Decimal] = {}
+        sums: dict[tuple[str, date | None], Decimal] = defaultdict(Decimal)
         with exactly():
-            for currency, month, amount in buckets:
+            for currency, day, amount in buckets:
                 if currency is not None and amount:
-                    key = (currency, None if at_fallback else month)
-                    sums[key] = sums.get(key, 0) + amount
-        return ConvertedTotal.of(self.plan.target, sums, self._at_fallback if at_fallback else self.of_bucket)
-
-    def _at_fallback(self, bucket: tuple[str, date | None]) -> Conversion | ConversionError:
-        return self._on(bucket[0], self.plan.fallback_on)
+                    sums[(currency, None if at_fallback else day)] += amount
+        return ConvertedTotal.of(self.plan.target, sums, self.of_bucket)

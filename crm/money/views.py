@@ -1,11 +1,11 @@
-"""Admin pages for exchange rates: the rates, manual entry, file imports with a preview, coverage."""
+"""Exchange rates: read by everyone; manual entry and file imports (with a preview) by admins; coverage."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
 from crm.auth.views import admin_required
-from crm.core.forms import refuse
+from crm.core.forms import choices, refuse
 from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.money import queries, services
@@ -25,8 +25,9 @@ def _currency_arg() -> str | None:
 
 
 @bp.route("/")
-@admin_required
+@login_required
 def rates():
+    """Every rate, read-only for everyone: a reader checks the rates a figure cites; admins keep them."""
     currency = _currency_arg()
     source = request.args.get("source") if request.args.get("source") in set(RateSource) else None
     page = paginate(queries.rates_stmt(currency, source))
@@ -45,7 +46,7 @@ def rates():
 
 
 @bp.route("/<int:rate_id>")
-@admin_required
+@login_required
 def rate(rate_id: int):
     record = db.get_or_404(ExchangeRate, rate_id)
     return render_template("money/rate.html", rate=record, history=history_for(record))
@@ -68,6 +69,9 @@ def rate_delete(rate_id: int):
 @admin_required
 def rate_new():
     form = ManualRateForm()
+    form.agreement_id.choices = choices(queries.agreement_choices(), blank="—")
+    if request.method == "GET" and request.args.get("entry", type=int):
+        form.scope.data, form.entry_id.data = "entry", request.args.get("entry", type=int)
     if form.validate_on_submit():
         try:
             record = services.add_manual_rate(
@@ -77,6 +81,10 @@ def rate_new():
                 effective_on=form.effective_on.data,
                 reason=form.reason.data,
                 user=current_user,
+                scope=form.scope.data,
+                valid_until=form.valid_until.data,
+                entry_id=form.entry_id.data,
+                agreement_id=int(form.agreement_id.data) if (form.agreement_id.data or "").isdigit() else None,
             )
         except (services.RateError, ValueError) as error:
             refuse(form, error, "rate")
@@ -84,6 +92,19 @@ def rate_new():
             flash(f"Manual rate saved: 1 {record.base} = {plain_decimal(record.rate)} {record.quote}.", "success")
             return redirect(url_for("money.rate", rate_id=record.id))
     return form_page("money/rate_form.html", form=form)
+
+
+@bp.route("/import/un-example.csv")
+@admin_required
+def un_example():
+    """A CSV of UN operational rates laid out as the import reads it."""
+    from crm.money.providers import un
+
+    return Response(
+        un.EXAMPLE_CSV.encode(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="un-operational-rates-example.csv"'},
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -94,7 +115,9 @@ def import_upload():
         upload = form.file.data
         pending = services.stage_import(form.kind.data, upload.read(), upload.filename or "upload", current_user)
         return redirect(url_for("money.import_preview", import_id=pending.id)), 303
-    return form_page("money/import_form.html", form=form)
+    from crm.money.providers import un
+
+    return form_page("money/import_form.html", form=form, columns=un.COLUMNS)
 
 
 def _pending_or_404(import_id: int) -> RateImport:
@@ -142,6 +165,9 @@ def import_discard(import_id: int):
 
 
 @bp.route("/coverage")
-@admin_required
+@login_required
 def coverage():
+    # What every centre's amounts are, by currency and date: for those who read every centre.
+    if not current_user.reads_all_centres:
+        abort(403)
     return render_template("money/coverage.html", rows=queries.coverage(), ecb_gaps=queries.ecb_coverage())

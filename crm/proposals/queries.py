@@ -18,8 +18,7 @@ from crm.core.periods import Span, date_of, latest_as_at
 from crm.core.types import exact_sum
 from crm.extensions import db
 from crm.money import Money
-from crm.money.conversion import ConvertedSum, RateBook, sum_converted
-from crm.money.totals import ConvertedTotal, Converter
+from crm.money.totals import ConvertedTotal, Converter, RatePlan
 from crm.partners.models import Organisation
 from crm.proposals.models import (
     DEFAULT_PROBABILITY,
@@ -186,7 +185,7 @@ class StatusColumn:
     requested: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     expected: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     unpriced: int = 0  # proposals without a requested amount
-    converted: ConvertedSum | None = None
+    converted: ConvertedTotal | None = None
 
     @property
     def count(self) -> int:
@@ -221,12 +220,11 @@ def board(centre_ids: set[int] | None, target: str, today: date) -> list[StatusC
         expected = proposal.expected_value
         if expected is not None:
             column.expected[expected.currency] += expected.amount
-    currencies = {code for c in columns.values() for code in c.expected} | {target}
-    book = RateBook.load(currencies, today, today)
+    converter = Converter.load(
+        RatePlan("end", target, today), {(c, None) for col in columns.values() for c in col.expected}
+    )
     for column in columns.values():
-        column.converted = sum_converted(
-            [book.try_convert(money, target, today) for money in column.expected_money()], target
-        )
+        column.converted = converter.total((code, None, amount) for code, amount in column.expected.items())
     return list(columns.values())
 
 

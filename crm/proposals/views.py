@@ -16,7 +16,7 @@ from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_c
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
-from crm.money.totals import Converter, rate_plan
+from crm.money.totals import Converter, LeftOut, rate_plan
 from crm.partners.models import Organisation
 from crm.proposals import queries, services
 from crm.proposals.forms import (
@@ -96,11 +96,13 @@ def index():
     page = paginate(sort_by(stmt, sort, SORTS, "-updated", tiebreak=(Proposal.id,)))
     pipeline = queries.list_pipeline(stmt, span)
     plan = rate_plan(args, span.ends_on or date.today())
+    converted = pipeline.converted(Converter.load(plan, pipeline.currencies())) if plan else None
     return render_template(
         "proposals/index.html",
         page=page,
         pipeline=pipeline,
-        converted=pipeline.converted(Converter.load(plan, pipeline.currencies())) if plan else None,
+        converted=converted,
+        left_out=LeftOut.of(*converted.values()) if converted else None,
         plan=plan,
         sort=sort,
         statuses=list(ProposalStatus),
@@ -117,9 +119,11 @@ def board():
     centre_ids = view_centre_ids()
     today = date.today()
     target = target_currency(centre_ids)
+    columns = queries.board(centre_ids, target, today)
     return render_template(
         "proposals/board.html",
-        columns=queries.board(centre_ids, target, today),
+        columns=columns,
+        left_out=LeftOut.of(*(column.converted for column in columns if column.expected)),
         deadlines=queries.deadlines_ahead(centre_ids, today),
         windows=queries.WINDOWS,
         target=target,

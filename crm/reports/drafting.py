@@ -14,7 +14,6 @@ from crm.experts.queries import roster_counts
 from crm.funding.models import Category
 from crm.funding.queries import headline_figures, open_needs
 from crm.money.conversion import Conversion, ConversionError, RateBook, display_rate
-from crm.money.models import SOURCE_LABELS, RateSource
 from crm.money.policy import Policy
 from crm.money.value import Money
 from crm.partners.models import ENGAGED_STAGES, Stage
@@ -110,15 +109,19 @@ class Converter:
         return f" ({'; '.join(parts)})" if parts else ""
 
     def remember(self, conversion: Conversion) -> None:
-        key = (conversion.money.currency, conversion.target, conversion.rate_on, conversion.source)
-        self.rates[key] = RateUsed(
-            base=conversion.money.currency,
-            quote=conversion.target,
-            rate=display_rate(conversion.rate),
-            effective_on=conversion.rate_on.isoformat(),
-            source=SOURCE_LABELS[RateSource(conversion.source)] + (f" ({conversion.path})" if conversion.path else ""),
-            reference=conversion.reference,
-        )
+        """Every stored rate the conversion used, as published (1 base = rate quote): the annex cites each one, so
+        that an amount divided or multiplied by them is the figure drafted."""
+        for leg in conversion.legs:
+            key = (leg.base, leg.quote, leg.effective_on, leg.source, leg.scope)
+            self.rates[key] = RateUsed(
+                base=leg.base,
+                quote=leg.quote,
+                rate=display_rate(leg.value),
+                effective_on=leg.effective_on.isoformat(),
+                source=leg.source_label
+                + (f", used for {conversion.money.currency} → {conversion.target} ({conversion.path})"),
+                reference=leg.reference,
+            )
 
     def statement(self) -> str:
         return self.policy.statement(self.targets[0])

@@ -1,4 +1,5 @@
-"""Exchange rates are network-wide and kept by admins: staff and coordinators get 403 on every page."""
+"""Exchange rates are network-wide: everyone reads them (a figure cites them), admins keep them; the coverage of
+every centre's amounts is for those who read every centre."""
 
 from tests.access_specs import Rule
 
@@ -8,11 +9,12 @@ def admin_only(**values) -> Rule:
 
 
 RULES = {
-    "money.rates": admin_only(),
-    "money.rate": admin_only(args=lambda w: {"rate_id": w.records["manual_rate"].id}),
+    "money.rates": Rule(staff=200),
+    "money.rate": Rule(staff=200, args=lambda w: {"rate_id": w.records["manual_rate"].id}),
     "money.rate_delete": admin_only(args=lambda w: {"rate_id": w.records["manual_rate"].id}, method="POST", admin=303),
     "money.rate_new": admin_only(),
     "money.import_upload": admin_only(),
+    "money.un_example": admin_only(),
     "money.import_preview": admin_only(args=lambda w: {"import_id": w.records["rate_import"].id}),
     "money.import_confirm": admin_only(
         args=lambda w: {"import_id": w.records["rate_import"].id}, method="POST", admin=303
@@ -20,7 +22,7 @@ RULES = {
     "money.import_discard": admin_only(
         args=lambda w: {"import_id": w.records["rate_import"].id}, method="POST", admin=303
     ),
-    "money.coverage": admin_only(),
+    "money.coverage": Rule(staff=403),
 }
 
 
