@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_models()
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
@@ -79,6 +80,13 @@ def register_models() -> None:
         domain_module(domain, "models")
     # Listeners that hang on the models (the audit log) load with them.
     domain_module("audit", "services")
+
+
+def register_url_converters(app: Flask) -> None:
+    from crm.core.web import IdConverter
+
+    # Before the blueprints: a rule takes its converters when it is added.
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

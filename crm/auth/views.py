@@ -1,3 +1,4 @@
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -54,6 +55,8 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     target = target.strip()
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in target):
+        return None  # a CR or LF would split the Location header; other controls and separators have no place
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
