@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -9,18 +8,18 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from crm.auth.models import Role
-from crm.core.forms import MultiCheckboxField, choices
+from crm.core.forms import BaseForm, MultiCheckboxField, choices
 from crm.core.locking import VersionMixin
 
 ROLE_CHOICES = choices((role.value, role.label) for role in Role)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired()])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200)])
     confirm = PasswordField(
@@ -34,12 +33,12 @@ LOCALES = choices(
 )
 
 
-class ProfileForm(VersionMixin, FlaskForm):
+class ProfileForm(VersionMixin, BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     locale = SelectField("Number and currency format", choices=LOCALES)
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     centres = MultiCheckboxField("Centres", coerce=str, description="Staff read and write these centres only.")
