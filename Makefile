@@ -25,8 +25,8 @@ install: $(VENV)/.installed
 dev-install: $(VENV)/.dev-installed
 
 # Debian packages the app and its tests use: Chromium for browser tests, a Latin+Cyrillic+CJK font
-# for PDFs and screenshots, poppler for PDF checks. Installed only when missing, and only as root.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei poppler-utils
+# for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF checks. Installed only when missing, and only as root.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
