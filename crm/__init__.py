@@ -7,6 +7,7 @@ import os
 import sqlalchemy as sa
 from flask import Flask, request
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import load_config
 from crm.extensions import csrf, db, login_manager, migrate
@@ -38,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
     configure_logging(app)
+    register_proxies(app)
     register_extensions(app)
     register_models()
     register_url_converters(app)
@@ -52,6 +54,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client's address and scheme are the ones they forwarded.
+
+    Only that many hops of X-Forwarded-For are believed, so a client cannot choose its own address (and
+    escape the login throttle) by sending the header itself.
+    """
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def domain_module(domain: str, name: str):

@@ -8,6 +8,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from crm.auth.models import Role
+from crm.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PASSWORD_RULE
 from crm.core.forms import BaseForm, MultiCheckboxField, choices
 from crm.core.locking import VersionMixin
 
@@ -16,12 +17,17 @@ ROLE_CHOICES = choices((role.value, role.label) for role in Role)
 
 class LoginForm(BaseForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    # A cap far above any real password: a megabyte pasted in is refused before it is hashed.
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
 class PasswordChangeForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=PASSWORD_RULE,
+    )
     confirm = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
     )
@@ -48,7 +54,9 @@ class UserForm(BaseForm):
 class UserCreateForm(UserForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
-        "Initial password", validators=[DataRequired(), Length(min=12, max=200)], description="At least 12 characters."
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=PASSWORD_RULE,
     )
 
 
