@@ -3,6 +3,7 @@
 import importlib
 import logging
 import os
+import weakref
 
 import sqlalchemy as sa
 from flask import Flask, request
@@ -86,6 +87,24 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        forget_connections_after_fork(db.engine)
+
+
+def forget_connections_after_fork(engine) -> None:
+    """A forked child (a gunicorn worker of an app loaded with --preload) opens its own connections.
+
+    A connection made before the fork would be shared by parent and children, their statements
+    interleaved on one socket; ``dispose(close=False)`` drops the child's copies without closing the
+    parent's (SQLAlchemy's advice for os.fork).
+    """
+    engine_ref = weakref.ref(engine)  # tests build many apps: a fork hook must not keep their engines alive
+
+    def after_fork_in_child():
+        forked = engine_ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
 
 
 def register_models() -> None:

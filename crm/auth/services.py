@@ -135,9 +135,7 @@ def ensure_another_admin(user: User) -> None:
     same moment cannot both succeed; SQLite serialises writers anyway.
     """
     others = db.session.scalars(
-        sa.select(User.id)
-        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
-        .with_for_update()
+        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id).with_for_update()
     ).all()
     if not others:
         raise AccountError(
