@@ -129,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from crm.core.web import render_error, security_headers
+    from crm.core.web import database_unavailable, is_database_unavailable, render_error, security_headers
 
     # after_request hooks run last-registered first: headers go on whatever commit_once returns.
     app.after_request(security_headers)
@@ -146,7 +146,9 @@ def register_request_hooks(app: Flask) -> None:
             db.session.rollback()
             body, code = render_error(409)
             response = app.make_response((body, code))
-        except sa.exc.SQLAlchemyError:
+        except sa.exc.SQLAlchemyError as error:
+            if is_database_unavailable(error):
+                return app.make_response(database_unavailable(error))
             db.session.rollback()
             app.logger.exception("Commit failed on %s", request.path)
             body, code = render_error(500)

@@ -89,10 +89,14 @@ class SessionOnConnection(FlaskSession):
         return bind or self.bind
 
 
+# Tests that commit for real, on a database of their own, instead of rolling back one shared transaction.
+OWN_DATABASE_FIXTURES = {"live_server", "fresh_app"}
+
+
 @pytest.fixture(autouse=True)
 def _transaction(request, app):
     """Every test runs in a transaction rolled back at its end; commits inside become savepoints."""
-    if "live_server" in request.fixturenames:
+    if OWN_DATABASE_FIXTURES & set(request.fixturenames):
         yield
         return
     with app.app_context():
@@ -109,6 +113,53 @@ def _transaction(request, app):
             db.session = original
             outer.rollback()
             connection.close()
+
+
+def fresh_database_url(name: str, folder: Path) -> str:
+    """An empty database next to the test database: a SQLite file in ``folder``, or ``<test db>_<name>``."""
+    base = sa.make_url(test_database_url())
+    if base.get_backend_name() != "postgresql":
+        return f"sqlite:///{folder / (name + '.sqlite3')}"
+    url = base.set(database=f"{base.database}_{name}")
+    drop_database(url)
+    ensure_database(url.render_as_string(hide_password=False))
+    return url.render_as_string(hide_password=False)
+
+
+def drop_database(url) -> None:
+    target = sa.make_url(url)
+    if target.get_backend_name() != "postgresql":
+        return
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """Build apps on databases of their own (``fresh_app("name", schema=True)``): committed for real, seen by
+    other connections, threads and processes; dropped at the end of the test."""
+    built = []
+
+    def build(name: str = "fresh", schema: bool = True, **overrides):
+        url = fresh_database_url(name, tmp_path)
+        config = {"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(tmp_path / f"{name}-uploads")}
+        new = create_app(config | overrides)
+        built.append(new)
+        if schema:
+            with new.app_context():
+                db.create_all()
+        return new
+
+    yield build
+    for each in built:
+        with each.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        drop_database(each.config["SQLALCHEMY_DATABASE_URI"])
 
 
 @pytest.fixture
