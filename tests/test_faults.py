@@ -303,7 +303,7 @@ def test_a_connection_cut_in_the_middle_of_a_save_writes_none_of_it(postgres_beh
     assert response.status_code == 503
     assert count_pools(direct) == 0
     with direct.app_context():
-        assert not db.session.scalar(sa.text("SELECT count(*) FROM audit_entries WHERE entity = 'ExpertPool'"))
+        assert not db.session.scalar(sa.text("SELECT count(*) FROM audit_entries WHERE entity = 'expert_pools'"))
     relay.restore()
     assert new_pool(client, "Whole").status_code == 302 and count_pools(direct) == 1
 
