@@ -169,9 +169,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from crm.backup import backup_command, restore_command
     from crm.seeding import seed_command
 
-    app.cli.add_command(seed_command)
+    for command in (seed_command, backup_command, restore_command):
+        app.cli.add_command(command)
     for domain in DOMAINS:
         cli = domain_module(domain, "cli")
         if cli is not None and hasattr(cli, "cli"):

@@ -194,7 +194,9 @@ def test_concurrent_writers_lose_nothing_and_every_losing_edit_gets_the_conflict
         assert pool.name == winners[-1] and pool.version == 1 + ROUNDS, "every round has one winner, kept"
         saves = db.session.scalar(
             sa.select(sa.func.count()).where(
-                AuditEntry.entity == ExpertPool.__tablename__, AuditEntry.entity_id == pool.id, AuditEntry.action == "update"
+                AuditEntry.entity == ExpertPool.__tablename__,
+                AuditEntry.entity_id == pool.id,
+                AuditEntry.action == "update",
             )
         )
         assert saves == ROUNDS
