@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import Form, PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,22 +40,34 @@ def _text_filter(value):
     return clean_text(value, multiline=True) if isinstance(value, str) else value
 
 
-class BaseForm(FlaskForm):
-    """The base of every form: each text field keeps only what every engine and export holds (crm.core.text).
+class TextRules:
+    """Form Meta: each text field keeps only what every engine and export holds (crm.core.text).
 
     Applied when a field is bound, so a field added to any form later is covered without a thought.
     Passwords are left exactly as typed (they are hashed, never shown or exported).
     """
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            field_class = unbound_field.field_class
-            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
-                text_filter = _text_filter if issubclass(field_class, TextAreaField) else _line_filter
-                options["filters"] = (text_filter, *options.get("filters", unbound_field.kwargs.get("filters", ())))
-                validators = options.get("validators", unbound_field.kwargs.get("validators")) or ()
-                options["validators"] = (refuse_nul, *validators)
-            return unbound_field.bind(form=form, **options)
+    def bind_field(self, form, unbound_field, options):
+        field = unbound_field.bind(form=form, **options)
+        if isinstance(field, StringField) and not isinstance(field, PasswordField):
+            text_filter = _text_filter if isinstance(field, TextAreaField) else _line_filter
+            field.filters = (text_filter, *field.filters)
+            field.validators = [refuse_nul, *field.validators]
+        return field
+
+
+class BaseForm(FlaskForm):
+    """The base of every form: CSRF (Flask-WTF) and the text rules."""
+
+    class Meta(TextRules):
+        pass
+
+
+class SubForm(Form):
+    """The base of a form repeated inside another (FormField, FieldList rows): the text rules, no CSRF of its own."""
+
+    class Meta(TextRules):
+        pass
 
 
 def refuse(form, error, default: str) -> None:

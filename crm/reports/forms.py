@@ -1,6 +1,5 @@
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -11,7 +10,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import BaseForm, choices
+from crm.core.forms import BaseForm, SubForm, choices
 from crm.core.locking import VersionMixin
 from crm.reports.section import STATUS_CHOICES
 
@@ -19,7 +18,7 @@ from crm.reports.section import STATUS_CHOICES
 TEXT_LIMIT = 20000
 
 
-class OutputRowForm(Form):
+class OutputRowForm(SubForm):
     id = HiddenField()
     title = StringField("Output", validators=[Optional(), Length(max=300)])
     status = SelectField("Status", choices=choices(STATUS_CHOICES))
