@@ -15,6 +15,7 @@ joiners) is kept as typed.
 """
 
 import re
+from urllib.parse import urlsplit
 
 NUL = "\x00"
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
@@ -49,3 +50,22 @@ def printable(value: str | None) -> str:
     A NUL shows as the replacement character rather than vanishing, so the reader sees something was there.
     """
     return clean_text((value or "").replace(NUL, "\ufffd"), multiline=True)
+
+
+WEB_ADDRESS_RULE = "Enter a full web address starting with http:// or https://, e.g. https://www.cbd.int."
+
+
+def web_address(url: str | None) -> str:
+    """A website as kept: empty, or an http(s) address with a host; ValueError (WEB_ADDRESS_RULE) otherwise.
+
+    Every stored website passes here, since each is shown as a link: ``javascript:``, ``data:`` or any
+    other scheme would run or open something when clicked.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or "." not in host or re.search(r"[\s\x00-\x1f\x7f]", url):
+        raise ValueError(WEB_ADDRESS_RULE)
+    return url
