@@ -6,6 +6,7 @@ runs the suite once on SQLite and once on PostgreSQL.
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,19 +41,26 @@ def test_database_url() -> str:
     return database_url(os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TMP / 'test.sqlite3'}", str(TMP))
 
 
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` if it is missing."""
+@contextmanager
+def server_of(url):
+    """(An AUTOCOMMIT connection to the PostgreSQL server of ``url``, its database's name), or (None, None)."""
     target = sa.make_url(url)
     if target.get_backend_name() != "postgresql":
+        yield None, None
         return
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
-            if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+            yield conn, target.database
     finally:
         admin.dispose()
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in ``url`` if it is missing."""
+    with server_of(url) as (conn, name):
+        if conn is not None and not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
 
 
 @pytest.fixture(scope="session")
@@ -127,15 +135,9 @@ def fresh_database_url(name: str, folder: Path) -> str:
 
 
 def drop_database(url) -> None:
-    target = sa.make_url(url)
-    if target.get_backend_name() != "postgresql":
-        return
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    with server_of(url) as (conn, name):
+        if conn is not None:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 import zipfile
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -269,6 +270,18 @@ def postgres_behind_a_relay(fresh_app, engine_name):
         db.engine.dispose()
 
 
+@contextmanager
+def listening(app, event_name: str, listener):
+    """``listener`` on ``app``'s engine for the block: the point at which the test cuts the connection."""
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, event_name, listener)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, event_name, listener)
+
+
 def test_a_database_that_goes_away_gives_a_503_page_and_the_app_recovers(postgres_behind_a_relay):
     app, direct, relay = postgres_behind_a_relay
     client = signed_in_client(app, direct)
@@ -293,13 +306,8 @@ def test_a_connection_cut_in_the_middle_of_a_save_writes_none_of_it(postgres_beh
         if statement.lstrip().upper().startswith("INSERT INTO EXPERT_POOLS"):
             relay.cut()
 
-    with app.app_context():
-        sa.event.listen(db.engine, "after_cursor_execute", cut_after_the_insert)
-    try:
+    with listening(app, "after_cursor_execute", cut_after_the_insert):
         response = new_pool(client, "Half written")
-    finally:
-        with app.app_context():
-            sa.event.remove(db.engine, "after_cursor_execute", cut_after_the_insert)
     assert response.status_code == 503
     assert count_pools(direct) == 0
     with direct.app_context():
@@ -337,13 +345,8 @@ def test_a_connection_cut_at_the_commit_gives_a_503_and_keeps_nothing(postgres_b
     def cut_before_the_commit(conn):
         relay.cut()
 
-    with app.app_context():
-        sa.event.listen(db.engine, "commit", cut_before_the_commit)
-    try:
+    with listening(app, "commit", cut_before_the_commit):
         response = new_pool(client, "Never committed")
-    finally:
-        with app.app_context():
-            sa.event.remove(db.engine, "commit", cut_before_the_commit)
     assert response.status_code == 503 and "The database is not answering" in response.get_data(as_text=True)
     assert count_pools(direct) == 0
     relay.restore()
