@@ -1,12 +1,16 @@
 """Production serving: connections across forked workers, make serve's refusals, headers on pages and files."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+from crm import create_app
 from crm.auth.models import Role
+from crm.extensions import db
 from tests import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +82,24 @@ def test_signed_in_pages_and_downloads_are_not_stored_but_static_files_may_be(cl
     static = client.get("/static/css/app.css")
     static.close()
     assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def test_a_form_opened_hours_ago_still_saves_its_csrf_token(make, monkeypatch):
+    """The token is tied to the session, not to a clock: a report edited all afternoon is not refused."""
+    guarded = create_app(
+        {"WTF_CSRF_ENABLED": True, "SQLALCHEMY_DATABASE_URI": db.engine.url, "SERVER_NAME": "localhost"}
+    )
+    user = make.user(Role.STAFF, [make.centre()])
+    client = guarded.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+    page = client.get("/experts/pools/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    later = time.time() + 5 * 3600
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    saved = client.post("/experts/pools/new", data={"csrf_token": token, "name": "Written all afternoon"})
+    assert saved.status_code == 302
+    forged = client.post("/experts/pools/new", data={"csrf_token": "forged", "name": "Forged"})
+    assert forged.status_code == 400 and "The form expired or did not come from this site" in forged.get_data(
+        as_text=True
+    )
