@@ -129,8 +129,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from crm.core.web import database_unavailable, is_database_unavailable, render_error, security_headers
+    from crm.core.web import (
+        database_unavailable,
+        is_database_unavailable,
+        refuse_nul_in_address,
+        render_error,
+        security_headers,
+    )
 
+    app.before_request(refuse_nul_in_address)
     # after_request hooks run last-registered first: headers go on whatever commit_once returns.
     app.after_request(security_headers)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crm.auth.models import Role
 from crm.core.forms import BaseForm, SubForm
 from crm.core.text import printable
+from crm.core.web import IdConverter
 from crm.extensions import db
 from tests import hostile
 from tests.access_specs import World, all_rules, build_world
@@ -223,9 +224,8 @@ def test_every_id_and_query_argument_of_every_route_takes_hostile_values(app, wa
             continue
         for argument in rule.arguments:
             converter = rule._converters[argument]
-            values = (
-                HOSTILE_IDS if type(converter).__name__ == "IdConverter" else [quote(v) for v in hostile.TEXTS.values()]
-            )
+            texts = (hostile.TEXTS | hostile.REFUSED_TEXTS).values()
+            values = HOSTILE_IDS if isinstance(converter, IdConverter) else [quote(v) for v in texts]
             for value in values:
                 path = re.sub(rf"<(?:[^:<>]+:)?{argument}>", value, rule.rule)
                 path = re.sub(r"<any\([^)]*\):\w+>", "pdf", path)

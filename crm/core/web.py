@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from crm.core.locking import EditConflict
+from crm.core.text import NUL
 from crm.extensions import db
 
 CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
@@ -31,6 +32,14 @@ def security_headers(response):
         # Pages and downloads carry a centre's records: no browser or proxy keeps a copy after sign-out.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def refuse_nul_in_address():
+    """A NUL in the path or a query argument is refused before any view sees it (PostgreSQL cannot even
+    compare text with one): a 400 on both engines, as forms refuse it in a field (crm.core.forms)."""
+    if NUL in request.path or any(NUL in key or NUL in value for key, value in request.args.items(multi=True)):
+        return render_error(400, "This address holds a NUL character, which no page or search accepts.")
+    return None
 
 
 # What RFC 5987 lets through unencoded in ``filename*`` (attr-char), and what an ASCII fallback keeps.
