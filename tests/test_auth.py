@@ -311,3 +311,9 @@ def test_the_last_active_administrator_cannot_be_demoted_or_disabled(app, client
     result = runner.invoke(args=["users", "update", admin.email, "--role", "coordinator"])
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["users", "update", second.email, "--disabled"]).exit_code == 1
+
+
+def test_an_address_as_long_as_email_allows_is_throttled_too(client):
+    email = "a" * 64 + "@" + ("b" * 59 + ".") * 3 + "example"
+    failing(client, email, 5, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")
+    assert sign_in(client, email, address="2001:db8:ffff:ffff:ffff:ffff:ffff:ffff").status_code == 429

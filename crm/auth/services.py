@@ -41,6 +41,7 @@ from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.extensions import db
 
+KEY_LENGTH = LoginAttempt.__table__.c.key.type.length
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 # zxcvbn's score from 0 (guessable in a few tries) to 4; 3 resists an offline attack on a slow hash.
@@ -196,8 +197,11 @@ def _limits() -> dict[str, int]:
 def _throttle_keys(email: str, address: str, trusted_device: Device | None) -> list[str]:
     account = normalise_email(email)
     if trusted_device is not None:
-        return [f"device:{trusted_device.id}|{account}"]
-    return [f"pair:{account}|{address}", f"account:{account}", f"address:{address}"]
+        keys = [f"device:{trusted_device.id}|{account}"]
+    else:
+        keys = [f"pair:{account}|{address}", f"account:{account}", f"address:{address}"]
+    # Cut to the column's length here, so that what is counted is what was recorded.
+    return [key[:KEY_LENGTH] for key in keys]
 
 
 def _over_limit(keys: list[str]) -> bool:
@@ -212,7 +216,7 @@ def _over_limit(keys: list[str]) -> bool:
 
 def record_failure(keys: list[str]) -> None:
     now = utcnow()
-    db.session.add_all(LoginAttempt(key=key[:300], at=now) for key in keys)
+    db.session.add_all(LoginAttempt(key=key, at=now) for key in keys)
     # Old failures are of no use to the count; keep the table small.
     db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < now - 2 * THROTTLE_WINDOW))
     db.session.flush()
