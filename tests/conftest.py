@@ -78,11 +78,13 @@ def app():
         db.drop_all()
         db.create_all()
 
-    @app.before_request
     def forget_the_previous_requests_user():
         # Tests keep one app context open across requests, so ``g`` would carry the user
         # Flask-Login loaded for the previous request; in production each request has its own.
+        # First of the hooks: the app's own may already draw a page for the current user.
         g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_the_previous_requests_user)
 
     yield app
     with app.app_context():
