@@ -5,10 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
+HOST ?= 127.0.0.1
+WORKERS ?= 4
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run install dev-install system-deps test test-sqlite test-postgres bench lint format migration clean
+.PHONY: run serve install dev-install system-deps test test-sqlite test-postgres bench lint format migration clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +27,8 @@ install: $(VENV)/.installed
 dev-install: $(VENV)/.dev-installed
 
 # Debian packages the app and its tests use: Chromium for browser tests, a Latin+Cyrillic+CJK font
-# for PDFs and screenshots, poppler for PDF checks. Installed only when missing, and only as root.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei poppler-utils
+# for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF checks. Installed only when missing, and only as root.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -41,6 +43,17 @@ run: install
 	$(FLASK) seed
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+## serve: production serving: migrate, then gunicorn (WORKERS workers on HOST:PORT) against PostgreSQL at DATABASE_URL, with SECRET_KEY and TRUSTED_PROXIES from the environment (see README)
+serve: install
+	@if [ -z "$$DATABASE_URL" ]; then \
+	  echo "make serve needs DATABASE_URL=postgresql://user@host:5432/dbname (make run serves the SQLite demo)." >&2; exit 1; fi
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*|postgresql+psycopg://*) ;; \
+	  *) echo "make serve runs on PostgreSQL: DATABASE_URL must start with postgresql:// (make run serves SQLite)." >&2; exit 1;; esac
+	@if [ -z "$$SECRET_KEY" ]; then \
+	  echo 'make serve needs SECRET_KEY, at least 32 random characters kept across restarts: python3 -c "import secrets; print(secrets.token_hex(32))"' >&2; exit 1; fi
+	CRM_ENV=production $(FLASK) db upgrade
+	CRM_ENV=production $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 ## test: the whole suite on SQLite, then on PostgreSQL at $(TEST_DATABASE_URL)
 test: dev-install system-deps test-sqlite test-postgres

@@ -3,10 +3,12 @@
 import importlib
 import logging
 import os
+import weakref
 
 import sqlalchemy as sa
 from flask import Flask, request
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import load_config
 from crm.extensions import csrf, db, login_manager, migrate
@@ -38,8 +40,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     app.config.update(overrides or {})
     configure_logging(app)
+    register_proxies(app)
     register_extensions(app)
     register_models()
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
@@ -51,6 +55,17 @@ def create_app(overrides: dict | None = None) -> Flask:
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client's address and scheme are the ones they forwarded.
+
+    Only that many hops of X-Forwarded-For are believed, so a client cannot choose its own address (and
+    escape the login throttle) by sending the header itself.
+    """
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def domain_module(domain: str, name: str):
@@ -72,6 +87,24 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        forget_connections_after_fork(db.engine)
+
+
+def forget_connections_after_fork(engine) -> None:
+    """A forked child (a gunicorn worker of an app loaded with --preload) opens its own connections.
+
+    A connection made before the fork would be shared by parent and children, their statements
+    interleaved on one socket; ``dispose(close=False)`` drops the child's copies without closing the
+    parent's (SQLAlchemy's advice for os.fork).
+    """
+    engine_ref = weakref.ref(engine)  # tests build many apps: a fork hook must not keep their engines alive
+
+    def after_fork_in_child():
+        forked = engine_ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=after_fork_in_child)
 
 
 def register_models() -> None:
@@ -79,6 +112,13 @@ def register_models() -> None:
         domain_module(domain, "models")
     # Listeners that hang on the models (the audit log) load with them.
     domain_module("audit", "services")
+
+
+def register_url_converters(app: Flask) -> None:
+    from crm.core.web import IdConverter
+
+    # Before the blueprints: a rule takes its converters when it is added.
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -89,8 +129,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from crm.core.web import render_error, security_headers
+    from crm.core.web import (
+        database_unavailable,
+        is_database_unavailable,
+        refuse_nul_in_address,
+        render_error,
+        security_headers,
+    )
 
+    app.before_request(refuse_nul_in_address)
     # after_request hooks run last-registered first: headers go on whatever commit_once returns.
     app.after_request(security_headers)
 
@@ -106,7 +153,9 @@ def register_request_hooks(app: Flask) -> None:
             db.session.rollback()
             body, code = render_error(409)
             response = app.make_response((body, code))
-        except sa.exc.SQLAlchemyError:
+        except sa.exc.SQLAlchemyError as error:
+            if is_database_unavailable(error):
+                return app.make_response(database_unavailable(error))
             db.session.rollback()
             app.logger.exception("Commit failed on %s", request.path)
             body, code = render_error(500)
@@ -127,9 +176,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from crm.backup import backup_command, restore_command
     from crm.seeding import seed_command
 
-    app.cli.add_command(seed_command)
+    for command in (seed_command, backup_command, restore_command):
+        app.cli.add_command(command)
     for domain in DOMAINS:
         cli = domain_module(domain, "cli")
         if cli is not None and hasattr(cli, "cli"):

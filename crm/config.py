@@ -49,6 +49,14 @@ def check_secret(secret: str | None) -> None:
         )
 
 
+def trusted_proxies(raw: str | None) -> int:
+    """TRUSTED_PROXIES: how many reverse proxies stand in front of the app (0: clients connect directly)."""
+    value = (raw or "0").strip()
+    if not value.isdigit() or int(value) > 10:
+        raise ConfigError(f"TRUSTED_PROXIES must be the number of proxies in front of the app (0 to 10), not {raw!r}.")
+    return int(value)
+
+
 def load_config(instance_path: str, environ=os.environ) -> dict:
     env = environ.get("CRM_ENV", "demo")
     if env not in ENVIRONMENTS:
@@ -57,6 +65,8 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
     secret = environ.get("SECRET_KEY")
     if production:
         check_secret(secret)
+        if not environ.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL is required in production (postgresql://user@host:5432/dbname).")
     elif not secret:
         secret = _demo_secret(instance_path)
     return {
@@ -66,6 +76,8 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "TESTING": env == "test",
         "WTF_CSRF_ENABLED": env != "test",
+        # The token lives as long as the signed-in session it is tied to: a long edit never expires mid-way.
+        "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -73,6 +85,10 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "HSTS": production,
         "MAX_CONTENT_LENGTH": int(environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "UPLOAD_FOLDER": environ.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
-        "LOGIN_ATTEMPTS_PER_MINUTE": 5,
+        # Failed logins in 15 minutes before the throttle refuses (see crm.auth.services).
+        "LOGIN_FAILURES_PER_PAIR": 5,
+        "LOGIN_FAILURES_PER_ACCOUNT": 30,
+        "LOGIN_FAILURES_PER_ADDRESS": 100,
+        "TRUSTED_PROXIES": trusted_proxies(environ.get("TRUSTED_PROXIES")),
         "PAGE_SIZE": 25,
     }

@@ -6,6 +6,7 @@ runs the suite once on SQLite and once on PostgreSQL.
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,19 +41,26 @@ def test_database_url() -> str:
     return database_url(os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TMP / 'test.sqlite3'}", str(TMP))
 
 
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` if it is missing."""
+@contextmanager
+def server_of(url):
+    """(An AUTOCOMMIT connection to the PostgreSQL server of ``url``, its database's name), or (None, None)."""
     target = sa.make_url(url)
     if target.get_backend_name() != "postgresql":
+        yield None, None
         return
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
-            if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+            yield conn, target.database
     finally:
         admin.dispose()
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named in ``url`` if it is missing."""
+    with server_of(url) as (conn, name):
+        if conn is not None and not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
 
 
 @pytest.fixture(scope="session")
@@ -70,11 +78,13 @@ def app():
         db.drop_all()
         db.create_all()
 
-    @app.before_request
     def forget_the_previous_requests_user():
         # Tests keep one app context open across requests, so ``g`` would carry the user
         # Flask-Login loaded for the previous request; in production each request has its own.
+        # First of the hooks: the app's own may already draw a page for the current user.
         g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_the_previous_requests_user)
 
     yield app
     with app.app_context():
@@ -89,10 +99,14 @@ class SessionOnConnection(FlaskSession):
         return bind or self.bind
 
 
+# Tests that commit for real, on a database of their own, instead of rolling back one shared transaction.
+OWN_DATABASE_FIXTURES = {"live_server", "fresh_app"}
+
+
 @pytest.fixture(autouse=True)
 def _transaction(request, app):
     """Every test runs in a transaction rolled back at its end; commits inside become savepoints."""
-    if "live_server" in request.fixturenames:
+    if OWN_DATABASE_FIXTURES & set(request.fixturenames):
         yield
         return
     with app.app_context():
@@ -109,6 +123,47 @@ def _transaction(request, app):
             db.session = original
             outer.rollback()
             connection.close()
+
+
+def fresh_database_url(name: str, folder: Path) -> str:
+    """An empty database next to the test database: a SQLite file in ``folder``, or ``<test db>_<name>``."""
+    base = sa.make_url(test_database_url())
+    if base.get_backend_name() != "postgresql":
+        return f"sqlite:///{folder / (name + '.sqlite3')}"
+    url = base.set(database=f"{base.database}_{name}")
+    drop_database(url)
+    ensure_database(url.render_as_string(hide_password=False))
+    return url.render_as_string(hide_password=False)
+
+
+def drop_database(url) -> None:
+    with server_of(url) as (conn, name):
+        if conn is not None:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """Build apps on databases of their own (``fresh_app("name", schema=True)``): committed for real, seen by
+    other connections, threads and processes; dropped at the end of the test."""
+    built = []
+
+    def build(name: str = "fresh", schema: bool = True, **overrides):
+        url = fresh_database_url(name, tmp_path)
+        config = {"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(tmp_path / f"{name}-uploads")}
+        new = create_app(config | overrides)
+        built.append(new)
+        if schema:
+            with new.app_context():
+                db.create_all()
+        return new
+
+    yield build
+    for each in built:
+        with each.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        drop_database(each.config["SQLALCHEMY_DATABASE_URI"])
 
 
 @pytest.fixture

@@ -51,6 +51,8 @@ def test_any_dates_override_the_period():
         ({"currency": "XYZ"}, "currency", "not a current ISO 4217 currency code"),
         ({"from": "2026-05-01", "to": "2026-01-01"}, "to", "before it starts"),
         ({"from": "31/01/2025"}, "from", "is not a date"),
+        ({"to": "9999-12-31"}, "to", "outside the dates the records cover"),
+        ({"from": "0001-01-01"}, "from", "(1900–2199)"),
         ({"period": "1999"}, "period", "no reporting period"),
         ({"rates": "magic"}, "rates", "not a way of converting"),
     ],

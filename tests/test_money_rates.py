@@ -66,10 +66,17 @@ def test_un_csv_reads_the_same_list():
     "rows, message",
     [
         ([("United States of America", "USD", "1.01")], "USD must be 1"),
-        ([("Kazakhstan", "KZT", "-505")], "must be positive"),
-        ([("Kazakhstan", "KZT", "abc")], "is not a rate"),
+        ([("Kazakhstan", "KZT", "-505")], "must be more than zero"),
+        ([("Kazakhstan", "KZT", "0")], "must be more than zero"),
+        ([("Kazakhstan", "KZT", "abc")], "must be a number"),
+        ([("Kazakhstan", "KZT", "NaN")], "must be a number"),
+        ([("Kazakhstan", "KZT", "Infinity")], "must be a number"),
+        ([("Kazakhstan", "KZT", "505.123456789012")], "more than 10 decimal places"),
+        ([("Kazakhstan", "KZT", "1e12")], "must be less than"),
         ([("Austria", "EUR", "0.92"), ("France", "EUR", "0.93")], "one currency has one UN rate"),
-        ([("Nowhere", "XYZ", "3")], "not an ISO 4217 code"),
+        ([("Nowhere", "XYZ", "3")], "not an ISO 4217 currency code"),
+        ([("Nowhere", "ZZZ", "3")], "not an ISO 4217 currency code"),
+        ([("Nowhere", "XXX", "3")], "not an ISO 4217 currency code"),
     ],
 )
 def test_un_validation_refuses_bad_lists(rows, message):

@@ -1,17 +1,16 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.agreements.models import AgreementKind, AgreementStatus
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 
 STATUS_PAIRS = [(s.value, s.label) for s in AgreementStatus]
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(BaseForm):
     kind = SelectField("Kind", choices=choices((k.value, k.label) for k in AgreementKind))
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     counterpart_ids = SelectMultipleField(
@@ -44,13 +43,13 @@ class AgreementEditForm(VersionMixin, AgreementForm):
     pass
 
 
-class StepForm(FlaskForm):
+class StepForm(BaseForm):
     status = SelectField("Status", choices=choices(STATUS_PAIRS))
     occurred = PartialDateField("Date", validators=[InputRequired(message="Enter the date of this step.")])
     note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(BaseForm):
     title = StringField(
         "Document", validators=[DataRequired(), Length(max=200)], description="The same name again adds a new version."
     )
@@ -58,7 +57,7 @@ class DocumentForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(BaseForm):
     title = StringField("Amendment", validators=[DataRequired(), Length(max=300)])
     agreed = PartialDateField("Agreed on", validators=[Optional()])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])

@@ -31,3 +31,27 @@ def create(email, role, centres, name):
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Created {user.role.value} account {user.email}.")
+
+
+@cli.command("update", help="Change an account's role or switch it on or off (the last active administrator stays).")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), help="The new role.")
+@click.option("--active/--disabled", default=None, help="Switch the account on, or off (it is signed out at once).")
+@with_appcontext
+def update(email, role, active):
+    user = services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account with the e-mail {email}.")
+    try:
+        services.update_user(
+            user,
+            name=user.name,
+            role=role or user.role,
+            active=user.active if active is None else active,
+            centres=list(user.centres),
+        )
+    except services.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{user.email}: {user.role.label}, {'active' if user.active else 'disabled'}.")

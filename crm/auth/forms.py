@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -9,20 +8,26 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from crm.auth.models import Role
-from crm.core.forms import MultiCheckboxField, choices
+from crm.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PASSWORD_RULE
+from crm.core.forms import BaseForm, MultiCheckboxField, choices
 from crm.core.locking import VersionMixin
 
 ROLE_CHOICES = choices((role.value, role.label) for role in Role)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    # A cap far above any real password: a megabyte pasted in is refused before it is hashed.
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=PASSWORD_RULE,
+    )
     confirm = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
     )
@@ -34,12 +39,12 @@ LOCALES = choices(
 )
 
 
-class ProfileForm(VersionMixin, FlaskForm):
+class ProfileForm(VersionMixin, BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     locale = SelectField("Number and currency format", choices=LOCALES)
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     centres = MultiCheckboxField("Centres", coerce=str, description="Staff read and write these centres only.")
@@ -49,7 +54,9 @@ class UserForm(FlaskForm):
 class UserCreateForm(UserForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
-        "Initial password", validators=[DataRequired(), Length(min=12, max=200)], description="At least 12 characters."
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=PASSWORD_RULE,
     )
 
 

@@ -1,3 +1,4 @@
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -5,6 +6,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -54,6 +56,8 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     target = target.strip()
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in target):
+        return None  # a CR or LF would split the Location header; other controls and separators have no place
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
@@ -71,19 +75,35 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        device = services.read_device(request.cookies.get(services.DEVICE_COOKIE))
         try:
-            user = services.authenticate(form.email.data, form.password.data, client_address())
+            user = services.authenticate(form.email.data, form.password.data, client_address(), device)
         except services.AccountError as error:
             # The failure count must survive the error response, so commit it here.
             db.session.commit()
             form.password.errors.append(str(error))
-            status = 429 if "Too many" in str(error) else 401
+            status = 429 if isinstance(error, services.Throttled) else 401
         else:
             session.clear()
             login_user(user)
             flash(f"Welcome, {user.name}.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("centres.home"))
+            response = redirect(safe_next(request.args.get("next")) or url_for("centres.home"))
+            remember_device(response, services.device_token(device, user))
+            return response
     return render_template("auth/login.html", form=form), status
+
+
+def remember_device(response, token: str) -> None:
+    """The cookie by which this browser is known to the throttle as one where the account signed in."""
+    response.set_cookie(
+        services.DEVICE_COOKIE,
+        token,
+        max_age=services.DEVICE_COOKIE_DAYS * 86400,
+        path=url_for("auth.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectField,
@@ -9,12 +8,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from crm.centres.services import country_choices
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.core.locking import VersionMixin
 from crm.money.currencies import currency_choices
 
 
-class CentreForm(FlaskForm):
+class CentreForm(BaseForm):
     code = StringField(
         "Code",
         validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and - only.")],
@@ -43,7 +42,7 @@ class CentreEditForm(VersionMixin, CentreForm):
     pass
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(BaseForm):
     label = StringField(
         "Label", validators=[DataRequired(), Length(max=50)], description="As the report names it, e.g. 2025-2026."
     )

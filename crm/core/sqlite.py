@@ -1,6 +1,27 @@
-"""SQLite as a proper embedded engine: WAL, a busy timeout, foreign keys, real transactions, exact big sums."""
+"""SQLite as a proper embedded engine: WAL, a busy timeout, foreign keys, real transactions, exact big sums.
 
+Several gunicorn workers share one SQLite file. WAL lets readers run beside the one writer,
+but a transaction begun deferred that reads and then writes must upgrade its lock, and
+SQLite refuses the upgrade at once ("database is locked", whatever the busy timeout) when
+another writer got there first. So a transaction that may write takes the write lock up
+front (``BEGIN IMMEDIATE``), where the busy timeout makes it wait its turn: every write
+request (anything but GET, HEAD, OPTIONS: saves, deletes, and the login, which writes its
+throttle rows), and any work outside a request (CLI commands, seeds). Page reads begin
+deferred and never wait for a writer.
+"""
+
+from flask import has_request_context, request
 from sqlalchemy import event
+
+# Long enough for a queue of writers (a save takes tens of milliseconds), well within gunicorn's 30 s timeout.
+BUSY_TIMEOUT_MS = 10_000
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def may_write() -> bool:
+    """Whether the transaction about to begin may write: a write request, or work outside any request."""
+    return not has_request_context() or request.method not in READ_ONLY_METHODS
+
 
 INT64 = range(-(2**63), 2**63)
 
@@ -47,7 +68,7 @@ def configure_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
         dbapi_connection.create_aggregate("exact_sum", 1, ExactSumAggregate)
@@ -55,4 +76,4 @@ def configure_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write() else "BEGIN")

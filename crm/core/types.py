@@ -16,8 +16,9 @@ from sqlalchemy.types import TypeDecorator
 
 # Money: up to 10^14 with 4 decimals (every ISO 4217 minor unit) fits an int64.
 MONEY_SCALE = 4
-# Exchange rates: up to 10^8 units per unit with 10 decimals.
+# Exchange rates: below 10^9 units per unit, with 10 decimals (a NUMERIC(19, 10) on PostgreSQL).
 RATE_SCALE = 10
+RATE_PRECISION = 19
 
 
 def decimal_results(dialect, scale: int):

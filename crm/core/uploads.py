@@ -11,17 +11,19 @@ commits, so a failed request leaves neither an orphan file nor a record without 
 
 import hashlib
 import io
+import os
 import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, send_file
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from crm.core.models import utcnow
+from crm.core.web import download
 from crm.extensions import db
 
 MIME_TYPES = {
@@ -71,12 +73,27 @@ def store(file_storage) -> StoredUpload:
     data = file_storage.read()
     kind = sniff(data)
     key = f"{secrets.token_hex(16)}.{kind}"
-    root = upload_root()
-    root.mkdir(parents=True, exist_ok=True)
-    (root / key).write_bytes(data)
-    _pending(_WRITTEN).append(root / key)
+    _write(upload_root() / key, data)
     name = Path(file_storage.filename).name[:255] or f"document.{kind}"
     return StoredUpload(name, kind, len(data), hashlib.sha256(data).hexdigest(), key)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write the whole file or nothing: a disk that fills up half-way leaves no partial file behind."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as handle:
+            _pending(_WRITTEN).append(path)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        path.unlink(missing_ok=True)
+        current_app.logger.error("Upload not stored at %s: %s", path, error)
+        raise UploadError(
+            "The server could not keep this file (its disk is full or not writable); nothing was saved. "
+            "Try again later, and tell an administrator."
+        ) from error
 
 
 class FileRecord:
@@ -103,12 +120,7 @@ class FileRecord:
         Sent from memory (uploads are capped at MAX_CONTENT_LENGTH), so no file handle outlives a response
         that a client never reads to the end.
         """
-        return send_file(
-            io.BytesIO((upload_root() / self.storage_key).read_bytes()),
-            mimetype=MIME_TYPES[self.kind],
-            as_attachment=True,
-            download_name=self.original_name,
-        )
+        return download((upload_root() / self.storage_key).read_bytes(), self.original_name, MIME_TYPES[self.kind])
 
     def delete_file(self) -> None:
         """Remove the file when the change that lets go of it commits."""

@@ -161,7 +161,7 @@ def parse(
             filters = replace(filters, period=label)
         else:
             known = ", ".join(sorted(spans)) or "none recorded"
-            errors.append(FilterError("period", f"There is no reporting period “{label}” (periods: {known})."))
+            errors.append(FilterError("period", f"There is no reporting period “{label[:60]}” (periods: {known})."))
     if starts_on and ends_on and ends_on < starts_on:
         errors.append(
             FilterError(

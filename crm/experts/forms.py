@@ -2,13 +2,12 @@ from functools import cache
 
 import pycountry
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from crm.centres.services import country_choices
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
@@ -45,7 +44,7 @@ def enum_pairs(kind) -> list[tuple[str, str]]:
     return [(member.value, member.label) for member in kind]
 
 
-class ExpertForm(FlaskForm):
+class ExpertForm(BaseForm):
     centre_id = SelectField("Centre", validators=[Optional()])
     name = StringField(
         "Name", validators=[DataRequired(), Length(max=200)], description="As the person writes it in Latin script."
@@ -127,18 +126,18 @@ class ExpertEditForm(VersionMixin, ExpertForm):
     pass
 
 
-class CvForm(FlaskForm):
+class CvForm(BaseForm):
     cv = FileField("CV (PDF or Word .docx)")
 
 
-class EngagementForm(FlaskForm):
+class EngagementForm(BaseForm):
     activity = StringField("Activity or proposal", validators=[DataRequired(), Length(max=300)])
     started_on = DateField("From", validators=[DataRequired()])
     ended_on = DateField("To", validators=[Optional()])
     days_worked = AmountField("Days worked", [InputRequired()], measure="quantity", allow_zero=True)
 
 
-class PoolForm(FlaskForm):
+class PoolForm(BaseForm):
     centre_id = SelectField("Centre", validators=[Optional()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)], description='E.g. "consultants".')
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])

@@ -16,6 +16,7 @@ from crm.centres.models import Centre, country_name
 from crm.core.kmgbf import TARGETS
 from crm.core.periods import Span
 from crm.core.scoping import scoped
+from crm.core.web import as_id
 from crm.experts.models import (
     Availability,
     EngagementBasis,
@@ -56,13 +57,13 @@ class Search:
     def from_args(cls, args: MultiDict, span: Span = Span()) -> "Search":
         """Read the query string; values that cannot match anything are dropped rather than refused."""
         valid = {
-            "target": lambda v: v.isdigit() and int(v) in TARGETS,
+            "target": lambda v: as_id(v) in TARGETS,
             "origin": lambda v: v in Origin._value2member_map_,
             "availability": lambda v: v in Availability._value2member_map_,
             "basis": lambda v: v in EngagementBasis._value2member_map_,
             "vetting": lambda v: v in Vetting._value2member_map_,
-            "pool": str.isdigit,
-            "centre": str.isdigit,
+            "pool": lambda v: as_id(v) is not None,
+            "centre": lambda v: as_id(v) is not None,
             "language": lambda v: len(v) == 3 and v.isalpha(),
             "country": lambda v: len(v) == 2 and v.isalpha(),
         }

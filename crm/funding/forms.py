@@ -1,10 +1,9 @@
 """Ledger entry, tranche, void, withdrawal and funding-need forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.core.locking import VersionMixin
 from crm.funding.models import Category, Kind, NeedStatus, Purpose, Stage
 from crm.money.forms import AmountField, CurrencyField
@@ -15,7 +14,7 @@ def enum_choices(cls):
     return choices((member.value, member.label) for member in cls)
 
 
-class EntryDetailsForm(FlaskForm):
+class EntryDetailsForm(BaseForm):
     source_id = SelectField("Source", coerce=optional_int, validators=[Optional()], description="Who gives it.")
     category = SelectField("Category", validators=[DataRequired()])
     purpose = SelectField("Purpose", validators=[DataRequired()])
@@ -70,7 +69,7 @@ class EntryEditForm(VersionMixin, EntryDetailsForm):
     pass
 
 
-class TrancheForm(FlaskForm):
+class TrancheForm(BaseForm):
     received_on = DateField("Received on", validators=[DataRequired(message="Give the date it was received.")])
     amount = AmountField("Amount received", currency_field="currency")
     currency = CurrencyField("Currency", [DataRequired(message="Choose the currency.")], blank="—")
@@ -78,7 +77,7 @@ class TrancheForm(FlaskForm):
     confirm_over = BooleanField("Record it even if it is more than what is outstanding (it will be flagged)")
 
 
-class VoidForm(FlaskForm):
+class VoidForm(BaseForm):
     reason = StringField(
         "Why it was a mistake",
         validators=[DataRequired(message="Say why it is voided."), Length(max=1000)],
@@ -86,7 +85,7 @@ class VoidForm(FlaskForm):
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     withdrawn_on = DateField("Withdrawn on", validators=[DataRequired(message="Give the date it was withdrawn.")])
     amount = AmountField(
         "Amount withdrawn",
@@ -99,7 +98,7 @@ class WithdrawForm(FlaskForm):
     )
 
 
-class NeedForm(FlaskForm):
+class NeedForm(BaseForm):
     centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
     title = StringField("Needed for", validators=[DataRequired(), Length(max=300)])
     purpose = SelectField("Purpose", validators=[DataRequired()])

@@ -289,7 +289,7 @@ def void_tranche(entry_id: int, tranche_id: int):
             return redirect(url_for("funding.show", entry_id=entry_id))
     else:
         flash("Say why the tranche is voided.", "error")
-    return show_page(tranche.entry), 422
+    return show_page(tranche.entry)  # form_page answers a refused POST with 422
 
 
 def submitted_sections_covering(centre_id: int, day: date):

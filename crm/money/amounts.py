@@ -183,7 +183,7 @@ def check_rate(value, what: str = "The rate") -> Decimal:
     if value >= MAX_RATE:
         raise AmountError(f"{what} must be less than {MAX_RATE:,} units per unit.")
     if _significant_places(value) > RATE_PLACES:
-        raise AmountError(f"{what} has at most {RATE_PLACES} decimal places.")
+        raise AmountError(f"{what} has more than {RATE_PLACES} decimal places (rates keep at most {RATE_PLACES}).")
     return value
 
 
@@ -194,7 +194,9 @@ def check_quantity(value, what: str = "The quantity", *, allow_zero: bool = Fals
     if value >= MAX_QUANTITY:
         raise AmountError(f"{what} must be less than {MAX_QUANTITY:,}.")
     if _significant_places(value) > QUANTITY_PLACES:
-        raise AmountError(f"{what} has at most {QUANTITY_PLACES} decimal places.")
+        raise AmountError(
+            f"{what} has more than {QUANTITY_PLACES} decimal places (quantities keep at most {QUANTITY_PLACES})."
+        )
     return value
 
 

@@ -4,7 +4,7 @@ Use in any domain's form::
 
     from crm.money.forms import AmountField, CurrencyField
 
-    class GrantForm(FlaskForm):
+    class GrantForm(BaseForm):
         requested_amount = AmountField("Requested amount", currency_field="requested_currency")
         requested_currency = CurrencyField("Currency", blank="—")
         rate = AmountField("Rate", measure="rate")
@@ -17,13 +17,12 @@ amount, rate or quantity storage keeps. Anything a user types gives a message be
 
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, Field, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.money.amounts import AmountError, check_amount, check_quantity, check_rate, read_amount, written
 from crm.money.currencies import currency_choices, normalise_currency
 from crm.money.display import user_locale
@@ -140,7 +139,7 @@ SCOPES = choices(
 )
 
 
-class ManualRateForm(FlaskForm):
+class ManualRateForm(BaseForm):
     base = CurrencyField("1 unit of", default="USD")
     quote = CurrencyField("is worth this many units of", default="CNY")
     rate = AmountField("Rate", measure="rate", validators=[InputRequired("Enter the rate.")])
@@ -164,7 +163,7 @@ class ManualRateForm(FlaskForm):
     )
 
 
-class RateFileForm(FlaskForm):
+class RateFileForm(BaseForm):
     kind = SelectField("Kind of file", validators=[InputRequired()])
     file = FileField("File", validators=[FileRequired("Choose a file.")])
 
@@ -175,5 +174,5 @@ class RateFileForm(FlaskForm):
         self.kind.choices = choices((key, label) for key, (label, _) in FILE_KINDS.items())
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(BaseForm):
     confirm_jumps = BooleanField("I have checked the flagged rates against the publication")

@@ -1,16 +1,15 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from crm.centres.services import country_choices
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 from crm.partners.models import InteractionKind, Stage
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(BaseForm):
     name = StringField(
         "Name",
         validators=[DataRequired(), Length(max=300)],
@@ -40,7 +39,7 @@ class OrganisationEditForm(VersionMixin, OrganisationForm):
     pass
 
 
-class OrganisationTypeForm(FlaskForm):
+class OrganisationTypeForm(BaseForm):
     name = StringField("New type", validators=[DataRequired(), Length(max=120)])
 
 
@@ -48,7 +47,7 @@ def user_pairs(users):
     return [(u.id, u.name) for u in users]
 
 
-class PartnershipForm(FlaskForm):
+class PartnershipForm(BaseForm):
     stage = SelectField("Engagement stage", choices=choices((s.value, s.label) for s in Stage))
     areas = TextAreaField("Areas of cooperation", validators=[Optional(), Length(max=5000)])
     targets = SelectMultipleField("KMGBF targets", choices=choices(target_pairs()), validators=[Optional()])
@@ -79,7 +78,7 @@ class PartnershipEditForm(VersionMixin, PartnershipForm):
     pass
 
 
-class ContactForm(FlaskForm):
+class ContactForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     title = StringField("Title or position", validators=[Optional(), Length(max=200)])
     email = StringField(
@@ -97,7 +96,7 @@ class ContactEditForm(VersionMixin, ContactForm):
     pass
 
 
-class InteractionForm(FlaskForm):
+class InteractionForm(BaseForm):
     occurred_on = DateField("Date", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
     kind = SelectField("Kind", choices=choices((k.value, k.label) for k in InteractionKind))
     summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=10000)])

@@ -8,6 +8,7 @@ from crm.centres.models import Centre
 from crm.core.periods import Span
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
+from crm.core.web import as_id
 from crm.partners.models import ENGAGED_STAGES, Contact, Organisation, OrganisationType, Partnership, Stage
 from crm.partners.services import fold
 
@@ -80,8 +81,8 @@ def partnerships(filters: Filters) -> sa.Select:
         stmt = stmt.where(Partnership.stage.in_(ENGAGED_STAGES))
     if filters.country:
         stmt = stmt.where(Organisation.country == filters.country.upper())
-    if filters.target.isdigit():
-        stmt = stmt.where(Partnership.kmgbf_targets.contains(f",{int(filters.target)},"))
+    if target := as_id(filters.target):
+        stmt = stmt.where(Partnership.kmgbf_targets.contains(f",{target},"))
     if filters.centre:
         stmt = stmt.where(Centre.code == filters.centre)
     stmt = stmt.where(filters.span.by_end(Partnership.engaged_on))

@@ -1,6 +1,5 @@
 """Directory, partnerships, contacts and interactions. Services validate, change and flush; the request commits."""
 
-import re
 import unicodedata
 from datetime import date
 
@@ -12,6 +11,7 @@ from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.partial_dates import PartialDate
 from crm.core.records import create_or_update
+from crm.core.text import web_address
 from crm.extensions import db
 from crm.partners.models import (
     Contact,
@@ -80,12 +80,10 @@ def split_names(text: str | list[str]) -> list[str]:
 
 
 def check_website(url: str) -> str:
-    url = (url or "").strip()
-    if url and not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$", url, re.IGNORECASE):
-        raise PartnerError(
-            "Enter a full web address starting with http:// or https://, e.g. https://www.cbd.int.", "website"
-        )
-    return url
+    try:
+        return web_address(url)
+    except ValueError as error:
+        raise PartnerError(str(error), "website") from None
 
 
 def all_types() -> list[OrganisationType]:

@@ -1,7 +1,6 @@
 """Proposal, status-change, document and funding-mechanism forms."""
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.extensions import db
@@ -43,7 +42,7 @@ def mechanism_pairs() -> list[tuple[str, str]]:
     return [(str(i), f"{name} — {acronym or funder}") for i, name, acronym, funder in rows]
 
 
-class ProposalDetailsForm(FlaskForm):
+class ProposalDetailsForm(BaseForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
     mechanism_id = SelectField(
@@ -95,7 +94,7 @@ class ProposalEditForm(VersionMixin, ProposalDetailsForm):
     pass
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     status = SelectField("New status", validators=[DataRequired(message="Choose the new status.")])
     changed_on = DateField("On", validators=[DataRequired(message="Give the date of the change.")])
     awarded_amount = AmountField(
@@ -110,12 +109,12 @@ class StatusForm(FlaskForm):
         self.status.choices = choices(((s.value, s.label) for s in statuses), blank="— choose —")
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(BaseForm):
     title = StringField("Title", validators=[Optional(), Length(max=300)], description="The file name if left empty.")
     file = FileField("PDF or Word document")
 
 
-class MechanismForm(FlaskForm):
+class MechanismForm(BaseForm):
     funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
     name = StringField("Programme, call or fund", validators=[DataRequired(), Length(max=300)])
     kind = SelectField("Kind", validators=[DataRequired()])
@@ -132,7 +131,7 @@ class MechanismEditForm(VersionMixin, MechanismForm):
     pass
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(BaseForm):
     label = StringField("What is due", validators=[DataRequired(), Length(max=200)])
     due_on = DateField("Due on", validators=[DataRequired(message="Give the deadline's date.")])
     is_yearly = BooleanField("Every year on this day")

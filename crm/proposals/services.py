@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
+from crm.core.text import web_address
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
 from crm.money import amounts, normalise_currency
@@ -213,11 +214,18 @@ def save_mechanism(mechanism: FundingMechanism | None, data: dict) -> FundingMec
         "kind": MechanismKind(data.get("kind") or MechanismKind.PROGRAMME),
         "currency": code,
         "eligibility_notes": text(data, "eligibility_notes"),
-        "website": text(data, "website"),
+        "website": website(data),
     }
     mechanism = create_or_update(FundingMechanism, mechanism, values)
     db.session.flush()
     return mechanism
+
+
+def website(data: dict) -> str:
+    try:
+        return web_address(data.get("website"))
+    except ValueError as error:
+        raise ProposalError(str(error), "website") from None
 
 
 def add_deadline(mechanism: FundingMechanism, data: dict) -> CallDeadline:

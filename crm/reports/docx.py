@@ -15,6 +15,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from crm.core.text import printable
 from crm.reports.section import (
     AREA_HEADING,
     KEY_FIGURES_HEADING,
@@ -43,8 +44,9 @@ def set_fonts(element_rpr) -> None:
 
 
 def add_run(paragraph, text: str, bold: bool = False, size: float | None = None):
-    # python-docx writes text as text: no markup in user input can become formatting.
-    run = paragraph.add_run(text)
+    # python-docx writes text as text: no markup in user input can become formatting. Word's XML holds no
+    # control character: printable() drops them (a vertical tab pasted from Word is a line break).
+    run = paragraph.add_run(printable(text))
     run.bold = bold
     if size:
         run.font.size = Pt(size)

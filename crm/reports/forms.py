@@ -1,7 +1,5 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -12,7 +10,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import choices
+from crm.core.forms import BaseForm, SubForm, choices
 from crm.core.locking import VersionMixin
 from crm.reports.section import STATUS_CHOICES
 
@@ -20,7 +18,7 @@ from crm.reports.section import STATUS_CHOICES
 TEXT_LIMIT = 20000
 
 
-class OutputRowForm(Form):
+class OutputRowForm(SubForm):
     id = HiddenField()
     title = StringField("Output", validators=[Optional(), Length(max=300)])
     status = SelectField("Status", choices=choices(STATUS_CHOICES))
@@ -31,7 +29,7 @@ def text_area(label: str, description: str = "") -> TextAreaField:
     return TextAreaField(label, validators=[Optional(), Length(max=TEXT_LIMIT)], description=description)
 
 
-class SectionForm(VersionMixin, FlaskForm):
+class SectionForm(VersionMixin, BaseForm):
     outcome = text_area("Outcome 3", "The outcome statement from the workplan.")
     outputs = FieldList(FormField(OutputRowForm))
     worked_well = text_area("What worked well", "Separate points with a blank line.")
@@ -40,11 +38,11 @@ class SectionForm(VersionMixin, FlaskForm):
     key_figures = text_area("Part III key achievement", "With both qualitative and quantitative metrics.")
 
 
-class AddRowForm(FlaskForm):
+class AddRowForm(BaseForm):
     title = StringField("New output", validators=[DataRequired(), Length(max=300)])
 
 
-class VersionForm(VersionMixin, FlaskForm):
+class VersionForm(VersionMixin, BaseForm):
     """Submitting or redrafting acts on the version the user looked at."""
 
 
@@ -53,5 +51,5 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RedraftForm(VersionMixin, FlaskForm):
+class RedraftForm(VersionMixin, BaseForm):
     accept = MultiCheckboxField("Replace with the new draft", validate_choice=True)

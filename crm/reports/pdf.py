@@ -2,10 +2,15 @@
 
 Every text from users goes through ``markup`` (xml.sax.saxutils.escape) before it reaches a
 Paragraph, so a partner called ``A & B <Ltd>`` prints as written and no text can add tags,
-images or links. Testable without HTTP: ``render_pdf(section) -> bytes``.
+images or links. ``markup`` also sets each character in a font that has it (crm.reports.fonts):
+emoji and rare ideographs print; a character no font has prints as its code point, and the last
+page lists them. Testable without HTTP: ``render_pdf(section) -> bytes``.
 """
 
+import unicodedata
+from contextvars import ContextVar
 from io import BytesIO
+from itertools import groupby
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -15,7 +20,8 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from crm.reports.fonts import register_pdf_font
+from crm.core.text import printable
+from crm.reports.fonts import code_point, font_for, is_invisible, register_pdf_font
 from crm.reports.section import (
     AREA_HEADING,
     KEY_FIGURES_HEADING,
@@ -33,9 +39,39 @@ HEADER_FILL = colors.HexColor("#e4ebe7")
 INK = colors.HexColor("#1d2a24")
 
 
+# The characters of the PDF being built that no installed font has (one set per render).
+_unprintable: ContextVar[set[str]] = ContextVar("unprintable")
+
+
+def _glyph(ch: str) -> tuple[str | None, str]:
+    """(font, text) for one character: its font, or the main font and its code point when no font has it."""
+    if ch == "\n":
+        return None, ch
+    font = font_for(ch)
+    if font is None:
+        _unprintable.get(set()).add(ch)
+        return None, code_point(ch)
+    return font, ch
+
+
 def markup(text: str) -> str:
-    """User text as Paragraph markup that means exactly the text: escaped, line breaks kept."""
-    return escape(text).replace("\n", "<br/>")
+    """User text as Paragraph markup that means exactly the text: escaped, line breaks kept, each run in its font."""
+    text = unicodedata.normalize("NFC", printable(text))
+    glyphs = (_glyph(ch) for ch in text if not is_invisible(ch))
+    main = register_pdf_font()
+    parts = []
+    for font, run in groupby(glyphs, key=lambda glyph: glyph[0] or main):
+        escaped = escape("".join(chunk for _, chunk in run)).replace("\n", "<br/>")
+        parts.append(escaped if font == main else f'<font face="{font}">{escaped}</font>')
+    return "".join(parts)
+
+
+def unprintable_note(characters: set[str], style: ParagraphStyle) -> list[Paragraph]:
+    if not characters:
+        return []
+    listed = ", ".join(f"{code_point(ch)} {unicodedata.name(ch, 'unnamed character')}" for ch in sorted(characters))
+    note = f"No font installed on the server prints these characters; they are shown by their code: {listed}."
+    return [Spacer(1, 8), Paragraph(escape(note), style)]
 
 
 def styles(font: str) -> dict[str, ParagraphStyle]:
@@ -141,8 +177,12 @@ def status_line(section: Section) -> str:
     return f"Draft, revision {section.revision}"
 
 
-def numbered_canvas(section: Section, font: str):
-    """A canvas that holds its pages until the end, so each can say "Page N of M"."""
+def numbered_canvas(section: Section, font: str, header: str, style: ParagraphStyle):
+    """A canvas that holds its pages until the end, so each can say "Page N of M".
+
+    The running header is a Paragraph (``header`` is its markup), so the centre's name prints in any script.
+    """
+    header_style = ParagraphStyle("running_header", parent=style, fontSize=8, leading=10)
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs):
@@ -165,7 +205,9 @@ def numbered_canvas(section: Section, font: str):
             width, height = A4
             self.setFont(font, 8)
             self.setFillColor(colors.HexColor("#4a5a52"))
-            self.drawString(MARGIN, height - 1.2 * cm, section.running_header)
+            running = Paragraph(header, header_style)
+            _, used = running.wrapOn(self, TEXT_WIDTH * 0.7, 1.2 * cm)
+            running.drawOn(self, MARGIN, height - 1.2 * cm - used + 8)
             self.drawRightString(width - MARGIN, height - 1.2 * cm, status_line(section))
             self.setStrokeColor(RULE_GREY)
             self.line(MARGIN, height - 1.35 * cm, width - MARGIN, height - 1.35 * cm)
@@ -176,6 +218,15 @@ def numbered_canvas(section: Section, font: str):
 
 def render_pdf(section: Section) -> bytes:
     font = register_pdf_font()
+    unprintable = set()
+    token = _unprintable.set(unprintable)
+    try:
+        st = styles(font)
+        flow = story(section, st)
+        header = markup(section.running_header)
+        flow.extend(unprintable_note(unprintable, st["small"]))
+    finally:
+        _unprintable.reset(token)
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -188,5 +239,5 @@ def render_pdf(section: Section) -> bytes:
         author=section.centre_name,
         subject="TSCC biennial report",
     )
-    document.build(story(section, styles(font)), canvasmaker=numbered_canvas(section, font))
+    document.build(flow, canvasmaker=numbered_canvas(section, font, header, st["small"]))
     return buffer.getvalue()

@@ -159,7 +159,8 @@ def save_section(section: ReportSection, data: dict) -> ReportSection:
         setattr(section, name, clean_text(data.get(name)))
     rows = {row.id: row for row in section.outputs}
     for entry in data.get("outputs") or []:
-        row = rows.get(int(entry["id"] or 0))
+        raw_id = (entry["id"] or "").strip()
+        row = rows.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12 else None
         if row is None:
             raise SectionError("A row of this form no longer exists: reload the page.")
         if not row.is_template_row:

@@ -1,13 +1,13 @@
 from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from crm.centres.models import ReportingPeriod
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids
-from crm.core.web import form_page
+from crm.core.web import download, form_page
 from crm.reports import exports, queries, services
 from crm.reports.forms import AddRowForm, RedraftForm, SectionForm, VersionForm
 from crm.reports.models import ReportSection
@@ -199,11 +199,7 @@ def revise(section_id: int):
 def export(section_id: int, fmt: str):
     section = section_or_404(section_id)
     content, mimetype = exports.render(services.section_data(section), fmt)
-    filename = exports.filename(section, fmt)
-    disposition = "inline" if fmt == "pdf" else "attachment"
-    return Response(
-        content, mimetype=mimetype, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'}
-    )
+    return download(content, exports.filename(section, fmt), mimetype, inline=fmt == "pdf")
 
 
 @bp.app_template_filter("paragraphs")

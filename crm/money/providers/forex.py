@@ -7,13 +7,11 @@ message, before anything is stored.
 """
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 import requests
 from forex_python import converter
 
-from crm.money.currencies import known_currencies
-from crm.money.providers.base import ParsedRate, ParsedRates
+from crm.money.providers.base import BadRate, ParsedRate, ParsedRates, currency_problem, read_rate
 
 BASE = "USD"
 TIMEOUT_SECONDS = 10
@@ -48,30 +46,36 @@ def fetch(on: date | None = None, timeout: float = TIMEOUT_SECONDS, api_url: str
     try:
         answer = client.get_rates(BASE, on)
     except requests.Timeout as error:
-        message = f"The rates service did not answer within {timeout} seconds; nothing was changed."
+        message = f"The rates service did not answer within {timeout:g} seconds; nothing was changed."
         raise RefreshFailed(message) from error
     except requests.RequestException as error:
         raise RefreshFailed(
             f"The rates service could not be reached ({type(error).__name__}); nothing was changed."
         ) from error
-    except (ValueError, converter.RatesNotAvailableError) as error:
-        raise RefreshFailed(f"The rates service did not answer with rates ({error}); nothing was changed.") from error
+    except (ValueError, AttributeError, TypeError, converter.RatesNotAvailableError) as error:
+        # Decoding an answer of the wrong shape (a list, a string) fails inside forex-python with these.
+        detail = str(error)[:200]
+        raise RefreshFailed(f"The rates service did not answer with rates ({detail}); nothing was changed.") from error
     return _parsed(answer, on or date.today())
 
 
 def _parsed(answer, on: date) -> ParsedRates:
+    """The service's answer as rates, or RefreshFailed: one bad rate and none is kept (a service that sends
+    NaN for one currency cannot be trusted for the others)."""
     if not isinstance(answer, dict) or not answer:
         raise RefreshFailed("The rates service answered without any rates; nothing was changed.")
     parsed, problems = [], []
     for code, value in answer.items():
         code = str(code).upper()
-        if code == BASE or code not in known_currencies():
-            continue
+        if code == BASE or currency_problem(code):
+            continue  # a service lists codes of its own (BTC...): not ours to keep
         try:
-            rate = Decimal(str(value))
-        except InvalidOperation:
-            problems.append(f"{code}: {value!r} is not a rate.")
-            continue
-        if rate > 0:
-            parsed.append(ParsedRate(on, BASE, code, rate))
-    return ParsedRates(rates=parsed, reference=f"forex-python {on.isoformat()}", problems=problems)
+            parsed.append(ParsedRate(on, BASE, code, read_rate(value)))
+        except BadRate as error:
+            problems.append(f"{code}: {error}")
+    if problems:
+        listed = "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise RefreshFailed(f"The rates service answered rates that cannot be right ({listed}); nothing was changed.")
+    if not parsed:
+        raise RefreshFailed("The rates service answered no rate for a known currency; nothing was changed.")
+    return ParsedRates(rates=parsed, reference=f"forex-python {on.isoformat()}")

@@ -7,10 +7,9 @@ file's name stands as the reason.
 import csv
 import io
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from crm.money.currencies import normalise_currency
-from crm.money.providers.base import ParsedRate, ParsedRates
+from crm.money.providers.base import ParsedRate, ParsedRates, read_rate
 
 COLUMNS = ("effective_on", "base", "quote", "rate")
 
@@ -27,12 +26,12 @@ def parse(content: bytes, filename: str) -> ParsedRates:
         try:
             base, quote = normalise_currency(row["base"]), normalise_currency(row["quote"])
             day = date.fromisoformat((row["effective_on"] or "").strip())
-            rate = Decimal((row["rate"] or "").strip())
-        except (ValueError, InvalidOperation) as error:
+            rate = read_rate(row["rate"] or "")
+        except ValueError as error:  # BadRate too
             problems.append(f"Line {line_no}: {error}")
             continue
-        if base == quote or not rate.is_finite() or rate <= 0:
-            problems.append(f"Line {line_no}: a rate is a positive number between two different currencies.")
+        if base == quote:
+            problems.append(f"Line {line_no}: a rate is between two different currencies.")
             continue
         rates.append(ParsedRate(day, base, quote, rate))
     return ParsedRates(rates=rates, reference=filename, problems=problems)

@@ -20,11 +20,10 @@ and month.
 import csv
 import io
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from xml.etree import ElementTree
 
-from crm.money.currencies import known_currencies
-from crm.money.providers.base import ParsedRate, ParsedRates
+from crm.money.providers.base import BadRate, ParsedRate, ParsedRates, currency_problem, read_rate
 
 PIVOT = "USD"
 DATE_FORMATS = (
@@ -124,8 +123,8 @@ def parse(content: bytes, filename: str) -> ParsedRates:
     for number, record in enumerate(records, start=1):
         where = f"Record {number} ({record.get('country') or record.get('code') or '?'})"
         code = (record.get("code") or "").strip().upper()
-        if code not in known_currencies():
-            problems.append(f"{where}: {code or 'no'} currency code is not an ISO 4217 code.")
+        if problem := currency_problem(code):
+            problems.append(f"{where}: {problem}")
             continue
         try:
             effective_on = parse_date(record.get("effective_on") or "")
@@ -133,12 +132,9 @@ def parse(content: bytes, filename: str) -> ParsedRates:
             problems.append(f"{where}: {error}.")
             continue
         try:
-            rate = Decimal(record.get("rate", "").replace(",", ""))
-        except InvalidOperation:
-            problems.append(f"{where}: {record.get('rate')!r} is not a rate.")
-            continue
-        if not rate.is_finite() or rate <= 0:
-            problems.append(f"{where}: the rate of {code} must be positive, not {record.get('rate')}.")
+            rate = read_rate(record.get("rate", ""))
+        except BadRate as error:
+            problems.append(f"{where}: the rate of {code}: {error}")
             continue
         if code == PIVOT and rate != 1:
             problems.append(f"{where}: USD must be 1 in a list of units per US dollar, not {rate}.")
