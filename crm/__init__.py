@@ -24,6 +24,7 @@ DOMAINS = (
     "funding",
     "dashboards",
     "reports",
+    "work",
 )
 
 
@@ -77,7 +78,8 @@ def register_extensions(app: Flask) -> None:
 def register_models() -> None:
     for domain in DOMAINS:
         domain_module(domain, "models")
-    # Listeners that hang on the models (the audit log) load with them.
+    # The outbox every domain's mail goes through; listeners that hang on the models (the audit log).
+    importlib.import_module("crm.core.mail")
     domain_module("audit", "services")
 
 

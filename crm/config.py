@@ -49,6 +49,34 @@ def check_secret(secret: str | None) -> None:
         )
 
 
+MAIL_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def mail_config(instance_path: str, environ=os.environ) -> dict:
+    """SMTP from the environment; without MAIL_HOST, mail is written to files in MAIL_FOLDER instead of sent."""
+    security = environ.get("MAIL_SECURITY", "starttls").strip().lower()
+    if security not in MAIL_SECURITY:
+        raise ConfigError(f"MAIL_SECURITY must be one of {', '.join(MAIL_SECURITY)}, not {security!r}.")
+    port = environ.get("MAIL_PORT") or str(MAIL_SECURITY[security])
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"MAIL_PORT must be a port number, not {port!r}.")
+    base_url = environ.get("CRM_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"CRM_BASE_URL must start with http:// or https://, not {base_url!r}.")
+    return {
+        "BASE_URL": base_url,
+        "MAIL_HOST": environ.get("MAIL_HOST", "").strip(),
+        "MAIL_PORT": int(port),
+        "MAIL_SECURITY": security,
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": environ.get("MAIL_FROM", "TSCC CRM <no-reply@localhost>"),
+        "MAIL_TIMEOUT": int(environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_FOLDER": environ.get("MAIL_FOLDER", str(Path(instance_path) / "mail")),
+        "PASSWORD_RESET_MINUTES": 60,
+    }
+
+
 def load_config(instance_path: str, environ=os.environ) -> dict:
     env = environ.get("CRM_ENV", "demo")
     if env not in ENVIRONMENTS:
@@ -75,4 +103,4 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "UPLOAD_FOLDER": environ.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
         "LOGIN_ATTEMPTS_PER_MINUTE": 5,
         "PAGE_SIZE": 25,
-    }
+    } | mail_config(instance_path, environ)

@@ -55,3 +55,14 @@ class UserCreateForm(UserForm):
 
 class UserEditForm(VersionMixin, UserForm):
     pass
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200)])
+    confirm = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
+    )

@@ -1,10 +1,13 @@
 """Reads for the list pages: one query for the page plus one count, whatever the filters and the size."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
+from crm.core.due import DueItem
+from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
@@ -155,3 +158,38 @@ def engagements(organisation_ids: list[int]) -> dict[int, list[Partnership]]:
     for row in rows:
         result.setdefault(row.organisation_id, []).append(row)
     return result
+
+
+def next_step_pending() -> sa.ColumnElement:
+    """A partnership with a dated next step still to take: not closed. (Its date past: the step is overdue.)"""
+    return sa.and_(Partnership.next_step_on.is_not(None), Partnership.stage != Stage.CLOSED)
+
+
+def due_items(centre_ids, until: date | None) -> list[DueItem]:
+    """The partnerships' next steps dated up to ``until`` (None: all), overdue ones included; one query."""
+    from crm.extensions import db
+
+    stmt = sa.select(Partnership).where(next_step_pending())
+    if until is not None:
+        stmt = stmt.where(Partnership.next_step_on <= until)
+    if centre_ids is not None:
+        stmt = stmt.where(Partnership.centre_id.in_(sorted(centre_ids)))
+    partnerships = db.session.scalars(stmt.order_by(Partnership.next_step_on, Partnership.id)).unique()
+    return [
+        DueItem(
+            uid=f"partnership-next-step-{p.id}",
+            kind="Next step",
+            title=p.organisation.display_name,
+            due=PartialDate(p.next_step_on),
+            endpoint="partners.partnership",
+            record_args=(("partnership_id", p.id),),
+            centre_id=p.centre_id,
+            centre_code=p.centre.code,
+            owner_id=p.owner_id,
+            owner_name=p.owner.name if p.owner else "",
+            detail=p.next_step or "Next step",
+            changed_at=p.updated_at,
+            revision=p.version,
+        )
+        for p in partnerships
+    ]

@@ -1,0 +1,22 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+
+from crm.core.forms import MultiCheckboxField, choices
+from crm.work.models import REMINDER_CHOICES
+
+
+def _days(day: int) -> str:
+    return {0: "On the day", 1: "1 day before"}.get(day, f"{day} days before")
+
+
+class MailPreferenceForm(FlaskForm):
+    weekly_digest = BooleanField(
+        "Weekly digest",
+        description="On Mondays (at the mail job's first run of the week), what is overdue and due in the next "
+        "30 days, yours first; not sent in a week with nothing due.",
+    )
+    reminder_days = MultiCheckboxField(
+        "Reminders for deadlines you own",
+        choices=choices((str(day), _days(day)) for day in REMINDER_CHOICES),
+        description="Proposal deadlines and partnerships' next steps whose owner you are. None ticked: no reminders.",
+    )
