@@ -1,0 +1,41 @@
+"""A real SMTP server on loopback for the mail tests (aiosmtpd), keeping what it receives."""
+
+import socket
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (now): where a server that is down would be."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """The server's handler: accepts each message into ``messages``, or answers ``refuse`` ("550 ...") instead."""
+
+    def __init__(self):
+        self.messages = []
+        self.envelopes = []
+        self.refuse: str | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def smtp_server(port: int | None = None, inbox: Inbox | None = None):
+    inbox = inbox or Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    try:
+        yield controller.port, inbox
+    finally:
+        controller.stop()
