@@ -237,3 +237,34 @@ def test_the_dashboard_and_my_work_agree_on_proposals_due(make, centres):
     dashboard = {p.title for p in proposals_due(scope)[0]} | {p.title for p in proposals_overdue(scope)[0]}
     work = {item.title for item in due_items({own.id}, TODAY) if item.kind == "Proposal deadline"}
     assert dashboard == work == {"Soon", "Missed"}
+
+
+def test_money_expected_is_due_until_its_tranche_is_recorded(app, client, login, make, centres, staff):
+    from crm.funding.services import record_tranche
+
+    own = centres[0]
+    entry = make.ledger_entry(own, purpose_detail="Second instalment of the host grant", booked_on=days(-30))
+    login(staff)
+    edit = client.get(f"/resources/{entry.id}/edit").get_data(as_text=True)
+    assert 'name="expected_on"' in edit
+    form = {
+        "category": "host_institution",
+        "purpose": "core_operations",
+        "stage": "committed",
+        "booked_on": days(-30).isoformat(),
+        "expected_on": days(-31).isoformat(),
+        "version": entry.version,
+    }
+    refused = client.post(f"/resources/{entry.id}/edit", data=form)
+    assert refused.status_code == 422 and "cannot be expected before" in refused.get_data(as_text=True)
+    assert client.post(f"/resources/{entry.id}/edit", data=form | {"expected_on": days(9).isoformat()}).status_code == 302
+
+    page = client.get("/my-work").get_data(as_text=True)
+    assert "Second instalment of the host grant" in section(page, "month") and f'href="/resources/{entry.id}"' in page
+    found = events(app.test_client(), subscribe(client, login, staff))
+    assert found[f"tranche-expected-{entry.id}@127.0.0.1"]["DTSTART"].dt == days(9)
+
+    record_tranche(entry, {"received_on": days(-1), "amount": "400", "currency": "CNY"})
+    db.session.commit()
+    assert entry.expected_on is None
+    assert "Second instalment of the host grant" not in login(staff).get("/my-work").get_data(as_text=True)

@@ -1,4 +1,5 @@
-"""What is due for a user, assembled from the domains that own the dates (each decides what is due and when):
+"""What is due for a user, assembled from the domains that own the dates (each decides what is due and when:
+proposals and funders' calls, partnerships' next steps, money expected, agreements' key dates and drafts to chase):
 "My work", the weekly digest and the reminders read ``due_items``; the calendar feed reads it with every date
 ahead. A fixed number of statements whatever the data size: one or two per domain."""
 
@@ -7,6 +8,7 @@ from datetime import date, timedelta
 
 from crm.agreements import queries as agreements
 from crm.core.due import DueItem
+from crm.funding import queries as funding
 from crm.partners import queries as partners
 from crm.proposals import queries as proposals
 
@@ -23,6 +25,7 @@ def due_items(centre_ids, today: date, *, calendar: bool = False) -> list[DueIte
     return [
         *proposals.due_items(centre_ids, today, until),
         *partners.due_items(centre_ids, until),
+        *funding.due_items(centre_ids, until),
         *agreements.due_items(centre_ids, today, within_days=within, stalled_too=not calendar),
     ]
 
