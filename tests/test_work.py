@@ -78,7 +78,7 @@ def test_coordinators_see_the_network_by_centre_and_the_funders_calls(client, lo
     page = login(make.user(Role.COORDINATOR)).get("/my-work").get_data(as_text=True)
     week = section(page, "week")
     assert week.index("TSCC-OTHER") < week.index("Other centre proposal") < week.index("TSCC-OWN")
-    assert week.index("Funders&#39; calls") < week.index("Concept notes — GBFF window")
+    assert week.index("Funders&#39; calls") < week.index("GBFF window — GBFF: Concept notes")
 
 
 def test_a_stalled_draft_is_overdue_by_the_agreements_own_rule(client, login, make, centres, staff):
@@ -103,11 +103,11 @@ def test_my_work_runs_the_same_statements_whatever_the_number_of_records(app, cl
             agreement.next_review = PartialDate(days(i % 80))
         db.session.commit()
 
-    login(staff)
+    feed = subscribe(client, login, staff)
     add(2)
-    few = statements_of_page(app, client, "/my-work")
+    few = statements_of_page(app, client, "/my-work"), statements_of_page(app, client, feed)
     add(12)
-    assert statements_of_page(app, client, "/my-work") == few
+    assert (statements_of_page(app, client, "/my-work"), statements_of_page(app, client, feed)) == few
 
 
 # --- the calendar feed -----------------------------------------------------------------------------
@@ -123,6 +123,7 @@ def subscribe(client, login, user) -> str:
 def events(client, path: str) -> dict[str, object]:
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert b"\r\nX-PUBLISHED-TTL:PT6H\r\n" in response.data and b"REFRESH-INTERVAL;VALUE=DURATION:PT6H" in response.data
     calendar = Calendar.from_ical(response.data)
     return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
 
@@ -201,6 +202,13 @@ def test_a_wrong_revoked_or_replaced_token_is_a_plain_404(app, client, login, ma
     assert db.session.get(CalendarFeed, staff.id) is None
 
 
+def test_a_date_at_the_end_of_the_calendar_still_makes_a_feed(app, client, login, make, centres, staff):
+    far = make.proposal(centres[0], title="Far", deadline_on=date.max)
+    found = events(app.test_client(), subscribe(client, login, staff))
+    assert found[f"proposal-deadline-{far.id}@127.0.0.1"]["DTSTART"].dt == date.max
+    assert login(staff).get("/my-work").status_code == 200
+
+
 def test_a_disabled_users_feed_answers_404(app, client, login, staff):
     path = subscribe(client, login, staff)
     staff.active = False
@@ -213,6 +221,10 @@ def test_a_disabled_users_feed_answers_404(app, client, login, staff):
 
 def test_mail_settings_are_saved_and_bad_input_is_refused_beside_the_field(client, login, staff):
     login(staff)
+    # The feed buttons post to the settings page too: the mail choices still show as saved.
+    for page in (client.get("/my-work/settings"), client.post("/my-work/feed")):
+        page = page.get_data(as_text=True)
+        assert 'checked id="reminder_days-2"' in page and 'checked id="weekly_digest"' in page
     page = client.get("/my-work/settings").get_data(as_text=True)
     assert 'checked id="reminder_days-2"' in page and 'checked id="reminder_days-4"' in page
     assert 'checked id="reminder_days-0"' not in page and 'checked id="weekly_digest"' in page
@@ -257,7 +269,9 @@ def test_money_expected_is_due_until_its_tranche_is_recorded(app, client, login,
     }
     refused = client.post(f"/resources/{entry.id}/edit", data=form)
     assert refused.status_code == 422 and "cannot be expected before" in refused.get_data(as_text=True)
-    assert client.post(f"/resources/{entry.id}/edit", data=form | {"expected_on": days(9).isoformat()}).status_code == 302
+    assert (
+        client.post(f"/resources/{entry.id}/edit", data=form | {"expected_on": days(9).isoformat()}).status_code == 302
+    )
 
     page = client.get("/my-work").get_data(as_text=True)
     assert "Second instalment of the host grant" in section(page, "month") and f'href="/resources/{entry.id}"' in page

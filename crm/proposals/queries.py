@@ -329,7 +329,7 @@ def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
             DueItem(
                 uid=f"call-deadline-{call.id}",
                 kind="Call deadline",
-                title=f"{call.label} — {mechanism.display_name}",
+                title=f"{mechanism.display_name}: {call.label}",
                 due=PartialDate(due),
                 endpoint="proposals.funders",
                 record_args=(("_anchor", f"mechanism-{mechanism.id}"),),

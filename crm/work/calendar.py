@@ -7,9 +7,9 @@ last change. A yearly call is one event repeating every year (29 February falls 
 the call calendar counts it).
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, vDuration, vRecur
 
 from crm.core.due import DueItem
 from crm.core.models import utcnow
@@ -32,7 +32,10 @@ def event(item: DueItem, url: str, host: str, stamp: datetime) -> Event:
     ev.add("uid", f"{item.uid}@{host}")
     ev.add("dtstamp", stamp)
     ev.add("dtstart", start)
-    ev.add("dtend", start + timedelta(days=1))
+    if start < date.max:
+        ev.add("dtend", start + timedelta(days=1))
+    else:  # 31 December 9999 has no next day to end on
+        ev.add("duration", timedelta(days=1))
     ev.add("summary", f"{item.kind}: {item.title}")
     lines = [item.detail, f"Date: {item.due}" if item.due.precision != "day" else "", url]
     if item.centre_code:
@@ -60,7 +63,7 @@ def feed(name: str, items: list[DueItem], url_of, host: str) -> bytes:
     calendar.add("x-wr-calname", f"TSCC deadlines — {name}")
     calendar.add("x-wr-caldesc", "Deadlines, key dates and next steps from the TSCC partnerships and resources CRM.")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     stamp = utcnow()
     for item in sorted(items, key=lambda i: (i.due_on, i.uid)):
         calendar.add_component(event(item, url_of(item), host, stamp))

@@ -12,8 +12,8 @@ def _days(day: int) -> str:
 class MailPreferenceForm(FlaskForm):
     weekly_digest = BooleanField(
         "Weekly digest",
-        description="On Mondays (at the mail job's first run of the week), what is overdue and due in the next "
-        "30 days, yours first; not sent in a week with nothing due.",
+        description="Once a week, early on Monday: what is overdue and due in the next 30 days, yours first. "
+        "Not sent in a week with nothing due.",
     )
     reminder_days = MultiCheckboxField(
         "Reminders for deadlines you own",

@@ -26,7 +26,8 @@ def _settings_page(form=None, feed_url=None, status=200):
     if form is None:
         pref = services.preferences(user)
         days = [str(day) for day in pref.reminder_days]
-        form = MailPreferenceForm(data={"weekly_digest": pref.weekly_digest, "reminder_days": days})
+        # From the saved choices only, never from this request's form (the feed buttons post here too).
+        form = MailPreferenceForm(formdata=None, data={"weekly_digest": pref.weekly_digest, "reminder_days": days})
     context = {"form": form, "feed": services.feed_of(user), "feed_url": feed_url}
     return render_template("work/settings.html", **context), status
 
