@@ -101,18 +101,15 @@ def coming_up(centre_ids, today: date, within_days: int | None = DUE_WITHIN_DAYS
 
 
 def _item(agreement: Agreement, what: str, kind: str, due: PartialDate, detail: str) -> DueItem:
-    return DueItem(
+    return DueItem.of(
+        agreement,
         uid=f"agreement-{what}-{agreement.id}",
         kind=kind,
         title=agreement.title,
         due=due,
         endpoint="agreements.show",
         record_args=(("agreement_id", agreement.id),),
-        centre_id=agreement.centre_id,
-        centre_code=agreement.centre.code,
         detail=detail,
-        changed_at=agreement.updated_at,
-        revision=agreement.version,
     )
 
 

@@ -8,6 +8,8 @@ a partnership's next step, an agreement's expiry...); none of them knows about p
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import sqlalchemy as sa
+
 from crm.core.partial_dates import PartialDate
 
 
@@ -43,8 +45,32 @@ class DueItem:
     def args(self) -> dict:
         return dict(self.record_args)
 
+    @classmethod
+    def of(cls, record, **fields) -> "DueItem":
+        """An item of a centre's record: with its centre, its owner if it has one, its version and last change."""
+        owner = getattr(record, "owner", None)
+        return cls(
+            centre_id=record.centre_id,
+            centre_code=record.centre.code,
+            owner_id=owner.id if owner else None,
+            owner_name=owner.name if owner else "",
+            changed_at=record.updated_at,
+            revision=record.version,
+            **fields,
+        )
+
     def days_left(self, today: date) -> int:
         return (self.due_on - today).days
+
+
+def dated_until(stmt: sa.Select, model, day, centre_ids, until: date | None) -> sa.Select:
+    """``stmt`` (of a centre's ``model``) kept to the centres ``centre_ids`` (None: all) and to ``day`` up to
+    ``until`` (None: any), soonest first."""
+    if until is not None:
+        stmt = stmt.where(day <= until)
+    if centre_ids is not None:
+        stmt = stmt.where(model.centre_id.in_(sorted(centre_ids)))
+    return stmt.order_by(day, model.id)
 
 
 def due_in(days_left: int) -> str:

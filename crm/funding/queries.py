@@ -17,7 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
-from crm.core.due import DueItem
+from crm.core.due import DueItem, dated_until
 from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span, read_span
 from crm.core.types import exact_sum
@@ -431,26 +431,19 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
     stmt = live(sa.select(LedgerEntry)).where(
         LedgerEntry.expected_on.is_not(None), LedgerEntry.withdraws_id.is_(None), LedgerEntry.stage != Stage.RECEIVED
     )
-    if until is not None:
-        stmt = stmt.where(LedgerEntry.expected_on <= until)
-    if centre_ids is not None:
-        stmt = stmt.where(LedgerEntry.centre_id.in_(sorted(centre_ids)))
-    entries = db.session.scalars(stmt.order_by(LedgerEntry.expected_on, LedgerEntry.id)).unique()
+    entries = db.session.scalars(dated_until(stmt, LedgerEntry, LedgerEntry.expected_on, centre_ids, until)).unique()
     return [
-        DueItem(
+        DueItem.of(
+            entry,
             uid=f"tranche-expected-{entry.id}",
             kind="Tranche expected",
             title=entry.purpose_detail or entry.description or entry.purpose.label,
             due=PartialDate(entry.expected_on),
             endpoint="funding.show",
             record_args=(("entry_id", entry.id),),
-            centre_id=entry.centre_id,
-            centre_code=entry.centre.code,
             detail=" · ".join(
                 part for part in (entry.source.display_name if entry.source else "", entry.stage.label) if part
             ),
-            changed_at=entry.updated_at,
-            revision=entry.version,
         )
         for entry in entries
     ]

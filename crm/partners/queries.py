@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
-from crm.core.due import DueItem
+from crm.core.due import DueItem, dated_until
 from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span
 from crm.core.queries import sort_by
@@ -170,26 +170,19 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
     from crm.extensions import db
 
     stmt = sa.select(Partnership).where(next_step_pending())
-    if until is not None:
-        stmt = stmt.where(Partnership.next_step_on <= until)
-    if centre_ids is not None:
-        stmt = stmt.where(Partnership.centre_id.in_(sorted(centre_ids)))
-    partnerships = db.session.scalars(stmt.order_by(Partnership.next_step_on, Partnership.id)).unique()
+    partnerships = db.session.scalars(
+        dated_until(stmt, Partnership, Partnership.next_step_on, centre_ids, until)
+    ).unique()
     return [
-        DueItem(
+        DueItem.of(
+            p,
             uid=f"partnership-next-step-{p.id}",
             kind="Next step",
             title=p.organisation.display_name,
             due=PartialDate(p.next_step_on),
             endpoint="partners.partnership",
             record_args=(("partnership_id", p.id),),
-            centre_id=p.centre_id,
-            centre_code=p.centre.code,
-            owner_id=p.owner_id,
-            owner_name=p.owner.name if p.owner else "",
             detail=p.next_step or "Next step",
-            changed_at=p.updated_at,
-            revision=p.version,
         )
         for p in partnerships
     ]

@@ -304,22 +304,17 @@ def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
     """What is due of the proposals: their deadlines until ``until`` (None: all ahead) and those already missed,
     and the funders' call deadlines (network-wide); two queries."""
     condition = sa.or_(_deadline_between(today, until), _past_deadline(today))
-    proposals = db.session.scalars(_by_deadline(centre_ids, condition).options(joinedload(Proposal.owner))).unique()
+    proposals = db.session.scalars(_by_deadline(centre_ids, condition)).unique()
     items = [
-        DueItem(
+        DueItem.of(
+            p,
             uid=f"proposal-deadline-{p.id}",
             kind="Proposal deadline",
             title=p.title,
             due=PartialDate(p.deadline_on),
             endpoint="proposals.show",
             record_args=(("proposal_id", p.id),),
-            centre_id=p.centre_id,
-            centre_code=p.centre.code,
-            owner_id=p.owner_id,
-            owner_name=p.owner.name if p.owner else "",
             detail=f"{p.funder.acronym or p.funder.name} · {p.status.label}",
-            changed_at=p.updated_at,
-            revision=p.version,
         )
         for p in proposals
     ]
