@@ -7,6 +7,7 @@ expected, a strong SECRET_KEY required, Secure cookies and HSTS).
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 
 ENVIRONMENTS = ("demo", "test", "production")
@@ -60,6 +61,14 @@ def mail_config(instance_path: str, environ=os.environ) -> dict:
     port = environ.get("MAIL_PORT") or str(MAIL_SECURITY[security])
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"MAIL_PORT must be a port number, not {port!r}.")
+    timeout = environ.get("MAIL_TIMEOUT", "30")
+    if not timeout.isdigit() or int(timeout) == 0:
+        raise ConfigError(f"MAIL_TIMEOUT must be a number of seconds, not {timeout!r}.")
+    sender = environ.get("MAIL_FROM", "TSCC CRM <no-reply@localhost>")
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(
+            f"MAIL_FROM must be an address, optionally with a name (TSCC CRM <crm@example.org>), not {sender!r}."
+        )
     base_url = environ.get("CRM_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"CRM_BASE_URL must start with http:// or https://, not {base_url!r}.")
@@ -70,8 +79,8 @@ def mail_config(instance_path: str, environ=os.environ) -> dict:
         "MAIL_SECURITY": security,
         "MAIL_USERNAME": environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD", ""),
-        "MAIL_FROM": environ.get("MAIL_FROM", "TSCC CRM <no-reply@localhost>"),
-        "MAIL_TIMEOUT": int(environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_FROM": sender,
+        "MAIL_TIMEOUT": int(timeout),
         "MAIL_FOLDER": environ.get("MAIL_FOLDER", str(Path(instance_path) / "mail")),
         "PASSWORD_RESET_MINUTES": 60,
     }

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -30,10 +31,25 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
+def password_check(user: str, password: str):
+    """An aiosmtpd authenticator that lets in one login."""
+
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        # handled=False: aiosmtpd answers a failure itself (535).
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
 @contextmanager
-def smtp_server(port: int | None = None, inbox: Inbox | None = None):
+def smtp_server(port: int | None = None, inbox: Inbox | None = None, **options):
+    """A server on loopback; ``options`` go to aiosmtpd's SMTP (authenticator=, auth_required=...)."""
     inbox = inbox or Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port(), **options)
     controller.start()
     try:
         yield controller.port, inbox

@@ -141,7 +141,8 @@ def test_smtp_down_keeps_every_message_says_so_and_the_next_run_sends_each_once(
     down = run_job(app)
     assert down.exit_code == 1
     assert (
-        f"Stopped: cannot reach the mail server 127.0.0.1:{port}" in down.output and "3 message(s) kept" in down.output
+        f"Stopped: the mail server 127.0.0.1:{port} cannot be reached" in down.output
+        and "3 message(s) kept" in down.output
     )
     assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.sent_at.is_(None))) == 3
 
@@ -206,3 +207,42 @@ def test_the_inbox_helper_refuses_when_told(app, smtp):
     with smtplib.SMTP("127.0.0.1", port) as client, pytest.raises(smtplib.SMTPDataError):
         client.sendmail("a@example.org", ["b@example.org"], b"Subject: x\r\n\r\nbody")
     assert isinstance(inbox, Inbox) and inbox.messages == []
+
+
+def test_mail_settings_come_from_the_environment_and_bad_ones_stop_the_app(tmp_path):
+    from crm.config import ConfigError, load_config
+
+    demo = load_config(str(tmp_path), {})
+    assert demo["MAIL_HOST"] == "" and demo["MAIL_FOLDER"] == str(tmp_path / "mail")
+    env = {"MAIL_HOST": "smtp.example.org", "MAIL_SECURITY": "ssl", "MAIL_USERNAME": "crm", "MAIL_PASSWORD": "pw"}
+    smtp = load_config(
+        str(tmp_path), env | {"MAIL_FROM": "Центр <crm@example.org>", "CRM_BASE_URL": "https://crm.example.org/"}
+    )
+    assert (smtp["MAIL_PORT"], smtp["MAIL_SECURITY"], smtp["BASE_URL"]) == (465, "ssl", "https://crm.example.org")
+    assert load_config(str(tmp_path), {"MAIL_HOST": "x"})["MAIL_PORT"] == 587
+    for bad, says in (
+        ({"MAIL_SECURITY": "tls1"}, "MAIL_SECURITY"),
+        ({"MAIL_PORT": "99999"}, "MAIL_PORT"),
+        ({"MAIL_TIMEOUT": "soon"}, "MAIL_TIMEOUT"),
+        ({"MAIL_FROM": "nobody"}, "MAIL_FROM"),
+        ({"CRM_BASE_URL": "crm.example.org"}, "CRM_BASE_URL"),
+    ):
+        with pytest.raises(ConfigError, match=says):
+            load_config(str(tmp_path), bad)
+
+
+def test_the_job_logs_in_when_the_server_wants_it_and_says_so_when_the_login_is_wrong(app, monkeypatch, nies):
+    from tests.mailserver import password_check
+
+    port = free_port()
+    settings = {"MAIL_HOST": "127.0.0.1", "MAIL_PORT": port, "MAIL_SECURITY": "none", "MAIL_USERNAME": "crm"}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setitem(app.config, "MAIL_PASSWORD", "wrong")
+    # AUTH offered without TLS, on loopback only (requiring it without TLS makes aiosmtpd warn, rightly).
+    login = {"authenticator": password_check("crm", "s3cret"), "auth_require_tls": False}
+    with smtp_server(port, **login) as (_, inbox):
+        refused = run_job(app)
+        assert refused.exit_code == 1 and "refused the login: 535" in refused.output
+        monkeypatch.setitem(app.config, "MAIL_PASSWORD", "s3cret")
+        assert run_job(app).exit_code == 0 and len(inbox.messages) == 3

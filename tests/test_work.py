@@ -6,11 +6,10 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
-from crm.auth.models import Role
+from crm.auth.models import Role, User
 from crm.core.partial_dates import PartialDate
 from crm.extensions import db
 from crm.proposals.services import add_deadline, save_mechanism
-from crm.work import services
 from crm.work.models import CalendarFeed, MailPreference
 from crm.work.queries import due_items
 from tests.statements import statements_of_page
@@ -131,9 +130,7 @@ def events(client, path: str) -> dict[str, object]:
 def test_the_nies_staff_feed_shows_the_gbff_call_and_a_moved_deadline_moves_its_event(app, client, login, seeded):
     from crm.proposals.models import FundingMechanism
 
-    nies_staff = db.session.scalar(
-        sa.select(services.User).where(services.User.email == "staff.nies@demo.tscc.example")
-    )
+    nies_staff = db.session.scalar(sa.select(User).where(User.email == "staff.nies@demo.tscc.example"))
     gbff = db.session.scalar(
         sa.select(FundingMechanism).where(FundingMechanism.name == "Global Biodiversity Framework Fund")
     )

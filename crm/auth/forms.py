@@ -62,7 +62,10 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200)])
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=12, max=200, message="Use at least 12 characters, and at most 200.")],
+    )
     confirm = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
     )

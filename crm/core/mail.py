@@ -151,7 +151,11 @@ class SmtpTransport:
             if self.config["MAIL_USERNAME"]:
                 self.smtp.login(self.config["MAIL_USERNAME"], self.config["MAIL_PASSWORD"])
         except (OSError, smtplib.SMTPException) as error:
-            raise ServerDown(f"cannot reach the mail server {self.where}: {describe(error)}") from error
+            # A connection refused its TLS or login is closed here: __exit__ never runs for a failed __enter__.
+            if self.smtp is not None:
+                self.smtp.close()
+            what = "refused the login" if isinstance(error, smtplib.SMTPAuthenticationError) else "cannot be reached"
+            raise ServerDown(f"the mail server {self.where} {what}: {describe(error)}") from error
         return self
 
     def __exit__(self, *exc):
