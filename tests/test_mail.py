@@ -246,3 +246,17 @@ def test_the_job_logs_in_when_the_server_wants_it_and_says_so_when_the_login_is_
         assert refused.exit_code == 1 and "refused the login: 535" in refused.output
         monkeypatch.setitem(app.config, "MAIL_PASSWORD", "s3cret")
         assert run_job(app).exit_code == 0 and len(inbox.messages) == 3
+
+
+def test_sent_messages_are_forgotten_after_ninety_days_and_unsent_ones_never(app, smtp, nies):
+    from crm.core.mail import KEEP_SENT
+    from crm.core.models import utcnow
+
+    assert run_job(app).exit_code == 0
+    old, recent, _ = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    old.sent_at = utcnow() - KEEP_SENT - timedelta(days=1)
+    recent.sent_at, recent.claimed_at = None, None
+    db.session.commit()
+    old_id, recent_id = old.id, recent.id
+    assert run_job(app).exit_code == 0
+    assert db.session.get(OutboxMessage, old_id) is None and db.session.get(OutboxMessage, recent_id).sent_at

@@ -27,6 +27,9 @@ from crm.extensions import db
 
 # A claim older than this was left by a job that died while sending: the message is tried again.
 CLAIM_EXPIRES = timedelta(minutes=15)
+# Sent messages are kept this long (what went to whom, and the keys that stop a second sending), then forgotten:
+# no key older than this is ever queued again (reminders are for the next 30 days, digests for this week).
+KEEP_SENT = timedelta(days=90)
 
 
 class OutboxMessage(db.Model):
@@ -216,6 +219,8 @@ def _claim(message_id: int) -> bool:
             sa.or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_EXPIRES),
         )
         .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        # Not compared in Python: SQLite hands timestamps back without their zone.
+        .execution_options(synchronize_session="fetch")
     ).rowcount
     db.session.commit()
     return claimed == 1
@@ -264,6 +269,13 @@ def deliver(limit: int = 500) -> Delivery:
     except ServerDown as error:
         delivery.stopped = str(error)
     return delivery
+
+
+def forget_sent() -> int:
+    """Delete messages sent more than KEEP_SENT ago; returns how many."""
+    before = utcnow() - KEEP_SENT
+    stmt = sa.delete(OutboxMessage).where(OutboxMessage.sent_at < before)
+    return db.session.execute(stmt.execution_options(synchronize_session="fetch")).rowcount
 
 
 def pending_count() -> int:

@@ -4,7 +4,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from crm.core.mail import deliver, pending_count
+from crm.core.mail import deliver, forget_sent, pending_count
 from crm.extensions import db
 from crm.work.services import queue_due
 
@@ -29,6 +29,7 @@ def cli():
 @with_appcontext
 def send_due(today):
     today = today.date() if today else date.today()
+    forget_sent()
     queued = queue_due(today)
     db.session.commit()
     click.echo(f"Queued {queued.digests} digest(s) and {queued.reminders} reminder(s) for {today.isoformat()}.")

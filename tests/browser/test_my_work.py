@@ -23,6 +23,7 @@ def test_my_work_and_its_settings_fit_the_screen_and_a_feed_address_opens_the_ca
     page = browser.new_page(viewport={"width": width, "height": 800})
     sign_in(page, live_server)
     page.click("nav.mainnav >> text=My work")
+    page.wait_for_url(live_server["url"] + "/my-work")
     assert page.inner_text("h1") == "My work" and "Nothing overdue." in page.inner_text("#overdue")
     page.click("text=Calendar feed and e-mail")
     for _ in ("settings", "feed made"):
