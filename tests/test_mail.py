@@ -260,3 +260,34 @@ def test_sent_messages_are_forgotten_after_ninety_days_and_unsent_ones_never(app
     old_id, recent_id = old.id, recent.id
     assert run_job(app).exit_code == 0
     assert db.session.get(OutboxMessage, old_id) is None and db.session.get(OutboxMessage, recent_id).sent_at
+
+
+def test_done_when_the_nies_staff_member_gets_the_digest_and_a_reminder_of_the_gbff_proposal(app, smtp, seeded):
+    """The issue's user story on the demo data: the GBFF call and the NIES proposal to it, through loopback SMTP."""
+    from crm.auth.models import User
+    from crm.proposals.models import FundingMechanism, Proposal
+    from crm.proposals.services import add_deadline
+
+    _, inbox = smtp
+    staff = db.session.scalar(sa.select(User).where(User.email == "staff.nies@demo.tscc.example"))
+    gbff = db.session.scalar(
+        sa.select(FundingMechanism).where(FundingMechanism.name == "Global Biodiversity Framework Fund")
+    )
+    add_deadline(gbff, {"label": "Project concepts", "due_on": TODAY + timedelta(days=10)})
+    proposal = db.session.scalar(sa.select(Proposal).where(Proposal.title.contains("GBFF")))
+    proposal.owner_id, proposal.deadline_on = staff.id, TODAY + timedelta(days=1)
+    db.session.commit()
+
+    assert run_job(app).exit_code == 0
+    mine = [m for m in inbox.messages if m["To"].addresses[0].addr_spec == staff.email]
+    subjects = sorted(m["Subject"] for m in mine)
+    assert subjects == [
+        "Reminder: proposal deadline tomorrow — Proposal to the Global Biodiversity Framework Fund (GBFF)",
+        # Overdue: the seeded MoA, with no step since April 2026, is a draft to chase.
+        "What is due: 1 overdue, 1 this week, 1 in the next 30 days",
+    ]
+    digest = next(m for m in mine if m["Subject"].startswith("What is due"))
+    text = body(digest, "plain")
+    assert "Global Biodiversity Framework Fund — GBFF: Project concepts" in text and "17 December 2026" in text
+    assert text.index("Yours") < text.index("Proposal to the Global Biodiversity Framework Fund (GBFF)")
+    assert "Agreement to chase: Memorandum of Agreement between the CBD Secretariat and TSCC NIES" in text
