@@ -7,6 +7,9 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 WORKERS ?= 4
+# Links in mail and calendar feeds point here (crm/core/urls.py); `make run PORT=8000` moves them along.
+CRM_BASE_URL ?= http://127.0.0.1:$(PORT)
+export CRM_BASE_URL
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

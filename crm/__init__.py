@@ -26,6 +26,7 @@ DOMAINS = (
     "funding",
     "dashboards",
     "reports",
+    "work",
 )
 
 
@@ -110,7 +111,8 @@ def forget_connections_after_fork(engine) -> None:
 def register_models() -> None:
     for domain in DOMAINS:
         domain_module(domain, "models")
-    # Listeners that hang on the models (the audit log) load with them.
+    # The outbox every domain's mail goes through; listeners that hang on the models (the audit log).
+    importlib.import_module("crm.core.mail")
     domain_module("audit", "services")
 
 

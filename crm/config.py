@@ -7,6 +7,7 @@ expected, a strong SECRET_KEY required, Secure cookies and HSTS).
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 
 ENVIRONMENTS = ("demo", "test", "production")
@@ -57,6 +58,42 @@ def trusted_proxies(raw: str | None) -> int:
     return int(value)
 
 
+MAIL_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def mail_config(instance_path: str, environ=os.environ) -> dict:
+    """SMTP from the environment; without MAIL_HOST, mail is written to files in MAIL_FOLDER instead of sent."""
+    security = environ.get("MAIL_SECURITY", "starttls").strip().lower()
+    if security not in MAIL_SECURITY:
+        raise ConfigError(f"MAIL_SECURITY must be one of {', '.join(MAIL_SECURITY)}, not {security!r}.")
+    port = environ.get("MAIL_PORT") or str(MAIL_SECURITY[security])
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"MAIL_PORT must be a port number, not {port!r}.")
+    timeout = environ.get("MAIL_TIMEOUT", "30")
+    if not timeout.isdigit() or int(timeout) == 0:
+        raise ConfigError(f"MAIL_TIMEOUT must be a number of seconds, not {timeout!r}.")
+    sender = environ.get("MAIL_FROM", "TSCC CRM <no-reply@localhost>")
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(
+            f"MAIL_FROM must be an address, optionally with a name (TSCC CRM <crm@example.org>), not {sender!r}."
+        )
+    base_url = environ.get("CRM_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"CRM_BASE_URL must start with http:// or https://, not {base_url!r}.")
+    return {
+        "BASE_URL": base_url,
+        "MAIL_HOST": environ.get("MAIL_HOST", "").strip(),
+        "MAIL_PORT": int(port),
+        "MAIL_SECURITY": security,
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": sender,
+        "MAIL_TIMEOUT": int(timeout),
+        "MAIL_FOLDER": environ.get("MAIL_FOLDER", str(Path(instance_path) / "mail")),
+        "PASSWORD_RESET_MINUTES": 60,
+    }
+
+
 def load_config(instance_path: str, environ=os.environ) -> dict:
     env = environ.get("CRM_ENV", "demo")
     if env not in ENVIRONMENTS:
@@ -91,4 +128,4 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "LOGIN_FAILURES_PER_ADDRESS": 100,
         "TRUSTED_PROXIES": trusted_proxies(environ.get("TRUSTED_PROXIES")),
         "PAGE_SIZE": 25,
-    }
+    } | mail_config(instance_path, environ)

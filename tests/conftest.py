@@ -72,6 +72,8 @@ def app():
             "SQLALCHEMY_DATABASE_URI": url,
             "UPLOAD_FOLDER": str(TMP / "uploads"),
             "SERVER_NAME": "localhost",
+            # Where links in mail and feeds point, whatever the developer's environment says.
+            "BASE_URL": "http://127.0.0.1:5000",
         }
     )
     with app.app_context():

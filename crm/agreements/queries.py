@@ -7,12 +7,14 @@ from sqlalchemy.orm import joinedload
 
 from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementKind, AgreementStatus, AgreementStep
 from crm.centres.models import Centre
+from crm.core.due import DueItem
+from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span, latest_as_at
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
 from crm.extensions import db
-from crm.partners.models import Organisation, Partnership, Stage
-from crm.partners.queries import Filters
+from crm.partners.models import Organisation, Partnership
+from crm.partners.queries import Filters, next_step_pending
 from crm.partners.services import fold
 
 AGREEMENT_SORTS = {
@@ -82,22 +84,59 @@ def stalled(centre_ids, today: date) -> sa.Select:
     return _in(stmt, centre_ids).order_by(last, Agreement.id)
 
 
-def coming_up(centre_ids, today: date) -> sa.Select:
-    """Agreements expiring or due for review within DUE_WITHIN_DAYS, or already past either, soonest first."""
-    horizon = today + timedelta(days=DUE_WITHIN_DAYS)
+def coming_up(centre_ids, today: date, within_days: int | None = DUE_WITHIN_DAYS) -> sa.Select:
+    """Agreements expiring or due for review within ``within_days`` (None: whenever), or already past either,
+    soonest first."""
     soonest = sa.func.coalesce(
         sa.case((Agreement.next_review_on <= Agreement.expiry_on, Agreement.next_review_on), else_=Agreement.expiry_on),
         Agreement.next_review_on,
     )
-    stmt = sa.select(Agreement).where(
-        Agreement.status.not_in(ENDED), sa.or_(Agreement.expiry_on <= horizon, Agreement.next_review_on <= horizon)
-    )
+    stmt = sa.select(Agreement).where(Agreement.status.not_in(ENDED))
+    if within_days is None:
+        stmt = stmt.where(sa.or_(Agreement.expiry_on.is_not(None), Agreement.next_review_on.is_not(None)))
+    else:
+        horizon = today + timedelta(days=within_days)
+        stmt = stmt.where(sa.or_(Agreement.expiry_on <= horizon, Agreement.next_review_on <= horizon))
     return _in(stmt, centre_ids).order_by(soonest, Agreement.id)
+
+
+def _item(agreement: Agreement, what: str, kind: str, due: PartialDate, detail: str) -> DueItem:
+    return DueItem.of(
+        agreement,
+        uid=f"agreement-{what}-{agreement.id}",
+        kind=kind,
+        title=agreement.title,
+        due=due,
+        endpoint="agreements.show",
+        record_args=(("agreement_id", agreement.id),),
+        detail=detail,
+    )
+
+
+def due_items(centre_ids, today: date, *, within_days: int | None = DUE_WITHIN_DAYS, stalled_too=True) -> list[DueItem]:
+    """What is due of the agreements, by the one attention rule above: key dates coming up (expiry, review) and,
+    with ``stalled_too``, drafts to chase (due STALLED_AFTER_DAYS after their latest step); two queries."""
+    horizon = None if within_days is None else today + timedelta(days=within_days)
+    items = []
+    for agreement in db.session.scalars(coming_up(centre_ids, today, within_days)).unique():
+        status = agreement.status.label
+        for what, kind, due in (
+            ("expiry", "Agreement expires", agreement.expiry),
+            ("review", "Agreement review", agreement.next_review),
+        ):
+            if due is not None and (horizon is None or due.start <= horizon):
+                items.append(_item(agreement, what, kind, due, status))
+    if stalled_too:
+        for agreement, last_on in db.session.execute(stalled(centre_ids, today)).unique():
+            chase_on = last_on + timedelta(days=STALLED_AFTER_DAYS)
+            detail = f"{agreement.status.label}: no step for {STALLED_AFTER_DAYS} days"
+            items.append(_item(agreement, "stalled", "Agreement to chase", PartialDate(chase_on), detail))
+    return items
 
 
 def overdue_partnerships(today: date) -> list[Partnership]:
     stmt = scoped(sa.select(Partnership), Partnership.centre_id).where(
-        Partnership.next_step_on < today, Partnership.stage != Stage.CLOSED
+        next_step_pending(), Partnership.next_step_on < today
     )
     return db.session.scalars(stmt.order_by(Partnership.next_step_on, Partnership.id)).all()
 

@@ -62,3 +62,17 @@ class UserCreateForm(UserForm):
 
 class UserEditForm(VersionMixin, UserForm):
     pass
+
+
+class ResetRequestForm(BaseForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(BaseForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=12, max=200, message="Use at least 12 characters, and at most 200.")],
+    )
+    confirm = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
+    )

@@ -100,3 +100,21 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(300), index=True)
     at: Mapped[object] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+
+
+class PasswordReset(db.Model):
+    """A request for a password reset link, kept whether or not an account has the address, so that the throttle
+    counts every request alike. Only the link's token hash is stored; the link works once, until it expires."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email_key: Mapped[str] = mapped_column(sa.String(254), index=True)
+    address: Mapped[str] = mapped_column(sa.String(100), index=True)
+    requested_at: Mapped[object] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[object | None] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[object | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user = relationship("User")

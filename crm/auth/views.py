@@ -17,8 +17,16 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.audit.services import history_for
-from crm.auth import services
-from crm.auth.forms import LoginForm, PasswordChangeForm, ProfileForm, UserCreateForm, UserEditForm
+from crm.auth import reset, services
+from crm.auth.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from crm.auth.models import User
 from crm.centres.models import Centre
 from crm.core.forms import choices, refuse
@@ -104,6 +112,54 @@ def remember_device(response, token: str) -> None:
         httponly=True,
         samesite="Lax",
     )
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        try:
+            reset.request_reset(form.email.data, client_address())
+        except reset.ResetError as error:
+            form.email.errors.append(str(error))
+            return render_template("auth/reset_request.html", form=form), 429
+        # The same answer whether or not an account has the address.
+        flash(
+            f"If an account uses {services.normalise_email(form.email.data)}, a message with a link to choose a new "
+            "password is on its way; it may take a minute or two. The link works once, within "
+            f"{current_app.config['PASSWORD_RESET_MINUTES']} minutes.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return form_page("auth/reset_request.html", form=form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        reset.usable_reset(token)
+    except reset.ResetError as error:
+        status = 404 if error.reason == "unknown" else 410
+        return no_referrer(render_template("auth/reset_unusable.html", message=str(error)), status)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = reset.reset_password(token, form.new_password.data)
+        except reset.ResetError as error:
+            form.new_password.errors.append(str(error))
+        else:
+            logout_user()
+            session.clear()
+            flash(f"Password changed for {user.email}. Sign in with it; other sessions are signed out.", "success")
+            return redirect(url_for("auth.login"))
+    return no_referrer(*form_page("auth/reset_password.html", form=form))
+
+
+def no_referrer(body, status):
+    """A page whose address holds a secret token: it must not leak to another site in a Referer header."""
+    response = current_app.make_response((body, status))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

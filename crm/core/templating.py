@@ -10,6 +10,7 @@ from crm.centres.models import country_name
 # Navigation: shown when the endpoint exists and the user may use it. The brand links home; the home page
 # lists the user's centres, so only admins, who edit centres, get a Centres entry.
 NAV = (
+    ("My work", "work.mine", None),
     ("Dashboard", "dashboards.centre", None),
     ("Network", "dashboards.network", "reads_all_centres"),
     ("Partners", "partners.partnerships", None),
@@ -77,6 +78,7 @@ def format_partial(value) -> str:
 
 def register(app):
     """The one display layer: every value a template shows goes through one of these filters."""
+    from crm.core.due import due_in
     from crm.money.display import format_amounts, format_money, format_quantity, plain_decimal
 
     app.jinja_env.globals.update(
@@ -92,4 +94,5 @@ def register(app):
         amounts=format_amounts,
         quantity=format_quantity,
         plain_decimal=plain_decimal,
+        due_in=due_in,
     )

@@ -15,13 +15,12 @@ from crm.core.periods import Span
 from crm.experts.queries import RosterCounts, roster_counts_by_centre
 from crm.extensions import db
 from crm.partners.models import Organisation, OrganisationType, Partnership
-from crm.proposals.models import CallDeadline, Proposal, ProposalStatus
-from crm.proposals.queries import pipeline_buckets
+from crm.proposals import queries as proposals
+from crm.proposals.models import CallDeadline, Proposal
 
 LIST_LIMIT = 8
 # Proposal deadlines and funders' calls this close are shown as coming up.
 HORIZON_DAYS = 90
-OPEN_PROPOSALS = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
 
 
 @dataclass(frozen=True)
@@ -119,42 +118,22 @@ def agreements_stalled(scope: Scope) -> tuple[list, int]:
 
 def proposal_buckets(scope: Scope) -> list[sa.Row]:
     """The proposals domain's pipeline sums for the scope, each proposal at its status at the period's end."""
-    return pipeline_buckets(scope.span, [scope.centres(Proposal.centre_id)])
-
-
-def _proposal_list(scope: Scope, *conditions) -> tuple[list, int]:
-    stmt = (
-        sa.select(Proposal)
-        .where(scope.centres(Proposal.centre_id), *conditions)
-        .options(sa.orm.joinedload(Proposal.centre), sa.orm.joinedload(Proposal.funder))
-        .order_by(Proposal.deadline_on, Proposal.id)
-    )
-    return _short(stmt)
+    return proposals.pipeline_buckets(scope.span, [scope.centres(Proposal.centre_id)])
 
 
 def proposals_due(scope: Scope) -> tuple[list, int]:
     """Proposals still being prepared whose deadline falls within the horizon."""
-    horizon = scope.today + timedelta(days=HORIZON_DAYS)
-    return _proposal_list(
-        scope, Proposal.status.in_(OPEN_PROPOSALS), Proposal.deadline_on.between(scope.today, horizon)
-    )
+    return _short(proposals.due_between(scope.centre_ids, scope.today, scope.today + timedelta(days=HORIZON_DAYS)))
 
 
 def proposals_overdue(scope: Scope) -> tuple[list, int]:
     """Proposals past their deadline still in preparation: submitted late, or the status was not updated."""
-    return _proposal_list(scope, Proposal.status == ProposalStatus.IN_PREPARATION, Proposal.deadline_on < scope.today)
+    return _short(proposals.past_deadline(scope.centre_ids, scope.today))
 
 
 def call_deadlines(scope: Scope) -> list[tuple[date, CallDeadline]]:
     """Funders' call deadlines (network-wide) falling within the horizon, yearly ones on their next date."""
-    horizon = scope.today + timedelta(days=HORIZON_DAYS)
-    calls = db.session.scalars(
-        sa.select(CallDeadline).where(sa.or_(CallDeadline.is_yearly, CallDeadline.due_on.between(scope.today, horizon)))
-    ).all()
-    upcoming = [(call.next_on(scope.today), call) for call in calls]
-    return sorted(((day, call) for day, call in upcoming if day and day <= horizon), key=lambda x: (x[0], x[1].id))[
-        :LIST_LIMIT
-    ]
+    return proposals.calls_between(scope.today, scope.today + timedelta(days=HORIZON_DAYS))[:LIST_LIMIT]
 
 
 # --- experts: standing records, listed by the period's end ---------------------------------------

@@ -25,6 +25,11 @@ class EntryDetailsForm(BaseForm):
     )
     stage = SelectField("Stage", validators=[DataRequired()])
     booked_on = DateField("Pledged or committed on", validators=[DataRequired(message="Give the date.")])
+    expected_on = DateField(
+        "Next tranche expected on",
+        validators=[Optional()],
+        description="Money still to come: shown in My work and calendar feeds until a tranche is recorded.",
+    )
     description = TextAreaField(
         "Description", validators=[Optional(), Length(max=5000)], description="Required for goods, services and time."
     )

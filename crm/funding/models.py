@@ -127,6 +127,9 @@ class LedgerEntry(Voidable, Audited, Versioned, Timestamped, CentreScoped, db.Mo
     # The date whose rate converts the amount: the booked date, or for a withdrawal the booked date of the entry
     # it withdraws (kept equal by the services).
     rate_on: Mapped[date]
+    # When the next money of a pledge or commitment is expected: shown in My work and the calendar feeds until a
+    # tranche is recorded (which clears it: staff give the next date then), or the entry is received in full.
+    expected_on: Mapped[date | None] = mapped_column(index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     unit: Mapped[str] = mapped_column(sa.String(100), default="")

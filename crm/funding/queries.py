@@ -17,6 +17,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
+from crm.core.due import DueItem, dated_until
+from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span, read_span
 from crm.core.types import exact_sum
 from crm.extensions import db
@@ -493,3 +495,27 @@ def open_needs(centre_ids: set[int] | None) -> list[FundingNeed]:
     if centre_ids is not None:
         stmt = stmt.where(FundingNeed.centre_id.in_(centre_ids))
     return db.session.scalars(stmt).all()
+
+
+def due_items(centre_ids, until: date | None) -> list[DueItem]:
+    """Money expected (``LedgerEntry.expected_on``) up to ``until`` (None: all), late ones included: live entries
+    not received in full and not withdrawals; one query."""
+    stmt = live(sa.select(LedgerEntry)).where(
+        LedgerEntry.expected_on.is_not(None), LedgerEntry.withdraws_id.is_(None), LedgerEntry.stage != Stage.RECEIVED
+    )
+    entries = db.session.scalars(dated_until(stmt, LedgerEntry, LedgerEntry.expected_on, centre_ids, until)).unique()
+    return [
+        DueItem.of(
+            entry,
+            uid=f"tranche-expected-{entry.id}",
+            kind="Tranche expected",
+            title=entry.purpose_detail or entry.description or entry.purpose.label,
+            due=PartialDate(entry.expected_on),
+            endpoint="funding.show",
+            record_args=(("entry_id", entry.id),),
+            detail=" · ".join(
+                part for part in (entry.source.display_name if entry.source else "", entry.stage.label) if part
+            ),
+        )
+        for entry in entries
+    ]

@@ -58,6 +58,7 @@ def entry_values(data: dict) -> dict:
         "purpose_detail": text(data, "purpose_detail"),
         "stage": Stage(data["stage"]),
         "booked_on": data.get("booked_on"),
+        "expected_on": data.get("expected_on"),
         "description": text(data, "description"),
         "unit": text(data, "unit"),
         "valuation_method": text(data, "valuation_method"),
@@ -94,6 +95,7 @@ def record_entry(centre_id: int, data: dict, proposals=(), agreement=None) -> Le
     values = entry_values(data)
     if not values["booked_on"]:
         raise LedgerError("Give the date the resource was pledged, committed or received.", "booked_on")
+    check_expected(values["booked_on"], values["expected_on"])
     check_links(centre_id, proposals, agreement)
     entry = LedgerEntry(
         centre_id=centre_id, agreement=agreement, proposals=list(proposals), rate_on=values["booked_on"], **values
@@ -117,7 +119,14 @@ def record_entry(centre_id: int, data: dict, proposals=(), agreement=None) -> Le
 # What an edit may change. Amounts, currency, kind and quantity are corrected by a void and a new entry, or by a
 # withdrawal. A withdrawal follows its entry: it nets against it in the same buckets.
 EDITABLE = ("source_id", "category", "purpose", "purpose_detail", "stage", "booked_on", "description", "unit")
-EDITABLE += ("valuation_method", "valuation_evidence", "notes")
+EDITABLE += ("valuation_method", "valuation_evidence", "notes", "expected_on")
+
+
+def check_expected(booked_on: date, expected_on: date | None) -> None:
+    if expected_on is not None and expected_on < booked_on:
+        raise LedgerError("Money cannot be expected before the date it was pledged or committed.", "expected_on")
+
+
 FOLLOWED_BY_WITHDRAWALS = ("source_id", "category", "purpose", "purpose_detail", "stage", "description", "unit")
 
 
@@ -132,6 +141,7 @@ def update_entry(entry: LedgerEntry, data: dict, proposals=(), agreement=None) -
     if any(w.booked_on < booked_on for w in withdrawals):
         first = min(w.booked_on for w in withdrawals)
         raise LedgerError(f"The entry cannot be booked after its withdrawal of {first:%-d %B %Y}.", "booked_on")
+    check_expected(booked_on, data.get("expected_on", entry.expected_on))
     stage = Stage(data.get("stage", entry.stage))
     check_stage(entry, stage)
     with rollup.changing(entry):
@@ -223,6 +233,9 @@ def withdraw_entry(entry: LedgerEntry, data: dict, *, today: date) -> LedgerEntr
     db.session.add(withdrawal)
     db.session.flush()
     rollup.apply(withdrawal)
+    if not entry.is_active:
+        entry.expected_on = None  # withdrawn in full: nothing is expected any more
+        db.session.flush()
     return withdrawal
 
 
@@ -301,6 +314,8 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
         tranche.is_over_outstanding = True
     with rollup.changing(entry):
         entry.tranches.append(tranche)
+        # The money expected came: the next date, if more is to come, is for staff to give.
+        entry.expected_on = None
         if outstanding_after is not None and outstanding_after.amount <= 0:
             entry.stage = Stage.RECEIVED
         elif entry.stage == Stage.PLEDGED:

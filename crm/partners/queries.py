@@ -1,10 +1,13 @@
 """Reads for the list pages: one query for the page plus one count, whatever the filters and the size."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 
 from crm.centres.models import Centre
+from crm.core.due import DueItem, dated_until
+from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
@@ -156,3 +159,31 @@ def engagements(organisation_ids: list[int]) -> dict[int, list[Partnership]]:
     for row in rows:
         result.setdefault(row.organisation_id, []).append(row)
     return result
+
+
+def next_step_pending() -> sa.ColumnElement:
+    """A partnership with a dated next step still to take: not closed. (Its date past: the step is overdue.)"""
+    return sa.and_(Partnership.next_step_on.is_not(None), Partnership.stage != Stage.CLOSED)
+
+
+def due_items(centre_ids, until: date | None) -> list[DueItem]:
+    """The partnerships' next steps dated up to ``until`` (None: all), overdue ones included; one query."""
+    from crm.extensions import db
+
+    stmt = sa.select(Partnership).where(next_step_pending())
+    partnerships = db.session.scalars(
+        dated_until(stmt, Partnership, Partnership.next_step_on, centre_ids, until)
+    ).unique()
+    return [
+        DueItem.of(
+            p,
+            uid=f"partnership-next-step-{p.id}",
+            kind="Next step",
+            title=p.organisation.display_name,
+            due=PartialDate(p.next_step_on),
+            endpoint="partners.partnership",
+            record_args=(("partnership_id", p.id),),
+            detail=p.next_step or "Next step",
+        )
+        for p in partnerships
+    ]

@@ -135,3 +135,7 @@ class DeadlineForm(BaseForm):
     label = StringField("What is due", validators=[DataRequired(), Length(max=200)])
     due_on = DateField("Due on", validators=[DataRequired(message="Give the deadline's date.")])
     is_yearly = BooleanField("Every year on this day")
+
+
+class DeadlineEditForm(VersionMixin, DeadlineForm):
+    pass

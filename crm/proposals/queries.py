@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.centres.models import ReportingPeriod
+from crm.core.due import DueItem
+from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span, date_of, latest_as_at
 from crm.core.types import exact_sum
 from crm.extensions import db
@@ -72,8 +74,10 @@ def funded_within(span: Span) -> sa.ColumnElement:
 
 # The list's "what happened in the period" filter: proposals submitted, or funded, in it.
 EVENTS = {"submitted": submitted_within, "funded": funded_within}
-# Status groups the list offers beside single statuses: still being prepared.
-GROUPS = {"open": (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)}
+# Still being prepared: a proposal whose deadline matters (the deadlines ahead, My work, the calendar feed).
+OPEN_STATUSES = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
+# Status groups the list offers beside single statuses.
+GROUPS = {"open": OPEN_STATUSES}
 
 
 def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, span: Span, event=None) -> sa.Select:
@@ -242,30 +246,93 @@ class Deadline:
         return next(w for w in WINDOWS if self.days_left <= w)
 
 
+def _deadline_between(start: date, end: date | None) -> sa.ColumnElement:
+    """Still being prepared, with a deadline from ``start`` to ``end`` (None: any time after)."""
+    deadline = Proposal.deadline_on >= start if end is None else Proposal.deadline_on.between(start, end)
+    return sa.and_(Proposal.status.in_(OPEN_STATUSES), deadline)
+
+
+def _past_deadline(today: date) -> sa.ColumnElement:
+    """Past its deadline still in preparation: submitted late, or the status was not updated. (An idea whose
+    deadline passed was simply not pursued.)"""
+    return sa.and_(Proposal.status == ProposalStatus.IN_PREPARATION, Proposal.deadline_on < today)
+
+
+def _by_deadline(centre_ids, condition) -> sa.Select:
+    stmt = sa.select(Proposal).where(condition).options(joinedload(Proposal.centre), joinedload(Proposal.funder))
+    return in_centres(stmt, centre_ids).order_by(Proposal.deadline_on, Proposal.id)
+
+
+def due_between(centre_ids, start: date, end: date | None) -> sa.Select:
+    """Proposals still being prepared whose deadline falls from ``start`` to ``end``, soonest first."""
+    return _by_deadline(centre_ids, _deadline_between(start, end))
+
+
+def past_deadline(centre_ids, today: date) -> sa.Select:
+    """Proposals past their deadline still in preparation, the longest overdue first."""
+    return _by_deadline(centre_ids, _past_deadline(today))
+
+
+def calls_between(start: date, end: date | None) -> list[tuple[date, CallDeadline]]:
+    """Funders' call deadlines (network-wide) next falling from ``start`` to ``end`` (None: any time after), yearly
+    ones on their next date, soonest first; one query."""
+    one_off = CallDeadline.due_on >= start if end is None else CallDeadline.due_on.between(start, end)
+    calls = db.session.scalars(
+        sa.select(CallDeadline)
+        .options(joinedload(CallDeadline.mechanism).joinedload(FundingMechanism.funder))
+        .where(CallDeadline.is_yearly | one_off)
+    ).all()
+    found = [(call.next_on(start), call) for call in calls]
+    return sorted(
+        ((day, call) for day, call in found if day and (end is None or day <= end)), key=lambda x: (x[0], x[1].id)
+    )
+
+
 def deadlines_ahead(centre_ids: set[int] | None, today: date, horizon: int = WINDOWS[-1]) -> list[Deadline]:
     """Open proposals' own deadlines and the funders' call deadlines in the next ``horizon`` days (two queries)."""
     last = today + timedelta(days=horizon)
-    open_statuses = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
-    proposals = (
-        db.session.scalars(
-            in_centres(sa.select(Proposal), centre_ids).where(
-                Proposal.status.in_(open_statuses), Proposal.deadline_on.between(today, last)
+    proposals = db.session.scalars(due_between(centre_ids, today, last)).unique().all()
+    found = [Deadline(p.deadline_on, (p.deadline_on - today).days, p.title, proposal=p) for p in proposals]
+    for due, call in calls_between(today, last):
+        found.append(Deadline(due, (due - today).days, call.label, mechanism=call.mechanism))
+    return sorted(found, key=lambda d: (d.due_on, d.label))
+
+
+def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
+    """What is due of the proposals: their deadlines until ``until`` (None: all ahead) and those already missed,
+    and the funders' call deadlines (network-wide); two queries."""
+    condition = sa.or_(_deadline_between(today, until), _past_deadline(today))
+    proposals = db.session.scalars(_by_deadline(centre_ids, condition)).unique()
+    items = [
+        DueItem.of(
+            p,
+            uid=f"proposal-deadline-{p.id}",
+            kind="Proposal deadline",
+            title=p.title,
+            due=PartialDate(p.deadline_on),
+            endpoint="proposals.show",
+            record_args=(("proposal_id", p.id),),
+            detail=f"{p.funder.acronym or p.funder.name} · {p.status.label}",
+        )
+        for p in proposals
+    ]
+    for due, call in calls_between(today, until):
+        mechanism = call.mechanism
+        items.append(
+            DueItem(
+                uid=f"call-deadline-{call.id}",
+                kind="Call deadline",
+                title=f"{mechanism.display_name}: {call.label}",
+                due=PartialDate(due),
+                endpoint="proposals.funders",
+                record_args=(("_anchor", f"mechanism-{mechanism.id}"),),
+                detail="Every year" if call.is_yearly else "",
+                yearly_since=call.due_on if call.is_yearly else None,
+                changed_at=call.updated_at,
+                revision=call.version,
             )
         )
-        .unique()
-        .all()
-    )
-    found = [Deadline(p.deadline_on, (p.deadline_on - today).days, p.title, proposal=p) for p in proposals]
-    calls = db.session.scalars(
-        sa.select(CallDeadline)
-        .options(joinedload(CallDeadline.mechanism))
-        .where(sa.or_(CallDeadline.is_yearly, CallDeadline.due_on.between(today, last)))
-    ).all()
-    for call in calls:
-        due = call.next_on(today)
-        if due is not None and due <= last:
-            found.append(Deadline(due, (due - today).days, call.label, mechanism=call.mechanism))
-    return sorted(found, key=lambda d: (d.due_on, d.label))
+    return items
 
 
 def proposal_counts(centre_id: int, period: ReportingPeriod | None = None) -> dict:

@@ -228,13 +228,25 @@ def website(data: dict) -> str:
         raise ProposalError(str(error), "website") from None
 
 
-def add_deadline(mechanism: FundingMechanism, data: dict) -> CallDeadline:
+def _deadline_values(data: dict) -> dict:
     label = text(data, "label")
     if not label:
         raise ProposalError("Say what is due (full proposal, concept note...).", "label")
     if not data.get("due_on"):
         raise ProposalError("Give the deadline's date.", "due_on")
-    deadline = CallDeadline(label=label, due_on=data["due_on"], is_yearly=bool(data.get("is_yearly")))
+    return {"label": label, "due_on": data["due_on"], "is_yearly": bool(data.get("is_yearly"))}
+
+
+def add_deadline(mechanism: FundingMechanism, data: dict) -> CallDeadline:
+    deadline = CallDeadline(**_deadline_values(data))
     mechanism.deadlines.append(deadline)
+    db.session.flush()
+    return deadline
+
+
+def update_deadline(deadline: CallDeadline, data: dict) -> CallDeadline:
+    """A deadline moved or renamed: the same record, so calendars move its event instead of adding one."""
+    for name, value in _deadline_values(data).items():
+        setattr(deadline, name, value)
     db.session.flush()
     return deadline

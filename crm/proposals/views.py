@@ -20,6 +20,7 @@ from crm.money.totals import Converter, LeftOut, rate_plan
 from crm.partners.models import Organisation
 from crm.proposals import queries, services
 from crm.proposals.forms import (
+    DeadlineEditForm,
     DeadlineForm,
     DocumentForm,
     MechanismEditForm,
@@ -28,7 +29,7 @@ from crm.proposals.forms import (
     ProposalForm,
     StatusForm,
 )
-from crm.proposals.models import FundingMechanism, Proposal, ProposalDocument, ProposalStatus
+from crm.proposals.models import CallDeadline, FundingMechanism, Proposal, ProposalDocument, ProposalStatus
 
 bp = Blueprint("proposals", __name__)
 
@@ -325,3 +326,22 @@ def add_deadline(mechanism_id: int):
         deadline_form=form,
         history=history_for(mechanism),
     )
+
+
+@bp.route("/funders/deadlines/<int:deadline_id>/edit", methods=["GET", "POST"])
+@login_required
+def deadline_edit(deadline_id: int):
+    deadline = db.session.get(CallDeadline, deadline_id) or abort(404)
+    if not may_edit_funders():
+        abort(403)
+    form = DeadlineEditForm(obj=deadline)
+    if form.validate_on_submit():
+        check_version(deadline, form.version.data, form.data)
+        try:
+            services.update_deadline(deadline, form.data)
+        except services.ProposalError as error:
+            refuse(form, error, "label")
+        else:
+            flash("Deadline saved.", "success")
+            return redirect(url_for("proposals.mechanism_edit", mechanism_id=deadline.mechanism_id))
+    return form_page("proposals/deadline_form.html", form=form, deadline=deadline, history=history_for(deadline))

@@ -14,6 +14,11 @@ RULES = {
     "auth.logout": Rule(method="POST", staff=302, coordinator=302, admin=302),
     "auth.password": Rule(staff=200),
     "auth.profile": Rule(staff=200),
+    # Password reset is for people who cannot sign in: open to all; an unknown link is a 404 for everyone.
+    "auth.reset_request": Rule(anonymous=200, staff=200),
+    "auth.reset_password": Rule(
+        args=lambda w: {"token": "not-a-token"}, anonymous=404, staff=404, coordinator=404, admin=404
+    ),
     "audit.index": Rule(staff=403, coordinator=403),
     "auth.users": Rule(staff=403, coordinator=403),
     "auth.user_new": Rule(staff=403, coordinator=403),

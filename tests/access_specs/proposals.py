@@ -23,6 +23,9 @@ RULES = {
     "proposals.mechanism_new": Rule(staff=200, coordinator=403),
     "proposals.mechanism_edit": Rule(args=_mechanism, staff=200, coordinator=403),
     "proposals.add_deadline": Rule(args=_mechanism, method="POST", staff=422, coordinator=403, admin=422),
+    "proposals.deadline_edit": Rule(
+        args=lambda w: {"deadline_id": w.records["call_deadline"].id}, staff=200, coordinator=403
+    ),
 }
 
 
@@ -33,7 +36,7 @@ def build(world):
     from werkzeug.datastructures import FileStorage
 
     from crm.core.uploads import store
-    from crm.proposals.services import add_document, save_mechanism
+    from crm.proposals.services import add_deadline, add_document, save_mechanism
     from tests.factories import Factory, save
 
     make = Factory()
@@ -45,3 +48,6 @@ def build(world):
     world.records["proposal"] = proposal
     world.records["proposal_document"] = save(add_document(proposal, "Application", upload))
     world.records["mechanism"] = save(save_mechanism(None, {"funder_id": funder.id, "name": "Kappa call"}))
+    world.records["call_deadline"] = save(
+        add_deadline(world.records["mechanism"], {"label": "Concept note", "due_on": date.today()})
+    )
