@@ -144,6 +144,21 @@ class Factory:
         db.session.commit()
         return section
 
+    def challenge(self, centre, **values):
+        from crm.reports.services import save_challenge
+
+        data = {"area": "partnerships", "challenge": "Cooperation models need exploring.", "noted": EARLY} | values
+        challenge = save_challenge(None, centre.id, data, None)
+        db.session.commit()
+        return challenge
+
+    def strategy(self, centre, **values):
+        from crm.funding.services import save_strategy
+
+        strategy = save_strategy(None, centre.id, {"status": "in_development"} | values)
+        db.session.commit()
+        return strategy
+
     def proposal(self, centre, funder=None, **values):
         from crm.proposals.services import create_proposal
 

@@ -410,6 +410,10 @@ class StrategySource(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     def audit_label(self) -> str:
         return self.label
 
+    @property
+    def category_labels(self) -> list[str]:
+        return [Category(value).label for value in self.categories]
+
 
 class StrategyStep(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """A step the centre plans, written as it follows "the centre will …", with the date it is due and, once taken,

@@ -26,6 +26,7 @@ from crm.funding.models import (
     Kind,
     LedgerEntry,
     Measure,
+    MobilisationStrategy,
     NeedStatus,
     Purpose,
     Stage,
@@ -421,3 +422,8 @@ def open_needs(centre_ids: set[int] | None) -> list[FundingNeed]:
     if centre_ids is not None:
         stmt = stmt.where(FundingNeed.centre_id.in_(centre_ids))
     return db.session.scalars(stmt).all()
+
+
+def strategy_of(centre_id: int) -> MobilisationStrategy | None:
+    """The centre's resource mobilisation strategy with its sources and steps (three statements), or None."""
+    return db.session.scalar(sa.select(MobilisationStrategy).where(MobilisationStrategy.centre_id == centre_id))

@@ -45,7 +45,8 @@ class OrganisationTypeForm(FlaskForm):
     plural_name = StringField(
         "Heading in reports",
         validators=[Optional(), Length(max=120)],
-        description='The plural a report lists partners of this type under, e.g. "Research institutes and universities".',
+        description="The plural a report lists partners of this type under, "
+        'e.g. "Research institutes and universities".',
     )
 
 

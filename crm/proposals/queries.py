@@ -73,13 +73,17 @@ def funded_within(span: Span) -> sa.ColumnElement:
 
 # The list's "what happened in the period" filter: proposals submitted, or funded, in it.
 EVENTS = {"submitted": submitted_within, "funded": funded_within}
-# Status groups the list offers beside single statuses: still being prepared.
-GROUPS = {"open": (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)}
+# Status groups the list offers beside single statuses: still being prepared; open (not yet decided: "in the
+# pipeline", as the report counts it).
+PREPARING = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
+OPEN = (*PREPARING, ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
+GROUPS = {"preparing": PREPARING, "open": OPEN}
+GROUP_LABELS = {"preparing": "Being prepared (idea or in preparation)", "open": "Open: not yet decided (pipeline)"}
 
 
 def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, span: Span, event=None) -> sa.Select:
     """The proposals list: of ``centre_ids`` (None: all), recorded by the period's end, filtered by the status each
-    had at that end (``statuses_at``; ``open``: still being prepared), by what happened to them in the period
+    had at that end (``statuses_at``; a group of ``GROUPS``), by what happened to them in the period
     (``event``: submitted, funded) and by words of the title."""
     as_at = statuses_at(span)
     stmt = in_centres(stmt.join(as_at, as_at.c.entity_id == Proposal.id), centre_ids)
@@ -245,13 +249,13 @@ class Deadline:
 
 
 def deadlines_ahead(centre_ids: set[int] | None, today: date, horizon: int = WINDOWS[-1]) -> list[Deadline]:
-    """Open proposals' own deadlines and the funders' call deadlines in the next ``horizon`` days (two queries)."""
+    """The deadlines of proposals being prepared and the funders' call deadlines in the next ``horizon`` days (two
+    queries)."""
     last = today + timedelta(days=horizon)
-    open_statuses = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
     proposals = (
         db.session.scalars(
             in_centres(sa.select(Proposal), centre_ids).where(
-                Proposal.status.in_(open_statuses), Proposal.deadline_on.between(today, last)
+                Proposal.status.in_(PREPARING), Proposal.deadline_on.between(today, last)
             )
         )
         .unique()

@@ -1,5 +1,9 @@
 """The three forms a section is exported in; each renderer takes a ``Section`` and returns bytes."""
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 from flask import render_template
 
 from crm.reports.docx import render_docx
@@ -26,3 +30,11 @@ def render(section: Section, fmt: str) -> tuple[bytes, str]:
 
 def filename(record, fmt: str) -> str:
     return f"{record.centre.code}-{record.period.label}-resource-mobilisation-rev{record.revision}.{fmt}"
+
+
+def disposition(name: str, inline: bool = False) -> str:
+    """A Content-Disposition header for any file name (RFC 6266): an ASCII fallback, and the name itself in
+    ``filename*`` (RFC 5987), so that a period written "2027–2028" or with quotes makes a valid header."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = re.sub(r"[^A-Za-z0-9._-]+", "-", fallback).strip("-") or "download"
+    return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
