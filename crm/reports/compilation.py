@@ -231,8 +231,7 @@ def render_pdf(compiled: Compiled) -> bytes:
     story = [Paragraph(pdf.markup(TITLE), st["title"]), Paragraph(pdf.markup(f"Period {compiled.label}"), st["h2"])]
     story += [Paragraph(pdf.markup(text), st["body"]) for text in intro(compiled)]
     story.append(Paragraph("Synthesis", st["h2"]))
-    width = pdf.TEXT_WIDTH
-    widths = [width * w for w in (0.2, 0.09, 0.09, 0.09, 0.15, 0.15, 0.23)]
+    widths = pdf.column_widths(COLUMNS, compiled.table(), pdf.TEXT_WIDTH, font, pdf.CELL_SIZE)
     story.append(pdf.table_of(COLUMNS, compiled.table(), widths, st))
     story.append(Paragraph(pdf.markup(rates_text(compiled)), st["small"]))
     for entry in compiled.submitted:
@@ -251,8 +250,7 @@ def render_docx(compiled: Compiled) -> bytes:
     for text in intro(compiled):
         word.add_text(document, text)
     word.heading(document, "Synthesis", 2)
-    widths = [int(word.TEXT_WIDTH * w) for w in (0.2, 0.09, 0.09, 0.09, 0.15, 0.15, 0.23)]
-    word.table_of(document, COLUMNS, compiled.table(), widths, size=8.5)
+    word.table_of(document, COLUMNS, compiled.table(), word.fitted_widths(COLUMNS, compiled.table()), size=8.5)
     word.add_text(document, rates_text(compiled), size=8.5)
     for entry in compiled.submitted:
         document.add_page_break()

@@ -20,6 +20,7 @@ from docx.shared import Cm, Pt, RGBColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from crm.reports.fonts import register_pdf_font
+from crm.reports.pdf import column_widths
 from crm.reports.section import (
     ANNEX_HEADING,
     AREA_HEADING,
@@ -137,6 +138,12 @@ def first_column_width(titles: list[str]) -> int:
     return int(min(max(wanted, Cm(3.8)), Cm(5.8)))
 
 
+def fitted_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
+    """The PDF's widths (no word broken, the rest to the longest texts), measured a size up for Calibri's margins."""
+    points = column_widths(columns, rows, TEXT_WIDTH / 12700, register_pdf_font(), 9.5)
+    return [int(p * 12700) for p in points]
+
+
 def outputs_table(document, section: Section) -> None:
     first = first_column_width([output.title for output in section.outputs])
     widths = [first, STATUS_WIDTH, TEXT_WIDTH - first - STATUS_WIDTH]
@@ -149,11 +156,7 @@ def annex_table(document, table: AnnexTable) -> None:
     if not table.rows:
         add_text(document, table.empty)
         return
-    weights = [
-        min(max(max(len(c) for c in [t, *(r[i] for r in table.rows)]), 6), 40) for i, t in enumerate(table.columns)
-    ]
-    widths = [int(TEXT_WIDTH * w / sum(weights)) for w in weights]
-    table_of(document, table.columns, table.rows, widths, size=8.5)
+    table_of(document, table.columns, table.rows, fitted_widths(table.columns, table.rows), size=8.5)
     if table.note:
         add_text(document, table.note, size=8.5)
 

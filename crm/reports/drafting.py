@@ -307,8 +307,9 @@ class Words:
         return Token(key, capitalised(text) if opening else text, [self.organisation_ref(ref)])
 
     def orgs(self, key: str, refs: list[queries.OrgRef], *, article: bool = False, extra=()) -> Token:
+        """Names joined; their records are the list they come from (``extra``), then each organisation."""
         names = [named(self.name(ref)) if article else self.name(ref) for ref in refs]
-        return Token(key, joined(names), [self.organisation_ref(ref) for ref in refs] + list(extra))
+        return Token(key, joined(names), list(extra) + [self.organisation_ref(ref) for ref in refs])
 
     def organisation_ref(self, ref: queries.OrgRef) -> Figure:
         return self.record_ref(ref.short, "partners.organisation", organisation_id=ref.id)
@@ -973,7 +974,7 @@ def challenge_points(w: Words, challenges, attribute: str) -> Drafted:
         if not text:
             continue
         text = text if text.endswith((".", "!", "?")) else text + "."
-        ref = w.record_ref("Challenge recorded by staff", "reports.challenge_edit", challenge_id=challenge.id)
+        ref = w.record_ref(f"Challenge noted {challenge.noted}", "reports.challenge_edit", challenge_id=challenge.id)
         lead = (
             [] if text.lower().startswith("in terms of") else [f"In terms of {ChallengeArea(challenge.area).phrase}, "]
         )

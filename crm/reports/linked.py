@@ -62,6 +62,10 @@ class Drafted:
     def tokens(self) -> dict[str, Token]:
         return {key: token for sentence in self.sentences() for key, token in sentence.tokens()}
 
+    @property
+    def text(self) -> str:
+        return self.render().text
+
     def render(self) -> "LinkedText":
         text, spans = "", []
         for number, paragraph in enumerate(self.paragraphs, start=1):
@@ -185,11 +189,13 @@ _END = re.compile(r"[.!?。！？](?=\s+[^\sa-z]|\s*$)")
 @dataclass
 class Passage:
     """A sentence of the text: ``refs`` are the records its drafted words rest on (none: staff wrote it);
-    ``marks`` the (start, end) of those words within it."""
+    ``marks`` the (start, end) of those words within it; ``note`` the number of the note that lists ``refs``
+    (consecutive sentences resting on the same records share one)."""
 
     text: str
     refs: list[Figure] = field(default_factory=list)
     marks: list[tuple[int, int]] = field(default_factory=list)
+    note: int | None = None
 
     def pieces(self) -> list[tuple[str, bool]]:
         """The sentence as (words, drafted from the records?) runs, for highlighting."""
@@ -222,6 +228,32 @@ def _sentence_ends(text: str, start: int, end: int, spans: list[Span]) -> list[i
 
 def _distinct(refs: list[Figure]) -> list[Figure]:
     return list({(r.label, r.endpoint, str(sorted(r.args.items()))): r for r in refs}.values())
+
+
+@dataclass
+class Annotated:
+    """A text as the preview shows it: paragraphs of passages, and the notes their numbers refer to."""
+
+    paragraphs: list[list[Passage]]
+    notes: list[list[Figure]]
+
+
+def annotated(linked: LinkedText) -> Annotated:
+    """The text's passages, each drafted one numbered with the note of the records it rests on; a sentence resting
+    on the same records as the one before shares its number (the note is shown once, after the last)."""
+    paras, notes = passages(linked), []
+    sequence = [passage for paragraph in paras for passage in paragraph]
+    previous = None
+    for index, passage in enumerate(sequence):
+        if not passage.refs:
+            previous = None
+            continue
+        if passage.refs != previous:
+            notes.append(passage.refs)
+        previous = passage.refs
+        following = sequence[index + 1] if index + 1 < len(sequence) else None
+        passage.note = None if following is not None and following.refs == passage.refs else len(notes)
+    return Annotated(paras, notes)
 
 
 def passages(linked: LinkedText) -> list[list[Passage]]:

@@ -70,6 +70,10 @@ def styles(font: str) -> dict[str, ParagraphStyle]:
         "h3": ParagraphStyle(
             "h3", parent=body, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3, textColor=INK, keepWithNext=1
         ),
+        "h2_loose": ParagraphStyle(
+            "h2_loose", parent=body, fontSize=12.5, leading=16, spaceBefore=14, spaceAfter=6, textColor=ACCENT
+        ),
+        "h3_loose": ParagraphStyle("h3_loose", parent=body, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3),
         "label": ParagraphStyle("label", parent=body, fontSize=10, textColor=ACCENT, spaceAfter=2, keepWithNext=1),
         "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=MUTED),
     }
@@ -86,6 +90,29 @@ def first_column_width(titles: list[str], font: str) -> float:
     """Wide enough that the longest word of any row's title ("Распространение") never breaks, within limits."""
     longest = max((stringWidth(word, font, CELL_SIZE) for title in titles for word in title.split()), default=0)
     return min(max(longest + CELL_PADDING + 2, TEXT_WIDTH * 0.22), TEXT_WIDTH * 0.34)
+
+
+def column_widths(columns: list[str], rows: list[list[str]], total: float, font: str, size: float) -> list[float]:
+    """Widths that never break a word (each column at least its longest word) and give the rest of the line to
+    the columns whose text is longest: dates and amounts stay on one line, titles wrap."""
+
+    def width(text: str, heading: bool = False) -> float:
+        # Headers are set half a point larger than cells.
+        return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING
+
+    def longest_word(column: int) -> float:
+        words = [width(w, True) for w in columns[column].split()]
+        return max(words + [width(w) for row in rows for w in row[column].split()], default=CELL_PADDING)
+
+    least = [longest_word(i) for i in range(len(columns))]
+    natural = [max([width(columns[i], True)] + [width(row[i]) for row in rows]) for i in range(len(columns))]
+    if sum(natural) <= total:
+        return [w * total / sum(natural) for w in natural]
+    if sum(least) >= total:
+        return [w * total / sum(least) for w in least]
+    spare = total - sum(least)
+    extra = [n - m for n, m in zip(natural, least, strict=True)]
+    return [m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True)]
 
 
 def grid(table: Table) -> Table:
@@ -121,14 +148,12 @@ def outputs_table(section: Section, st: dict, font: str) -> Table:
     return table_of(list(OUTPUTS_HEADER), rows, (first, status, TEXT_WIDTH - first - status), st)
 
 
-def annex_table(table: AnnexTable, st: dict) -> list:
-    story = [Paragraph(markup(table.title), st["h3"])]
+def annex_table(table: AnnexTable, st: dict, font: str) -> list:
+    # A page break rather than keep-with-next: a long table would carry its title onto a page of its own.
+    story = [CondPageBreak(3 * cm), Paragraph(markup(table.title), st["h3_loose"])]
     if not table.rows:
         return story + [Paragraph(markup(table.empty), st["body"])]
-    weights = [max(len(c) for c in [title, *(row[i] for row in table.rows)]) for i, title in enumerate(table.columns)]
-    # Width by content, capped so that no column takes the page: long titles wrap, short figures stay on a line.
-    capped = [min(max(w, 6), 40) for w in weights]
-    widths = [TEXT_WIDTH * w / sum(capped) for w in capped]
+    widths = column_widths(table.columns, table.rows, TEXT_WIDTH, font, CELL_SIZE)
     story.append(table_of(table.columns, table.rows, widths, st))
     if table.note:
         story.append(Paragraph(markup(table.note), st["small"]))
@@ -136,7 +161,7 @@ def annex_table(table: AnnexTable, st: dict) -> list:
 
 
 def rates_annex(section: Section, st: dict) -> list:
-    story = [Paragraph(markup(RATES_HEADING), st["h2"])]
+    story = [CondPageBreak(4 * cm), Paragraph(markup(RATES_HEADING), st["h2_loose"])]
     policy = section.conversion_policy or "No amount needed converting."
     story.append(Paragraph(markup(f"Reporting currency: {section.reporting_currency}. {policy}"), st["body"]))
     if not section.rates_used:
@@ -155,7 +180,7 @@ def section_story(section: Section, st: dict, font: str) -> list:
     flow = [
         Paragraph(markup(AREA_HEADING), st["h1"]),
         HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceBefore=0, spaceAfter=8),
-        Paragraph(markup(f"Outcome 3: {section.outcome}"), st["body"]),
+        Paragraph(f'<font color="{ACCENT.hexval()}">Outcome 3:</font> {markup(section.outcome)}', st["body"]),
         Spacer(1, 4),
         outputs_table(section, st, font),
         Paragraph(markup(NARRATIVE_HEADING), st["h2"]),
@@ -167,9 +192,9 @@ def section_story(section: Section, st: dict, font: str) -> list:
     flow.append(Paragraph(markup(KEY_FIGURES_HEADING), st["h2"]))
     flow.extend(text_block(section.key_figures, st["body"], empty="—"))
     if section.annex:
-        flow.append(Paragraph(markup(ANNEX_HEADING), st["h2"]))
+        flow += [CondPageBreak(5 * cm), Paragraph(markup(ANNEX_HEADING), st["h2_loose"])]
         for table in section.annex:
-            flow.extend(annex_table(table, st))
+            flow.extend(annex_table(table, st, font))
     flow.extend(rates_annex(section, st))
     return flow
 

@@ -107,22 +107,24 @@ def named(name: str) -> str:
 
 
 def joined(items: list[str]) -> str:
-    """ "A, B and C"; items that hold commas ("Chengdu Institute of Biology, Chinese Academy of Sciences"), or
-    "and" in a list of three or more, are joined with semicolons so that each stays whole: "A, CAS; B; and C"."""
+    """ "A, B and C"; items that hold commas ("Chengdu Institute of Biology, Chinese Academy of Sciences") are
+    joined with semicolons so that each stays whole ("A, CAS; B; and C"); in a list of three or more whose items
+    hold "and", a comma before the last "and" keeps them apart ("A and B, C, and D and E")."""
     items = [item for item in items if item]
     if not items:
         return ""
     if len(items) == 1:
         return items[0]
     # A comma inside a figure ("RMB 500,000") is not one that splits a name.
-    commas = any(re.search(r",(?!\d)", item) for item in items)
-    if commas or (len(items) > 2 and any(" and " in item for item in items)):
+    if any(re.search(r",(?!\d)", item) for item in items):
         return "; ".join(items[:-1]) + "; and " + items[-1]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    serial = "," if len(items) > 2 and any(" and " in item for item in items) else ""
+    return ", ".join(items[:-1]) + f"{serial} and " + items[-1]
 
 
 def quoted(title: str) -> str:
-    return f"“{title}”"
+    """Straight quotes, as the reports write titles: the PDF's CJK font sets curly ones full width."""
+    return f'"{title}"'
 
 
 def verb(count: int, singular: str, many: str) -> str:

@@ -158,7 +158,13 @@ def start_section(centre, period) -> ReportSection:
     for position, (key, title) in enumerate(TEMPLATE_ROWS):
         drafted = draft.rows[key]
         row = ReportOutput(
-            centre_id=centre.id, position=position, key=key, title=title, status=drafted.suggested_status
+            centre_id=centre.id,
+            position=position,
+            key=key,
+            title=title,
+            status=drafted.suggested_status,
+            # "Additional result(s)" with nothing to tell starts left out, as the reports leave such a row out.
+            is_hidden=key in OPTIONAL_ROWS and drafted.suggested_status == OutputStatus.NOT_STARTED,
         )
         write_row(row, drafted.text.render())
         section.outputs.append(row)

@@ -22,7 +22,7 @@ from crm.reports.forms import (
     SubmitForm,
     VersionForm,
 )
-from crm.reports.linked import LinkedText, passages
+from crm.reports.linked import LinkedText, annotated
 from crm.reports.models import Challenge, ReportSection
 from crm.reports.section import TEMPLATE_ROWS, paragraphs, word_count
 
@@ -58,10 +58,10 @@ def editable_section(view):
     return wrapped
 
 
-@bp.app_template_global("passages")
-def passages_global(text: str | None, links: dict | None):
-    """The text as paragraphs of sentences, each with the records its drafted words rest on (the preview)."""
-    return passages(LinkedText.of(text or "", links))
+@bp.app_template_global("annotated")
+def annotated_text(text: str | None, links: dict | None):
+    """The text as paragraphs of sentences, each drafted one numbered with the records it rests on (the preview)."""
+    return annotated(LinkedText.of(text or "", links))
 
 
 def download(content: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
