@@ -168,5 +168,8 @@ class StrategyForm(FlaskForm):
     steps = FieldList(FormField(StepRowForm))
 
     def fill_choices(self, labels: list[str]) -> None:
+        """The sources a step may name: those saved, and those this form renames or adds."""
+        typed = [" ".join((entry.form.label.data or "").split()) for entry in self.sources]
+        labels = list(dict.fromkeys([*labels, *(label for label in typed if label)]))
         for entry in self.steps:
             entry.form.source.choices = choices(((label, label) for label in labels), blank="— (none)")

@@ -408,6 +408,8 @@ def save_strategy(strategy: MobilisationStrategy | None, centre_id: int, data: d
     strategy.steps = _kept(
         StrategyStep, strategy.steps, steps, "action", lambda item, at: _step_values(item, at, by_label), strategy
     )
+    # The version moves even when only sources or steps changed, so that a form drawn before is a conflict.
+    strategy.updated_at = utcnow()
     db.session.flush()
     return strategy
 

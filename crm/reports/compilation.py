@@ -21,7 +21,7 @@ from crm.money.models import RateSource
 from crm.money.value import Money
 from crm.reports import docx as word
 from crm.reports import pdf
-from crm.reports.drafting import COMPARISON_CURRENCY, Converter, amount_text
+from crm.reports.drafting import COMPARISON_CURRENCY, Converter, amount_text, unbroken
 from crm.reports.fonts import register_pdf_font
 from crm.reports.models import ReportSection
 from crm.reports.section import Section
@@ -80,18 +80,15 @@ class Compiled:
         for entry in self.submitted:
             for money in entry.mobilised:
                 per_currency[money.currency] = per_currency.get(money.currency, Decimal(0)) + money.amount
-        converted = [entry.converted for entry in self.submitted]
-        dollars = (
-            amount_text(Money(sum((m.amount for m in converted), Decimal(0)), COMPARISON_CURRENCY))
-            if converted and all(converted) and not any(e.unconverted for e in self.submitted)
-            else "not converted for every centre"
-        )
+        converted = sum((e.converted.amount for e in self.submitted if e.converted), Decimal(0))
+        complete = not any(e.unconverted for e in self.submitted)
+        dollars = money_cell(Money(converted, COMPARISON_CURRENCY)) if complete else "not converted for every centre"
         return [
             f"{len(self.submitted)} of {len(self.entries)} centres",
             str(sum(r.partners_developed for r in rows)),
             str(sum(r.proposals_submitted for r in rows)),
             str(sum(r.proposals_funded for r in rows)),
-            "; ".join(amount_text(Money(a, c)) for c, a in sorted(per_currency.items())) or "none",
+            "; ".join(money_cell(Money(a, c)) for c, a in sorted(per_currency.items())) or "none",
             dollars,
             str(sum(len(r.in_kind) for r in rows)),
         ]
@@ -105,7 +102,7 @@ def line(entry: Entry) -> list[str]:
     name = f"{entry.centre.display_name} (revision {entry.revision}, submitted {entry.submitted_on:%-d %B %Y})"
     if synthesis is None:
         return [name, *(["not recorded in this submission"] * (len(COLUMNS) - 1))]
-    dollars = amount_text(entry.converted) if entry.converted else ""
+    dollars = money_cell(entry.converted) if entry.converted else ""
     if entry.unconverted:
         dollars = "; ".join(filter(None, [dollars, *entry.unconverted]))
     return [
@@ -113,10 +110,14 @@ def line(entry: Entry) -> list[str]:
         str(synthesis.partners_developed),
         str(synthesis.proposals_submitted),
         str(synthesis.proposals_funded),
-        "; ".join(amount_text(m) for m in entry.mobilised) or "none",
+        "; ".join(money_cell(m) for m in entry.mobilised) or "none",
         dollars or "none",
         "; ".join(synthesis.in_kind) or "none",
     ]
+
+
+def money_cell(money: Money) -> str:
+    return unbroken(amount_text(money))
 
 
 def period_labels() -> list[str]:

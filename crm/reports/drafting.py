@@ -191,6 +191,11 @@ class Converter:
         return sorted(self.rates.values(), key=lambda r: (r.base, r.quote, r.effective_on))
 
 
+def unbroken(text: str) -> str:
+    """A figure kept on one line in a table cell ("RMB 500,000", "30 Apr 2026"): spaces made non-breaking."""
+    return text.replace(" ", "\u00a0")
+
+
 def money_totals(rows: list[queries.ResourceRow]) -> dict[str, Money]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
@@ -211,11 +216,11 @@ def annex_conversion(converter: Converter, money: Money) -> tuple[str, str]:
     """An annex row's amount in US dollars and the rate it was converted at: the one place the annex cites a
     rate (the money domain's own citation)."""
     if money.currency == COMPARISON_CURRENCY:
-        return amount_text(money), "not converted"
+        return unbroken(amount_text(money)), "not converted"
     result = converter.convert(money, COMPARISON_CURRENCY)
     if isinstance(result, ConversionError):
         return "—", f"not converted: {result.not_converted}"
-    return amount_text(result.rounded()), result.explain()
+    return unbroken(amount_text(result.rounded())), result.explain()
 
 
 # --- the records a section is drafted from ---------------------------------------------------------------------
@@ -1132,8 +1137,8 @@ def annex(rec: Records, span: Span, converter: Converter) -> list[AnnexTable]:
                 f"{p.submitted_on:%-d %B %Y}"
                 if p.submitted_on
                 else ("in this period" if p.submitted_in_period else ""),
-                amount_text(p.requested) if p.requested else "",
-                amount_text(p.awarded) if p.awarded else "",
+                unbroken(amount_text(p.requested)) if p.requested else "",
+                unbroken(amount_text(p.awarded)) if p.awarded else "",
             ]
             for p in listed
         ],

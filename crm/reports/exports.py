@@ -35,6 +35,6 @@ def filename(record, fmt: str) -> str:
 def disposition(name: str, inline: bool = False) -> str:
     """A Content-Disposition header for any file name (RFC 6266): an ASCII fallback, and the name itself in
     ``filename*`` (RFC 5987), so that a period written "2027–2028" or with quotes makes a valid header."""
-    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    fallback = re.sub(r"[^A-Za-z0-9._-]+", "-", fallback).strip("-") or "download"
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    fallback = re.sub(r"-+(?=\.)", "", re.sub(r"[^A-Za-z0-9._]+", "-", plain)).strip("-") or "download"
     return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

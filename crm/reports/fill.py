@@ -14,6 +14,7 @@ Plain bytes in and out: no database, no HTTP. ``fill_report(docx_bytes, section)
 import copy
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 from docx import Document
@@ -60,7 +61,7 @@ def normal(text: str) -> str:
 def fill_report(data: bytes, section: Section) -> Filled:
     try:
         document = Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as error:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as error:
         raise FillError("This file could not be read as a Word document (.docx).") from error
     body = document.element.body
     blocks = list(body.iterchildren(P, TBL))

@@ -9,6 +9,7 @@ The one font embedded (WenQuanYi Micro Hei) has no bold: headings are told apart
 rules, table headers by their fill and a heavier rule.
 """
 
+import re
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -101,8 +102,9 @@ def column_widths(columns: list[str], rows: list[list[str]], total: float, font:
         return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING
 
     def longest_word(column: int) -> float:
-        words = [width(w, True) for w in columns[column].split()]
-        return max(words + [width(w) for row in rows for w in row[column].split()], default=CELL_PADDING)
+        # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole.
+        words = [width(w, True) for w in re.split(r"[ \t\n]+", columns[column])]
+        return max(words + [width(w) for row in rows for w in re.split(r"[ \t\n]+", row[column])])
 
     least = [longest_word(i) for i in range(len(columns))]
     natural = [max([width(columns[i], True)] + [width(row[i]) for row in rows]) for i in range(len(columns))]
