@@ -104,7 +104,7 @@ def line(entry: Entry) -> list[str]:
         return [name, *(["not recorded in this submission"] * (len(COLUMNS) - 1))]
     dollars = money_cell(entry.converted) if entry.converted else ""
     if entry.unconverted:
-        dollars = "; ".join(filter(None, [dollars, *entry.unconverted]))
+        dollars = f"{dollars} (without: {'; '.join(entry.unconverted)})" if dollars else "; ".join(entry.unconverted)
     return [
         name,
         str(synthesis.partners_developed),
@@ -168,17 +168,17 @@ def convert(entry: Entry, compiled: Compiled) -> None:
     if not entry.mobilised:
         return
     converter = Converter({m.currency for m in entry.mobilised}, [COMPARISON_CURRENCY], entry.period, SOURCE)
-    total = Decimal(0)
+    total, converted = Decimal(0), False
     for money in entry.mobilised:
         if money.currency == COMPARISON_CURRENCY:
-            total += money.amount
+            total, converted = total + money.amount, True
             continue
         result = converter.convert(money, COMPARISON_CURRENCY)
         if isinstance(result, ConversionError):
-            entry.unconverted.append(f"{money.currency} not converted: {result.not_converted}")
+            entry.unconverted.append(f"{money.currency} {result.not_converted}")
         else:
-            total += result.amount
-    entry.converted = Money(total, COMPARISON_CURRENCY).rounded()
+            total, converted = total + result.amount, True
+    entry.converted = Money(total, COMPARISON_CURRENCY).rounded() if converted else None
     compiled.rates += [rate for rate in converter.rates_used if rate not in compiled.rates]
     compiled.statement = converter.statement()
 

@@ -140,7 +140,7 @@ def first_column_width(titles: list[str]) -> int:
 
 def fitted_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
     """The PDF's widths (no word broken, the rest to the longest texts), measured a size up for Calibri's margins."""
-    points = column_widths(columns, rows, TEXT_WIDTH / 12700, register_pdf_font(), 9.5)
+    points = column_widths(columns, rows, TEXT_WIDTH / 12700, register_pdf_font(), 10.5)
     return [int(p * 12700) for p in points]
 
 

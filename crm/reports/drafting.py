@@ -1162,11 +1162,11 @@ def resource_line(row: queries.ResourceRow, converter: Converter) -> list[str]:
     if row.is_withdrawal:
         what = f"withdrawal: {what}"
     kind = {"financial": "Financial", "in_kind": "In kind", "people_time": "People's time"}[row.kind]
-    amount = amount_text(money) if money else quantity_text(row)
+    amount = unbroken(amount_text(money)) if money else quantity_text(row)
     if money and row.quantity is not None:
         amount += f" ({quantity_text(row)})"
     return [
-        f"{row.booked_on:%-d %b %Y}" if row.booked_on else "",
+        unbroken(f"{row.booked_on:%-d %b %Y}") if row.booked_on else "",
         row.source.short if row.source else "",
         what,
         f"{kind}, {row.stage}",

@@ -99,7 +99,8 @@ def column_widths(columns: list[str], rows: list[list[str]], total: float, font:
 
     def width(text: str, heading: bool = False) -> float:
         # Headers are set half a point larger than cells.
-        return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING
+        # Two points spare: a figure measured to the point would still wrap its last digit.
+        return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING + 2
 
     def longest_word(column: int) -> float:
         # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole.
