@@ -49,8 +49,11 @@ def outputs_table(document, rows: list[tuple[str, str, list[str]]]) -> None:
         for block in details[1:]:
             cells[2].add_paragraph(block)
         cells[2].add_paragraph().add_run("150 words").italic = True
+    widths = (Cm(3.8), Cm(2.8), Cm(10.4))
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for row in table.rows:
-        for cell, width in zip(row.cells, (Cm(3.8), Cm(2.8), Cm(10.4)), strict=True):
+        for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
 
 

@@ -12,7 +12,7 @@ from crm.core.partial_dates import PartialDate
 from crm.experts.services import save_pool
 from crm.extensions import db
 from crm.reports import drafting, prose, services
-from tests.factories import EARLY
+from tests.factories import EARLY, section_form
 
 
 @pytest.fixture
@@ -147,17 +147,13 @@ def test_rows_staff_hide_are_neither_drafted_nor_printed_and_names_are_given_in_
     assert "the China Association for Science and Technology (CAST)" in rows["proposals"].details
     assert "from CAST" in rows["resources"].details or "CAST has committed" in rows["resources"].details
     login(make.user(Role.STAFF, [centre]))
-    data = {name: getattr(section, name) for name, _ in services.TEXT_FIELDS} | {"version": section.version}
     order = {"resources": 1, "proposals": 2, "partnerships": 3, "strategy": 4, "additional": 5}
+    changes = {}
     for n, row in enumerate(section.outputs):
-        data |= {
-            f"outputs-{n}-id": row.id,
-            f"outputs-{n}-title": "Partnerships development" if row.key == "partnerships" else row.title,
-            f"outputs-{n}-status": row.status,
-            f"outputs-{n}-details": row.details,
-            f"outputs-{n}-position": order[row.key],
-            **({f"outputs-{n}-hidden": "y"} if row.key == "strategy" else {}),
-        }
+        changes[f"outputs-{n}-position"] = order[row.key]
+        changes |= {f"outputs-{n}-hidden": "y"} if row.key == "strategy" else {}
+        changes |= {f"outputs-{n}-title": "Partnerships development"} if row.key == "partnerships" else {}
+    data = {k: v for k, v in section_form(section).items() if not k.endswith("-hidden")} | changes
     assert client.post(f"/reports/sections/{section.id}/edit", data=data).status_code == 302
     db.session.refresh(section)
     shown = services.section_data(section)

@@ -18,6 +18,7 @@ from crm.funding.models import LedgerEntry
 from crm.reports import services
 from crm.reports.linked import Drafted, LinkedText, Sentence, Token, annotated, apply, rebase, redraft_changes
 from crm.reports.section import Figure
+from tests.factories import section_form
 
 REF = Figure("Partners", "", "partners.partnerships", {"centre": "X"})
 
@@ -105,12 +106,8 @@ def test_done_when_a_changed_amount_is_updated_inside_an_edited_paragraph(seeded
     edited = edited.replace("In addition, 7 interns", "We thank Tsinghua University. In addition, 7 interns")
     staff = db.session.scalar(sa.select(User).where(User.email == "staff.nies@demo.tscc.example"))
     login(staff)
-    data = {name: getattr(section, name) for name, _ in services.TEXT_FIELDS} | {"version": section.version}
-    for n, row in enumerate(section.outputs):
-        details = edited if row.id == resources.id else row.details
-        data |= {f"outputs-{n}-{k}": v for k, v in (("id", row.id), ("title", row.title), ("status", row.status))}
-        data |= {f"outputs-{n}-details": details, f"outputs-{n}-position": n + 1}
-        data |= {f"outputs-{n}-hidden": "y"} if row.is_hidden else {}
+    index = section.outputs.index(resources)
+    data = section_form(section, **{f"outputs-{index}-details": edited})
     assert client.post(f"/reports/sections/{section.id}/edit", data=data).status_code == 302
     # NIES reduces its RMB 400,000 for the Steering Committee meeting by RMB 100,000 (a withdrawal, dated in the
     # period): the amount the row states changes.

@@ -16,6 +16,7 @@ from crm.reports import services
 from crm.reports.docx import render_docx
 from crm.reports.pdf import render_pdf
 from crm.reports.section import Narrative, Output, Section, word_count
+from tests.factories import section_form
 from tests.statements import statements_of_page
 
 CYRILLIC = "Региональный экологический центр Центральной Азии"
@@ -169,24 +170,12 @@ def test_preview_links_each_figure_to_its_records_and_flags_word_counts(drafted,
     assert "A &amp; B &lt;Ltd&gt;" in html
 
 
-def edit_data(section, **changes) -> dict:
-    data = {name: getattr(section, name) for name, _ in services.TEXT_FIELDS} | {"version": section.version}
-    for n, row in enumerate(section.outputs):
-        data |= {
-            f"outputs-{n}-id": row.id,
-            f"outputs-{n}-title": row.title,
-            f"outputs-{n}-status": row.status,
-            f"outputs-{n}-details": row.details,
-        }
-    return data | changes
-
-
 def test_staff_edit_a_details_cell_and_a_stale_form_is_a_conflict(drafted, login, client, nies):
     login(nies[2])
-    stale = edit_data(drafted)
+    stale = section_form(drafted)
     response = client.post(
         f"/reports/sections/{drafted.id}/edit",
-        data=edit_data(
+        data=section_form(
             drafted, **{"outputs-1-details": "Five proposals.\r\n\r\nTwo more.", "outputs-1-status": "completed"}
         ),
     )
@@ -200,7 +189,7 @@ def test_staff_edit_a_details_cell_and_a_stale_form_is_a_conflict(drafted, login
 def test_a_bad_status_is_refused_beside_the_field(drafted, login, client, nies):
     login(nies[2])
     response = client.post(
-        f"/reports/sections/{drafted.id}/edit", data=edit_data(drafted, **{"outputs-0-status": "done"})
+        f"/reports/sections/{drafted.id}/edit", data=section_form(drafted, **{"outputs-0-status": "done"})
     )
     assert response.status_code == 422
     assert "Not a valid choice" in response.get_data(as_text=True)
@@ -225,7 +214,7 @@ def test_redraft_brings_a_new_partner_into_the_staff_words_and_changes_only_what
     drafted, login, client, nies, make
 ):
     centre, _, staff = nies
-    edit = edit_data(drafted, outcome="Our own outcome.")
+    edit = section_form(drafted, outcome="Our own outcome.")
     edit["outputs-0-details"] = "We are proud of this. " + drafted.outputs[0].details + " More to come."
     login(staff)
     assert client.post(f"/reports/sections/{drafted.id}/edit", data=edit).status_code == 302
