@@ -148,6 +148,21 @@ class Factory:
         db.session.commit()
         return section
 
+    def challenge(self, centre, **values):
+        from crm.reports.services import save_challenge
+
+        data = {"area": "partnerships", "challenge": "Cooperation models need exploring.", "noted": EARLY} | values
+        challenge = save_challenge(None, centre.id, data, None)
+        db.session.commit()
+        return challenge
+
+    def strategy(self, centre, **values):
+        from crm.funding.services import save_strategy
+
+        strategy = save_strategy(None, centre.id, {"status": "in_development"} | values)
+        db.session.commit()
+        return strategy
+
     def proposal(self, centre, funder=None, **values):
         from crm.proposals.services import create_proposal
 
@@ -174,3 +189,22 @@ class Factory:
         entry = record_entry(centre.id, data, proposals, agreement)
         db.session.commit()
         return entry
+
+
+def section_form(section, **changes) -> dict:
+    """A section's edit form as the browser posts it (each row in its place, hidden ones ticked), with ``changes``
+    by field name ("outputs-0-details")."""
+    from crm.reports.services import TEXT_FIELDS
+
+    data = {name: getattr(section, name) for name, _ in TEXT_FIELDS} | {"version": section.version}
+    for n, row in enumerate(section.outputs):
+        data |= {
+            f"outputs-{n}-id": row.id,
+            f"outputs-{n}-title": row.title,
+            f"outputs-{n}-status": row.status,
+            f"outputs-{n}-details": row.details,
+            f"outputs-{n}-position": n + 1,
+        }
+        if row.is_hidden:
+            data[f"outputs-{n}-hidden"] = "y"
+    return data | changes

@@ -177,7 +177,7 @@ def test_done_when_a_void_leaves_no_trace_and_a_withdrawal_nets_in_its_own_perio
     assert headline_after["total"] == {"CNY": Decimal("1150000")} and headline_before["total"]["USD"] == Decimal(
         "80000"
     )
-    assert "80,000" not in draft.key_figures and "80,000" not in draft.rows["resources"].details
+    assert "80,000" not in draft.key_figures.text and "80,000" not in draft.rows["resources"].details
     # The withdrawal leaves 2025-2026 as reported and nets in the period it falls in.
     pledged = lambda d: d.resources_by_centre.cell(nies.id, Measure.PLEDGED).subtotal_money()  # noqa: E731
     assert pledged(after) == pledged(before) and [m.amount for m in pledged(after)] == [Decimal("300000")]
@@ -199,7 +199,7 @@ def test_a_section_of_a_period_whose_only_entry_was_later_withdrawn_or_voided_dr
     other = make.centre(reporting_currency="USD")
     other_period = make.period(other, label="2025-2026", starts_on=date(2025, 1, 1), ends_on=date(2025, 12, 31))
     services.void_entry(make.ledger_entry(other, amount="5", currency="EUR"), "typo", by_id=None)
-    assert "No resources are recorded" in drafting.draft(other, other_period).rows["resources"].details
+    assert "No resources have been mobilized yet" in drafting.draft(other, other_period).rows["resources"].details
     staff = make.user(Role.STAFF, [centre])
     login(staff)
     assert client.post(f"/reports/periods/{period.id}/start").status_code in (302, 303)

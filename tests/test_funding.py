@@ -261,7 +261,7 @@ def test_the_seeds_reproduce_the_reports_figures(app):
     }
     in_kind = {(row.kind, row.quantity, row.unit) for row in queries.resource_totals(nies.id) if row.currency is None}
     assert in_kind == {
-        (Kind.IN_KIND, Decimal("3"), "staff members provided for"),
+        (Kind.IN_KIND, Decimal("3"), "staff workplaces"),
         (Kind.PEOPLE_TIME, Decimal("7"), "interns"),
     }
     cciced = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.amount == Decimal("200000")))

@@ -16,6 +16,7 @@ from crm import create_app
 from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.models import LedgerEntry, Tranche
+from crm.money.models import ExchangeRate
 from tests.conftest import TMP, ensure_database
 
 
@@ -239,4 +240,92 @@ def test_the_downgrade_keeps_withdrawals_and_refuses_voids(app):
         with pytest.raises(SystemExit) as refused:
             downgrade(revision="3c1d2e4f5a6b")
         assert "Cannot downgrade: 2 voided records" in str(refused.value.__context__)
+        db.engine.dispose()
+
+
+def test_the_report_records_upgrade_keeps_existing_data(app):
+    """143cd6d6159d with data: every partnership stays a partner except the CBD Secretariat's, now each centre's
+    convention body; the app's types get their plural headings; pools stay established; agreements follow their
+    kind; sections and rows keep their words, none hidden, no links yet. Down and up again keeps them."""
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade(revision="d886449e3a27")
+        with db.engine.begin() as conn:
+            centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
+            kind = insert(conn, "organisation_types", code="un_international", name="UN or international body")
+            other_kind = insert(conn, "organisation_types", code="think", name="Think tank", position=5)
+            cbd = insert(
+                conn, "organisations", name="Secretariat of the Convention on Biological Diversity", type_id=kind
+            )
+            recca = insert(conn, "organisations", name="RECCA", type_id=other_kind)
+            engaged = dict(centre_id=centre, stage="active", engaged_on=date(2025, 2, 1), engaged_precision="day")
+            insert(conn, "partnerships", organisation_id=cbd, **engaged)
+            insert(conn, "partnerships", organisation_id=recca, **engaged)
+            insert(conn, "expert_pools", centre_id=centre, name="database")
+            insert(conn, "agreements", centre_id=centre, kind="host_agreement", title="Host", status="signed")
+            period = insert(
+                conn,
+                "reporting_periods",
+                centre_id=centre,
+                label="2025-2026",
+                starts_on=date(2025, 1, 1),
+                ends_on=date(2026, 4, 30),
+            )
+            section = insert(conn, "report_sections", centre_id=centre, period_id=period, outcome="Our outcome.")
+            insert(
+                conn,
+                "report_outputs",
+                centre_id=centre,
+                section_id=section,
+                title="Partnerships developed",
+                key="partnerships",
+                details="Our words.",
+                status="in_progress",
+            )
+        upgrade()
+        downgrade(revision="d886449e3a27")
+        upgrade()
+        with db.engine.connect() as conn:
+            roles = dict(conn.execute(sa.text("SELECT organisation_id, role FROM partnerships")).all())
+            assert roles == {cbd: "convention_body", recca: "partner"}
+            headings = dict(conn.execute(sa.text("SELECT code, plural_name FROM organisation_types")).all())
+            assert headings == {"un_international": "UN and international bodies", "think": ""}
+            assert conn.scalar(sa.text("SELECT status FROM expert_pools")) == "established"
+            assert conn.scalar(sa.text("SELECT report_area FROM agreements")) is None
+            row = conn.execute(sa.text("SELECT details, is_hidden, links FROM report_outputs")).one()
+            assert row.details == "Our words." and not row.is_hidden and row.links in ({}, "{}")
+            assert conn.scalar(sa.text("SELECT outcome FROM report_sections")) == "Our outcome."
+        db.engine.dispose()
+
+
+def test_rates_keep_their_values_as_network_rates_and_a_scoped_rate_stops_the_downgrade(app):
+    """44c5db34501c with data: every stored rate converts the network as before, a manual one for the 31 days it
+    did; down again is refused while a rate is scoped to one entry, since the earlier schema would apply it to all."""
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade(revision="8b2f0c1d9e7a")
+        rate = dict(base="USD", quote="KZT", effective_on=date(2025, 10, 1), imported_at=datetime(2025, 10, 2))
+        with db.engine.begin() as conn:
+            # As each engine stores a rate (a scaled integer on SQLite, see crm.core.types.ExactDecimal).
+            stored = (lambda r: int(Decimal(r).scaleb(10))) if conn.dialect.name == "sqlite" else Decimal
+            insert(conn, "exchange_rates", **rate, rate=stored("505.2"), source="un")
+            insert(conn, "exchange_rates", **rate, rate=stored("400"), source="manual", reason="grant letter")
+        upgrade(revision="44c5db34501c")
+        with on_engine(db.engine):
+            rows = db.session.scalars(sa.select(ExchangeRate).order_by(ExchangeRate.source)).all()
+            assert [(r.source, r.rate, r.scope, r.valid_until) for r in rows] == [
+                ("manual", Decimal("400"), "network", date(2025, 11, 1)),
+                ("un", Decimal("505.2"), "network", None),
+            ]
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE exchange_rates SET scope = 'entry:1' WHERE source = 'manual'"))
+        with pytest.raises(SystemExit) as refused:
+            downgrade(revision="8b2f0c1d9e7a")
+        assert "Cannot downgrade: 1 manual rates entered for one ledger entry" in str(refused.value.__context__)
+        with db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM exchange_rates")) == 2
         db.engine.dispose()

@@ -2,7 +2,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from crm.agreements.models import AgreementKind, AgreementStatus
+from crm.agreements.models import AgreementKind, AgreementStatus, ReportArea
 from crm.core.forms import BaseForm, choices
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
@@ -13,6 +13,15 @@ STATUS_PAIRS = [(s.value, s.label) for s in AgreementStatus]
 class AgreementForm(BaseForm):
     kind = SelectField("Kind", choices=choices((k.value, k.label) for k in AgreementKind))
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    report_area = SelectField(
+        "Reported under",
+        choices=choices(
+            ((a.value, a.label) for a in ReportArea),
+            blank="As its kind has it: host agreements and MoAs under area 1, others under area 3",
+        ),
+        validators=[Optional()],
+        description="Area 1 tells the centre's own establishment; area 3 its partnerships.",
+    )
     counterpart_ids = SelectMultipleField(
         "Counterparts", validators=[Optional()], description="Organisations of the directory."
     )

@@ -50,6 +50,28 @@ class AgreementStatus(LabelledEnum):
         return "warn"
 
 
+class ReportArea(LabelledEnum):
+    """Where the biennial report tells an agreement: the centre's own establishment (the host agreement, the MoA with
+    the convention body) is area 1, "Operationalization of the TSCC"; cooperation with partners is area 3,
+    "Partnership development and resource mobilization"."""
+
+    __labels__ = {
+        "operationalization": "1. Operationalization of the TSCC",
+        "partnerships": "3. Partnership development and resource mobilization",
+    }
+
+    OPERATIONALIZATION = "operationalization"
+    PARTNERSHIPS = "partnerships"
+
+
+# The kinds that establish a centre: told under area 1 unless staff place the agreement elsewhere.
+ESTABLISHING_KINDS = (AgreementKind.HOST_AGREEMENT, AgreementKind.MEMORANDUM_OF_AGREEMENT)
+
+
+def default_area(kind: AgreementKind) -> ReportArea:
+    return ReportArea.OPERATIONALIZATION if kind in ESTABLISHING_KINDS else ReportArea.PARTNERSHIPS
+
+
 OPEN_STATUSES = (
     AgreementStatus.DRAFTING,
     AgreementStatus.UNDER_NEGOTIATION,
@@ -75,6 +97,8 @@ class Agreement(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AgreementKind] = mapped_column(value_enum(AgreementKind), index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
+    # The report area staff placed it in; None: as its kind has it (``default_area``).
+    report_area: Mapped[ReportArea | None] = mapped_column(value_enum(ReportArea, 20))
     # A person, not necessarily a user of the app (a host institution's director, a coordinator).
     responsible: Mapped[str] = mapped_column(sa.String(200), default="")
     # The status of the latest step entered; kept on the row so lists filter without reading the history.
@@ -103,6 +127,20 @@ class Agreement(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     @property
     def counterpart_names(self) -> str:
         return ", ".join(o.acronym or o.name for o in self.counterparts)
+
+    @property
+    def area(self) -> ReportArea:
+        return self.report_area or default_area(self.kind)
+
+
+def area_expression() -> sa.ColumnElement:
+    """``Agreement.area`` in SQL: the area staff chose, else the one of its kind."""
+    establishing = [kind.value for kind in ESTABLISHING_KINDS]
+    return sa.case(
+        (Agreement.report_area.is_not(None), sa.type_coerce(Agreement.report_area, sa.String)),
+        (sa.type_coerce(Agreement.kind, sa.String).in_(establishing), ReportArea.OPERATIONALIZATION.value),
+        else_=ReportArea.PARTNERSHIPS.value,
+    )
 
 
 class AgreementStep(Audited, Versioned, Timestamped, CentreScoped, db.Model):

@@ -5,7 +5,15 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementKind, AgreementStatus, AgreementStep
+from crm.agreements.models import (
+    OPEN_STATUSES,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    AgreementStep,
+    ReportArea,
+    area_expression,
+)
 from crm.centres.models import Centre
 from crm.core.due import DueItem
 from crm.core.partial_dates import PartialDate
@@ -46,6 +54,8 @@ def agreements(filters: Filters) -> sa.Select:
         stmt = stmt.where(status == AgreementStatus(filters.stage))
     if filters.centre:
         stmt = stmt.where(Centre.code == filters.centre)
+    if filters.area in {a.value for a in ReportArea}:
+        stmt = stmt.where(area_expression() == filters.area)
     return sort_by(stmt, filters.sort, AGREEMENT_SORTS, "title", tiebreak=(Agreement.id,))
 
 

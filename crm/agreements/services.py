@@ -11,6 +11,7 @@ from crm.agreements.models import (
     AgreementStatus,
     AgreementStep,
     Amendment,
+    ReportArea,
 )
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
@@ -47,6 +48,7 @@ def create_agreement(centre_id: int, data: dict, recorded_by_id: int | None) -> 
     agreement = Agreement(
         centre_id=centre_id,
         kind=AgreementKind(data["kind"]),
+        report_area=chosen_area(data),
         status=AgreementStatus(data["status"]),
         counterparts=counterparts(data.get("counterpart_ids")),
         **{key: _clean(data.get(key)) for key in KEY_FIELDS},
@@ -87,11 +89,20 @@ def delete_agreement(agreement: Agreement) -> None:
 def update_agreement(agreement: Agreement, data: dict) -> Agreement:
     check_key_dates(data)
     agreement.kind = AgreementKind(data["kind"])
+    agreement.report_area = chosen_area(data)
     agreement.counterparts = counterparts(data.get("counterpart_ids"))
     for key in KEY_FIELDS:
         setattr(agreement, key, _clean(data.get(key)))
     db.session.flush()
     return agreement
+
+
+def chosen_area(data: dict) -> ReportArea | None:
+    """The area staff chose; none chosen: the agreement follows its kind (``default_area``)."""
+    try:
+        return ReportArea(data["report_area"]) if data.get("report_area") else None
+    except ValueError:
+        raise AgreementError("Choose the area of the report.", "report_area") from None
 
 
 def _clean(value):

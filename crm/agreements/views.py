@@ -6,7 +6,14 @@ from flask_login import current_user, login_required
 
 from crm.agreements import queries, services
 from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
-from crm.agreements.models import OPEN_STATUSES, Agreement, AgreementDocument, AgreementKind, AgreementStatus
+from crm.agreements.models import (
+    OPEN_STATUSES,
+    Agreement,
+    AgreementDocument,
+    AgreementKind,
+    AgreementStatus,
+    ReportArea,
+)
 from crm.audit.models import AuditEntry
 from crm.centres.services import reader_span, visible_periods
 from crm.core.deletion import delete_page
@@ -48,6 +55,7 @@ def index():
         periods=visible_periods(readable_centre_ids()),
         kinds=list(AgreementKind),
         statuses=list(AgreementStatus),
+        areas=list(ReportArea),
         may_create=bool(writable_centres()),
     )
 
@@ -136,6 +144,7 @@ def edit(agreement_id: int):
     if request.method == "GET":
         form.counterpart_ids.data = [str(o.id) for o in agreement.counterparts]
         form.kind.data = agreement.kind.value
+        form.report_area.data = agreement.report_area.value if agreement.report_area else ""
     if form.validate_on_submit():
         check_version(agreement, form.version.data, form.data)
         try:

@@ -11,7 +11,7 @@ from crm.core.forms import BaseForm, choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
-from crm.experts.models import Availability, EngagementBasis, Vetting
+from crm.experts.models import Availability, EngagementBasis, PoolStatus, Vetting
 from crm.extensions import db
 from crm.money.forms import AmountField, CurrencyField
 from crm.partners.models import Organisation
@@ -141,6 +141,13 @@ class PoolForm(BaseForm):
     centre_id = SelectField("Centre", validators=[Optional()])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)], description='E.g. "consultants".')
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    status = SelectField(
+        "Status",
+        choices=choices((s.value, s.label) for s in PoolStatus),
+        default=PoolStatus.ESTABLISHED.value,
+        description="A list of people the centre could call on, not yet engaged, is not an established pool: "
+        "the report says so.",
+    )
 
     def __init__(self, *args, centres=(), **kwargs):
         super().__init__(*args, **kwargs)

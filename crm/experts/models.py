@@ -59,6 +59,16 @@ pool_memberships = sa.Table(
 )
 
 
+class PoolStatus(LabelledEnum):
+    """How far a pool has come. A list of people the centre could call on (TSCC-CA's "initial list of possible
+    consultants", who need funds to be engaged) is not an established pool, and a report never says it is."""
+
+    __labels__ = {"candidates": "List of possible experts or consultants", "established": "Established pool"}
+
+    CANDIDATES = "candidates"
+    ESTABLISHED = "established"
+
+
 class ExpertPool(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     """A named list of a centre's experts ("CAST expert database", "consultants")."""
 
@@ -68,6 +78,7 @@ class ExpertPool(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[PoolStatus] = mapped_column(value_enum(PoolStatus, 20), default=PoolStatus.ESTABLISHED)
 
     centre = relationship("Centre", lazy="joined")
 

@@ -24,6 +24,7 @@ from crm.experts.models import (
     ExpertPool,
     ExpertTag,
     Origin,
+    PoolStatus,
     TagFacet,
     Vetting,
     origin_expression,
@@ -310,6 +311,8 @@ class OriginCount:
 class PoolCount(OriginCount):
     pool_id: int = 0
     name: str = ""
+    description: str = ""
+    status: PoolStatus = PoolStatus.ESTABLISHED
 
 
 @dataclass
@@ -357,11 +360,13 @@ def roster_counts_by_centre(centre_ids=None, span: Span = Span()) -> dict[int, R
 
     pools = {}
     for pool in db.session.execute(
-        sa.select(ExpertPool.id, ExpertPool.centre_id, ExpertPool.name)
+        sa.select(ExpertPool.id, ExpertPool.centre_id, ExpertPool.name, ExpertPool.description, ExpertPool.status)
         .where(centre_filter(ExpertPool.centre_id))
         .order_by(ExpertPool.name)
     ):
-        pools[pool.id] = PoolCount(pool_id=pool.id, name=pool.name)
+        pools[pool.id] = PoolCount(
+            pool_id=pool.id, name=pool.name, description=pool.description, status=PoolStatus(pool.status)
+        )
         counts[pool.centre_id].pools.append(pools[pool.id])
     by_pool = (
         sa.select(pool_memberships.c.pool_id, origin, sa.func.count())

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from crm.centres.models import Centre
 from crm.experts import services
-from crm.experts.models import Expert, ExpertPool
+from crm.experts.models import Expert, ExpertPool, PoolStatus
 from crm.extensions import db
 from crm.seeding import as_reported, seed_once, seeded
 
@@ -92,14 +92,14 @@ def demo_consultant(number: int) -> dict:
     }
 
 
-def _pool(code: str, centre, name: str, description: str) -> ExpertPool | None:
+def _pool(code: str, centre, name: str, description: str, status: PoolStatus) -> ExpertPool | None:
     return seed_once(
         f"pool:{code}:{name}",
         ExpertPool,
         lambda: db.session.scalar(
             sa.select(ExpertPool).where(ExpertPool.centre_id == centre.id, ExpertPool.name == name)
         ),
-        lambda: services.save_pool(None, centre.id, name, description),
+        lambda: services.save_pool(None, centre.id, name, description, status),
     )
 
 
@@ -120,7 +120,7 @@ def seed(seeds_dir) -> list[str]:
     listed = as_reported(seeds_dir)
     nies = seeded("centre:TSCC-NIES", Centre)
     if nies is not None:
-        pool = _pool("TSCC-NIES", nies, NIES_POOL, NIES_POOL_DESCRIPTION)
+        pool = _pool("TSCC-NIES", nies, NIES_POOL, NIES_POOL_DESCRIPTION, PoolStatus.ESTABLISHED)
         total = NIES_DOMESTIC + NIES_FOREIGN
         # Every fourth demo expert (2, 6, 10...) is foreign until the foreign count is reached.
         foreign_numbers = [n for n in range(1, total + 1) if n % 4 == 2][:NIES_FOREIGN]
@@ -128,6 +128,7 @@ def seed(seeds_dir) -> list[str]:
         _add_missing("TSCC-NIES", nies, pool, [demo_expert(n, rank.get(n)) for n in range(1, total + 1)], listed)
     ca = seeded("centre:TSCC-CA", Centre)
     if ca is not None:
-        pool = _pool("TSCC-CA", ca, CA_POOL, CA_POOL_DESCRIPTION)
+        # "The initial list of possible consultants ... Financial resources are required to work with them."
+        pool = _pool("TSCC-CA", ca, CA_POOL, CA_POOL_DESCRIPTION, PoolStatus.CANDIDATES)
         _add_missing("TSCC-CA", ca, pool, [demo_consultant(n) for n in range(1, CA_CONSULTANTS + 1)], listed)
     return []

@@ -23,6 +23,7 @@ from crm.experts.models import (
     ExpertEngagement,
     ExpertPool,
     ExpertTag,
+    PoolStatus,
     TagFacet,
     Vetting,
     pool_memberships,
@@ -270,8 +271,14 @@ def remove_engagement(engagement: ExpertEngagement) -> None:
     db.session.flush()
 
 
-def save_pool(pool: ExpertPool | None, centre_id: int, name: str, description: str) -> ExpertPool:
+def save_pool(
+    pool: ExpertPool | None, centre_id: int, name: str, description: str, status: str = PoolStatus.ESTABLISHED
+) -> ExpertPool:
     name = " ".join((name or "").split())
+    try:
+        status = PoolStatus(status or PoolStatus.ESTABLISHED)
+    except ValueError:
+        raise ExpertError("Choose the pool's status.", "status") from None
     if not name:
         raise ExpertError("Name the pool.", "name")
     clash = db.session.scalar(
@@ -282,10 +289,10 @@ def save_pool(pool: ExpertPool | None, centre_id: int, name: str, description: s
     if clash is not None and (pool is None or clash != pool.id):
         raise ExpertError(f"This centre already has a pool called {name}.", "name")
     if pool is None:
-        pool = ExpertPool(centre_id=centre_id, name=name, description=(description or "").strip())
+        pool = ExpertPool(centre_id=centre_id, name=name, description=(description or "").strip(), status=status)
         db.session.add(pool)
     else:
-        pool.name, pool.description = name, (description or "").strip()
+        pool.name, pool.description, pool.status = name, (description or "").strip(), status
     db.session.flush()
     return pool
 

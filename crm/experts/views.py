@@ -254,7 +254,9 @@ def new_pool():
     form = PoolForm(centres=centres)
     if form.validate_on_submit():
         try:
-            pool = services.save_pool(None, _chosen_centre(form, centres), form.name.data, form.description.data)
+            pool = services.save_pool(
+                None, _chosen_centre(form, centres), form.name.data, form.description.data, form.status.data
+            )
         except services.ExpertError as error:
             refuse(form, error, "name")
         else:
@@ -272,7 +274,7 @@ def edit_pool(pool_id: int):
     if form.validate_on_submit():
         check_version(pool, form.version.data, form.data)
         try:
-            services.save_pool(pool, pool.centre_id, form.name.data, form.description.data)
+            services.save_pool(pool, pool.centre_id, form.name.data, form.description.data, form.status.data)
         except services.ExpertError as error:
             refuse(form, error, "name")
         else:

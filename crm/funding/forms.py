@@ -1,11 +1,22 @@
-"""Ledger entry, tranche, void, withdrawal and funding-need forms."""
+"""Ledger entry, tranche, void, withdrawal, funding-need and strategy forms."""
 
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from crm.core.forms import BaseForm, choices
+from crm.core.forms import BaseForm, MultiCheckboxField, SubForm, choices
 from crm.core.locking import VersionMixin
-from crm.funding.models import Category, Kind, NeedStatus, Purpose, Stage
+from crm.core.partial_dates import PartialDateField
+from crm.funding.models import Category, Kind, NeedStatus, Purpose, Stage, StrategyStatus
 from crm.money.forms import AmountField, CurrencyField
 from crm.proposals.forms import optional_int
 
@@ -121,3 +132,47 @@ class NeedForm(BaseForm):
 
 class NeedEditForm(VersionMixin, NeedForm):
     centre_id = None  # a need stays with its centre
+
+
+# The resource mobilisation strategy: its sources and steps are rows of one form (blank rows to add more).
+
+
+class SourceRowForm(SubForm):
+    id = HiddenField()
+    label = StringField(
+        "Source", validators=[Optional(), Length(max=300)], description='As the report names it: "local governments".'
+    )
+    categories = MultiCheckboxField(
+        "Categories",
+        choices=choices((c.value, c.label) for c in Category if c != Category.OTHER),
+        validators=[Optional()],
+    )
+
+
+class StepRowForm(SubForm):
+    id = HiddenField()
+    action = TextAreaField(
+        "Step",
+        validators=[Optional(), Length(max=2000)],
+        description="Written as it follows “the centre will …”: “apply for regional special funds …”.",
+    )
+    source = SelectField("For the source", validators=[Optional()])
+    due = PartialDateField("Due by", validators=[Optional()])
+    done = PartialDateField("Done", validators=[Optional()])
+
+
+class StrategyForm(BaseForm):
+    # The strategy's version when it exists (an edit made on a stale page is a conflict); empty for a new one.
+    version = HiddenField()
+    status = SelectField("Status", choices=enum_choices(StrategyStatus))
+    adopted = PartialDateField("Adopted", validators=[Optional()], description="Only once it is adopted.")
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    sources = FieldList(FormField(SourceRowForm))
+    steps = FieldList(FormField(StepRowForm))
+
+    def fill_choices(self, labels: list[str]) -> None:
+        """The sources a step may name: those saved, and those this form renames or adds."""
+        typed = [" ".join((entry.form.label.data or "").split()) for entry in self.sources]
+        labels = list(dict.fromkeys([*labels, *(label for label in typed if label)]))
+        for entry in self.steps:
+            entry.form.source.choices = choices(((label, label) for label in labels), blank="— (none)")

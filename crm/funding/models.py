@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
+from crm.core.partial_dates import PartialDate, partial_date_column
 from crm.core.types import ExactDecimal, ExactSum, value_enum
 from crm.extensions import db
 from crm.money import Money
@@ -347,3 +348,94 @@ class FundingNeed(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
 register_amounts(LedgerEntry, LedgerEntry.amount, LedgerEntry.currency, LedgerEntry.booked_on, label="Ledger entries")
 register_amounts(Tranche, Tranche.amount, Tranche.currency, Tranche.received_on, label="Tranches received")
+
+
+# --- the resource mobilisation strategy: what the centre will do to mobilise resources ----------------------
+
+
+class StrategyStatus(LabelledEnum):
+    __labels__ = {"not_started": "No strategy document yet (steps only)", "in_development": "Being developed"}
+
+    NOT_STARTED = "not_started"
+    IN_DEVELOPMENT = "in_development"
+    ADOPTED = "adopted"
+
+
+class MobilisationStrategy(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A centre's resource mobilisation strategy: its status, the sources it targets and the steps it plans. The
+    report's "Resource mobilization strategy" row is drafted from it, and from nothing else."""
+
+    __tablename__ = "mobilisation_strategies"
+    __table_args__ = (sa.UniqueConstraint("centre_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[StrategyStatus] = mapped_column(value_enum(StrategyStatus, 20), default=StrategyStatus.NOT_STARTED)
+    adopted: Mapped[PartialDate | None] = partial_date_column("adopted")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    centre = relationship("Centre", lazy="joined")
+    sources = relationship(
+        "StrategySource",
+        back_populates="strategy",
+        order_by="(StrategySource.position, StrategySource.id)",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    steps = relationship(
+        "StrategyStep",
+        back_populates="strategy",
+        order_by="(StrategyStep.position, StrategyStep.id)",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+    def audit_label(self) -> str:
+        return "resource mobilisation strategy"
+
+
+class StrategySource(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A source the strategy targets, as the centre names it ("international bilateral and multilateral projects"),
+    with the ledger categories it falls under."""
+
+    __tablename__ = "strategy_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mobilisation_strategies.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(sa.String(300))
+    # Category values (``Category``), in the category's order.
+    categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+    strategy = relationship("MobilisationStrategy", back_populates="sources")
+
+    def audit_label(self) -> str:
+        return self.label
+
+    @property
+    def category_labels(self) -> list[str]:
+        return [Category(value).label for value in self.categories]
+
+
+class StrategyStep(Audited, Versioned, Timestamped, CentreScoped, db.Model):
+    """A step the centre plans, written as it follows "the centre will …", with the date it is due and, once taken,
+    the date it was done."""
+
+    __tablename__ = "strategy_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    strategy_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mobilisation_strategies.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("strategy_sources.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(default=0)
+    action: Mapped[str] = mapped_column(sa.Text)
+    due: Mapped[PartialDate | None] = partial_date_column("due")
+    done: Mapped[PartialDate | None] = partial_date_column("done")
+
+    strategy = relationship("MobilisationStrategy", back_populates="steps")
+    source = relationship("StrategySource")
+
+    def audit_label(self) -> str:
+        return self.action[:300]

@@ -28,6 +28,7 @@ from crm.funding.models import (
     Kind,
     LedgerEntry,
     Measure,
+    MobilisationStrategy,
     NeedStatus,
     Purpose,
     Stage,
@@ -519,3 +520,8 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
         )
         for entry in entries
     ]
+
+
+def strategy_of(centre_id: int) -> MobilisationStrategy | None:
+    """The centre's resource mobilisation strategy with its sources and steps (three statements), or None."""
+    return db.session.scalar(sa.select(MobilisationStrategy).where(MobilisationStrategy.centre_id == centre_id))

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 from crm.centres.models import Centre
 from crm.extensions import db
 from crm.funding import services
-from crm.funding.models import FundingNeed, LedgerEntry
+from crm.funding.models import FundingNeed, LedgerEntry, MobilisationStrategy
+from crm.funding.queries import strategy_of
 from crm.partners.seeds import organisation, seed_organisation
 from crm.proposals.models import Proposal
 from crm.seeding import read_seed, reported_on, seed_once, seeded
@@ -49,4 +50,21 @@ def seed(seeds_dir) -> list[str]:
             ),
             lambda centre=centre, item=item: services.save_need(None, centre.id, item),
         )
+    for item in data["strategy"]:
+        centre = seeded(f"centre:{item['centre']}", Centre)
+        if centre is not None:
+            seed_once(
+                f"strategy:{item['centre']}",
+                MobilisationStrategy,
+                lambda centre=centre: strategy_of(centre.id),
+                lambda centre=centre, item=item: services.save_strategy(None, centre.id, strategy_data(item)),
+            )
     return []
+
+
+def strategy_data(item: dict) -> dict:
+    """A seeded strategy as the service takes it: each source with its steps, steps of no source apart."""
+    sources = item.get("source", [])
+    steps = [{"action": action} for action in item.get("steps", [])]
+    steps += [{"action": action, "source": source["label"]} for source in sources for action in source.get("steps", [])]
+    return {"status": item["status"], "sources": sources, "steps": steps}

@@ -12,7 +12,20 @@ from crm.core.records import create_or_update
 from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.balance import balance
-from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, NeedStatus, Purpose, Stage, Tranche
+from crm.funding.models import (
+    Category,
+    FundingNeed,
+    Kind,
+    LedgerEntry,
+    MobilisationStrategy,
+    NeedStatus,
+    Purpose,
+    Stage,
+    StrategySource,
+    StrategyStatus,
+    StrategyStep,
+    Tranche,
+)
 from crm.money import Money, amounts
 from crm.money.amounts import AmountError, PairError, check_quantity
 
@@ -376,3 +389,72 @@ def entries_for_proposal(proposal_id: int) -> list[LedgerEntry]:
     return db.session.scalars(
         sa.select(LedgerEntry).join(link, link.c.entry_id == LedgerEntry.id).where(link.c.proposal_id == proposal_id)
     ).all()
+
+
+# --- the resource mobilisation strategy ----------------------------------------------------------------------
+
+
+def save_strategy(strategy: MobilisationStrategy | None, centre_id: int, data: dict) -> MobilisationStrategy:
+    """The centre's strategy from a form or a seed: ``status``, ``adopted`` (a PartialDate), ``notes``, ``sources``
+    ({"id", "label", "categories"}) and ``steps`` ({"id", "action", "source" (a source's label), "due", "done"}). A
+    source without a label or a step without an action is removed; steps name their source by its label, so a
+    source and its steps can be entered together."""
+    try:
+        status = StrategyStatus(data.get("status") or StrategyStatus.NOT_STARTED)
+    except ValueError:
+        raise LedgerError("Choose the strategy's status.", "status") from None
+    adopted = data.get("adopted")
+    if adopted and status != StrategyStatus.ADOPTED:
+        raise LedgerError(
+            "Only an adopted strategy has a date of adoption: choose “Adopted” or leave it empty.", "adopted"
+        )
+    strategy = create_or_update(
+        MobilisationStrategy,
+        strategy,
+        {"status": status, "adopted": adopted, "notes": text(data, "notes")},
+        centre_id=centre_id,
+    )
+    sources = _kept(StrategySource, strategy.sources, data.get("sources") or [], "label", _source_values, strategy)
+    by_label = {source.label.casefold(): source for source in sources}
+    if len(by_label) != len(sources):
+        raise LedgerError("Two sources have the same name: give each its own.", "sources")
+    strategy.sources = sources
+    steps = data.get("steps") or []
+    strategy.steps = _kept(
+        StrategyStep, strategy.steps, steps, "action", lambda item, at: _step_values(item, at, by_label), strategy
+    )
+    # The version moves even when only sources or steps changed, so that a form drawn before is a conflict.
+    strategy.updated_at = utcnow()
+    db.session.flush()
+    return strategy
+
+
+def _kept(model, existing, items: list[dict], required: str, values, strategy) -> list:
+    """The child records the form keeps, in its order: existing ones (by id) updated, new ones made, blank ones
+    left out (and so deleted)."""
+    known = {record.id: record for record in existing}
+    kept = []
+    for position, item in enumerate(items):
+        if not text(item, required):
+            continue
+        record = known.get(int(item["id"])) if str(item.get("id") or "").isdigit() else None
+        kept.append(create_or_update(model, record, values(item, position), centre_id=strategy.centre_id))
+    return kept
+
+
+def _source_values(item: dict, position: int) -> dict:
+    categories = [c for c in item.get("categories") or [] if c]
+    try:
+        categories = [Category(c).value for c in categories]
+    except ValueError:
+        raise LedgerError("Choose the source's categories from the list.", "sources") from None
+    return {"label": " ".join(text(item, "label").split())[:300], "categories": categories, "position": position}
+
+
+def _step_values(item: dict, position: int, sources: dict) -> dict:
+    named = text(item, "source")
+    source = sources.get(named.casefold()) if named else None
+    if named and source is None:
+        raise LedgerError(f"The step names a source the strategy does not have: {named}.", "steps")
+    due, done = item.get("due"), item.get("done")
+    return {"action": text(item, "action"), "source": source, "due": due, "done": done, "position": position}

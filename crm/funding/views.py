@@ -17,7 +17,16 @@ from crm.core.web import form_page, paginate
 from crm.extensions import db
 from crm.funding import queries, services
 from crm.funding.balance import balance
-from crm.funding.forms import EntryEditForm, EntryForm, NeedEditForm, NeedForm, TrancheForm, VoidForm, WithdrawForm
+from crm.funding.forms import (
+    EntryEditForm,
+    EntryForm,
+    NeedEditForm,
+    NeedForm,
+    StrategyForm,
+    TrancheForm,
+    VoidForm,
+    WithdrawForm,
+)
 from crm.funding.models import Category, FundingNeed, Kind, LedgerEntry, Measure, Purpose, Stage, Tranche
 from crm.money.queries import rates_for_record
 from crm.money.totals import LeftOut, rate_plan
@@ -337,3 +346,50 @@ def need_edit(need_id: int):
             flash("Need saved.", "success")
             return redirect(url_for("funding.index"))
     return form_page("funding/need_form.html", form=form, need=need, history=history_for(need))
+
+
+# The resource mobilisation strategy: one per centre, what the report's strategy row is drafted from
+
+BLANK_ROWS = 2
+
+
+def strategy_form_data(strategy) -> dict:
+    if strategy is None:
+        return {"status": "not_started", "sources": [{}] * BLANK_ROWS, "steps": [{}] * BLANK_ROWS}
+    sources = [{"id": s.id, "label": s.label, "categories": s.categories} for s in strategy.sources]
+    steps = [
+        {"id": s.id, "action": s.action, "source": s.source.label if s.source else "", "due": s.due, "done": s.done}
+        for s in strategy.steps
+    ]
+    return {
+        "version": strategy.version,
+        "status": strategy.status.value,
+        "adopted": strategy.adopted,
+        "notes": strategy.notes,
+        "sources": sources + [{}] * BLANK_ROWS,
+        "steps": steps + [{}] * BLANK_ROWS,
+    }
+
+
+@bp.route("/strategy/<int:centre_id>", methods=["GET", "POST"])
+@login_required
+def strategy(centre_id: int):
+    centre = get_or_404(Centre, centre_id, centre_of=lambda c: c.id)
+    record = queries.strategy_of(centre.id)
+    if not current_user.can_write(centre.id):
+        if request.method == "POST":
+            abort(403)
+        return render_template("funding/strategy.html", centre=centre, strategy=record, form=None)
+    form = StrategyForm(data=strategy_form_data(record))
+    form.fill_choices([s.label for s in record.sources] if record else [])
+    if form.validate_on_submit():
+        if record is not None:
+            check_version(record, form.version.data, form.data)
+        try:
+            services.save_strategy(record, centre.id, form.data)
+        except services.LedgerError as error:
+            refuse(form, error, "status")
+        else:
+            flash("Strategy saved: the next draft or redraft of the report's strategy row follows it.", "success")
+            return redirect(url_for("funding.strategy", centre_id=centre.id))
+    return form_page("funding/strategy.html", centre=centre, strategy=record, form=form)

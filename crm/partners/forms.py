@@ -6,7 +6,7 @@ from crm.core.forms import BaseForm, choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
-from crm.partners.models import InteractionKind, Stage
+from crm.partners.models import InteractionKind, PartnershipRole, Stage
 
 
 class OrganisationForm(BaseForm):
@@ -41,6 +41,16 @@ class OrganisationEditForm(VersionMixin, OrganisationForm):
 
 class OrganisationTypeForm(BaseForm):
     name = StringField("New type", validators=[DataRequired(), Length(max=120)])
+    plural_name = StringField(
+        "Heading in reports",
+        validators=[Optional(), Length(max=120)],
+        description="The plural a report lists partners of this type under, "
+        'e.g. "Research institutes and universities".',
+    )
+
+
+class TypeHeadingForm(VersionMixin, BaseForm):
+    plural_name = StringField("Heading in reports", validators=[Optional(), Length(max=120)])
 
 
 def user_pairs(users):
@@ -49,6 +59,12 @@ def user_pairs(users):
 
 class PartnershipForm(BaseForm):
     stage = SelectField("Engagement stage", choices=choices((s.value, s.label) for s in Stage))
+    role = SelectField(
+        "Role for the centre",
+        choices=choices((r.value, r.label) for r in PartnershipRole),
+        description="The convention body and the host institution establish the centre (area 1 of the report): "
+        "they are not counted among the partners developed (area 3).",
+    )
     areas = TextAreaField("Areas of cooperation", validators=[Optional(), Length(max=5000)])
     targets = SelectMultipleField("KMGBF targets", choices=choices(target_pairs()), validators=[Optional()])
     owner_id = SelectField("Owner", validators=[Optional()], description="Who at the centre looks after it.")

@@ -19,7 +19,13 @@ class OrganisationType(Audited, Versioned, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    # The heading a report lists partners of this type under: "Research institutes and universities".
+    plural_name: Mapped[str] = mapped_column(sa.String(120), default="")
     position: Mapped[int] = mapped_column(default=100)
+
+    @property
+    def heading(self) -> str:
+        return self.plural_name or self.name
 
 
 class Organisation(Audited, Versioned, Timestamped, db.Model):
@@ -63,8 +69,19 @@ class Stage(LabelledEnum):
 
 
 # Partnerships past "identified" and not closed: the organisations the centre has actually engaged (the lists'
-# stage filter "engaged", the report's partners developed).
+# stage filter "engaged"; with the role "partner", the report's partners developed).
 ENGAGED_STAGES = (Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION, Stage.ACTIVE, Stage.DORMANT)
+
+
+class PartnershipRole(LabelledEnum):
+    """What the organisation is to the centre. The convention body (the CBD Secretariat) and the host institution
+    make the centre what it is (area 1 of the report): they are not partners the centre develops (area 3)."""
+
+    __labels__ = {"convention_body": "Convention body (the CBD Secretariat)"}
+
+    PARTNER = "partner"
+    CONVENTION_BODY = "convention_body"
+    HOST_INSTITUTION = "host_institution"
 
 
 class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
@@ -81,6 +98,7 @@ class Partnership(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     stage: Mapped[Stage] = mapped_column(value_enum(Stage, 30), index=True)
+    role: Mapped[PartnershipRole] = mapped_column(value_enum(PartnershipRole, 20), default=PartnershipRole.PARTNER)
     areas: Mapped[str] = mapped_column(sa.Text, default="")
     # KMGBF target numbers as ",3,20,": filterable with LIKE on both engines, readable in the audit log.
     kmgbf_targets: Mapped[str] = mapped_column(sa.String(100), default="")

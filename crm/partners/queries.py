@@ -12,8 +12,22 @@ from crm.core.periods import Span
 from crm.core.queries import sort_by
 from crm.core.scoping import scoped
 from crm.core.web import as_id
-from crm.partners.models import ENGAGED_STAGES, Contact, Organisation, OrganisationType, Partnership, Stage
+from crm.partners.models import (
+    ENGAGED_STAGES,
+    Contact,
+    Organisation,
+    OrganisationType,
+    Partnership,
+    PartnershipRole,
+    Stage,
+)
 from crm.partners.services import fold
+
+
+def developed() -> sa.ColumnElement:
+    """The report's partners developed: engaged (past "identified", not closed) and partners of the centre, not
+    its convention body or host institution. The list filtered stage=engaged&role=partner shows the same."""
+    return sa.and_(Partnership.stage.in_(ENGAGED_STAGES), Partnership.role == PartnershipRole.PARTNER)
 
 
 @dataclass
@@ -24,6 +38,9 @@ class Filters:
     country: str = ""
     target: str = ""
     centre: str = ""
+    role: str = ""
+    # Agreements: the area of the report they belong to ("partnerships": area 3).
+    area: str = ""
     sort: str = ""
     extra: dict = field(default_factory=dict)
     # The period (``crm.core.periods``): partnerships engaged and agreements begun by its end, as they stood then.
@@ -31,7 +48,7 @@ class Filters:
 
     @classmethod
     def from_args(cls, args, span: Span = Span()) -> "Filters":
-        names = ("q", "type", "stage", "country", "target", "centre", "sort")
+        names = ("q", "type", "stage", "country", "target", "centre", "role", "area", "sort")
         values = {name: (args.get(name) or "").strip() for name in names}
         return cls(**values, span=span)
 
@@ -82,6 +99,8 @@ def partnerships(filters: Filters) -> sa.Select:
         stmt = stmt.where(Partnership.stage == Stage(filters.stage))
     elif filters.stage == "engaged":
         stmt = stmt.where(Partnership.stage.in_(ENGAGED_STAGES))
+    if filters.role in {r.value for r in PartnershipRole}:
+        stmt = stmt.where(Partnership.role == PartnershipRole(filters.role))
     if filters.country:
         stmt = stmt.where(Organisation.country == filters.country.upper())
     if target := as_id(filters.target):

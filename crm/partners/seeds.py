@@ -42,12 +42,12 @@ def seed_organisation(item: dict) -> Organisation | None:
 
 def seed(seeds_dir) -> list[str]:
     data = read_seed("partners.toml", seeds_dir)
-    for code, name in data["types"]:
+    for code, name, heading in data["types"]:
         seed_once(
             f"organisation-type:{code}",
             OrganisationType,
             lambda code=code: services.type_by_code(code),
-            lambda code=code, name=name: services.add_type(name, code),
+            lambda code=code, name=name, heading=heading: services.add_type(name, code, heading),
         )
     for item in data["organisation"]:
         seed_organisation(item)

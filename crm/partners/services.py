@@ -20,19 +20,21 @@ from crm.partners.models import (
     Organisation,
     OrganisationType,
     Partnership,
+    PartnershipRole,
     Stage,
 )
 
-# The types the issue names; admins add more (see add_type).
+# The types the issue names, with the plural headings the reports list partners under; admins add more
+# (see add_type).
 DEFAULT_TYPES = (
-    ("un_international", "UN or international body"),
-    ("government", "National or local government"),
-    ("research", "Research institute or university"),
-    ("cooperation_platform", "International cooperation platform"),
-    ("ngo", "NGO or civil society"),
-    ("private", "Private sector"),
-    ("funder", "Funder"),
-    ("iplc_women_youth", "IPLC, women or youth organisation"),
+    ("un_international", "UN or international body", "UN and international bodies"),
+    ("government", "National or local government", "National and local government bodies"),
+    ("research", "Research institute or university", "Research institutes and universities"),
+    ("cooperation_platform", "International cooperation platform", "International cooperation platforms"),
+    ("ngo", "NGO or civil society", "NGOs and civil society organizations"),
+    ("private", "Private sector", "Private sector organizations"),
+    ("funder", "Funder", "Funders"),
+    ("iplc_women_youth", "IPLC, women or youth organisation", "IPLC, women and youth organizations"),
 )
 
 # Words that do not tell two organisations apart ("The Institute of Zoology" = "Institute Zoology").
@@ -96,7 +98,7 @@ def type_by_code(code: str) -> OrganisationType | None:
     return db.session.scalar(sa.select(OrganisationType).where(OrganisationType.code == code))
 
 
-def add_type(name: str, code: str | None = None) -> OrganisationType:
+def add_type(name: str, code: str | None = None, plural_name: str = "") -> OrganisationType:
     name = name.strip()
     code = (code or fold(name).replace(" ", "_"))[:40]
     clash = db.session.scalar(
@@ -107,8 +109,14 @@ def add_type(name: str, code: str | None = None) -> OrganisationType:
     if clash is not None:
         raise PartnerError(f"The type “{clash.name}” already exists.", "name")
     position = (db.session.scalar(sa.select(sa.func.max(OrganisationType.position))) or 0) + 10
-    kind = OrganisationType(code=code, name=name, position=position)
+    kind = OrganisationType(code=code, name=name, plural_name=(plural_name or "").strip(), position=position)
     db.session.add(kind)
+    db.session.flush()
+    return kind
+
+
+def set_type_heading(kind: OrganisationType, plural_name: str) -> OrganisationType:
+    kind.plural_name = (plural_name or "").strip()
     db.session.flush()
     return kind
 
@@ -169,8 +177,13 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
         stage = Stage(data["stage"])
     except ValueError:
         raise PartnerError("Choose a stage.", "stage") from None
+    try:
+        role = PartnershipRole(data.get("role") or (partnership.role if partnership else PartnershipRole.PARTNER))
+    except ValueError:
+        raise PartnerError("Choose a role.", "role") from None
     values = {
         "stage": stage,
+        "role": role,
         "areas": (data.get("areas") or "").strip(),
         "owner_id": int(data["owner_id"]) if data.get("owner_id") else None,
         "next_step": (data.get("next_step") or "").strip(),

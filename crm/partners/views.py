@@ -26,8 +26,9 @@ from crm.partners.forms import (
     OrganisationForm,
     OrganisationTypeForm,
     PartnershipEditForm,
+    TypeHeadingForm,
 )
-from crm.partners.models import Contact, Organisation, Partnership, Stage
+from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, PartnershipRole, Stage
 from crm.partners.related import sections_for
 
 bp = Blueprint("partners", __name__)
@@ -57,6 +58,7 @@ def list_context(**extra):
         "periods": visible_periods(readable_centre_ids()),
         "types": services.all_types(),
         "stages": list(Stage),
+        "roles": list(PartnershipRole),
         "countries": country_choices(),
         "targets": target_pairs(),
         **extra,
@@ -140,13 +142,27 @@ def types():
     form = OrganisationTypeForm()
     if form.validate_on_submit():
         try:
-            kind = services.add_type(form.name.data)
+            kind = services.add_type(form.name.data, plural_name=form.plural_name.data)
         except services.PartnerError as error:
             refuse(form, error, "name")
         else:
             flash(f"Type “{kind.name}” added.", "success")
             return redirect(url_for("partners.types"))
     return form_page("partners/types.html", form=form, types=services.all_types())
+
+
+@bp.route("/organisations/types/<int:type_id>/heading", methods=["POST"])
+@admin_required
+def type_heading(type_id: int):
+    kind = db.get_or_404(OrganisationType, type_id)
+    form = TypeHeadingForm()
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "warning")
+    else:
+        check_version(kind, form.version.data, form.data)
+        services.set_type_heading(kind, form.plural_name.data)
+        flash(f"Reports now list partners of the type “{kind.name}” under “{kind.heading}”.", "success")
+    return redirect(url_for("partners.types"))
 
 
 # Partnerships
@@ -232,6 +248,7 @@ def partnership_edit(partnership_id: int):
     if request.method == "GET":
         form.targets.data = [str(n) for n in partnership.targets]
         form.stage.data = partnership.stage.value
+        form.role.data = partnership.role.value
         form.owner_id.data = str(partnership.owner_id or "")
     if form.validate_on_submit():
         check_version(partnership, form.version.data, form.data)

@@ -74,15 +74,17 @@ def funded_within(span: Span) -> sa.ColumnElement:
 
 # The list's "what happened in the period" filter: proposals submitted, or funded, in it.
 EVENTS = {"submitted": submitted_within, "funded": funded_within}
-# Still being prepared: a proposal whose deadline matters (the deadlines ahead, My work, the calendar feed).
-OPEN_STATUSES = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
-# Status groups the list offers beside single statuses.
-GROUPS = {"open": OPEN_STATUSES}
+# Status groups the list offers beside single statuses: still being prepared (whose deadline matters: the
+# deadlines ahead, My work, the calendar feed); open (not yet decided: "in the pipeline", as the report counts it).
+PREPARING = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
+OPEN = (*PREPARING, ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
+GROUPS = {"preparing": PREPARING, "open": OPEN}
+GROUP_LABELS = {"preparing": "Being prepared (idea or in preparation)", "open": "Open: not yet decided (pipeline)"}
 
 
 def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, span: Span, event=None) -> sa.Select:
     """The proposals list: of ``centre_ids`` (None: all), recorded by the period's end, filtered by the status each
-    had at that end (``statuses_at``; ``open``: still being prepared), by what happened to them in the period
+    had at that end (``statuses_at``; a group of ``GROUPS``), by what happened to them in the period
     (``event``: submitted, funded) and by words of the title."""
     as_at = statuses_at(span)
     stmt = in_centres(stmt.join(as_at, as_at.c.entity_id == Proposal.id), centre_ids)
@@ -249,7 +251,7 @@ class Deadline:
 def _deadline_between(start: date, end: date | None) -> sa.ColumnElement:
     """Still being prepared, with a deadline from ``start`` to ``end`` (None: any time after)."""
     deadline = Proposal.deadline_on >= start if end is None else Proposal.deadline_on.between(start, end)
-    return sa.and_(Proposal.status.in_(OPEN_STATUSES), deadline)
+    return sa.and_(Proposal.status.in_(PREPARING), deadline)
 
 
 def _past_deadline(today: date) -> sa.ColumnElement:
@@ -289,7 +291,8 @@ def calls_between(start: date, end: date | None) -> list[tuple[date, CallDeadlin
 
 
 def deadlines_ahead(centre_ids: set[int] | None, today: date, horizon: int = WINDOWS[-1]) -> list[Deadline]:
-    """Open proposals' own deadlines and the funders' call deadlines in the next ``horizon`` days (two queries)."""
+    """The deadlines of proposals being prepared and the funders' call deadlines in the next ``horizon`` days (two
+    queries)."""
     last = today + timedelta(days=horizon)
     proposals = db.session.scalars(due_between(centre_ids, today, last)).unique().all()
     found = [Deadline(p.deadline_on, (p.deadline_on - today).days, p.title, proposal=p) for p in proposals]

@@ -107,6 +107,7 @@ def index():
         plan=plan,
         sort=sort,
         statuses=list(ProposalStatus),
+        groups=queries.GROUP_LABELS,
         centres=visible_centres(),
         span=span,
         span_error=span_error,

@@ -1,9 +1,12 @@
-"""The section as a Word document laid out like the reporting template, so staff can paste it into their report.
+"""The section as a Word document laid out like the reporting template, so staff can paste it into their report
+(or have it filled into their own report file: ``crm.reports.fill``).
 
-The outputs table has the template's three columns and a header row repeated on every page.
-Every run names a Latin and an East Asian font (w:eastAsia): without the latter Word picks a
-Latin font for Chinese text and shows empty boxes on some systems.
-Testable without HTTP: ``render_docx(section) -> bytes``.
+The outputs table has the template's three columns and a header row repeated on every page; its first column is
+wide enough for the longest word of any title. Every run names a Latin and an East Asian font (w:eastAsia):
+without the latter Word picks a Latin font for Chinese text and shows empty boxes on some systems. The page
+header carries the centre's official name and the section's status (draft or submitted).
+Testable without HTTP: ``render_docx(section) -> bytes``; ``new_document`` and ``add_section`` let the GCE's
+compilation put several sections in one file.
 """
 
 from io import BytesIO
@@ -14,13 +17,19 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from crm.core.text import printable
+from crm.reports.fonts import register_pdf_font
+from crm.reports.pdf import column_widths
 from crm.reports.section import (
+    ANNEX_HEADING,
     AREA_HEADING,
     KEY_FIGURES_HEADING,
     NARRATIVE_HEADING,
     OUTPUTS_HEADER,
+    RATES_HEADING,
+    AnnexTable,
     Section,
     paragraphs,
 )
@@ -28,8 +37,14 @@ from crm.reports.section import (
 LATIN_FONT = "Calibri"
 # Installed with Office on Windows and macOS; LibreOffice substitutes any CJK font it has.
 EAST_ASIAN_FONT = "Microsoft YaHei"
-COLUMN_WIDTHS = (Cm(3.8), Cm(2.8), Cm(10.4))
-HEADER_FILL = "E4EBE7"
+TEXT_WIDTH = Cm(17)
+STATUS_WIDTH = Cm(2.6)
+HEADER_FILL = "DFE8E3"
+INK = RGBColor(0x1D, 0x2A, 0x24)
+ACCENT = RGBColor(0x1F, 0x4F, 0x42)
+CELL_SIZE = 10
+# Space between the paragraphs of a cell, as between those of the body.
+CELL_SPACING = Pt(4)
 
 
 def set_fonts(element_rpr) -> None:
@@ -68,7 +83,8 @@ def add_text(container, text: str, bold: bool = False, size: float | None = None
 
 def heading(document, text: str, level: int):
     paragraph = document.add_heading(level=level)
-    add_run(paragraph, text).font.color.rgb = RGBColor(0x1D, 0x2A, 0x24)
+    add_run(paragraph, text).font.color.rgb = ACCENT
+    paragraph.paragraph_format.keep_with_next = True
     return paragraph
 
 
@@ -85,58 +101,92 @@ def mark_header_row(row) -> None:
         cell._tc.get_or_add_tcPr().append(shading)
 
 
-def fill_cell(cell, text: str, bold: bool = False) -> None:
+def fill_cell(cell, text: str, bold: bool = False, size: float | None = None) -> None:
     # A new cell holds one empty paragraph: write the first block into it rather than leave a blank line.
     cell.paragraphs[0]._element.getparent().remove(cell.paragraphs[0]._element)
-    add_text(cell, text, bold=bold, empty=" ")
+    add_text(cell, text, bold=bold, size=size, empty=" ")
+    for paragraph in cell.paragraphs:
+        paragraph.paragraph_format.space_after = CELL_SPACING
+    cell.paragraphs[-1].paragraph_format.space_after = Pt(0)
+
+
+def table_of(document, header: list[str], rows: list[list[str]], widths: list, size: float | None = None):
+    """A grid table whose header row repeats on every page; Word reads the cells' widths, LibreOffice the grid's:
+    both are set."""
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.autofit = False
+    for cell, title in zip(table.rows[0].cells, header, strict=True):
+        fill_cell(cell, title, bold=True, size=size)
+    mark_header_row(table.rows[0])
+    for values in rows:
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            fill_cell(cell, value, size=size)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+    return table
+
+
+def first_column_width(titles: list[str]) -> int:
+    """Wide enough that the longest word of any title ("Распространение") never breaks, within limits. Measured
+    with the PDF's font, wider than Calibri, so it fits Word's too."""
+    font = register_pdf_font()
+    longest = max((stringWidth(word, font, CELL_SIZE) for title in titles for word in title.split()), default=0)
+    # Cell margins of the Table Grid style: 0.19 cm each side.
+    wanted = Cm(longest / 28.35 + 0.5)
+    return int(min(max(wanted, Cm(3.8)), Cm(5.8)))
+
+
+def fitted_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
+    """The PDF's widths (no word broken, the rest to the longest texts), measured a size up for Calibri's margins."""
+    points = column_widths(columns, rows, TEXT_WIDTH / 12700, register_pdf_font(), 10.5)
+    return [int(p * 12700) for p in points]
 
 
 def outputs_table(document, section: Section) -> None:
-    table = document.add_table(rows=1, cols=3)
-    table.style = "Table Grid"
-    table.autofit = False
-    for cell, title in zip(table.rows[0].cells, OUTPUTS_HEADER, strict=True):
-        fill_cell(cell, title, bold=True)
-    mark_header_row(table.rows[0])
-    for output in section.outputs:
-        cells = table.add_row().cells
-        fill_cell(cells[0], output.title)
-        fill_cell(cells[1], output.status_label)
-        fill_cell(cells[2], output.details)
-    # Word reads the cells' widths, LibreOffice the grid's: set both.
-    for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
-        column.width = width
-    for row in table.rows:
-        for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=True):
-            cell.width = width
+    first = first_column_width([output.title for output in section.outputs])
+    widths = [first, STATUS_WIDTH, TEXT_WIDTH - first - STATUS_WIDTH]
+    rows = [[output.title, output.status_label, output.details] for output in section.outputs]
+    table_of(document, list(OUTPUTS_HEADER), rows, widths)
+
+
+def annex_table(document, table: AnnexTable) -> None:
+    add_text(document, table.title, bold=True)
+    if not table.rows:
+        add_text(document, table.empty)
+        return
+    table_of(document, table.columns, table.rows, fitted_widths(table.columns, table.rows), size=8.5)
+    if table.note:
+        add_text(document, table.note, size=8.5)
 
 
 def rates_annex(document, section: Section) -> None:
-    heading(document, "Annex. Currency conversion", 2)
+    heading(document, RATES_HEADING, 2)
     policy = section.conversion_policy or "No amount needed converting."
     add_text(document, f"Reporting currency: {section.reporting_currency}. {policy}")
     if not section.rates_used:
         add_text(document, "No exchange rate was used.")
         return
-    table = document.add_table(rows=1, cols=4)
-    table.style = "Table Grid"
-    for cell, title in zip(table.rows[0].cells, ("Rate", "Date", "Source", "Reference"), strict=True):
-        fill_cell(cell, title, bold=True)
-    mark_header_row(table.rows[0])
-    for rate in section.rates_used:
-        cells = table.add_row().cells
-        values = (f"1 {rate.base} = {rate.rate} {rate.quote}", rate.effective_on, rate.source, rate.reference)
-        for cell, value in zip(cells, values, strict=True):
-            fill_cell(cell, value)
+    rows = [
+        [f"1 {rate.base} = {rate.rate} {rate.quote}", rate.effective_on, rate.source, rate.reference]
+        for rate in section.rates_used
+    ]
+    table_of(document, ["Rate", "Date", "Source", "Reference"], rows, [Cm(5), Cm(2.6), Cm(4.4), Cm(5)], size=8.5)
 
 
-def page_setup(document, section: Section) -> None:
+def page_setup(document, header: list[str]) -> None:
     page = document.sections[0]
     page.orientation = WD_ORIENT.PORTRAIT
     page.page_width, page.page_height = Cm(21), Cm(29.7)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(page, side, Cm(2))
-    add_run(page.header.paragraphs[0], section.running_header, size=8)
+    first = page.header.paragraphs[0]
+    for number, line in enumerate(header):
+        paragraph = first if number == 0 else page.header.add_paragraph()
+        add_run(paragraph, line, size=8)
     page_numbers(page.footer.paragraphs[0])
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
@@ -170,11 +220,15 @@ def add_field(paragraph, instruction: str) -> None:
     paragraph._p.append(field)
 
 
-def render_docx(section: Section) -> bytes:
+def new_document(header: list[str], title: str, author: str):
     document = Document()
-    page_setup(document, section)
-    document.core_properties.title = f"{AREA_HEADING} — {section.centre_code} {section.period_label}"
-    document.core_properties.author = section.centre_name
+    page_setup(document, header)
+    document.core_properties.title = title
+    document.core_properties.author = author
+    return document
+
+
+def add_section(document, section: Section) -> None:
     heading(document, AREA_HEADING, 1)
     outcome = document.add_paragraph()
     add_run(outcome, "Outcome 3: ", bold=True)
@@ -186,7 +240,21 @@ def render_docx(section: Section) -> bytes:
         add_text(document, text, empty="—")
     heading(document, KEY_FIGURES_HEADING, 2)
     add_text(document, section.key_figures, empty="—")
+    if section.annex:
+        heading(document, ANNEX_HEADING, 2)
+        for table in section.annex:
+            annex_table(document, table)
     rates_annex(document, section)
+
+
+def saved(document) -> bytes:
     buffer = BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def render_docx(section: Section) -> bytes:
+    title = f"{AREA_HEADING} — {section.centre_code} {section.period_label}"
+    document = new_document([section.running_header, section.status_line], title, section.official_name)
+    add_section(document, section)
+    return saved(document)

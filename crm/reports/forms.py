@@ -1,17 +1,21 @@
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
+    DateField,
     FieldList,
     FormField,
     HiddenField,
+    IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.core.forms import BaseForm, SubForm, choices
+from crm.core.forms import BaseForm, MultiCheckboxField, SubForm, choices
 from crm.core.locking import VersionMixin
+from crm.core.partial_dates import PartialDateField
+from crm.reports.models import ChallengeArea
 from crm.reports.section import STATUS_CHOICES
 
 # Generous: a text far over the indicative word count is flagged, not refused; this only stops abuse.
@@ -20,9 +24,13 @@ TEXT_LIMIT = 20000
 
 class OutputRowForm(SubForm):
     id = HiddenField()
-    title = StringField("Output", validators=[Optional(), Length(max=300)])
+    title = StringField("Output", validators=[DataRequired(message="Every output needs a title."), Length(max=300)])
     status = SelectField("Status", choices=choices(STATUS_CHOICES))
     details = TextAreaField("Details", validators=[Optional(), Length(max=TEXT_LIMIT)])
+    position = IntegerField(
+        "Place in the table", validators=[Optional(), NumberRange(min=1, max=200, message="A place from 1 on.")]
+    )
+    hidden = BooleanField("Leave this row out of the report")
 
 
 def text_area(label: str, description: str = "") -> TextAreaField:
@@ -43,13 +51,42 @@ class AddRowForm(BaseForm):
 
 
 class VersionForm(VersionMixin, BaseForm):
-    """Submitting or redrafting acts on the version the user looked at."""
+    """Acting on the version the user looked at."""
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+class SubmitForm(VersionMixin, BaseForm):
+    filed_on = DateField(
+        "Date filed",
+        validators=[Optional()],
+        description="The day the report was filed with the GCE; today if left empty.",
+    )
 
 
 class RedraftForm(VersionMixin, BaseForm):
-    accept = MultiCheckboxField("Replace with the new draft", validate_choice=True)
+    accept = MultiCheckboxField("Bring in from the records", validate_choice=True)
+
+
+class FillForm(BaseForm):
+    report = FileField(
+        "Your Word report (.docx)",
+        description="The report file you will submit, made from the TSCC reporting template. Area 3 and the Part III "
+        "achievement on partnerships are filled in; every other paragraph, table and tracked change stays as it is.",
+    )
+
+
+class ChallengeForm(BaseForm):
+    area = SelectField("Area", choices=choices((a.value, a.label) for a in ChallengeArea))
+    challenge = TextAreaField(
+        "Challenge",
+        validators=[DataRequired(message="Say what the challenge is."), Length(max=5000)],
+        description="As the report should say it; the report opens it with “In terms of …” unless you do.",
+    )
+    solution = TextAreaField("Possible solution", validators=[Optional(), Length(max=5000)])
+    noted = PartialDateField("Noted", validators=[Optional()], description="Today if left empty.")
+    resolved = PartialDateField(
+        "Resolved", validators=[Optional()], description="Once resolved, it no longer counts in later periods."
+    )
+
+
+class ChallengeEditForm(VersionMixin, ChallengeForm):
+    pass

@@ -4,10 +4,17 @@ Every text from users goes through ``markup`` (xml.sax.saxutils.escape) before i
 Paragraph, so a partner called ``A & B <Ltd>`` prints as written and no text can add tags,
 images or links. ``markup`` also sets each character in a font that has it (crm.reports.fonts):
 emoji and rare ideographs print; a character no font has prints as its code point, and the last
-page lists them. Testable without HTTP: ``render_pdf(section) -> bytes``.
+page lists them. Testable without HTTP: ``render_pdf(section) -> bytes``; ``section_story`` and
+``build`` let the GCE's compilation (``crm.reports.compilation``) print several sections as one document.
+
+The main font embedded (WenQuanYi Micro Hei) has no bold: headings are told apart by size, colour, spacing and
+rules, table headers by their fill and a heavier rule.
 """
 
+import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from io import BytesIO
 from itertools import groupby
@@ -17,26 +24,34 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import HRFlowable
 
 from crm.core.text import printable
 from crm.reports.fonts import code_point, font_for, is_invisible, register_pdf_font
 from crm.reports.section import (
+    ANNEX_HEADING,
     AREA_HEADING,
     KEY_FIGURES_HEADING,
     NARRATIVE_HEADING,
     OUTPUTS_HEADER,
+    RATES_HEADING,
+    AnnexTable,
     Section,
     paragraphs,
 )
 
 MARGIN = 2 * cm
 TEXT_WIDTH = A4[0] - 2 * MARGIN
-COLUMN_WIDTHS = (TEXT_WIDTH * 0.24, TEXT_WIDTH * 0.14, TEXT_WIDTH * 0.62)
 RULE_GREY = colors.HexColor("#9aa5a0")
-HEADER_FILL = colors.HexColor("#e4ebe7")
+HEADER_FILL = colors.HexColor("#dfe8e3")
 INK = colors.HexColor("#1d2a24")
+ACCENT = colors.HexColor("#1f4f42")
+MUTED = colors.HexColor("#4a5a52")
+CELL_SIZE = 9
+CELL_PADDING = 12
 
 
 # The characters of the PDF being built that no installed font has (one set per render).
@@ -75,16 +90,31 @@ def unprintable_note(characters: set[str], style: ParagraphStyle) -> list[Paragr
 
 
 def styles(font: str) -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=13.5, textColor=INK, spaceAfter=5)
+    # No widow nor orphan: a paragraph never leaves its first or last line alone at a page's foot or head.
+    body = ParagraphStyle(
+        "body", fontName=font, fontSize=10, leading=14, textColor=INK, spaceAfter=6, allowWidows=0, allowOrphans=0
+    )
     return {
         "body": body,
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=12, spaceAfter=3),
-        "head_cell": ParagraphStyle("head_cell", parent=body, fontSize=9.5, leading=12, spaceAfter=0),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=CELL_SIZE, leading=12.5, spaceAfter=4),
+        "head_cell": ParagraphStyle("head_cell", parent=body, fontSize=9.5, leading=12, spaceAfter=0, textColor=ACCENT),
+        "title": ParagraphStyle("title", parent=body, fontSize=20, leading=25, spaceAfter=8, textColor=ACCENT),
         # keepWithNext: a heading never ends a page alone.
-        "h1": ParagraphStyle("h1", parent=body, fontSize=15, leading=19, spaceBefore=4, spaceAfter=10, keepWithNext=1),
-        "h2": ParagraphStyle("h2", parent=body, fontSize=12, leading=16, spaceBefore=12, spaceAfter=6, keepWithNext=1),
-        "h3": ParagraphStyle("h3", parent=body, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=3, keepWithNext=1),
-        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#4a5a52")),
+        "h1": ParagraphStyle(
+            "h1", parent=body, fontSize=16, leading=20, spaceBefore=6, spaceAfter=4, textColor=ACCENT, keepWithNext=1
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontSize=12.5, leading=16, spaceBefore=14, spaceAfter=6, textColor=ACCENT, keepWithNext=1
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=body, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3, textColor=INK, keepWithNext=1
+        ),
+        "h2_loose": ParagraphStyle(
+            "h2_loose", parent=body, fontSize=12.5, leading=16, spaceBefore=14, spaceAfter=6, textColor=ACCENT
+        ),
+        "h3_loose": ParagraphStyle("h3_loose", parent=body, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3),
+        "label": ParagraphStyle("label", parent=body, fontSize=10, textColor=ACCENT, spaceAfter=2, keepWithNext=1),
+        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=MUTED),
     }
 
 
@@ -95,23 +125,43 @@ def text_block(text: str, style: ParagraphStyle, empty: str = "") -> list[Paragr
     return [Paragraph(markup(block), style) for block in blocks]
 
 
-def outputs_table(section: Section, st: dict) -> Table:
-    header = [Paragraph(markup(title), st["head_cell"]) for title in OUTPUTS_HEADER]
-    rows = [header]
-    for output in section.outputs:
-        rows.append(
-            [
-                Paragraph(markup(output.title), st["cell"]),
-                Paragraph(markup(output.status_label), st["cell"]),
-                text_block(output.details, st["cell"]),
-            ]
-        )
-    # repeatRows: the header on every page; splitInRow: a cell longer than a page continues on the next.
-    table = Table(rows, colWidths=COLUMN_WIDTHS, repeatRows=1, splitInRow=1)
+def first_column_width(titles: list[str], font: str) -> float:
+    """Wide enough that the longest word of any row's title ("Распространение") never breaks, within limits."""
+    longest = max((stringWidth(word, font, CELL_SIZE) for title in titles for word in title.split()), default=0)
+    return min(max(longest + CELL_PADDING + 2, TEXT_WIDTH * 0.22), TEXT_WIDTH * 0.34)
+
+
+def column_widths(columns: list[str], rows: list[list[str]], total: float, font: str, size: float) -> list[float]:
+    """Widths that never break a word (each column at least its longest word) and give the rest of the line to
+    the columns whose text is longest: dates and amounts stay on one line, titles wrap."""
+
+    def width(text: str, heading: bool = False) -> float:
+        # Headers are set half a point larger than cells.
+        # Two points spare: a figure measured to the point would still wrap its last digit.
+        return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING + 2
+
+    def longest_word(column: int) -> float:
+        # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole.
+        words = [width(w, True) for w in re.split(r"[ \t\n]+", columns[column])]
+        return max(words + [width(w) for row in rows for w in re.split(r"[ \t\n]+", row[column])])
+
+    least = [longest_word(i) for i in range(len(columns))]
+    natural = [max([width(columns[i], True)] + [width(row[i]) for row in rows]) for i in range(len(columns))]
+    if sum(natural) <= total:
+        return [w * total / sum(natural) for w in natural]
+    if sum(least) >= total:
+        return [w * total / sum(least) for w in least]
+    spare = total - sum(least)
+    extra = [n - m for n, m in zip(natural, least, strict=True)]
+    return [m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True)]
+
+
+def grid(table: Table) -> Table:
     table.setStyle(
         TableStyle(
             [
                 ("GRID", (0, 0), (-1, -1), 0.5, RULE_GREY),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, ACCENT),
                 ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 4),
@@ -122,67 +172,79 @@ def outputs_table(section: Section, st: dict) -> Table:
     return table
 
 
+def table_of(header: list[str], rows: list[list], widths, st: dict) -> Table:
+    """A table with a header row repeated on every page; a cell longer than a page continues on the next."""
+    head = [Paragraph(markup(title), st["head_cell"]) for title in header]
+    body = [[cell if isinstance(cell, list) else Paragraph(markup(cell), st["cell"]) for cell in row] for row in rows]
+    return grid(Table([head, *body], colWidths=widths, repeatRows=1, splitInRow=1))
+
+
+def outputs_table(section: Section, st: dict, font: str) -> Table:
+    first = first_column_width([output.title for output in section.outputs], font)
+    status = stringWidth("In progress", font, CELL_SIZE) + CELL_PADDING + 4
+    rows = [
+        [output.title, output.status_label, text_block(output.details, st["cell"], empty=" ")]
+        for output in section.outputs
+    ]
+    return table_of(list(OUTPUTS_HEADER), rows, (first, status, TEXT_WIDTH - first - status), st)
+
+
+def annex_table(table: AnnexTable, st: dict, font: str) -> list:
+    # A page break rather than keep-with-next: a long table would carry its title onto a page of its own.
+    story = [CondPageBreak(3 * cm), Paragraph(markup(table.title), st["h3_loose"])]
+    if not table.rows:
+        return story + [Paragraph(markup(table.empty), st["body"])]
+    widths = column_widths(table.columns, table.rows, TEXT_WIDTH, font, CELL_SIZE)
+    story.append(table_of(table.columns, table.rows, widths, st))
+    if table.note:
+        story.append(Paragraph(markup(table.note), st["small"]))
+    return story
+
+
 def rates_annex(section: Section, st: dict) -> list:
-    story = [Paragraph("Annex. Currency conversion", st["h2"])]
+    story = [CondPageBreak(4 * cm), Paragraph(markup(RATES_HEADING), st["h2_loose"])]
     policy = section.conversion_policy or "No amount needed converting."
     story.append(Paragraph(markup(f"Reporting currency: {section.reporting_currency}. {policy}"), st["body"]))
     if not section.rates_used:
         story.append(Paragraph("No exchange rate was used.", st["body"]))
         return story
-    rows = [[Paragraph(title, st["head_cell"]) for title in ("Rate", "Date", "Source", "Reference")]]
-    for rate in section.rates_used:
-        rows.append(
-            [
-                Paragraph(markup(f"1 {rate.base} = {rate.rate} {rate.quote}"), st["cell"]),
-                Paragraph(markup(rate.effective_on), st["cell"]),
-                Paragraph(markup(rate.source), st["cell"]),
-                Paragraph(markup(rate.reference), st["cell"]),
-            ]
-        )
-    widths = (TEXT_WIDTH * 0.3, TEXT_WIDTH * 0.15, TEXT_WIDTH * 0.2, TEXT_WIDTH * 0.35)
-    table = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, RULE_GREY),
-                ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    story.append(table)
+    rows = [
+        [f"1 {rate.base} = {rate.rate} {rate.quote}", rate.effective_on, rate.source, rate.reference]
+        for rate in section.rates_used
+    ]
+    widths = (TEXT_WIDTH * 0.3, TEXT_WIDTH * 0.15, TEXT_WIDTH * 0.25, TEXT_WIDTH * 0.3)
+    story.append(table_of(["Rate", "Date", "Source", "Reference"], rows, widths, st))
     return story
 
 
-def story(section: Section, st: dict) -> list:
+def section_story(section: Section, st: dict, font: str) -> list:
     flow = [
         Paragraph(markup(AREA_HEADING), st["h1"]),
-        Paragraph(markup(f"Outcome 3: {section.outcome}"), st["body"]),
-        Spacer(1, 6),
-        outputs_table(section, st),
+        HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceBefore=0, spaceAfter=8),
+        Paragraph(f'<font color="{ACCENT.hexval()}">Outcome 3:</font> {markup(section.outcome)}', st["body"]),
+        Spacer(1, 4),
+        outputs_table(section, st, font),
         Paragraph(markup(NARRATIVE_HEADING), st["h2"]),
     ]
     for _, heading, text in section.narrative.parts():
-        flow.append(Paragraph(markup(heading), st["h3"]))
+        flow.append(Paragraph(markup(heading), st["label"]))
         flow.extend(text_block(text, st["body"], empty="—"))
+    flow.append(CondPageBreak(4 * cm))
     flow.append(Paragraph(markup(KEY_FIGURES_HEADING), st["h2"]))
     flow.extend(text_block(section.key_figures, st["body"], empty="—"))
+    if section.annex:
+        flow += [CondPageBreak(5 * cm), Paragraph(markup(ANNEX_HEADING), st["h2_loose"])]
+        for table in section.annex:
+            flow.extend(annex_table(table, st, font))
     flow.extend(rates_annex(section, st))
     return flow
 
 
-def status_line(section: Section) -> str:
-    if section.is_submitted:
-        return f"Revision {section.revision}, submitted {section.submitted_at[:10]}"
-    return f"Draft, revision {section.revision}"
-
-
-def numbered_canvas(section: Section, font: str, header: str, style: ParagraphStyle):
-    """A canvas that holds its pages until the end, so each can say "Page N of M".
-
-    The running header is a Paragraph (``header`` is its markup), so the centre's name prints in any script.
-    """
-    header_style = ParagraphStyle("running_header", parent=style, fontSize=8, leading=10)
+def numbered_canvas(header: list[str], font: str):
+    """A canvas that holds its pages until the end, so each can say "Page N of M", under a running header: the
+    centre's official name and, beneath it, the report and its status (draft or submitted). Each header line is
+    Paragraph markup (``markup``), so a name prints in any script."""
+    header_style = ParagraphStyle("running_header", fontName=font, fontSize=8, leading=10, textColor=MUTED)
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs):
@@ -203,41 +265,54 @@ def numbered_canvas(section: Section, font: str, header: str, style: ParagraphSt
 
         def _frame(self, number: int, total: int):
             width, height = A4
+            self.setFillColor(MUTED)
             self.setFont(font, 8)
-            self.setFillColor(colors.HexColor("#4a5a52"))
-            running = Paragraph(header, header_style)
-            _, used = running.wrapOn(self, TEXT_WIDTH * 0.7, 1.2 * cm)
-            running.drawOn(self, MARGIN, height - 1.2 * cm - used + 8)
-            self.drawRightString(width - MARGIN, height - 1.2 * cm, status_line(section))
+            for line, text in enumerate(header):
+                running = Paragraph(text, header_style)
+                running.wrapOn(self, TEXT_WIDTH, 1 * cm)
+                running.drawOn(self, MARGIN, height - 1.05 * cm - line * 10 - 2)
             self.setStrokeColor(RULE_GREY)
-            self.line(MARGIN, height - 1.35 * cm, width - MARGIN, height - 1.35 * cm)
+            rule = height - 1.25 * cm - (len(header) - 1) * 10
+            self.line(MARGIN, rule, width - MARGIN, rule)
             self.drawRightString(width - MARGIN, 1.1 * cm, f"Page {number} of {total}")
 
     return NumberedCanvas
 
 
-def render_pdf(section: Section) -> bytes:
-    font = register_pdf_font()
-    unprintable = set()
-    token = _unprintable.set(unprintable)
+@contextmanager
+def noting_unprintable() -> Iterator[set[str]]:
+    """The characters ``markup`` met while the story was built that no font has (for ``unprintable_note``)."""
+    found: set[str] = set()
+    token = _unprintable.set(found)
     try:
-        st = styles(font)
-        flow = story(section, st)
-        header = markup(section.running_header)
-        flow.extend(unprintable_note(unprintable, st["small"]))
+        yield found
     finally:
         _unprintable.reset(token)
+
+
+def build(story: list, header: list[str], title: str, author: str, font: str) -> bytes:
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
+        topMargin=MARGIN + 0.3 * cm,
         bottomMargin=MARGIN,
-        title=f"{AREA_HEADING} — {section.centre_code} {section.period_label}",
-        author=section.centre_name,
+        title=title,
+        author=author,
         subject="TSCC biennial report",
     )
-    document.build(flow, canvasmaker=numbered_canvas(section, font, header, st["small"]))
+    document.build(story, canvasmaker=numbered_canvas(header, font))
     return buffer.getvalue()
+
+
+def render_pdf(section: Section) -> bytes:
+    font = register_pdf_font()
+    st = styles(font)
+    with noting_unprintable() as unprintable:
+        story = section_story(section, st, font)
+        header = [markup(section.running_header), markup(section.status_line)]
+    story += unprintable_note(unprintable, st["small"])
+    title = f"{AREA_HEADING} — {section.centre_code} {section.period_label}"
+    return build(story, header, title, section.official_name, font)

@@ -7,6 +7,7 @@ renderers never touch the database and a submitted section prints the same forev
 
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
 from crm.core.enums import LabelledEnum
 
@@ -20,11 +21,13 @@ NARRATIVE_PARTS = (
     ("solutions", "Possible solutions:"),
 )
 KEY_FIGURES_HEADING = "Part III. Key achievement: partnership network and resource mobilization"
+ANNEX_HEADING = "Annex. Supporting documentation: the records behind the section"
+RATES_HEADING = "Annex. Currency conversion"
 DEFAULT_OUTCOME = (
     "The TSCC initiates partnership development and begins the process of identifying and developing "
     "sustainable, long-term resource mobilization."
 )
-# The template's output rows, in its order; staff may add rows after them.
+# The template's output rows, in its order; staff may retitle, move and hide them, and add their own.
 TEMPLATE_ROWS = (
     ("partnerships", "Partnerships developed"),
     ("proposals", "Project proposals submitted"),
@@ -93,6 +96,8 @@ class Output:
     key: str | None = None
     suggested_status: str | None = None
     figures: list[Figure] = field(default_factory=list)
+    # Where the words drafted from the records sit in ``details`` (crm.reports.linked.LinkedText.to_json).
+    links: dict = field(default_factory=dict)
 
     @property
     def status_label(self) -> str:
@@ -135,6 +140,30 @@ class RateUsed:
 
 
 @dataclass
+class AnnexTable:
+    """One table of the annex ("attach relevant supporting documentation in annex"): the records behind the
+    section, as plain strings."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    empty: str = ""
+    note: str = ""
+
+
+@dataclass
+class Synthesis:
+    """What the GCE's compilation sets side by side for each centre (``crm.reports.compilation``): counts, the money
+    mobilised per currency (exact, as strings) and the in-kind support by its description."""
+
+    partners_developed: int = 0
+    proposals_submitted: int = 0
+    proposals_funded: int = 0
+    mobilised: dict[str, str] = field(default_factory=dict)
+    in_kind: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Section:
     centre_code: str
     centre_name: str
@@ -151,24 +180,56 @@ class Section:
     revision: int = 1
     submitted_at: str | None = None
     submitted_by: str | None = None
+    # The centre's official name, as the report's title page writes it.
+    centre_official_name: str = ""
+    # The date filed (ISO), as staff gave it on submission.
+    filed_on: str | None = None
+    # Per text field ("outcome", "worked_well", ...): where the drafted words sit (see Output.links).
+    links: dict = field(default_factory=dict)
+    annex: list[AnnexTable] = field(default_factory=list)
+    synthesis: Synthesis | None = None
 
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
 
     @property
+    def submitted_on(self) -> str | None:
+        """The day filed (ISO): as staff gave it, or the day it was marked submitted."""
+        if not self.is_submitted:
+            return None
+        return self.filed_on or self.submitted_at[:10]
+
+    @property
     def key_figures_word_count(self) -> WordCount:
         return WordCount(word_count(self.key_figures), KEY_FIGURES_WORD_LIMIT)
 
     @property
+    def official_name(self) -> str:
+        return self.centre_official_name or self.centre_name
+
+    @property
     def running_header(self) -> str:
-        return f"{self.centre_name} ({self.centre_code}) · Biennial report {self.period_label}"
+        """The centre's official name, as the report is filed under it."""
+        return f"{self.official_name} ({self.centre_code})"
+
+    @property
+    def status_line(self) -> str:
+        """ "Biennial report 2025-2026 · Draft, revision 2" or "... · Revision 1, submitted 30 April 2026"."""
+        if self.is_submitted:
+            day = date.fromisoformat(self.submitted_on)
+            state = f"Revision {self.revision}, submitted {day.day} {day:%B %Y}"
+        else:
+            state = f"Draft, revision {self.revision}"
+        return f"Biennial report {self.period_label} · {state}"
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "Section":
+        """A stored snapshot, whatever revision of this shape it was stored with (older ones lack the annex,
+        the synthesis and the links)."""
         data = dict(data)
         data["outputs"] = [
             Output(**{**row, "figures": [Figure(**f) for f in row.get("figures", [])]}) for row in data["outputs"]
@@ -176,4 +237,6 @@ class Section:
         data["narrative"] = Narrative(**data["narrative"])
         data["key_figure_list"] = [Figure(**f) for f in data.get("key_figure_list", [])]
         data["rates_used"] = [RateUsed(**r) for r in data.get("rates_used", [])]
+        data["annex"] = [AnnexTable(**t) for t in data.get("annex", [])]
+        data["synthesis"] = Synthesis(**data["synthesis"]) if data.get("synthesis") else None
         return cls(**data)

@@ -1,17 +1,30 @@
+from datetime import date
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from crm.centres.models import ReportingPeriod
+from crm.core.forms import choices, refuse
 from crm.core.locking import check_version
-from crm.core.scoping import get_or_404, readable_centre_ids
+from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
+from crm.core.uploads import UploadError, sniff
 from crm.core.web import download, form_page
-from crm.reports import exports, queries, services
-from crm.reports.forms import AddRowForm, RedraftForm, SectionForm, VersionForm
-from crm.reports.models import ReportSection
-from crm.reports.section import paragraphs, word_count
+from crm.reports import compilation, exports, fill, queries, services
+from crm.reports.forms import (
+    AddRowForm,
+    ChallengeEditForm,
+    ChallengeForm,
+    FillForm,
+    RedraftForm,
+    SectionForm,
+    SubmitForm,
+    VersionForm,
+)
+from crm.reports.linked import LinkedText, annotated
+from crm.reports.models import Challenge, ReportSection
+from crm.reports.section import TEMPLATE_ROWS, paragraphs, word_count
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -45,11 +58,16 @@ def editable_section(view):
     return wrapped
 
 
+@bp.app_template_global("annotated")
+def annotated_text(text: str | None, links: dict | None):
+    """The text as paragraphs of sentences, each drafted one numbered with the records it rests on (the preview)."""
+    return annotated(LinkedText.of(text or "", links))
+
+
 @bp.route("/")
 @login_required
 def index():
-    rows = queries.periods_with_sections(readable_centre_ids())
-    return render_template("reports/index.html", rows=rows)
+    return render_template("reports/index.html", rows=queries.periods_with_sections(readable_centre_ids()))
 
 
 @bp.route("/periods/<int:period_id>/start", methods=["POST"])
@@ -68,8 +86,11 @@ def start(period_id: int):
 @bp.route("/sections/<int:section_id>")
 @login_required
 def show(section_id: int):
-    section = section_or_404(section_id)
-    return render_template(
+    return section_page(section_or_404(section_id))
+
+
+def section_page(section: ReportSection, add_row_form=None, submit_form=None, fill_form=None):
+    return form_page(
         "reports/show.html",
         record=section,
         section=services.section_data(section),
@@ -77,7 +98,10 @@ def show(section_id: int):
         history=queries.section_history(section),
         can_write=current_user.can_write(section.centre_id),
         version_form=VersionForm(version=section.version),
-        add_row_form=AddRowForm(),
+        add_row_form=add_row_form or AddRowForm(formdata=None),
+        submit_form=submit_form or SubmitForm(formdata=None, version=section.version, filed_on=date.today()),
+        fill_form=fill_form or FillForm(formdata=None),
+        hidden_rows=[row for row in section.outputs if row.is_hidden],
     )
 
 
@@ -85,7 +109,15 @@ def form_data(section: ReportSection) -> dict:
     data = {name: getattr(section, name) for name, _ in services.TEXT_FIELDS}
     data["version"] = section.version
     data["outputs"] = [
-        {"id": row.id, "title": row.title, "status": row.status, "details": row.details} for row in section.outputs
+        {
+            "id": row.id,
+            "title": row.title,
+            "status": row.status,
+            "details": row.details,
+            "position": position,
+            "hidden": row.is_hidden,
+        }
+        for position, row in enumerate(section.outputs, start=1)
     ]
     return data
 
@@ -105,7 +137,7 @@ def edit(section: ReportSection):
             flash("Section saved.", "success")
             return redirect(url_for("reports.show", section_id=section.id))
     rows = {row.id: row for row in section.outputs}
-    return form_page("reports/edit.html", form=form, record=section, rows=rows)
+    return form_page("reports/edit.html", form=form, record=section, rows=rows, templates=dict(TEMPLATE_ROWS))
 
 
 @bp.route("/sections/<int:section_id>/rows", methods=["POST"])
@@ -121,16 +153,7 @@ def add_row(section: ReportSection):
         else:
             flash(f"Added the output {form.title.data.strip()!r}: write its details.", "success")
             return redirect(url_for("reports.edit", section_id=section.id))
-    return form_page(
-        "reports/show.html",
-        record=section,
-        section=services.section_data(section),
-        revisions=services.sections_of_period(section.period_id),
-        history=queries.section_history(section),
-        can_write=True,
-        version_form=VersionForm(version=section.version),
-        add_row_form=form,
-    )
+    return section_page(section, add_row_form=form)
 
 
 @bp.route("/sections/<int:section_id>/rows/<int:row_id>/delete", methods=["POST"])
@@ -154,28 +177,32 @@ def remove_row(section: ReportSection, row_id: int):
 @login_required
 @editable_section
 def redraft(section: ReportSection):
-    changes = services.redraft_changes(section)
+    redrafted = services.redraft_changes(section)
     form = RedraftForm(version=section.version)
-    form.accept.choices = [(change.key, change.label) for change in changes]
+    form.accept.choices = choices(redrafted.choices())
     if form.validate_on_submit():
         check_version(section, form.version.data, {})
         applied = services.apply_redraft(section, set(form.accept.data or ()))
-        flash(f"Replaced with the new draft: {', '.join(applied)}." if applied else "Nothing was replaced.", "success")
+        flash(f"Brought in from the records: {', '.join(applied)}." if applied else "Nothing was changed.", "success")
         return redirect(url_for("reports.show", section_id=section.id))
-    return form_page("reports/redraft.html", form=form, record=section, changes=changes)
+    return form_page("reports/redraft.html", form=form, record=section, redraft=redrafted)
 
 
 @bp.route("/sections/<int:section_id>/submit", methods=["POST"])
 @login_required
 @editable_section
 def submit(section: ReportSection):
-    form = VersionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    check_version(section, form.version.data, {})
-    services.submit(section, current_user)
-    flash(f"Revision {section.revision} marked as submitted: it is frozen as reported.", "success")
-    return redirect(url_for("reports.show", section_id=section.id))
+    form = SubmitForm()
+    if form.validate_on_submit():
+        check_version(section, form.version.data, {})
+        try:
+            services.submit(section, current_user, form.filed_on.data, today=date.today())
+        except services.SectionError as error:
+            refuse(form, error, "filed_on")
+        else:
+            flash(f"Revision {section.revision} marked as submitted: it is frozen as reported.", "success")
+            return redirect(url_for("reports.show", section_id=section.id))
+    return section_page(section, submit_form=form)
 
 
 @bp.route("/sections/<int:section_id>/revise", methods=["POST"])
@@ -200,6 +227,124 @@ def export(section_id: int, fmt: str):
     section = section_or_404(section_id)
     content, mimetype = exports.render(services.section_data(section), fmt)
     return download(content, exports.filename(section, fmt), mimetype, inline=fmt == "pdf")
+
+
+@bp.route("/sections/<int:section_id>/fill", methods=["POST"])
+@login_required
+def fill_report(section_id: int):
+    """Staff's own Word report back with area 3 and the Part III achievement filled in; nothing is stored."""
+    section = section_or_404(section_id)
+    form = FillForm()
+    if form.validate_on_submit():
+        upload = form.report.data
+        try:
+            data = upload.read() if upload else b""
+            if not data or sniff(data) != "docx":
+                raise UploadError("Choose the report's Word file (.docx): a PDF cannot be filled in.")
+            filled = fill.fill_report(data, services.section_data(section))
+        except (UploadError, fill.FillError) as error:
+            form.report.errors.append(str(error))
+        else:
+            # Shown on the next page the user opens: the download itself leaves them where they are.
+            flash("Your report was filled in: " + "; ".join(filled.notes) + ".", "success")
+            return download(filled.content, fill.filled_name(upload.filename), exports.MIMETYPES["docx"])
+    return section_page(section, fill_form=form)
+
+
+# The GCE's compilation of the centres' submitted sections
+
+
+def require_network_reader() -> None:
+    if not current_user.reads_all_centres:
+        abort(403)
+
+
+@bp.route("/compilation")
+@login_required
+def compilation_page():
+    require_network_reader()
+    label = (request.args.get("period") or "").strip()
+    labels = compilation.period_labels()
+    if not label and labels:
+        label = labels[0]
+    gathered = compilation.gather(label) if label else None
+    return render_template(
+        "reports/compilation.html", label=label, labels=labels, compiled=gathered, compiled_columns=compilation.COLUMNS
+    )
+
+
+@bp.route("/compilation/export.<any(pdf, docx):fmt>")
+@login_required
+def compilation_export(fmt: str):
+    require_network_reader()
+    label = (request.args.get("period") or "").strip()
+    if label not in compilation.period_labels():
+        abort(404)
+    content = compilation.render(compilation.gather(label), fmt)
+    return download(content, compilation.filename(label, fmt), exports.MIMETYPES[fmt], inline=fmt == "pdf")
+
+
+# Challenges and possible solutions: what the narrative is drafted from
+
+
+@bp.route("/challenges")
+@login_required
+def challenges():
+    rows = queries.challenge_list(readable_centre_ids())
+    return render_template("reports/challenges.html", rows=rows, may_create=bool(writable_centres()))
+
+
+@bp.route("/challenges/new", methods=["GET", "POST"])
+@login_required
+def challenge_new():
+    centres = writable_centres()
+    if not centres:
+        abort(403)
+    centre = next((c for c in centres if c.id == request.values.get("centre_id", type=int)), centres[0])
+    form = ChallengeForm()
+    if form.validate_on_submit():
+        try:
+            services.save_challenge(None, centre.id, form.data, current_user.id)
+        except services.SectionError as error:
+            refuse(form, error, "challenge")
+        else:
+            flash("Challenge recorded: the next draft or redraft of the section brings it in.", "success")
+            return redirect(url_for("reports.challenges"))
+    return form_page("reports/challenge_form.html", form=form, challenge=None, centre=centre, centres=centres)
+
+
+@bp.route("/challenges/<int:challenge_id>/edit", methods=["GET", "POST"])
+@login_required
+def challenge_edit(challenge_id: int):
+    challenge = get_or_404(Challenge, challenge_id)
+    if not current_user.can_write(challenge.centre_id):
+        return render_template("reports/challenge.html", challenge=challenge)
+    form = ChallengeEditForm(obj=challenge)
+    if request.method == "GET":
+        form.area.data = challenge.area.value
+    if form.validate_on_submit():
+        check_version(challenge, form.version.data, form.data)
+        try:
+            services.save_challenge(challenge, challenge.centre_id, form.data, None)
+        except services.SectionError as error:
+            refuse(form, error, "challenge")
+        else:
+            flash("Challenge saved.", "success")
+            return redirect(url_for("reports.challenges"))
+    return form_page("reports/challenge_form.html", form=form, challenge=challenge, centre=challenge.centre)
+
+
+@bp.route("/challenges/<int:challenge_id>/delete", methods=["POST"])
+@login_required
+def challenge_delete(challenge_id: int):
+    challenge = get_or_404(Challenge, challenge_id, write=True)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    check_version(challenge, form.version.data, {})
+    services.delete_challenge(challenge)
+    flash("Challenge deleted.", "success")
+    return redirect(url_for("reports.challenges"))
 
 
 @bp.app_template_filter("paragraphs")

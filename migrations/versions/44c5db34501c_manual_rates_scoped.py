@@ -42,7 +42,12 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM exchange_rates WHERE scope <> 'network'")
+    scoped = op.get_bind().scalar(sa.text("SELECT count(*) FROM exchange_rates WHERE scope <> 'network'"))
+    if scoped:
+        raise RuntimeError(
+            f"Cannot downgrade: {scoped} manual rates entered for one ledger entry or agreement would convert every "
+            "amount of their pair in the earlier schema. Delete them first, or restore a backup taken before the upgrade."
+        )
     with op.batch_alter_table('exchange_rates', schema=None) as batch_op:
         batch_op.drop_constraint('fk_exchange_rates_scope_entry_id_ledger_entries', type_='foreignkey')
         batch_op.drop_constraint('fk_exchange_rates_scope_agreement_id_agreements', type_='foreignkey')

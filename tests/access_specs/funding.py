@@ -19,6 +19,8 @@ RULES = {
     ),
     "funding.need_new": Rule(staff=200, coordinator=403, admin=403),
     "funding.need_edit": Rule(args=lambda w: {"need_id": w.records["need"].id}, coordinator=403, admin=403),
+    # Readable by whoever reads the centre; the form only for its staff.
+    "funding.strategy": Rule(args=lambda w: {"centre_id": w.foreign.id}),
 }
 
 

@@ -16,6 +16,13 @@ RULES = {
     "partners.organisation_new": Rule(staff=200, coordinator=403),
     "partners.organisation_edit": Rule(args=_organisation, staff=200, coordinator=403),
     "partners.types": Rule(staff=403, coordinator=403),
+    "partners.type_heading": Rule(
+        args=lambda w: {"type_id": w.records["organisation"].type_id},
+        method="POST",
+        staff=403,
+        coordinator=403,
+        admin=302,
+    ),
     "partners.partnerships": Rule(staff=200, hidden=lambda w: w.records["partnership"].next_step),
     "partners.contacts": Rule(staff=200, hidden=lambda w: w.records["contact"].name),
     "partners.overlap": Rule(staff=403),
