@@ -13,7 +13,7 @@ export CRM_BASE_URL
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run serve install dev-install system-deps test test-sqlite test-postgres bench lint format migration clean
+.PHONY: run serve install dev-install system-deps test test-sqlite test-postgres bench bench-interchange lint format migration clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,9 @@ install: $(VENV)/.installed
 dev-install: $(VENV)/.dev-installed
 
 # Debian packages the app and its tests use: Chromium for browser tests, a Latin+Cyrillic+CJK font
-# for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF checks. Installed only when missing, and only as root.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils
+# for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF
+# checks, LibreOffice Calc to open exports as a user would. Installed only when missing, and only as root.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils libreoffice-calc-nogui
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -73,9 +74,13 @@ test-postgres:
 	  echo "Skipped the PostgreSQL run (CI would fail): start PostgreSQL or set TEST_DATABASE_URL." >&2; \
 	fi
 
-## bench: generate data at scale on SQLite and PostgreSQL and time the pages (results in bench/results.txt)
+## bench: generate data at scale on SQLite and PostgreSQL and time the pages and spreadsheets (results in bench/results.txt)
 bench: dev-install
 	$(BIN)/python -m bench
+
+## bench-interchange: only the spreadsheets: import 10,000 experts, export 100,000 ledger entries, on both engines
+bench-interchange: dev-install
+	$(BIN)/python -m bench interchange
 
 lint: dev-install
 	$(BIN)/ruff check crm tests bench tools

@@ -13,7 +13,9 @@ statements, timed at the cursor), and the ratio page ÷ SQL. Targets: network da
 ≤ 150 ms, centre dashboard ≤ 80 ms, list pages ≤ 50 ms (medians).
 
 Then the money engineer's ``bench.conversion`` and the report engineer's ``bench.report``
-run too. Every run is appended to bench/results.txt, so later runs can be compared.
+run too, and ``bench.interchange`` (spreadsheets: importing 10,000 experts, exporting 100,000 ledger
+entries; alone with ``python -m bench interchange``). Every run is appended to bench/results.txt, so
+later runs can be compared.
 """
 
 import argparse
@@ -184,6 +186,12 @@ def others(url: str) -> list[str]:
     return lines
 
 
+def interchange_default() -> str:
+    from bench.interchange import DEFAULT_POSTGRES
+
+    return DEFAULT_POSTGRES
+
+
 def git_revision() -> str:
     try:
         return subprocess.run(
@@ -195,24 +203,34 @@ def git_revision() -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", nargs="?", choices=("all", "interchange"), default="all")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES))
     parser.add_argument("--sqlite", default=str(Path(tempfile.gettempdir()) / "crm-bench-dash.sqlite3"))
-    parser.add_argument("--skip-others", action="store_true", help="do not run bench.conversion and bench.report")
+    parser.add_argument(
+        "--skip-others", action="store_true", help="do not run bench.conversion, bench.report and bench.interchange"
+    )
+    parser.add_argument(
+        "--interchange-postgres", default=os.environ.get("BENCH_INTERCHANGE_DATABASE_URL", interchange_default())
+    )
     args = parser.parse_args()
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
     os.environ.setdefault("CRM_ENV", "test")
 
+    from bench import interchange
     from crm.config import database_url
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"== {stamp}, commit {git_revision()}, {os.cpu_count()} CPUs =="]
-    for engine in args.engines.split(","):
-        url = database_url(args.postgres if engine == "postgresql" else f"sqlite:///{args.sqlite}", "/tmp")
-        lines += bench_engine(engine, url, args.requests)
-        if not args.skip_others:
-            lines += others(url)
+    if args.part == "all":
+        for engine in args.engines.split(","):
+            url = database_url(args.postgres if engine == "postgresql" else f"sqlite:///{args.sqlite}", "/tmp")
+            lines += bench_engine(engine, url, args.requests)
+            if not args.skip_others:
+                lines += others(url)
+    if args.part == "interchange" or not args.skip_others:
+        lines += interchange.engines(args.engines, args.interchange_postgres, interchange.DEFAULT_SQLITE)
     with RESULTS.open("a") as handle:
         handle.write("\n".join(lines) + "\n\n")
     print("\n".join(lines))

@@ -13,7 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from crm.config import load_config
 from crm.extensions import csrf, db, login_manager, migrate
 
-# One package per domain; each may have models, views (a blueprint ``bp``), cli (a click group ``cli``) and seeds.
+# One package per domain; each may have models, views (a blueprint ``bp``), cli (a click group ``cli``, or top-level
+# ``commands``) and seeds.
 DOMAINS = (
     "centres",
     "auth",
@@ -24,6 +25,7 @@ DOMAINS = (
     "experts",
     "proposals",
     "funding",
+    "interchange",
     "dashboards",
     "reports",
     "work",
@@ -185,5 +187,6 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     for domain in DOMAINS:
         cli = domain_module(domain, "cli")
-        if cli is not None and hasattr(cli, "cli"):
-            app.cli.add_command(cli.cli)
+        for command in (getattr(cli, "cli", None), *getattr(cli, "commands", ())):
+            if command is not None:
+                app.cli.add_command(command)

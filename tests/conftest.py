@@ -180,6 +180,20 @@ def seeded(app):
 
 
 @pytest.fixture
+def nies(make):
+    """A centre coded as the NIES centre is, hosted in China (modules that need more define their own)."""
+    return make.centre(code="TSCC-NIES", host_country="CN")
+
+
+@pytest.fixture
+def staff(make, nies):
+    """A staff member of ``nies``."""
+    from crm.auth.models import Role
+
+    return make.user(Role.STAFF, [nies])
+
+
+@pytest.fixture
 def ctx(app):
     with app.test_request_context():
         yield

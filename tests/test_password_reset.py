@@ -2,15 +2,17 @@
 whether or not the address has an account, a throttle of its own."""
 
 import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from crm.auth.models import PasswordReset, Role
-from crm.auth.reset import LINKS_PER_ACCOUNT, REQUESTS_PER_ADDRESS
+from crm.auth.reset import LINKS_PER_ACCOUNT, REQUESTS_PER_ADDRESS, request_reset
 from crm.core.mail import OutboxMessage
 from crm.extensions import db
+from tests import hostile
 from tests.mailserver import free_port, smtp_server
 
 OLD = "the old passphrase here"
@@ -149,3 +151,35 @@ def test_requests_are_throttled_per_address_and_links_per_account(app, client, u
         sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == user.email)
     )
     assert links == LINKS_PER_ACCOUNT
+
+
+def fresh_link(user) -> str:
+    """A usable link for ``user`` as the mail job would send it; earlier requests are cleared, so no throttle."""
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.execute(sa.delete(PasswordReset))
+    request_reset(user.email, "10.0.0.7")
+    db.session.commit()
+    body = db.session.scalars(sa.select(OutboxMessage.text_body)).one()
+    return re.search(r"https?://[^/\s]+(/password-reset/\S+)", body).group(1)
+
+
+def test_the_reset_form_takes_the_hostile_corpus(app, user):
+    """The hostile walk cannot post this form (a reset signs the walker out), so it gets the corpus here: every
+    value is refused beside the field or becomes the password exactly as typed (a NUL too: passwords are hashed,
+    never stored as text), never a 500, never shown as markup."""
+    outcomes = Counter()
+    for label, value in (hostile.TEXTS | hostile.REFUSED_TEXTS | hostile.LONG | hostile.SOME_NUMBERS).items():
+        client = app.test_client()
+        path = fresh_link(user)
+        response = client.post(path, data={"new_password": value, "confirm": value})
+        body = response.get_data(as_text=True)
+        assert response.status_code in (302, 422), (label, response.status_code)
+        assert "<script>alert" not in body, label
+        if response.status_code == 302:
+            outcomes["set"] += 1
+            signed_in = client.post("/login", data={"email": user.email, "password": value})
+            assert signed_in.status_code == 302, label
+        else:
+            outcomes["refused"] += 1
+            assert 'class="error"' in body and client.get(path).status_code == 200, label
+    assert outcomes["set"] and outcomes["refused"], outcomes

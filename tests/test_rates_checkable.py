@@ -84,7 +84,7 @@ def test_the_nies_annex_cites_the_legs_that_reproduce_its_figure(demo):
     legs = {(r.base, r.quote): Decimal(r.rate) for r in draft.rates_used}
     assert set(legs) == {("EUR", "CNY"), ("EUR", "USD")}
     usd = Fraction(900000) / Fraction(legs[("EUR", "CNY")]) * Fraction(legs[("EUR", "USD")])
-    assert f"USD {round_exact(usd, 'USD'):,}" in draft.key_figures
+    assert f"USD {round_exact(usd, 'USD'):,}" in draft.key_figures.text
 
 
 # --- UN operational rates as UN Treasury publishes and defines them --------------------------------

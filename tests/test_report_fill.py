@@ -136,7 +136,7 @@ def test_a_file_that_is_not_the_report_is_refused_with_a_reason(nies_section, lo
     assert response.status_code == 200 and response.data.startswith(b"PK")
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     header = response.headers["Content-Disposition"]
-    assert 'filename="NIES-2025-2026-area-3-filled.docx"' in header and "%28area%203%20filled%29.docx" in header
+    assert 'filename="_ NIES 2025_2026 (area 3 filled).docx"' in header and "%28area%203%20filled%29.docx" in header
 
 
 def test_the_cli_fills_a_submitted_revision(app, nies_section, tmp_path):

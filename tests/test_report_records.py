@@ -79,6 +79,13 @@ def test_a_pool_carries_its_status_and_a_type_its_plural_heading(world, make, lo
     assert client.post(f"/organisations/types/{kind.id}/heading", data=data).status_code == 302
     db.session.refresh(kind)
     assert kind.heading == "Think tanks"
+    too_long = {"version": kind.version, "plural_name": "Think tanks " * 20}
+    refused = client.post(f"/organisations/types/{kind.id}/heading", data=too_long)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f'id="heading-{kind.id}-error">Field cannot be longer than 120' in page
+    assert 'value="Think tanks Think tanks' in page
+    db.session.refresh(kind)
+    assert kind.heading == "Think tanks"
 
 
 def strategy_form(**changes) -> dict:

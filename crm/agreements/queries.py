@@ -35,12 +35,12 @@ AGREEMENT_SORTS = {
 }
 
 
-def agreements(filters: Filters) -> sa.Select:
+def agreements(filters: Filters, user=None) -> sa.Select:
     """The list: with a period, the agreements begun by its end, each filtered by the status it had then."""
     as_at = statuses_at(filters.span)
     status = as_at.c.status
     stmt = sa.select(Agreement).join(Agreement.centre).join(as_at, as_at.c.entity_id == Agreement.id)
-    stmt = scoped(stmt, Agreement.centre_id)
+    stmt = scoped(stmt, Agreement.centre_id, user)
     if filters.q:
         counterpart = Agreement.counterparts.any(
             sa.or_(Organisation.match_keys.contains(fold(filters.q)), Organisation.name.ilike(f"%{filters.q}%"))

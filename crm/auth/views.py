@@ -145,7 +145,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             user = reset.reset_password(token, form.new_password.data)
-        except reset.ResetError as error:
+        except (reset.ResetError, services.AccountError) as error:  # a spent link, or a password too easy to guess
             form.new_password.errors.append(str(error))
         else:
             logout_user()

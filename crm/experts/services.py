@@ -165,12 +165,105 @@ def find_duplicate(centre_id: int, name: str, email: str, exclude_id: int | None
 # --- writing ------------------------------------------------------------------
 
 
-def _values(centre_id: int, data: dict, existing: Expert | None) -> dict:
+class Roster:
+    """Where a save looks up what an expert is checked against: the centre's other experts (duplicates), its pools
+    and the directory. This one asks the database each time; ``RosterBatch`` reads them once for an import."""
+
+    def duplicate(self, centre_id: int, name: str, email: str, expert: Expert | None) -> bool:
+        return find_duplicate(centre_id, name, email, expert.id if expert else None) is not None
+
+    def organisation(self, organisation_id, field: str) -> int | None:
+        return check_organisation(organisation_id, field)
+
+    def pools(self, centre_id: int, pool_ids) -> list[ExpertPool]:
+        return check_pools(centre_id, pool_ids)
+
+    def index(self, expert: Expert) -> None:
+        _index_tags(expert)
+
+    def saved(self, expert: Expert) -> None:
+        db.session.flush()
+
+
+class RosterBatch(Roster):
+    """Many experts of one centre saved together (a spreadsheet import): every rule of ``save_expert``, with the
+    centre's name-and-e-mail pairs, its pools and the directory's ids read once, and one flush per ``flush_every``
+    experts instead of one each. Call ``finish`` after the last."""
+
+    def __init__(self, centre_id: int, flush_every: int = 500):
+        self.centre_id = centre_id
+        self.flush_every = flush_every
+        self.unflushed = 0
+        pairs = db.session.execute(
+            sa.select(Expert.id, Expert.name, Expert.email).where(Expert.centre_id == centre_id, Expert.email != "")
+        )
+        # (name, e-mail) regardless of case → the expert's id, or the new Expert itself until it is flushed.
+        self.taken: dict[tuple[str, str], object] = {(name.lower(), email.lower()): id_ for id_, name, email in pairs}
+        self.held = {holder: key for key, holder in self.taken.items()}
+        self.known_pools = {
+            pool.id: pool for pool in db.session.scalars(sa.select(ExpertPool).where(ExpertPool.centre_id == centre_id))
+        }
+        self.organisation_ids = set(db.session.scalars(sa.select(Organisation.id)))
+        # New experts' search index, written in one INSERT once they have ids (tens of thousands of rows).
+        self.new_tags: list[tuple[Expert, set[tuple[str, str]]]] = []
+
+    def duplicate(self, centre_id, name, email, expert) -> bool:
+        if not email:
+            return False
+        holder = self.taken.get((name.lower(), email.lower()))
+        return holder is not None and holder not in (expert, getattr(expert, "id", None))
+
+    def organisation(self, organisation_id, field):
+        if organisation_id in (None, "", 0, "0"):
+            return None
+        if int(organisation_id) not in self.organisation_ids:
+            raise ExpertError("Choose an organisation from the directory.", field)
+        return int(organisation_id)
+
+    def pools(self, centre_id, pool_ids):
+        ids = {int(pool_id) for pool_id in pool_ids or [] if str(pool_id).strip()}
+        if not ids <= self.known_pools.keys():
+            raise ExpertError("Choose pools of the expert's own centre.", "pools")
+        return sorted((self.known_pools[i] for i in ids), key=lambda pool: pool.name)
+
+    def index(self, expert):
+        if expert.id is None:
+            self.new_tags.append((expert, wanted_tags(expert)))
+        else:
+            _index_tags(expert)
+
+    def saved(self, expert):
+        previous = self.held.pop(expert.id, None) if expert.id else self.held.pop(expert, None)
+        if previous is not None:
+            self.taken.pop(previous, None)
+        if expert.email:
+            key = (expert.name.lower(), expert.email.lower())
+            self.taken[key] = expert
+            self.held[expert] = key
+        self.unflushed += 1
+        if self.unflushed >= self.flush_every:
+            self.finish()
+
+    def finish(self) -> None:
+        db.session.flush()
+        rows = [{"expert_id": e.id, "facet": f, "value": v} for e, tags in self.new_tags for f, v in sorted(tags)]
+        if rows:
+            db.session.execute(sa.insert(ExpertTag), rows)
+        # Ids from now on, so that the experts written so far are not all kept in memory.
+        for expert, _ in self.new_tags:
+            key = self.held.pop(expert, None)
+            if key is not None:
+                self.taken[key], self.held[expert.id] = expert.id, key
+        self.new_tags.clear()
+        self.unflushed = 0
+
+
+def _values(centre_id: int, data: dict, expert: Expert | None, roster: Roster) -> dict:
     name = " ".join((data.get("name") or "").split())
     if not name:
         raise ExpertError("Enter the expert's name.", "name")
     email = (data.get("email") or "").strip()
-    if find_duplicate(centre_id, name, email, existing.id if existing else None) is not None:
+    if roster.duplicate(centre_id, name, email, expert):
         raise ExpertError(f"{name} with the e-mail {email} is already on this centre's roster.", "email")
     basis = _enum_value(EngagementBasis, data.get("engagement_basis"), "engagement_basis", "engagement basis")
     day_rate, currency = check_day_rate(basis, data.get("day_rate"), data.get("day_rate_currency"))
@@ -178,13 +271,13 @@ def _values(centre_id: int, data: dict, existing: Expert | None) -> dict:
         targets = check_targets(data.get("targets") or [])
     except ValueError as error:
         raise ExpertError(str(error), "targets") from None
-    provider_id = check_organisation(data.get("provider_id"), "provider_id")
+    provider_id = roster.organisation(data.get("provider_id"), "provider_id")
     return {
         "name": name,
         "other_names": (data.get("other_names") or "").strip(),
         "nationality": check_country(data.get("nationality"), "nationality"),
         "residence_country": check_country(data.get("residence_country"), "residence_country"),
-        "affiliation_id": check_organisation(data.get("affiliation_id"), "affiliation_id"),
+        "affiliation_id": roster.organisation(data.get("affiliation_id"), "affiliation_id"),
         "position": (data.get("position") or "").strip(),
         "email": email,
         "phone": (data.get("phone") or "").strip(),
@@ -200,17 +293,22 @@ def _values(centre_id: int, data: dict, existing: Expert | None) -> dict:
         "availability_until": data.get("availability_until"),
         "vetting": _enum_value(Vetting, data.get("vetting") or Vetting.PROPOSED, "vetting", "vetting status"),
         "notes": (data.get("notes") or "").strip(),
-        "listed": data.get("listed") or (existing.listed if existing else PartialDate(date.today())),
+        "listed": data.get("listed") or (expert.listed if expert else PartialDate(date.today())),
     }
 
 
-def _index_tags(expert: Expert) -> None:
-    """Rewrite the expert's rows of the search index from the lists on the record."""
-    wanted = (
+def wanted_tags(expert: Expert) -> set[tuple[str, str]]:
+    """The (facet, value) rows of the search index the lists on the record call for."""
+    return (
         {(TagFacet.TARGET.value, str(number)) for number in expert.targets}
         | {(TagFacet.LANGUAGE.value, code) for code in expert.languages}
         | {(TagFacet.THEME.value, theme.lower()) for theme in expert.themes}
     )
+
+
+def _index_tags(expert: Expert) -> None:
+    """Rewrite the expert's rows of the search index from the lists on the record."""
+    wanted = wanted_tags(expert)
     existing = {(tag.facet, tag.value): tag for tag in expert.tags}
     for key, tag in existing.items():
         if key not in wanted:
@@ -219,14 +317,17 @@ def _index_tags(expert: Expert) -> None:
         expert.tags.append(ExpertTag(facet=facet, value=value))
 
 
-def save_expert(expert: Expert | None, centre_id: int, data: dict) -> Expert:
-    """Create (expert is None) or update an expert of ``centre_id`` from form-like data; all or nothing."""
-    values = _values(centre_id, data, expert)
-    pools = check_pools(centre_id, data.get("pools"))
+def save_expert(expert: Expert | None, centre_id: int, data: dict, roster: Roster | None = None) -> Expert:
+    """Create (expert is None) or update an expert of ``centre_id`` from form-like data; all or nothing.
+
+    ``roster`` is where the checks look things up (a ``RosterBatch`` for many experts at once)."""
+    roster = roster or Roster()
+    values = _values(centre_id, data, expert, roster)
+    pools = roster.pools(centre_id, data.get("pools"))
     expert = create_or_update(Expert, expert, values, centre_id=centre_id)
     expert.pools = pools
-    _index_tags(expert)
-    db.session.flush()
+    roster.index(expert)
+    roster.saved(expert)
     return expert
 
 

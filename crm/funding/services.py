@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from crm.agreements.models import Agreement
 from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.core.records import create_or_update
@@ -28,6 +29,7 @@ from crm.funding.models import (
 )
 from crm.money import Money, amounts
 from crm.money.amounts import AmountError, PairError, check_quantity
+from crm.proposals.models import Proposal
 
 
 class LedgerError(RuleError):
@@ -51,6 +53,13 @@ def money_pair(amount, code, amount_field: str, currency_field: str, what: str) 
 
 def text(data: dict, key: str) -> str:
     return (data.get(key) or "").strip()
+
+
+def links(proposal_ids, agreement_id) -> tuple[list, object]:
+    """The proposals and agreement an entry names by id, for ``record_entry`` and ``update_entry`` to check."""
+    proposals = db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(proposal_ids or []))).all()
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
+    return list(proposals), agreement
 
 
 def check_links(centre_id: int, proposals, agreement) -> None:

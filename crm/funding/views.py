@@ -53,12 +53,6 @@ def agreement_pairs(centre_ids) -> list[tuple[str, str]]:
     return [(str(i), title[:120]) for i, title in rows]
 
 
-def linked(centre_id: int, proposal_ids, agreement_id):
-    proposals = db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(proposal_ids or []))).all()
-    agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
-    return proposals, agreement
-
-
 def ledger_filters() -> tuple[queries.LedgerFilters, SpanError | None]:
     """The list's filters from the request; a refused date is shown, and the list shows every date."""
     centre_ids = readable_centre_ids()
@@ -165,7 +159,7 @@ def new():
                 abort(404)
             prefill_from_proposal(form, proposal)
     if form.validate_on_submit():
-        proposals, agreement = linked(form.centre_id.data, form.proposal_ids.data, form.agreement_id.data)
+        proposals, agreement = services.links(form.proposal_ids.data, form.agreement_id.data)
         try:
             entry = services.record_entry(form.centre_id.data, form.data, proposals, agreement)
         except services.LedgerError as error:
@@ -217,7 +211,7 @@ def edit(entry_id: int):
         form.proposal_ids.data = [p.id for p in entry.proposals]
     if form.validate_on_submit():
         check_version(entry, form.version.data, form.data)
-        proposals, agreement = linked(entry.centre_id, form.proposal_ids.data, form.agreement_id.data)
+        proposals, agreement = services.links(form.proposal_ids.data, form.agreement_id.data)
         try:
             services.update_entry(entry, form.data, proposals, agreement)
         except services.LedgerError as error:

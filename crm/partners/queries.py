@@ -89,9 +89,9 @@ PARTNERSHIP_SORTS = {
 }
 
 
-def partnerships(filters: Filters) -> sa.Select:
+def partnerships(filters: Filters, user=None) -> sa.Select:
     stmt = sa.select(Partnership).join(Partnership.organisation).join(Organisation.type).join(Partnership.centre)
-    stmt = scoped(stmt, Partnership.centre_id)
+    stmt = scoped(stmt, Partnership.centre_id, user)
     stmt = _search_organisations(stmt, filters.q)
     if filters.type:
         stmt = stmt.where(OrganisationType.code == filters.type)
@@ -118,14 +118,14 @@ CONTACT_SORTS = {
 }
 
 
-def contacts(filters: Filters) -> sa.Select:
+def contacts(filters: Filters, user=None) -> sa.Select:
     stmt = (
         sa.select(Contact, Partnership, Organisation)
         .join(Contact.partnership)
         .join(Partnership.organisation)
         .join(Organisation.type)
     )
-    stmt = scoped(stmt, Contact.centre_id)
+    stmt = scoped(stmt, Contact.centre_id, user)
     if filters.q:
         like = f"%{filters.q}%"
         stmt = stmt.where(

@@ -11,6 +11,7 @@ from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.partial_dates import PartialDate
 from crm.core.records import create_or_update
+from crm.core.scoping import writable_centres
 from crm.core.text import web_address
 from crm.extensions import db
 from crm.partners.models import (
@@ -43,6 +44,11 @@ COMMON_WORDS = {"the", "of", "and", "for", "a", "an", "in", "on", "at", "to", "d
 
 class PartnerError(RuleError):
     """Refused input in this domain (see crm.core.errors.RuleError)."""
+
+
+def may_edit_directory(user) -> bool:
+    """The directory is shared: any centre's staff (and admins) keep it; coordinators only read."""
+    return user.is_admin or bool(writable_centres(user))
 
 
 def fold(text: str) -> str:

@@ -35,8 +35,7 @@ bp = Blueprint("partners", __name__)
 
 
 def may_edit_directory() -> bool:
-    """The directory is shared: any centre's staff (and admins) keep it; coordinators only read."""
-    return current_user.is_admin or bool(writable_centres())
+    return services.may_edit_directory(current_user)
 
 
 def require_directory_writer() -> None:
@@ -157,11 +156,16 @@ def type_heading(type_id: int):
     kind = db.get_or_404(OrganisationType, type_id)
     form = TypeHeadingForm()
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "warning")
-    else:
-        check_version(kind, form.version.data, form.data)
-        services.set_type_heading(kind, form.plural_name.data)
-        flash(f"Reports now list partners of the type “{kind.name}” under “{kind.heading}”.", "success")
+        # Refused beside its own row, with what was typed, on the page the form came from.
+        return form_page(
+            "partners/types.html",
+            form=OrganisationTypeForm(formdata=None),
+            types=services.all_types(),
+            refused=(kind.id, form),
+        )
+    check_version(kind, form.version.data, form.data)
+    services.set_type_heading(kind, form.plural_name.data)
+    flash(f"Reports now list partners of the type “{kind.name}” under “{kind.heading}”.", "success")
     return redirect(url_for("partners.types"))
 
 

@@ -1,0 +1,71 @@
+"""Real spreadsheet files for the import tests, built here: workbooks, CSV text, and hostile files."""
+
+import csv
+import io
+import zipfile
+
+from openpyxl import Workbook, load_workbook
+
+
+def xlsx(sheets: dict[str, list[list]]) -> bytes:
+    """A workbook with a sheet per entry (title → rows, the first one the headers)."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(rows: list[list], delimiter: str = ",", encoding: str = "utf-8", bom: bool = False) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    text = buffer.getvalue()
+    return (("\ufeff" + text) if bom else text).encode(encoding)
+
+
+def sheet_rows(content: bytes, sheet: str | None = None) -> list[list]:
+    book = load_workbook(io.BytesIO(content))
+    worksheet = book[sheet] if sheet else book.worksheets[0]
+    return [list(row) for row in worksheet.iter_rows(values_only=True)]
+
+
+def replaced_part(content: bytes, name: str, data: bytes) -> bytes:
+    """The workbook with one of its parts replaced by ``data``."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, data if item.filename == name else source.read(item.filename))
+    return buffer.getvalue()
+
+
+def billion_laughs() -> bytes:
+    """A workbook whose sheet declares entities that expand each other tenfold, ten times over."""
+    entities = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 or "")) * 10}">' for i in range(1, 10)
+    ]
+    sheet = (
+        '<?xml version="1.0"?>\n<!DOCTYPE worksheet [' + "".join(entities) + "]>"
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'
+    ).encode()
+    return replaced_part(xlsx({"Experts": [["Name"], ["x"]]}), "xl/worksheets/sheet1.xml", sheet)
+
+
+def zip_bomb(megabytes: int = 8) -> bytes:
+    """A workbook whose sheet inflates from a few kilobytes to ``megabytes`` MB of blanks."""
+    base = zipfile.ZipFile(io.BytesIO(xlsx({"Experts": [["Name"], ["x"]]})))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in base.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(item.filename, base.read(item.filename))
+        with target.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            chunk = b" " * (1024 * 1024)
+            for _ in range(megabytes):
+                sheet.write(chunk)
+    return buffer.getvalue()
