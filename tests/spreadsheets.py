@@ -2,7 +2,12 @@
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import tempfile
 import zipfile
+from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
@@ -69,3 +74,45 @@ def zip_bomb(megabytes: int = 8) -> bytes:
             for _ in range(megabytes):
                 sheet.write(chunk)
     return buffer.getvalue()
+
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+
+
+def libreoffice_convert(path: Path, out: Path, target: str, infilter: str = "") -> Path:
+    """``path`` opened and saved by LibreOffice (headless, in a profile of its own) as ``target`` (a
+    ``--convert-to`` argument) into the folder ``out``; the file it wrote."""
+    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            LIBREOFFICE,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            *([f"--infilter={infilter}"] if infilter else []),
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(profile)},
+    )
+    shutil.rmtree(profile, ignore_errors=True)
+    return out / f"{path.stem}.{target.split(':')[0]}"
+
+
+def libreoffice_csv(path: Path, out: Path) -> str:
+    """``path`` opened and saved as CSV (UTF-8) by LibreOffice, as a user opening the file would see its cells (a CSV
+    file opened as its import dialog offers it: UTF-8, commas)."""
+    infilter = "CSV:44,34,76,1" if path.suffix == ".csv" else ""
+    saved = libreoffice_convert(path, out, "csv:Text - txt - csv (StarCalc):44,34,76,1", infilter)
+    return saved.read_text(encoding="utf-8")
+
+
+def libreoffice_xlsx(path: Path, out: Path) -> bytes:
+    """``path`` opened in LibreOffice and saved again as an Excel workbook, as a user editing it there would."""
+    return libreoffice_convert(path, out, "xlsx:Calc MS Excel 2007 XML").read_bytes()

@@ -1,11 +1,6 @@
 """The issue's "done when", as a new NIES staff member would do it, through the pages and real files."""
 
 import io
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +10,7 @@ from crm.auth.models import Role
 from crm.experts.models import Expert
 from crm.extensions import db
 from crm.interchange.models import PendingImport
+from tests.spreadsheets import LIBREOFFICE, libreoffice_csv
 
 LATIN = [
     "Wang Fang",
@@ -161,35 +157,6 @@ def test_done_when(client, login, make, nies, tmp_path):
         if version != versions[id_]
     }
     assert changed == refs
-
-
-LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-
-
-def libreoffice_csv(path: Path, out: Path) -> str:
-    """``path`` opened and saved as CSV (UTF-8) by LibreOffice, as a user opening the file would see its cells (a CSV
-    file opened as its import dialog offers it: UTF-8, commas)."""
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    reading = ["--infilter=CSV:44,34,76,1"] if path.suffix == ".csv" else []
-    subprocess.run(
-        [
-            LIBREOFFICE,
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            *reading,
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1",
-            "--outdir",
-            str(out),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(profile)},
-    )
-    shutil.rmtree(profile, ignore_errors=True)
-    return (out / (path.stem + ".csv")).read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed (make system-deps installs it)")

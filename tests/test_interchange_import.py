@@ -415,16 +415,21 @@ def test_ledger_entries_keep_their_rollups_and_refuse_an_overwritten_amount(nies
 
 def test_rates_are_imported_as_manual_rates_by_administrators_only(nies, staff, make):
     admin = make.user(Role.ADMIN)
-    content = csv_bytes(
-        [["Effective on", "Base", "Quote", "Rate", "Reason"], ["2026-01-01", "USD", "KZT", "505,25", "Bank statement"]],
-        delimiter=";",
-    )
+    headers = ["Effective on", "Valid until", "Base", "Quote", "Rate", "Reason"]
+    row = ["2026-01-01", "2026-06-30", "USD", "KZT", "505,25", "Bank statement"]
+    content = csv_bytes([headers, row], delimiter=";")
     refused = services.run(content, nies, staff, Options(register="rates"))
     assert refused.file_error == "Exchange rates are imported by administrators only."
     outcome = imported(content, None, admin, register="rates", locale="ru")
     assert outcome.applied
     rate = db.session.scalar(sa.select(ExchangeRate))
     assert (rate.source, rate.rate, rate.reason) == ("manual", Decimal("505.25"), "Bank statement")
+    assert (rate.scope, rate.valid_until) == ("network", date(2026, 6, 30))
+    # A network rate says how long it converts; one of an entry or an agreement is entered on the Rates page.
+    endless = csv_bytes([headers[:1] + headers[2:], ["2026-07-01", "USD", "KZT", "506", "Bank statement"]])
+    assert "last day" in services.run(endless, None, admin, Options(register="rates")).errors[0].message
+    scoped = csv_bytes([[*headers, "Converts"], ["2026-07-01", "2026-07-31", "USD", "KZT", "506", "Bank", "entry:1"]])
+    assert "Rates page" in services.run(scoped, None, admin, Options(register="rates")).errors[0].message
 
 
 def test_staff_import_into_their_own_centre_only(nies, staff, make):
@@ -461,3 +466,88 @@ def test_experts_imported_in_a_batch_are_in_the_search_index(nies, staff):
     assert imported(experts_file(*again, headers=headers), nies, staff).sheets[0].updated == 3
     total, counts = queries.facet_counts(queries.Search(), staff)
     assert counts["target"] == {"5": 3} and counts["language"] == {"rus": 3} and "theme" not in counts
+
+
+def test_experts_written_in_bulk_are_what_the_form_writes_their_audit_entry_included(nies, staff, make):
+    """An import writes new experts a thousand at a time, in a few INSERTs: each the same record, pools, search index
+    and audit entry as the expert form's save gives the same values."""
+    from crm.audit.models import AuditEntry
+    from crm.audit.services import acting_as
+    from crm.core.partial_dates import PartialDate
+    from crm.experts.models import ExpertTag
+    from crm.experts.services import save_expert
+
+    pool = make.expert_pool(nies, name="CAST expert database")
+    institute = make.organisation(name="Institute of Zoology")
+    values = {
+        "Name": "Wang Fang",
+        "Names in other scripts": "王芳",
+        "Nationality": "CN",
+        "Affiliation": "Institute of Zoology",
+        "E-mail": "wang@ioz.ac.cn",
+        "Languages": "zh; en",
+        "KMGBF targets": "3; 20",
+        "Themes": "Wetlands; birds",
+        "Engagement basis": "paid",
+        "Day rate": 1500,
+        "Day rate currency": "RMB",
+        "Availability": "available",
+        "Vetting": "vetted",
+        "Pools": "CAST expert database",
+        "On the roster since": "2025-06",
+    }
+    with acting_as(staff):
+        assert imported(xlsx({"Experts": [list(values), list(values.values())]}), nies, staff).applied
+        form = {
+            "name": "Wang Fang",
+            "other_names": "王芳",
+            "nationality": "CN",
+            "affiliation_id": institute.id,
+            "email": "wang.form@ioz.ac.cn",
+            "languages": ["zh", "en"],
+            "targets": [3, 20],
+            "themes": "Wetlands, birds",
+            "engagement_basis": "paid",
+            "day_rate": Decimal("1500"),
+            "day_rate_currency": "CNY",
+            "availability": "available",
+            "vetting": "vetted",
+            "pools": [pool.id],
+            "listed": PartialDate(date(2025, 6, 1), "month"),
+        }
+        saved = save_expert(None, nies.id, form)
+        db.session.commit()
+    bulk = db.session.scalar(sa.select(Expert).where(Expert.email == "wang@ioz.ac.cn"))
+    entries = {
+        entry.entity_id: entry
+        for entry in db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity == "experts"))
+    }
+    assert set(entries) == {bulk.id, saved.id}
+
+    def kept(entry):
+        changes = dict(entry.changes)
+        for moving in ("id", "email", "created_at", "updated_at"):
+            changes.pop(moving)
+        return entry.action, entry.actor_id, entry.centre_id, changes
+
+    assert kept(entries[bulk.id]) == kept(entries[saved.id])
+    assert entries[bulk.id].label == f"expert #{bulk.id}" and entries[bulk.id].changes["id"] == [None, bulk.id]
+    assert [p.name for p in bulk.pools] == ["CAST expert database"]
+
+    def tags(expert):
+        return set(
+            db.session.execute(sa.select(ExpertTag.facet, ExpertTag.value).where(ExpertTag.expert_id == expert.id))
+        )
+
+    assert (
+        tags(bulk)
+        == tags(saved)
+        == {
+            ("target", "3"),
+            ("target", "20"),
+            ("language", "zho"),
+            ("language", "eng"),
+            ("theme", "wetlands"),
+            ("theme", "birds"),
+        }
+    )

@@ -11,7 +11,15 @@ from crm.interchange import reading
 from crm.interchange.reading import FormulaText, Inexact, NeedsChoice, ReadError, ReadOptions, read
 from crm.interchange.registers import known_headers
 from tests.factories import docx_bytes
-from tests.spreadsheets import billion_laughs, csv_bytes, replaced_part, xlsx, zip_bomb
+from tests.spreadsheets import (
+    LIBREOFFICE,
+    billion_laughs,
+    csv_bytes,
+    libreoffice_xlsx,
+    replaced_part,
+    xlsx,
+    zip_bomb,
+)
 
 HEADERS = ["Name", "Engagement basis", "Availability"]
 ROWS = [HEADERS, ["Wang Fang", "volunteer", "available"], ["Иван Петров", "paid", "limited"]]
@@ -180,3 +188,74 @@ def test_blank_rows_are_skipped_and_rows_keep_their_numbers():
     )
     sheet = read(content).sheets[0]
     assert sheet.header_row == 2 and [number for number, _ in sheet.rows] == [3, 5]
+
+
+def openpyxl_reading(content: bytes) -> list[tuple[str, list]]:
+    """Each sheet's non-empty rows as openpyxl's own read-only worksheet reads them: the oracle of the streamed
+    reader."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    sheets = []
+    for worksheet in book.worksheets:
+        worksheet.reset_dimensions()
+        rows = []
+        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            values = reading._trimmed(tuple(reading._xlsx_value(value) for value in cells))
+            if values:
+                rows.append((number, values))
+        sheets.append((worksheet.title, rows))
+    book.close()
+    return sheets
+
+
+def streamed_reading(content: bytes) -> list[tuple[str, list]]:
+    return [(sheet.name, [(sheet.header_row, tuple(sheet.headers)), *sheet.rows]) for sheet in read(content).sheets]
+
+
+def awkward_workbook() -> bytes:
+    """Every kind of cell a user's workbook holds: shared strings in several scripts, rich text, numbers, dates and
+    times, yes/no, errors, formulas, gaps between cells and rows, a second sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Experts"
+    sheet.append(["Name", "Names in other scripts", "Day rate", "Available until", "Notes", "Vetting"])
+    sheet.append(["Wang Fang", "王芳", 1500, datetime(2026, 3, 17), "  spaces kept  ", True])
+    sheet.append(["Иван Петров", "Иван", 0.1, datetime(2026, 3, 17, 9, 30), "=1+1", False])
+    sheet["A5"] = CellRichText("Zhang ", TextBlock(InlineFont(b=True), "Min"))
+    sheet["C5"] = 123456789012345678
+    sheet["D5"] = "#N/A"
+    sheet["F5"] = "=A5&B5"
+    sheet["E7"] = "a lone cell after an empty row"
+    sheet["D8"] = datetime(2026, 1, 1).time()
+    other = book.create_sheet("Pools")
+    other.append(["Name", "Description"])
+    other.append(["CAST expert database", "多行\n文字"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_streamed_reader_reads_every_cell_as_openpyxl_does():
+    content = awkward_workbook()
+    assert streamed_reading(content) == openpyxl_reading(content)
+    # And what an export (inline strings, one style per number format) holds.
+    from crm.interchange import writing
+
+    exported = io.BytesIO()
+    rows = [["王芳", Decimal("1500.50"), writing.Amount(Decimal("12.5"), "CNY"), datetime(2026, 3, 17), "=1+1", None]]
+    writing.write_xlsx(exported, [("Experts", ["Name", "Rate", "Amount", "When", "Formula-like", "Empty"], rows)])
+    assert streamed_reading(exported.getvalue()) == openpyxl_reading(exported.getvalue())
+
+
+@pytest.mark.skipif(LIBREOFFICE is None, reason="LibreOffice is not installed (make system-deps installs it)")
+def test_the_streamed_reader_reads_a_workbook_saved_by_libreoffice_as_openpyxl_does(tmp_path):
+    source = tmp_path / "source.xlsx"
+    source.write_bytes(awkward_workbook())
+    saved = libreoffice_xlsx(source, tmp_path / "saved")
+    assert streamed_reading(saved) == openpyxl_reading(saved)
+    assert streamed_reading(saved)[0][1][1][1][:2] == ("Wang Fang", "王芳")

@@ -6,6 +6,7 @@ entry commits or rolls back together with the change it records.
 
 import contextvars
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -138,6 +139,38 @@ def _record(session, flush_context):
             add(obj, "delete", {k: [after, None] for k, (_, after) in _snapshot(obj).items()})
     if rows:
         session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+
+
+def record_created(model, rows: list[dict], members: list[dict[str, list[str]]]) -> None:
+    """The audit entries of ``model`` records inserted in bulk (``crm.core.records.create_many``): one each, as a
+    flush of the same records would write it, in the same transaction. ``rows`` hold every column by its key
+    (defaults filled, ids set); ``members``, the labels of each record's audited collections' members. The label
+    is the model's ``audit_label`` read from the record's own columns."""
+    from crm.extensions import db
+
+    actor_id, actor_email = _actor()
+    at = utcnow()
+    attrs = [attr for attr in inspect(model).column_attrs if attr.key not in model.audit_exclude]
+    entries = []
+    for row, collections in zip(rows, members, strict=True):
+        values = {attr.key: row[attr.columns[0].key] for attr in attrs}
+        changes = {key: [None, plain(value)] for key, value in values.items()}
+        changes.update({key: [None, sorted(collections.get(key, []))] for key in model.audit_collections})
+        entries.append(
+            {
+                "at": at,
+                "actor_id": actor_id,
+                "actor_email": actor_email,
+                "centre_id": row.get("centre_id"),
+                "action": "create",
+                "entity": model.__tablename__,
+                "entity_id": row["id"],
+                "label": model.audit_label(SimpleNamespace(**values))[:300],
+                "changes": changes,
+            }
+        )
+    if entries:
+        db.session.execute(sa.insert(AuditEntry.__table__), entries)
 
 
 def history(entity: str, entity_id: int) -> list[AuditEntry]:

@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 NUL = "\x00"
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 _DROPPED = re.compile("[\x01-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ufdd0-\ufdef\ufffe\uffff]")
-
-
-def _noncharacter(ch: str) -> bool:
-    code = ord(ch)
-    return code > 0xFFFF and code & 0xFFFE == 0xFFFE
+# The noncharacters of the planes above the first: the last two code points of each.
+_NONCHARACTERS = re.compile(
+    "[" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(1, 17)) + "]"
+)
 
 
 def clean_text(value: str | None, *, multiline: bool) -> str | None:
@@ -32,9 +31,7 @@ def clean_text(value: str | None, *, multiline: bool) -> str | None:
     if value is None:
         return None
     text = _LINE_BREAKS.sub("\n", value)
-    text = _DROPPED.sub("", text)
-    if any(_noncharacter(ch) for ch in text):
-        text = "".join(ch for ch in text if not _noncharacter(ch))
+    text = _NONCHARACTERS.sub("", _DROPPED.sub("", text))
     if not multiline:
         text = text.replace("\n", " ").replace("\t", " ")
     return text

@@ -13,7 +13,7 @@ from crm.core.deletion import Deletion, consequences, counted, delete_record, de
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.partial_dates import PartialDate
-from crm.core.records import create_or_update
+from crm.core.records import create_many, create_or_update
 from crm.core.uploads import UploadError, store
 from crm.experts.models import (
     Availability,
@@ -167,7 +167,8 @@ def find_duplicate(centre_id: int, name: str, email: str, exclude_id: int | None
 
 class Roster:
     """Where a save looks up what an expert is checked against: the centre's other experts (duplicates), its pools
-    and the directory. This one asks the database each time; ``RosterBatch`` reads them once for an import."""
+    and the directory, and how a new expert is written. This one asks the database each time and writes each
+    expert as it is saved; ``RosterBatch`` reads them once and writes new experts in bulk, for an import."""
 
     def duplicate(self, centre_id: int, name: str, email: str, expert: Expert | None) -> bool:
         return find_duplicate(centre_id, name, email, expert.id if expert else None) is not None
@@ -178,34 +179,40 @@ class Roster:
     def pools(self, centre_id: int, pool_ids) -> list[ExpertPool]:
         return check_pools(centre_id, pool_ids)
 
-    def index(self, expert: Expert) -> None:
-        _index_tags(expert)
+    def create(self, centre_id: int, values: dict, pools: list[ExpertPool]) -> Expert | None:
+        expert = create_or_update(Expert, None, values, centre_id=centre_id)
+        return self.update(expert, {}, pools)
 
-    def saved(self, expert: Expert) -> None:
+    def update(self, expert: Expert, values: dict, pools: list[ExpertPool]) -> Expert:
+        expert = create_or_update(Expert, expert, values)
+        expert.pools = pools
+        _index_tags(expert)
         db.session.flush()
+        return expert
 
 
 class RosterBatch(Roster):
     """Many experts of one centre saved together (a spreadsheet import): every rule of ``save_expert``, with the
-    centre's name-and-e-mail pairs, its pools and the directory's ids read once, and one flush per ``flush_every``
-    experts instead of one each. Call ``finish`` after the last."""
+    centre's name-and-e-mail pairs, its pools and the directory's ids read once. New experts are written
+    ``write_every`` at a time, each with its pools, search index and audit entry, in a few INSERTs
+    (``crm.core.records.create_many``); an updated one through the ORM, flushed ``write_every`` at a time. Call
+    ``finish`` after the last."""
 
-    def __init__(self, centre_id: int, flush_every: int = 500):
+    def __init__(self, centre_id: int, write_every: int = 1000):
         self.centre_id = centre_id
-        self.flush_every = flush_every
+        self.write_every = write_every
         self.unflushed = 0
         pairs = db.session.execute(
             sa.select(Expert.id, Expert.name, Expert.email).where(Expert.centre_id == centre_id, Expert.email != "")
         )
-        # (name, e-mail) regardless of case → the expert's id, or the new Expert itself until it is flushed.
+        # (name, e-mail) regardless of case → the expert's id, or the new expert's row until it is written.
         self.taken: dict[tuple[str, str], object] = {(name.lower(), email.lower()): id_ for id_, name, email in pairs}
         self.held = {holder: key for key, holder in self.taken.items()}
         self.known_pools = {
             pool.id: pool for pool in db.session.scalars(sa.select(ExpertPool).where(ExpertPool.centre_id == centre_id))
         }
         self.organisation_ids = set(db.session.scalars(sa.select(Organisation.id)))
-        # New experts' search index, written in one INSERT once they have ids (tens of thousands of rows).
-        self.new_tags: list[tuple[Expert, set[tuple[str, str]]]] = []
+        self.new: list[_NewExpert] = []
 
     def duplicate(self, centre_id, name, email, expert) -> bool:
         if not email:
@@ -226,36 +233,78 @@ class RosterBatch(Roster):
             raise ExpertError("Choose pools of the expert's own centre.", "pools")
         return sorted((self.known_pools[i] for i in ids), key=lambda pool: pool.name)
 
-    def index(self, expert):
-        if expert.id is None:
-            self.new_tags.append((expert, wanted_tags(expert)))
-        else:
-            _index_tags(expert)
+    def create(self, centre_id, values, pools):
+        new = _NewExpert(centre_id, values, pools)
+        self.new.append(new)
+        self.hold(new, values["name"], values["email"])
+        if len(self.new) >= self.write_every:
+            self.write_new()
+        return None
 
-    def saved(self, expert):
-        previous = self.held.pop(expert.id, None) if expert.id else self.held.pop(expert, None)
+    def update(self, expert, values, pools):
+        expert = create_or_update(Expert, expert, values)
+        expert.pools = pools
+        _index_tags(expert)
+        self.hold(expert.id, expert.name, expert.email)
+        self.unflushed += 1
+        if self.unflushed >= self.write_every:
+            db.session.flush()
+            self.unflushed = 0
+        return expert
+
+    def hold(self, holder, name: str, email: str) -> None:
+        """``holder`` (an expert's id, or a new expert's row) now has this name and e-mail; its old pair is free."""
+        previous = self.held.pop(holder, None)
         if previous is not None:
             self.taken.pop(previous, None)
-        if expert.email:
-            key = (expert.name.lower(), expert.email.lower())
-            self.taken[key] = expert
-            self.held[expert] = key
-        self.unflushed += 1
-        if self.unflushed >= self.flush_every:
-            self.finish()
+        if email:
+            key = (name.lower(), email.lower())
+            self.taken[key] = holder
+            self.held[holder] = key
+
+    def write_new(self) -> None:
+        if not self.new:
+            return
+        rows = [new.row() for new in self.new]
+        members = [{"pools": [pool.audit_label() for pool in new.pools]} for new in self.new]
+        ids = create_many(Expert, rows, members)
+        memberships = [
+            {"expert_id": i, "pool_id": pool.id} for i, new in zip(ids, self.new, strict=True) for pool in new.pools
+        ]
+        if memberships:
+            db.session.execute(sa.insert(pool_memberships), memberships)
+        tags = [
+            {"expert_id": i, "facet": facet, "value": value}
+            for i, new in zip(ids, self.new, strict=True)
+            for facet, value in sorted(tags_of(new.values["targets"], new.values["languages"], new.values["themes"]))
+        ]
+        if tags:
+            db.session.execute(sa.insert(ExpertTag.__table__), tags)
+        # Ids from now on, so that the rows written are not kept in memory.
+        for record_id, new in zip(ids, self.new, strict=True):
+            key = self.held.pop(new, None)
+            if key is not None:
+                self.taken[key], self.held[record_id] = record_id, key
+        self.new.clear()
 
     def finish(self) -> None:
         db.session.flush()
-        rows = [{"expert_id": e.id, "facet": f, "value": v} for e, tags in self.new_tags for f, v in sorted(tags)]
-        if rows:
-            db.session.execute(sa.insert(ExpertTag), rows)
-        # Ids from now on, so that the experts written so far are not all kept in memory.
-        for expert, _ in self.new_tags:
-            key = self.held.pop(expert, None)
-            if key is not None:
-                self.taken[key], self.held[expert.id] = expert.id, key
-        self.new_tags.clear()
         self.unflushed = 0
+        self.write_new()
+
+
+class _NewExpert:
+    """A new expert of a batch, checked, until it is written."""
+
+    __slots__ = ("centre_id", "values", "pools")
+
+    def __init__(self, centre_id: int, values: dict, pools: list[ExpertPool]):
+        self.centre_id, self.values, self.pools = centre_id, values, pools
+
+    def row(self) -> dict:
+        row = {key: value for key, value in self.values.items() if key != "listed"}
+        listed = self.values["listed"]
+        return row | {"centre_id": self.centre_id, "listed_on": listed.start, "listed_precision": listed.precision}
 
 
 def _values(centre_id: int, data: dict, expert: Expert | None, roster: Roster) -> dict:
@@ -299,10 +348,14 @@ def _values(centre_id: int, data: dict, expert: Expert | None, roster: Roster) -
 
 def wanted_tags(expert: Expert) -> set[tuple[str, str]]:
     """The (facet, value) rows of the search index the lists on the record call for."""
+    return tags_of(expert.targets, expert.languages, expert.themes)
+
+
+def tags_of(targets, languages, themes) -> set[tuple[str, str]]:
     return (
-        {(TagFacet.TARGET.value, str(number)) for number in expert.targets}
-        | {(TagFacet.LANGUAGE.value, code) for code in expert.languages}
-        | {(TagFacet.THEME.value, theme.lower()) for theme in expert.themes}
+        {(TagFacet.TARGET.value, str(number)) for number in targets}
+        | {(TagFacet.LANGUAGE.value, code) for code in languages}
+        | {(TagFacet.THEME.value, theme.lower()) for theme in themes}
     )
 
 
@@ -317,18 +370,17 @@ def _index_tags(expert: Expert) -> None:
         expert.tags.append(ExpertTag(facet=facet, value=value))
 
 
-def save_expert(expert: Expert | None, centre_id: int, data: dict, roster: Roster | None = None) -> Expert:
+def save_expert(expert: Expert | None, centre_id: int, data: dict, roster: Roster | None = None) -> Expert | None:
     """Create (expert is None) or update an expert of ``centre_id`` from form-like data; all or nothing.
 
-    ``roster`` is where the checks look things up (a ``RosterBatch`` for many experts at once)."""
+    ``roster`` is where the checks look things up and how the expert is written (a ``RosterBatch`` for many experts
+    at once, which writes a new one later and returns None)."""
     roster = roster or Roster()
     values = _values(centre_id, data, expert, roster)
     pools = roster.pools(centre_id, data.get("pools"))
-    expert = create_or_update(Expert, expert, values, centre_id=centre_id)
-    expert.pools = pools
-    roster.index(expert)
-    roster.saved(expert)
-    return expert
+    if expert is None:
+        return roster.create(centre_id, values, pools)
+    return roster.update(expert, values, pools)
 
 
 def attach_cv(expert: Expert, file_storage, user_id: int | None) -> ExpertCv:

@@ -14,6 +14,7 @@ an update, with the reason (an amount of the ledger is corrected on the entry's 
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -32,7 +33,7 @@ from crm.experts.models import Availability, EngagementBasis, Expert, ExpertPool
 from crm.extensions import db
 from crm.funding import queries as funding_queries
 from crm.funding import services as funding_services
-from crm.funding.models import Category, Kind, LedgerEntry, Purpose, Tranche
+from crm.funding.models import Category, Kind, LedgerEntry, Purpose, Tranche, ledger_entry_proposals
 from crm.funding.models import Stage as LedgerStage
 from crm.interchange import lookups
 from crm.interchange.cells import (
@@ -58,7 +59,7 @@ from crm.interchange.writing import Amount
 from crm.money import queries as money_queries
 from crm.money import services as money_services
 from crm.money.currencies import normalise_currency
-from crm.money.models import ExchangeRate, RateSource
+from crm.money.models import NETWORK, ExchangeRate, RateSource
 from crm.partners import queries as partner_queries
 from crm.partners import services as partner_services
 from crm.partners.models import Contact, Organisation, Partnership, Stage
@@ -88,16 +89,46 @@ class Column:
     fixed: str = ""  # set on creation only; why a different value on an update is refused
     currency: str = ""  # an amount's currency column: the export shows the amount in its minor units
     kept_when_empty: bool = False  # an empty cell leaves a stored record's value as it is (its default otherwise)
+    lookup: "Lookup | None" = None  # how the export finds what it writes, for every record at once
 
     def current(self, record):
         return self.get(record) if self.get else getattr(record, self.key)
 
     def exported(self, record):
+        return self.exporter()(record)
+
+    def exporter(self, looked_up: dict | None = None) -> Callable:
+        """record → the cell an export writes, with what can be decided once per column decided now (an export
+        calls it for every cell). A column with a ``lookup`` reads ``looked_up``, the table its lookup read."""
+        if self.lookup is not None and looked_up is not None:
+            key = self.lookup.key
+            return lambda record: looked_up.get(key(record))
         if self.show:
-            return self.show(record)
-        value = self.reader.cell(self.current(record))
-        code = getattr(record, self.currency) if self.currency and value is not None else None
-        return Amount(value, code) if code else value
+            return self.show
+        get = self.get or attrgetter(self.key)
+        if self.currency:
+            cell, currency = self.reader.cell, attrgetter(self.currency)
+
+            def amount(record):
+                value = cell(get(record))
+                code = currency(record) if value is not None else None
+                return Amount(value, code) if code else value
+
+            return amount
+        if type(self.reader).cell is Reader.cell:
+            return get
+        cell = self.reader.cell
+        return lambda record: cell(get(record))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What an export writes for a related record (its name, for an id), read for every record in one statement
+    when the export starts, instead of loading each record's related records: ``read(reader)`` gives the table,
+    ``key(record)`` the record's entry in it."""
+
+    key: Callable
+    read: Callable
 
 
 @dataclass
@@ -177,6 +208,11 @@ def list_span(args, reader):
     return span
 
 
+def organisation_names(reader) -> dict[int, str]:
+    """The directory's names by id: what an export writes for an organisation (the directory is network-wide)."""
+    return {record_id: name for record_id, name in db.session.execute(sa.select(Organisation.id, Organisation.name))}
+
+
 def organisation(key: str, header: str, holds: str, example=None, required=False, attribute=None, fixed=""):
     """A column naming an organisation of the directory, shown by its name."""
     relation = attribute or key.removesuffix("_id")
@@ -189,6 +225,7 @@ def organisation(key: str, header: str, holds: str, example=None, required=False
         required,
         show=lambda record: getattr(getattr(record, relation), "name", None),
         fixed=fixed,
+        lookup=Lookup(attrgetter(key), organisation_names),
     )
 
 
@@ -823,6 +860,26 @@ def _ledger_filters(args, reader) -> funding_queries.LedgerFilters:
         return funding_queries.LedgerFilters.from_args(kept, centre_ids, periods)
 
 
+def _agreement_titles(reader) -> dict[int, str]:
+    titles = scoped(sa.select(Agreement.id, Agreement.title), Agreement.centre_id, reader)
+    return {record_id: title for record_id, title in db.session.execute(titles)}
+
+
+def _entry_proposal_titles(reader) -> dict[int, str]:
+    """Each entry's proposals' titles, as the entry's Proposals column writes them (in the order of their ids)."""
+    links = scoped(
+        sa.select(ledger_entry_proposals.c.entry_id, Proposal.title)
+        .join(Proposal, Proposal.id == ledger_entry_proposals.c.proposal_id)
+        .order_by(ledger_entry_proposals.c.entry_id, Proposal.id),
+        Proposal.centre_id,
+        reader,
+    )
+    titles: dict[int, list[str]] = {}
+    for entry_id, title in db.session.execute(links):
+        titles.setdefault(entry_id, []).append(title)
+    return {entry_id: "; ".join(names) for entry_id, names in titles.items()}
+
+
 def _save_entry(context, record, values, changed):
     proposals, agreement = funding_services.links(values.get("proposal_ids"), values.get("agreement_id"))
     if record is None:
@@ -882,6 +939,7 @@ LEDGER = Register(
             "The agreement it came from.",
             None,
             show=lambda record: record.agreement.title if record.agreement else None,
+            lookup=Lookup(attrgetter("agreement_id"), _agreement_titles),
         ),
         Column(
             "proposal_ids",
@@ -891,6 +949,7 @@ LEDGER = Register(
             None,
             get=lambda record: [p.id for p in record.proposals],
             show=lambda record: "; ".join(p.title for p in record.proposals) or None,
+            lookup=Lookup(attrgetter("id"), _entry_proposal_titles),
         ),
         Column("notes", "Notes", Text(10000), "Anything else worth knowing.", ""),
     ),
@@ -908,11 +967,9 @@ LEDGER = Register(
         selectinload(LedgerEntry.proposals)
     ),
     save=_save_entry,
+    # Its source, agreement and proposals are written from lookups: none loaded with the entries.
     listing=lambda args, reader: funding_queries.entries(_ledger_filters(args, reader)).options(
-        joinedload(LedgerEntry.source).lazyload(Organisation.type),
-        lazyload(LedgerEntry.centre),
-        selectinload(LedgerEntry.proposals),
-        selectinload(LedgerEntry.agreement),
+        lazyload(LedgerEntry.source), lazyload(LedgerEntry.centre)
     ),
     label=lambda values: values.get("purpose_detail") or values.get("description") or str(values.get("purpose")),
 )
@@ -993,11 +1050,18 @@ def _save_rate(context, record, values, changed):
         raise money_services.RateError(
             "Manual rates are entered by an administrator: import as one (--as EMAIL).", "reason"
         )
+    if (values.get("scope") or NETWORK) != NETWORK:
+        raise money_services.RateError(
+            "Only rates for the network are imported here: a rate for one ledger entry or one agreement is entered "
+            "on the Rates page, where its entry or agreement is chosen.",
+            "scope",
+        )
     return money_services.add_manual_rate(
         base=values["base"],
         quote=values["quote"],
         rate=values["rate"],
         effective_on=values["effective_on"],
+        valid_until=values.get("valid_until"),
         reason=values.get("reason") or "",
         user=context.user,
     )
@@ -1046,6 +1110,22 @@ RATES = Register(
             "Why the rate is entered by hand; shown wherever it is used.",
             "Bank statement",
         ),
+        Column(
+            "valid_until",
+            "Valid until",
+            Day(),
+            "A manual rate: the last day it converts the network's amounts (at most a year after the effective "
+            "date); empty for ECB and UN rates.",
+            "2026-12-31",
+        ),
+        Column(
+            "scope",
+            "Converts",
+            Text(40, lines=False),
+            "What a manual rate converts: network (the range above); entry:12 or agreement:5 for a rate of one "
+            "ledger entry or agreement (exported; those are entered on the Rates page). Empty is network.",
+            "network",
+        ),
         Column("reference", "Reference", Text(300, lines=False), "Where the rate came from (exported).", ""),
     ),
     key=lambda values: (
@@ -1053,6 +1133,7 @@ RATES = Register(
         values.get("base"),
         values.get("quote"),
         values.get("effective_on"),
+        values.get("scope") or NETWORK,
     ),
     stored=_stored_rates,
     save=_save_rate,
@@ -1110,10 +1191,6 @@ def may_import(register: Register, user, centre) -> bool:
 def may_see(column: Column, record, reader) -> bool:
     """A private column's value is exported only to readers who may see the person's personal data."""
     return not column.private or expert_services.may_see_personal_data(reader, record)
-
-
-def readers_value(column: Column, record, reader):
-    return column.exported(record) if may_see(column, record, reader) else None
 
 
 class RowRefused(RuleError):

@@ -43,7 +43,7 @@ from crm.interchange.registers import (
     Register,
     known_headers,
     may_import,
-    readers_value,
+    may_see,
     register_named,
 )
 
@@ -748,15 +748,22 @@ def export_headers(register: Register) -> list[str]:
 
 
 def export_rows(register: Register, args: MultiDict, reader) -> Iterator[list]:
-    """The register's records as its list page filters them (``args``), read by ``reader``, 500 at a time: every
-    column, the ref first; a private column blank for a reader who may not see it."""
-    values = [_reader_sees(column, reader) if column.private else column.exported for column in register.all_columns]
+    """The register's records as its list page filters and sorts them (``args``), read by ``reader``, 500 at a
+    time: every column, the ref first; a private column blank for a reader who may not see it. What the columns
+    look up (the names of related records) is read once, first."""
+    tables: dict = {}
+    values = []
+    for column in register.all_columns:
+        if column.lookup is not None and column.lookup.read not in tables:
+            tables[column.lookup.read] = column.lookup.read(reader)
+        value = column.exporter(tables.get(column.lookup.read) if column.lookup else None)
+        values.append(_reader_sees(column, value, reader) if column.private else value)
     for record in db.session.scalars(register.listing(args, reader).execution_options(yield_per=500)):
         yield [value(record) for value in values]
 
 
-def _reader_sees(column: Column, reader):
-    return lambda record: readers_value(column, record, reader)
+def _reader_sees(column: Column, value, reader):
+    return lambda record: value(record) if may_see(column, record, reader) else None
 
 
 def centre_rows(register: Register, centre, args: MultiDict) -> Iterator[list]:
