@@ -214,6 +214,7 @@ def main():
     parser.add_argument(
         "--interchange-postgres", default=os.environ.get("BENCH_INTERCHANGE_DATABASE_URL", interchange_default())
     )
+    parser.add_argument("--interchange-sqlite", default=os.environ.get("BENCH_INTERCHANGE_SQLITE", ""))
     args = parser.parse_args()
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
     os.environ.setdefault("CRM_ENV", "test")
@@ -230,7 +231,8 @@ def main():
             if not args.skip_others:
                 lines += others(url)
     if args.part == "interchange" or not args.skip_others:
-        lines += interchange.engines(args.engines, args.interchange_postgres, interchange.DEFAULT_SQLITE)
+        sqlite = args.interchange_sqlite or interchange.DEFAULT_SQLITE
+        lines += interchange.engines(args.engines, args.interchange_postgres, sqlite)
     with RESULTS.open("a") as handle:
         handle.write("\n".join(lines) + "\n\n")
     print("\n".join(lines))

@@ -7,11 +7,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
+from crm.centres.services import centre_by_code
 from crm.core.errors import RuleError
-from crm.core.scoping import writable_centres
+from crm.core.scoping import check_centre, writable_centres
 from crm.core.web import form_page
 from crm.extensions import db
-from crm.interchange import reading, services, writing
+from crm.interchange import reading, services, tables, writing
 from crm.interchange.forms import NUMBER_FORMATS, ConfirmForm, UploadForm
 from crm.interchange.models import ImportStatus, PendingImport
 from crm.interchange.registers import REGISTERS, known_headers, may_import
@@ -25,6 +26,16 @@ def export_url(register: str, fmt: str) -> str:
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return url_for("interchange.export", name=register, fmt=fmt, **args)
+
+
+@bp.app_template_global("dashboard_export_url")
+def dashboard_export_url(table: str, fmt: str, centre: str | None = None) -> str:
+    """The download of one table of the dashboard shown, with its filters: the centre's (its code) or the
+    network's (None)."""
+    args = {key: value for key, value in request.args.items() if not key.startswith("was_") and key != "centre"}
+    if centre is None:
+        return url_for("interchange.network_table", table=table, fmt=fmt, **args)
+    return url_for("interchange.centre_table", table=table, fmt=fmt, centre=centre, **args)
 
 
 @bp.app_template_global("import_url")
@@ -200,3 +211,33 @@ def export(name: str, fmt: str):
     rows = services.export_rows(register, request.args, current_user)
     filename = f"{register.name}-{date.today():%Y-%m-%d}"
     return writing.table_response(services.export_headers(register), rows, fmt, filename, sheet=register.title)
+
+
+@bp.route("/exports/dashboards/centre/<table>.<fmt>")
+@login_required
+def centre_table(table: str, fmt: str):
+    """A table of a centre's dashboard (``?centre=CODE``), with the page's filters, as the page shows it."""
+    centre = centre_by_code(request.args.get("centre") or "")
+    if centre is None:
+        abort(404)
+    check_centre(centre.id)
+    return _dashboard_table(centre, table, fmt, centre.code)
+
+
+@bp.route("/exports/dashboards/network/<table>.<fmt>")
+@login_required
+def network_table(table: str, fmt: str):
+    """A table of the network dashboard, with the page's filters, as the page shows it."""
+    if not current_user.reads_all_centres:
+        abort(403)
+    return _dashboard_table(None, table, fmt, "network")
+
+
+def _dashboard_table(centre, table: str, fmt: str, whose: str):
+    if fmt not in writing.FORMATS:
+        abort(404)
+    found = tables.table_of(tables.build_dashboard(request.args, centre, date.today()), table)
+    if found is None:
+        abort(404)
+    filename = f"{whose}-{table}-{date.today():%Y-%m-%d}"
+    return writing.table_response(found.headers, found.rows, fmt, filename, sheet=found.title)

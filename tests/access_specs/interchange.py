@@ -14,6 +14,9 @@ RULES = {
     "interchange.discard": Rule(args=_pending, method="POST", staff=404, coordinator=404, admin=404),
     "interchange.marked_up": Rule(args=_pending, staff=404, coordinator=404, admin=404),
     "interchange.template": Rule(args=lambda w: {"name": "experts"}, staff=200),
+    # A dashboard's table is the dashboard's: another centre's does not exist for staff; the network's is refused.
+    "interchange.centre_table": Rule(args=lambda w: {"table": "partnerships", "fmt": "csv", "centre": w.foreign.code}),
+    "interchange.network_table": Rule(args=lambda w: {"table": "centres", "fmt": "xlsx"}, staff=403),
     "interchange.export": Rule(
         args=lambda w: {"name": "experts", "fmt": "csv"}, staff=200, hidden=lambda w: w.records["expert"].name
     ),
