@@ -120,9 +120,7 @@ def child(task: str, url: str, path: str) -> dict:
             figures = {"rows": outcome.total_rows, "created": outcome.sheets[0].created, "errors": len(outcome.errors)}
         else:
             with open(path, "wb") as handle:
-                figures = {
-                    "rows": services.write_export(handle, LEDGER, services.centre_rows(LEDGER, None, {}), "xlsx")
-                }
+                figures = {"rows": services.write_export(handle, services.centre_export(LEDGER, None, {}), "xlsx")}
         figures["seconds"] = time.perf_counter() - started
     figures["peak_mb"] = peak_memory_mb()
     return figures

@@ -22,8 +22,10 @@ from crm.auth.models import User
 from crm.centres.services import centre_by_code
 from crm.extensions import db
 from crm.interchange import services, writing
+from crm.interchange.converting import ConvertError
 from crm.interchange.reading import DELIMITERS, ENCODINGS
 from crm.interchange.registers import REGISTERS, register_named
+from crm.money.totals import RATE_CHOICES
 
 IMPORTED, HAS_ERRORS, USAGE, REFUSED, DUPLICATES = 0, 1, 2, 3, 4
 DELIMITER_NAMES = {name: char for char, name in DELIMITERS.items()}
@@ -138,17 +140,27 @@ def report(outcome, file: Path, errors_file: Path | None, dry_run: bool, create_
 @click.option("--format", "fmt", type=click.Choice(sorted(writing.FORMATS)), default="xlsx", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
 @click.option("--where", "filters", multiple=True, help="A list filter as on its page, e.g. --where stage=active.")
+@click.option("--convert", metavar="CURRENCY", help="Convert each amount to CURRENCY too, with the rates it used.")
+@click.option(
+    "--rates", type=click.Choice(sorted(RATE_CHOICES)), default="month", show_default=True, help="Which rates."
+)
 @with_appcontext
-def export_command(centre_code, register_name, fmt, output, filters):
+def export_command(centre_code, register_name, fmt, output, filters, convert, rates):
     """Export REGISTER of the centre CENTRE_CODE (organisations and rates: the whole network's) to CSV or XLSX."""
     centre = centre_named(centre_code)
     register = register_named(register_name)
     if register is None:
         raise click.BadParameter(f"Choose one of {', '.join(REGISTERS)}.", param_hint="REGISTER")
     args = MultiDict(item.split("=", 1) for item in filters if "=" in item)
-    rows = services.centre_rows(register, centre, args)
+    if convert:
+        args.setlist("convert", [convert])
+        args.setlist("rates", [rates])
+    try:
+        made = services.centre_export(register, centre, args)
+    except ConvertError as error:
+        raise click.BadParameter(str(error), param_hint="--convert") from None
     with output.open("wb") as handle:
-        count = services.write_export(handle, register, rows, fmt)
+        count = services.write_export(handle, made, fmt)
     click.echo(f"Wrote {count:,} {register.title.lower()} to {output}.")
 
 

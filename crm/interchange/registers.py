@@ -58,6 +58,7 @@ from crm.interchange.reading import header_key
 from crm.interchange.writing import Amount
 from crm.money import queries as money_queries
 from crm.money import services as money_services
+from crm.money.conversion import Scope as RateScope
 from crm.money.currencies import normalise_currency
 from crm.money.models import NETWORK, ExchangeRate, RateSource
 from crm.partners import queries as partner_queries
@@ -90,6 +91,11 @@ class Column:
     currency: str = ""  # an amount's currency column: the export shows the amount in its minor units
     kept_when_empty: bool = False  # an empty cell leaves a stored record's value as it is (its default otherwise)
     lookup: "Lookup | None" = None  # how the export finds what it writes, for every record at once
+    # An amount converted when an export is asked to: the attribute holding the date whose rate converts it, as the
+    # pages convert it ("" for none: the rate of the list's last day, or today, as the pages convert proposals),
+    # and the scope of the manual rates it may use (a ledger entry's own and its agreement's).
+    rate_on: str = ""
+    rate_scope: Callable | None = None
 
     def current(self, record):
         return self.get(record) if self.get else getattr(record, self.key)
@@ -915,6 +921,8 @@ LEDGER = Register(
             500000,
             fixed=CORRECTED.format(what="amount"),
             currency="currency",
+            rate_on="rate_on",
+            rate_scope=lambda record: RateScope(record.id, record.agreement_id),
         ),
         Column(
             "currency", "Currency", Currency(), "The amount's currency.", "CNY", fixed=CORRECTED.format(what="currency")
@@ -1005,6 +1013,7 @@ TRANCHES = Register(
             250000,
             True,
             currency="currency",
+            rate_on="received_on",
         ),
         Column("currency", "Currency", Currency(), "In which currency.", "CNY", True),
         Column("note", "Note", Text(10000), "Anything worth knowing.", ""),

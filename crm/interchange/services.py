@@ -19,19 +19,20 @@ nothing, and an edited export changes the rows that were edited, in the columns 
 """
 
 import difflib
+import re
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from operator import attrgetter
 
 import sqlalchemy as sa
 from flask import current_app
-from werkzeug.datastructures import MultiDict
 
 from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.extensions import db
-from crm.interchange import reading, writing
+from crm.interchange import converting, reading, writing
 from crm.interchange.cells import CellError, ReadContext, Ref, is_empty
 from crm.interchange.lookups import ref_id
 from crm.interchange.models import ImportStatus, PendingImport
@@ -42,6 +43,7 @@ from crm.interchange.registers import (
     Context,
     Register,
     known_headers,
+    list_span,
     may_import,
     may_see,
     register_named,
@@ -51,6 +53,8 @@ from crm.interchange.registers import (
 COMPANION_SHEETS = {"notes", "errors", "example"}
 PROGRESS_EVERY = 250
 SHOWN_CHANGES = 200  # rows of each register listed on the preview (the counts cover every row)
+# "Amount in USD", "Amount in USD: rates": what an export converting the amounts adds.
+CONVERTED = re.compile(r"^(.+) in [A-Za-z]{3}(: rates)?$")
 PENDING_KEPT = timedelta(days=7)  # an upload nobody confirmed or discarded is let go after this
 
 
@@ -378,7 +382,10 @@ class SheetJob:
         mapping, wrong = [], False
         for position, text in enumerate(self.sheet.headers, start=1):
             column = known.get(header_key(text))
-            if column is None and text:
+            if column is None and self.converted(text):
+                message = "An amount converted by an export, with its rates: not read (its amount and currency are)."
+                self.cell_issue(self.sheet.header_row, position, message, is_error=False)
+            elif column is None and text:
                 self.cell_issue(self.sheet.header_row, position, self.unknown_header(text))
                 wrong = True
             elif column is not None and column.key in self.positions:
@@ -400,6 +407,12 @@ class SheetJob:
                 )
                 wrong = True
         return None if wrong else mapping
+
+    def converted(self, text: str) -> bool:
+        """A header of the columns an export adds when asked to convert (``crm.interchange.converting``)."""
+        match = CONVERTED.match(text or "")
+        known = self.register.by_header().get(header_key(match.group(1))) if match else None
+        return known is not None and bool(known.currency)
 
     def unknown_header(self, text: str) -> str:
         headers = [column.header for column in self.register.all_columns]
@@ -743,42 +756,84 @@ class Operator:
     can_write = can_read
 
 
-def export_headers(register: Register) -> list[str]:
-    return [column.header for column in register.all_columns]
+@dataclass
+class Export:
+    """A register's export: its headers and its rows (streamed: read as they are written)."""
+
+    register: Register
+    headers: list[str]
+    rows: Iterator[list]
 
 
-def export_rows(register: Register, args: MultiDict, reader) -> Iterator[list]:
+def export(register: Register, args, reader, today: date | None = None) -> Export:
     """The register's records as its list page filters and sorts them (``args``), read by ``reader``, 500 at a
     time: every column, the ref first; a private column blank for a reader who may not see it. What the columns
-    look up (the names of related records) is read once, first."""
+    look up (the names of related records) is read once, first. With ``args["convert"]`` (a currency), each amount
+    also converted, beside its currency, with the rates it was converted by (``crm.interchange.converting``);
+    ConvertError when that is no currency."""
+    listing = register.listing(args, reader)
+    span = list_span(args, reader)
+    plan = converting.plan_of(args, span.ends_on or today or date.today())
+    amounts = [column for column in register.all_columns if column.currency] if plan else []
+    conversion = converting.Conversion(plan, amounts, listing) if amounts else None
     tables: dict = {}
-    values = []
+    headers, values, by_key = [], [], {}
     for column in register.all_columns:
         if column.lookup is not None and column.lookup.read not in tables:
             tables[column.lookup.read] = column.lookup.read(reader)
         value = column.exporter(tables.get(column.lookup.read) if column.lookup else None)
-        values.append(_reader_sees(column, value, reader) if column.private else value)
-    for record in db.session.scalars(register.listing(args, reader).execution_options(yield_per=500)):
-        yield [value(record) for value in values]
+        value = by_key[column.key] = _reader_sees(column, value, reader) if column.private else value
+        headers.append(column.header)
+        values.append(value)
+        for amount in (a for a in amounts if a.currency == column.key):
+            headers += conversion.headers(amount)
+            values.append(_converted(conversion, amount, by_key[amount.key]))
+    return Export(register, headers, _rows(listing, values, flat=conversion is None))
+
+
+def _rows(listing, values, flat: bool) -> Iterator[list]:
+    """Each record's cells; a converted amount's value gives two (``_Cells``), spread into the row."""
+    records = db.session.scalars(listing.execution_options(yield_per=500))
+    if flat:
+        for record in records:
+            yield [value(record) for value in values]
+        return
+    for record in records:
+        row = []
+        for value in values:
+            cells = value(record)
+            row.extend(cells) if isinstance(cells, _Cells) else row.append(cells)
+        yield row
+
+
+class _Cells(list):
+    """Several cells from one column's value (an amount converted, and its citation)."""
+
+
+def _converted(conversion, column: Column, value):
+    currency = attrgetter(column.currency)
+    day = attrgetter(column.rate_on) if column.rate_on else lambda record: None
+    scope = column.rate_scope or (lambda record: None)
+    return lambda record: _Cells(conversion.cells(value(record), currency(record), day(record), scope(record)))
 
 
 def _reader_sees(column: Column, value, reader):
     return lambda record: value(record) if may_see(column, record, reader) else None
 
 
-def centre_rows(register: Register, centre, args: MultiDict) -> Iterator[list]:
+def centre_export(register: Register, centre, args) -> Export:
     """What the command line exports: a centre's records (the network's, for the directory and rates)."""
-    return export_rows(register, args, Operator(centre if register.scope == "centre" else None))
+    return export(register, args, Operator(centre if register.scope == "centre" else None))
 
 
-def write_export(handle, register: Register, rows: Iterator[list], fmt: str) -> int:
+def write_export(handle, made: Export, fmt: str) -> int:
     """Write an export to an open binary file; the number of rows written."""
-    counted = _Counted(rows)
+    counted = _Counted(made.rows)
     if fmt == "csv":
-        for chunk in writing.csv_chunks(export_headers(register), counted):
+        for chunk in writing.csv_chunks(made.headers, counted):
             handle.write(chunk)
     else:
-        writing.write_xlsx(handle, [(register.title, export_headers(register), counted)])
+        writing.write_xlsx(handle, [(made.register.title, made.headers, counted)])
     return counted.count
 
 

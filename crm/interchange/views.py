@@ -10,22 +10,35 @@ from flask_wtf.csrf import generate_csrf
 from crm.centres.services import centre_by_code
 from crm.core.errors import RuleError
 from crm.core.scoping import check_centre, writable_centres
-from crm.core.web import form_page
+from crm.core.web import form_page, render_error
 from crm.extensions import db
-from crm.interchange import reading, services, tables, writing
+from crm.interchange import converting, reading, services, tables, writing
 from crm.interchange.forms import NUMBER_FORMATS, ConfirmForm, UploadForm
 from crm.interchange.models import ImportStatus, PendingImport
 from crm.interchange.registers import REGISTERS, known_headers, may_import
+from crm.money.currencies import normalise_currency
 
 bp = Blueprint("interchange", __name__)
 
 
 @bp.app_template_global("export_url")
-def export_url(register: str, fmt: str) -> str:
-    """The export of a list page as it stands: its search and filters, every page."""
+def export_url(register: str, fmt: str, **extra) -> str:
+    """The export of a list page as it stands: its search and filters, every page (and ``extra``: convert=USD)."""
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
-    return url_for("interchange.export", name=register, fmt=fmt, **args)
+    return url_for("interchange.export", name=register, fmt=fmt, **(args | extra))
+
+
+@bp.app_template_global("export_converts")
+def export_converts(register: str) -> str | None:
+    """The currency a list page converts to (its ``currency``), when its register has amounts an export converts."""
+    found = REGISTERS.get(register)
+    if found is None or not any(column.currency for column in found.columns):
+        return None
+    try:
+        return normalise_currency(request.args.get("currency") or "") or None
+    except ValueError:
+        return None
 
 
 @bp.app_template_global("dashboard_export_url")
@@ -208,9 +221,12 @@ def export(name: str, fmt: str):
         abort(404)
     if register.scope == "rates" and not current_user.is_admin:
         abort(403)
-    rows = services.export_rows(register, request.args, current_user)
+    try:
+        made = services.export(register, request.args, current_user)
+    except converting.ConvertError as error:
+        return render_error(400, str(error))
     filename = f"{register.name}-{date.today():%Y-%m-%d}"
-    return writing.table_response(services.export_headers(register), rows, fmt, filename, sheet=register.title)
+    return writing.table_response(made.headers, made.rows, fmt, filename, sheet=register.title)
 
 
 @bp.route("/exports/dashboards/centre/<table>.<fmt>")
