@@ -998,6 +998,7 @@ def _save_rate(context, record, values, changed):
         quote=values["quote"],
         rate=values["rate"],
         effective_on=values["effective_on"],
+        valid_until=values.get("valid_until"),
         reason=values.get("reason") or "",
         user=context.user,
     )
@@ -1029,6 +1030,15 @@ RATES = Register(
     prefix="RATE",
     columns=(
         Column("effective_on", "Effective on", Day(), "The first day the rate applies.", "2026-01-01", True),
+        Column(
+            "valid_until",
+            "Last day",
+            Day(),
+            "The last day the rate converts amounts of the whole network (a manual rate converts a dated "
+            f"range, at most {money_services.MAX_NETWORK_RANGE_DAYS} days; a rate for one entry or agreement is "
+            "entered on its page).",
+            "2026-01-31",
+        ),
         Column("base", "Base", Currency(), "1 unit of this currency...", "USD", True),
         Column("quote", "Quote", Currency(), "...is worth the rate in this one.", "KZT", True),
         Column("rate", "Rate", Number("The rate"), "Units of the quote currency per unit of the base.", 505.25, True),
