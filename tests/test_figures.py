@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from crm.auth.models import Role, User
 from crm.centres.services import centre_by_code
+from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span
 from crm.dashboards.queries import Scope
 from crm.dashboards.summary import build
@@ -384,3 +385,32 @@ def test_voiding_an_entry_a_submitted_section_counted_leaves_the_section_as_subm
     assert "stays as submitted: start a new revision" in response.get_data(as_text=True)
     db.session.refresh(section)
     assert section.snapshot == snapshot and "RMB 400,000" in str(snapshot)
+
+
+def test_a_section_leaves_out_partners_experts_and_steps_dated_after_its_period(make):
+    """The issue's case: records of December 2026 counted in the 2025-2026 section. Each kind counts in the
+    section's read models when dated inside the period (so the test can fail), and not when dated after it."""
+    from crm.agreements.services import add_step
+    from crm.experts.queries import roster_counts
+    from crm.reports import queries as report_queries
+
+    def counted(when: PartialDate) -> tuple:
+        centre = make.centre(reporting_currency="USD")
+        period = make.period(centre, label="2025-2026", starts_on=date(2025, 1, 1), ends_on=date(2026, 4, 30))
+        organisation = make.organisation(name="Late Partner Institute")
+        make.partnership(centre, organisation, engaged=when)
+        make.expert(centre, name="Late Expert", listed=when)
+        agreement = make.agreement(centre, [organisation], since="2025-02")
+        add_step(agreement, "signed", when, "signed", None)
+        db.session.commit()
+        span = Span.of(period)
+        (row,) = report_queries.agreements(centre.id, span)
+        partners = [p.organisation.name for p in report_queries.partners(centre.id, span)]
+        return partners, roster_counts(centre.id, span).total, row.status.value, drafting.draft(centre, period)
+
+    partners, experts, status, draft = counted(PartialDate(date(2026, 3, 1)))
+    assert (partners, experts, status) == (["Late Partner Institute"], 1, "signed")
+    assert "was signed on 1 March 2026" in draft.rows["partnerships"].details
+    partners, experts, status, draft = counted(PartialDate(date(2026, 12, 1)))
+    assert (partners, experts, status) == ([], 0, "drafting")
+    assert "signed" not in draft.rows["partnerships"].details

@@ -415,21 +415,28 @@ def test_ledger_entries_keep_their_rollups_and_refuse_an_overwritten_amount(nies
 
 def test_rates_are_imported_as_manual_rates_by_administrators_only(nies, staff, make):
     admin = make.user(Role.ADMIN)
-    headers = ["Effective on", "Valid until", "Base", "Quote", "Rate", "Reason"]
-    row = ["2026-01-01", "2026-06-30", "USD", "KZT", "505,25", "Bank statement"]
-    content = csv_bytes([headers, row], delimiter=";")
+    content = csv_bytes(
+        [
+            ["Effective on", "Last day", "Base", "Quote", "Rate", "Reason"],
+            ["2026-01-01", "2026-01-31", "USD", "KZT", "505,25", "Bank statement"],
+        ],
+        delimiter=";",
+    )
     refused = services.run(content, nies, staff, Options(register="rates"))
     assert refused.file_error == "Exchange rates are imported by administrators only."
     outcome = imported(content, None, admin, register="rates", locale="ru")
-    assert outcome.applied
+    assert outcome.applied, [str(e) for e in outcome.errors]
     rate = db.session.scalar(sa.select(ExchangeRate))
     assert (rate.source, rate.rate, rate.reason) == ("manual", Decimal("505.25"), "Bank statement")
-    assert (rate.scope, rate.valid_until) == ("network", date(2026, 6, 30))
-    # A network rate says how long it converts; one of an entry or an agreement is entered on the Rates page.
-    endless = csv_bytes([headers[:1] + headers[2:], ["2026-07-01", "USD", "KZT", "506", "Bank statement"]])
-    assert "last day" in services.run(endless, None, admin, Options(register="rates")).errors[0].message
-    scoped = csv_bytes([[*headers, "Converts"], ["2026-07-01", "2026-07-31", "USD", "KZT", "506", "Bank", "entry:1"]])
-    assert "Rates page" in services.run(scoped, None, admin, Options(register="rates")).errors[0].message
+    assert (rate.effective_on, rate.valid_until) == (date(2026, 1, 1), date(2026, 1, 31))
+    open_ended = csv_bytes(
+        [["Effective on", "Base", "Quote", "Rate", "Reason"], ["2026-02-01", "USD", "KZT", "9", "x"]]
+    )
+    refused = imported(open_ended, None, admin, register="rates")
+    assert not refused.applied
+    assert [(e.row, e.message) for e in refused.errors] == [
+        (2, "Give the last day the rate converts amounts of the network.")
+    ]
 
 
 def test_staff_import_into_their_own_centre_only(nies, staff, make):

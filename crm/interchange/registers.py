@@ -60,7 +60,7 @@ from crm.money import queries as money_queries
 from crm.money import services as money_services
 from crm.money.conversion import Scope as RateScope
 from crm.money.currencies import normalise_currency
-from crm.money.models import NETWORK, ExchangeRate, RateSource
+from crm.money.models import ExchangeRate, RateSource
 from crm.partners import queries as partner_queries
 from crm.partners import services as partner_services
 from crm.partners.models import Contact, Organisation, Partnership, Stage
@@ -1059,12 +1059,6 @@ def _save_rate(context, record, values, changed):
         raise money_services.RateError(
             "Manual rates are entered by an administrator: import as one (--as EMAIL).", "reason"
         )
-    if (values.get("scope") or NETWORK) != NETWORK:
-        raise money_services.RateError(
-            "Only rates for the network are imported here: a rate for one ledger entry or one agreement is entered "
-            "on the Rates page, where its entry or agreement is chosen.",
-            "scope",
-        )
     return money_services.add_manual_rate(
         base=values["base"],
         quote=values["quote"],
@@ -1102,6 +1096,15 @@ RATES = Register(
     prefix="RATE",
     columns=(
         Column("effective_on", "Effective on", Day(), "The first day the rate applies.", "2026-01-01", True),
+        Column(
+            "valid_until",
+            "Last day",
+            Day(),
+            "The last day the rate converts amounts of the whole network (a manual rate converts a dated "
+            f"range, at most {money_services.MAX_NETWORK_RANGE_DAYS} days; a rate for one entry or agreement is "
+            "entered on its page).",
+            "2026-01-31",
+        ),
         Column("base", "Base", Currency(), "1 unit of this currency...", "USD", True),
         Column("quote", "Quote", Currency(), "...is worth the rate in this one.", "KZT", True),
         Column("rate", "Rate", Number("The rate"), "Units of the quote currency per unit of the base.", 505.25, True),
@@ -1119,22 +1122,6 @@ RATES = Register(
             "Why the rate is entered by hand; shown wherever it is used.",
             "Bank statement",
         ),
-        Column(
-            "valid_until",
-            "Valid until",
-            Day(),
-            "A manual rate: the last day it converts the network's amounts (at most a year after the effective "
-            "date); empty for ECB and UN rates.",
-            "2026-12-31",
-        ),
-        Column(
-            "scope",
-            "Converts",
-            Text(40, lines=False),
-            "What a manual rate converts: network (the range above); entry:12 or agreement:5 for a rate of one "
-            "ledger entry or agreement (exported; those are entered on the Rates page). Empty is network.",
-            "network",
-        ),
         Column("reference", "Reference", Text(300, lines=False), "Where the rate came from (exported).", ""),
     ),
     key=lambda values: (
@@ -1142,7 +1129,6 @@ RATES = Register(
         values.get("base"),
         values.get("quote"),
         values.get("effective_on"),
-        values.get("scope") or NETWORK,
     ),
     stored=_stored_rates,
     save=_save_rate,

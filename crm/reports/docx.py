@@ -45,6 +45,7 @@ ACCENT = RGBColor(0x1F, 0x4F, 0x42)
 CELL_SIZE = 10
 # Space between the paragraphs of a cell, as between those of the body.
 CELL_SPACING = Pt(4)
+CELL_MARGIN = 57  # twips, 1 mm above and below a cell's text
 
 
 def set_fonts(element_rpr) -> None:
@@ -125,9 +126,28 @@ def table_of(document, header: list[str], rows: list[list[str]], widths: list, s
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
     for row in table.rows:
+        # A row moves whole to the next page (Word and LibreOffice still split one taller than a page).
+        row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
+    cell_margins(table, top=CELL_MARGIN, bottom=CELL_MARGIN)
     return table
+
+
+def cell_margins(table, **twips: int) -> None:
+    """The space between a cell's border and its text (Table Grid has none above and below)."""
+    margins = OxmlElement("w:tblCellMar")
+    for side, value in twips.items():
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(value))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    properties = table._tbl.tblPr
+    look = properties.find(qn("w:tblLook"))  # the schema puts the margins before it
+    if look is None:
+        properties.append(margins)
+    else:
+        look.addprevious(margins)
 
 
 def first_column_width(titles: list[str]) -> int:

@@ -44,7 +44,10 @@ from crm.reports.section import (
 )
 
 MARGIN = 2 * cm
+TOP_MARGIN = MARGIN + 0.3 * cm  # room for the running header
 TEXT_WIDTH = A4[0] - 2 * MARGIN
+# The frame's height less its own padding (6 points top and bottom).
+TEXT_HEIGHT = A4[1] - TOP_MARGIN - MARGIN - 12
 RULE_GREY = colors.HexColor("#9aa5a0")
 HEADER_FILL = colors.HexColor("#dfe8e3")
 INK = colors.HexColor("#1d2a24")
@@ -173,10 +176,22 @@ def grid(table: Table) -> Table:
 
 
 def table_of(header: list[str], rows: list[list], widths, st: dict) -> Table:
-    """A table with a header row repeated on every page; a cell longer than a page continues on the next."""
+    """A table with a header row repeated on every page. A row moves whole to the next page; only a table with
+    a row taller than a page splits rows, as reportlab's split inside a row also repeats the header mid-page."""
     head = [Paragraph(markup(title), st["head_cell"]) for title in header]
     body = [[cell if isinstance(cell, list) else Paragraph(markup(cell), st["cell"]) for cell in row] for row in rows]
-    return grid(Table([head, *body], colWidths=widths, repeatRows=1, splitInRow=1))
+    split_rows = any(row_height(row, widths) > TEXT_HEIGHT - row_height(head, widths) for row in body)
+    return grid(Table([head, *body], colWidths=widths, repeatRows=1, splitInRow=int(split_rows)))
+
+
+def row_height(cells: list, widths) -> float:
+    """A row's height as the table will lay it out: its tallest cell, paragraphs and spacing, with padding."""
+
+    def height(cell, width: float) -> float:
+        flowables = cell if isinstance(cell, list) else [cell]
+        return sum(f.wrap(width - CELL_PADDING, TEXT_HEIGHT)[1] + f.getSpaceAfter() for f in flowables)
+
+    return max(height(cell, width) for cell, width in zip(cells, widths, strict=True)) + 7
 
 
 def outputs_table(section: Section, st: dict, font: str) -> Table:
@@ -297,7 +312,7 @@ def build(story: list, header: list[str], title: str, author: str, font: str) ->
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN + 0.3 * cm,
+        topMargin=TOP_MARGIN,
         bottomMargin=MARGIN,
         title=title,
         author=author,

@@ -19,6 +19,7 @@ RULES = {
     "partners.type_heading": Rule(
         args=lambda w: {"type_id": w.records["organisation"].type_id},
         method="POST",
+        data=lambda w: {"version": w.records["organisation"].type.version, "plural_name": "Research bodies"},
         staff=403,
         coordinator=403,
         admin=302,
