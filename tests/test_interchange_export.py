@@ -163,3 +163,49 @@ def test_the_command_line_exports_and_imports_with_exit_codes(app, nies, staff, 
     good.write_text("Name;Engagement basis;Availability\nLi Wei;volunteer;available\n", encoding="utf-8")
     result = runner.invoke(args=["import", "TSCC-NIES", str(good), "--register", "experts"])
     assert result.exit_code == 0 and "1 to create" in result.output
+
+
+# --- every export in its list's order, with its filters -----------------------------------------------------
+
+
+def _ids_on(page: str, path: str) -> list[int]:
+    """The records a list page links to, in the order it shows them."""
+    import re
+
+    return list(dict.fromkeys(int(n) for n in re.findall(rf'href="{path}/(\d+)"', page)))
+
+
+def _refs_in(content: bytes, column: str = "Ref") -> list[int]:
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    return [int(row[headers.index(column)].split("-")[1]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_every_export_has_its_lists_order_and_filters(client, login, make):
+    from bench.generate import Scale, generate
+
+    generate(Scale(centres=2, organisations=40, proposals=80, entries=120, experts=30, partnerships_per_centre=12))
+    login(make.user(Role.COORDINATOR))
+    cases = [
+        ("/proposals?sort=title", "proposals", "/proposals"),
+        ("/proposals?sort=-deadline&status=in_preparation", "proposals", "/proposals"),
+        ("/proposals?centre=B-02&sort=submitted", "proposals", "/proposals"),
+        ("/proposals", "proposals", "/proposals"),
+        ("/organisations?sort=-country", "organisations", "/organisations"),
+        ("/partnerships?sort=-stage&centre=B-01", "partnerships", "/partnerships"),
+        ("/agreements?sort=since", "agreements", "/agreements"),
+        ("/experts?centre=B-01", "experts", "/experts"),
+        ("/resources?stage=committed&category=bilateral", "ledger", "/resources"),
+    ]
+    for url, register, path in cases:
+        page = client.get(url).get_data(as_text=True)
+        shown = _ids_on(page, path)
+        assert shown, url
+        query = url.partition("?")[2]
+        exported = _refs_in(client.get(f"/exports/{register}.xlsx?{query}").data)
+        assert exported[: len(shown)] == shown, url
+    # Money received: its list links each tranche's entry; the export names it.
+    page = client.get("/resources/receipts?centre=B-01").get_data(as_text=True)
+    against = _ids_on(page, "/resources")
+    entries = _refs_in(client.get("/exports/tranches.xlsx?centre=B-01").data, "Entry")
+    assert against and list(dict.fromkeys(entries))[: len(against)] == against

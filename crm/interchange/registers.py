@@ -669,16 +669,17 @@ def _role_names(role):
 
 
 def _proposals(args, reader):
-    """The proposals list as its page filters it (status, words, period, event), newest change first."""
+    """The proposals list as its page filters and sorts it (centre, status, words, period, event; ``sort``)."""
     span = list_span(args, reader)
-    stmt = scoped(sa.select(Proposal), Proposal.centre_id, reader).options(
+    stmt = sa.select(Proposal).options(
         lazyload(Proposal.owner),
         joinedload(Proposal.funder).lazyload(Organisation.type),
         selectinload(Proposal.partners),
         selectinload(Proposal.status_changes),
     )
-    stmt = proposal_queries.listed(stmt, None, args.get("status"), args.get("q"), span, args.get("event"))
-    return stmt.order_by(Proposal.updated_at.desc(), Proposal.id)
+    centre_ids = proposal_queries.centres_in_view(args.get("centre"), readable_centre_ids(reader))
+    stmt = proposal_queries.listed(stmt, centre_ids, args.get("status"), args.get("q"), span, args.get("event"))
+    return proposal_queries.sorted_list(stmt, args.get("sort"))
 
 
 def _save_proposal(context, record, values, changed):
@@ -1033,9 +1034,8 @@ TRANCHES = Register(
     ),
     stored=lambda context, keys: of_centre(Tranche)(context, keys).where(Tranche.voided_at.is_(None)),
     save=_save_tranche,
-    listing=lambda args, reader: scoped(
-        sa.select(Tranche).order_by(Tranche.entry_id, Tranche.received_on, Tranche.id), Tranche.centre_id, reader
-    ),
+    # The money received list, as its page filters and orders it.
+    listing=lambda args, reader: funding_queries.receipts(_ledger_filters(args, reader)),
     label=lambda values: f"{values.get('currency')} {values.get('amount')} on {values.get('received_on')}",
     history=True,
 )

@@ -13,10 +13,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm.centres.models import ReportingPeriod
+from crm.centres.models import Centre, ReportingPeriod
 from crm.core.due import DueItem
 from crm.core.partial_dates import PartialDate
 from crm.core.periods import Span, date_of, latest_as_at
+from crm.core.queries import sort_by
 from crm.core.types import exact_sum
 from crm.extensions import db
 from crm.money import Money
@@ -37,6 +38,31 @@ WINDOWS = (30, 60, 90)
 
 def in_centres(stmt: sa.Select, centre_ids: set[int] | None) -> sa.Select:
     return stmt if centre_ids is None else stmt.where(Proposal.centre_id.in_(centre_ids))
+
+
+def centres_in_view(code: str | None, centre_ids: set[int] | None) -> set[int] | None:
+    """The centres a proposals page shows: the reader's (``centre_ids``, None for every centre), narrowed by a
+    centre's code to that one; an empty set for a code of no centre the reader may read."""
+    if not code:
+        return centre_ids
+    found = db.session.scalar(sa.select(Centre.id).where(Centre.code == code))
+    return {found} if found is not None and (centre_ids is None or found in centre_ids) else set()
+
+
+# The list's orders, by its ``sort`` argument ("-updated": the latest changed first).
+SORTS = {
+    "title": Proposal.title,
+    "status": Proposal.status,
+    "deadline": Proposal.deadline_on,
+    "submitted": Proposal.submitted_on,
+    "updated": Proposal.updated_at,
+}
+DEFAULT_SORT = "-updated"
+
+
+def sorted_list(stmt: sa.Select, sort: str | None) -> sa.Select:
+    """The proposals list in the order its ``sort`` argument asks (an unknown one: the default)."""
+    return sort_by(stmt, sort, SORTS, DEFAULT_SORT, tiebreak=(Proposal.id,))
 
 
 def statuses_at(span: Span) -> sa.Subquery:

@@ -11,7 +11,6 @@ from crm.centres.models import Centre
 from crm.centres.services import reader_span, visible_periods
 from crm.core.forms import refuse
 from crm.core.locking import check_version
-from crm.core.queries import sort_by
 from crm.core.scoping import get_or_404, readable_centre_ids, scoped, writable_centres
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
@@ -32,14 +31,6 @@ from crm.proposals.forms import (
 from crm.proposals.models import CallDeadline, FundingMechanism, Proposal, ProposalDocument, ProposalStatus
 
 bp = Blueprint("proposals", __name__)
-
-SORTS = {
-    "title": Proposal.title,
-    "status": Proposal.status,
-    "deadline": Proposal.deadline_on,
-    "submitted": Proposal.submitted_on,
-    "updated": Proposal.updated_at,
-}
 
 
 def may_edit_funders() -> bool:
@@ -67,13 +58,10 @@ def target_currency(centre_ids) -> str:
 
 def view_centre_ids() -> set[int] | None:
     """The centres in view: the user's, narrowed by ?centre=CODE to one."""
-    centre_ids = readable_centre_ids()
     code = request.args.get("centre")
-    if code:
-        centre = db.session.scalar(sa.select(Centre).where(Centre.code == code))
-        if centre is None or (centre_ids is not None and centre.id not in centre_ids):
-            abort(404)
-        return {centre.id}
+    centre_ids = queries.centres_in_view(code, readable_centre_ids())
+    if code and not centre_ids:
+        abort(404)
     return centre_ids
 
 
@@ -91,10 +79,10 @@ def index():
         orm.joinedload(Proposal.mechanism).lazyload(FundingMechanism.funder),
     )
     span, span_error = reader_span(request.args)
-    sort = request.args.get("sort", "-updated")
+    sort = request.args.get("sort", queries.DEFAULT_SORT)
     args = request.args
     stmt = queries.listed(stmt, view_centre_ids(), args.get("status"), args.get("q"), span, args.get("event"))
-    page = paginate(sort_by(stmt, sort, SORTS, "-updated", tiebreak=(Proposal.id,)))
+    page = paginate(queries.sorted_list(stmt, sort))
     pipeline = queries.list_pipeline(stmt, span)
     plan = rate_plan(args, span.ends_on or date.today())
     converted = pipeline.converted(Converter.load(plan, pipeline.currencies())) if plan else None
