@@ -1,6 +1,7 @@
 """The issue's "done when", as a new NIES staff member would do it, through the pages and real files."""
 
 import io
+import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from crm.auth.models import Role
 from crm.experts.models import Expert
 from crm.extensions import db
 from crm.interchange.models import PendingImport
-from tests.spreadsheets import LIBREOFFICE, libreoffice_csv
+from tests.spreadsheets import LIBREOFFICE, libreoffice_csv, libreoffice_xlsx
 
 LATIN = [
     "Wang Fang",
@@ -147,7 +148,11 @@ def test_done_when(client, login, make, nies, tmp_path):
         refs.add(sheet.cell(row=row, column=1).value)
     edited = tmp_path / "experts-edited.xlsx"
     exported.save(edited)
-    pending = upload(client, edited.read_bytes(), edited.name)
+    content = edited.read_bytes()
+    if LIBREOFFICE:  # and saved again by LibreOffice, as a user editing it there would
+        content = libreoffice_xlsx(edited, tmp_path / "saved-by-libreoffice")
+        assert b"LibreOffice" in zipfile.ZipFile(io.BytesIO(content)).read("docProps/app.xml")
+    pending = upload(client, content, edited.name)
     page = client.get(f"/imports/{pending.id}").get_data(as_text=True)
     assert '<td class="num">200</td><td class="num">0</td><td class="num">3</td><td class="num">197</td>' in page
     assert client.post(f"/imports/{pending.id}/confirm", data={}).status_code == 303
