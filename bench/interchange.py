@@ -3,12 +3,12 @@
     .venv/bin/python -m bench interchange                       # both engines
     .venv/bin/python -m bench interchange --engines sqlite
 
-Targets (issue 15): the import ≤ 10 s with peak memory under 200 MB, the export ≤ 15 s. Each is run in a child
-process of its own (``python -m bench.interchange import|export URL FILE``), so that its peak memory
-(``ru_maxrss``, the whole process: Python, the app and the data) is its own, and timed there from the file's
-bytes to the committed import or the written workbook. The import is the command line's (``services.steps``,
-one pass that checks every cell and writes through the experts service); the web's preview and confirmation
-each take about as long.
+Targets (issue 15): the import ≤ 10 s with peak memory under 200 MB (also at the cap, 20,000 rows, where only
+the memory is held to it), the export ≤ 15 s. Each is run in a child process of its own (``python -m
+bench.interchange import|export URL FILE``), so that its peak memory (VmHWM: the whole process, Python, the app
+and the data) is its own, and timed there from the file's bytes to the committed import or the written
+workbook. The import is the command line's (``services.steps``, one pass that checks every cell and writes
+through the experts service); the web's preview and confirmation each take about as long.
 """
 
 import io
@@ -45,8 +45,8 @@ def fresh_app(url: str):
     return app
 
 
-def experts_workbook(path: Path, organisations: list[str]) -> None:
-    """10,000 experts as a centre would fill the template: names in two scripts, pools, targets, some paid."""
+def experts_workbook(path: Path, organisations: list[str], count: int = EXPERTS) -> None:
+    """``count`` experts as a centre would fill the template: names in two scripts, pools, targets, some paid."""
     from openpyxl import Workbook
 
     rng = random.Random(15)
@@ -57,7 +57,7 @@ def experts_workbook(path: Path, organisations: list[str]) -> None:
         + ["KMGBF targets", "Themes", "Engagement basis", "Day rate", "Day rate currency", "Availability", "Vetting"]
         + ["Pools"]
     )
-    for n in range(EXPERTS):
+    for n in range(count):
         person = n % len(LATIN)
         paid = n % 10 == 0
         sheet.append(
@@ -69,7 +69,7 @@ def experts_workbook(path: Path, organisations: list[str]) -> None:
     book.save(path)
 
 
-def prepare_import(url: str, path: Path) -> None:
+def prepare_import(url: str, path: Path, count: int = EXPERTS) -> None:
     from crm.centres.models import Centre
     from crm.experts.services import save_pool
     from crm.extensions import db
@@ -86,7 +86,7 @@ def prepare_import(url: str, path: Path) -> None:
         for name in names:
             save_organisation(None, {"name": name, "type_id": kind.id})
         db.session.commit()
-    experts_workbook(path, names)
+    experts_workbook(path, names, count)
 
 
 def prepare_export(url: str) -> None:
@@ -153,8 +153,12 @@ def verdict(figures: dict, task: str) -> str:
 
 def run(label: str, url: str) -> list[str]:
     folder = Path(tempfile.mkdtemp(prefix="crm-bench-interchange-"))
-    workbook = folder / "experts.xlsx"
+    workbook, capped = folder / "experts.xlsx", folder / "experts-at-the-cap.xlsx"
     print(f"{label}: interchange, preparing {url.split('@')[-1]}")
+    from crm.interchange.reading import MAX_ROWS
+
+    prepare_import(url, capped, MAX_ROWS)
+    at_cap = measure("import", url, capped)
     prepare_import(url, workbook)
     imported = measure("import", url, workbook)
     prepare_export(url)
@@ -165,6 +169,8 @@ def run(label: str, url: str) -> list[str]:
         f"  interchange ({label}): import {imported['created']:,} experts from XLSX ({read:,.0f} KB)"
         f" {imported['seconds']:.1f} s, peak {imported['peak_mb']:.0f} MB  ≤{TARGETS['import']:.0f} s, <{MEMORY_MB} MB"
         f" {verdict(imported, 'import')}",
+        f"  interchange ({label}): import {at_cap['created']:,} experts (the cap) {at_cap['seconds']:.1f} s, peak"
+        f" {at_cap['peak_mb']:.0f} MB  <{MEMORY_MB} MB {'met' if at_cap['peak_mb'] < MEMORY_MB else 'MISSED'}",
         f"  interchange ({label}): export {exported['rows']:,} ledger entries to XLSX ({size:.1f} MB)"
         f" {exported['seconds']:.1f} s, peak {exported['peak_mb']:.0f} MB  ≤{TARGETS['export']:.0f} s"
         f" {verdict(exported, 'export')}",
@@ -178,7 +184,7 @@ def engines(names: str, postgres: str, sqlite: str) -> list[str]:
     for engine in names.split(","):
         url = database_url(postgres if engine == "postgresql" else f"sqlite:///{sqlite}", "/tmp")
         lines += run(engine, url)
-        print("\n".join(lines[-2:]))
+        print("\n".join(lines[-3:]))
     return lines
 
 

@@ -241,6 +241,7 @@ class _XlsxParts:
         return parser.rows()
 
 
+SHARED_UP_TO = 100  # characters of an inline text that is kept once per sheet, as a shared string is
 TEXT_TAG, RUN_TAG = INLINE_STRING.replace("}is", "}t"), INLINE_STRING.replace("}is", "}r")
 
 
@@ -253,6 +254,7 @@ class _SheetParser(WorkSheetParser):
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         """(row number, its values from column A to its last cell) for each row the sheet holds."""
+        self.texts: dict[str, str] = {}
         events = etree.iterparse(
             self.source,
             events=("end",),
@@ -300,6 +302,8 @@ class _SheetParser(WorkSheetParser):
         self.col_counter = _column_number(coordinate) if coordinate else self.col_counter + 1
         if kind == "inlineStr":
             value = None if inline is None else "".join(_inline_text(inline))
+            if value is not None and len(value) <= SHARED_UP_TO:  # a code, a name: kept once however often it comes
+                value = self.texts.setdefault(value, value)
         elif not value:
             value = None
         elif kind == "s":

@@ -315,7 +315,7 @@ def _register_by_headers(sheet: Sheet) -> Register | None:
 # --- one sheet --------------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     number: int
     values: dict = field(default_factory=dict)
