@@ -42,6 +42,8 @@ PAGES = (
     ("proposals list", "proposals.index", {}, "coordinator", 50),
     ("resources list", "funding.index", {}, "coordinator", 50),
     ("experts list", "experts.index", {}, "coordinator", 50),
+    ("search (network)", "search.results", {"q": "organisation 12"}, "coordinator", 100),
+    ("search (a centre)", "search.results", {"q": "organisation 12"}, "staff", 100),
 )
 
 

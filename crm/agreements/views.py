@@ -23,6 +23,7 @@ from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
 from crm.core.uploads import UploadError, store
 from crm.core.web import form_page, paginate
 from crm.extensions import db
+from crm.partners import queries as partner_queries
 from crm.partners.models import Organisation
 from crm.partners.queries import Filters
 from crm.partners.related import RelatedSection, related_section
@@ -38,7 +39,7 @@ def agreements_with_partner(partnership):
 
 
 def directory() -> list[Organisation]:
-    return db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+    return partner_queries.directory()
 
 
 @bp.route("")

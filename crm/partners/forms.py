@@ -118,3 +118,13 @@ class InteractionForm(BaseForm):
     summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=10000)])
     attendees = TextAreaField("Attendees", validators=[Optional(), Length(max=2000)])
     follow_up = TextAreaField("Follow-up", validators=[Optional(), Length(max=2000)])
+
+
+class MergeForm(BaseForm):
+    """Merge this entry (the duplicate) into the one chosen, which stays."""
+
+    survivor_id = SelectField("The entry that stays", validators=[DataRequired(message="Choose the entry that stays.")])
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survivor_id.choices = choices(((o.id, o.display_name) for o in organisations), blank="—")

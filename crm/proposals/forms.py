@@ -28,7 +28,9 @@ def optional_int(value):
 
 def organisation_pairs() -> list[tuple[str, str]]:
     rows = db.session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.acronym).order_by(Organisation.name)
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym)
+        .where(Organisation.merged_into_id.is_(None))
+        .order_by(Organisation.name)
     )
     return [(str(i), f"{name} ({acronym})" if acronym and acronym not in name else name) for i, name, acronym in rows]
 

@@ -46,3 +46,12 @@ def build(world):
     world.records["organisation"] = organisation
     world.records["partnership"] = partnership
     world.records["contact"] = save(save_contact(partnership, None, {"name": "Foreign Contact Person"}))
+
+
+def _merge(w):
+    return {"organisation_id": w.records["organisation"].id}
+
+
+# Merging: directory writers choose and preview; staff of another centre may not rewrite its records (403 on the
+# confirmed POST), coordinators never write the directory.
+RULES["partners.organisation_merge"] = Rule(args=_merge, staff=200, coordinator=403)
