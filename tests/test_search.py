@@ -51,7 +51,10 @@ def test_centre_scoping_applies_as_on_the_lists_and_experts_only_to_their_own_ce
     assert mine["proposals"] == ["Wetland restoration in Jiangsu"]
     assert mine["experts"] == ["Wang Wetland"]
     everyone = found(queries.search("wetland", coordinator))
-    assert sorted(everyone["proposals"]) == ["Wetland restoration in Jiangsu", "Wetland restoration in the Aral Sea basin"]
+    assert sorted(everyone["proposals"]) == [
+        "Wetland restoration in Jiangsu",
+        "Wetland restoration in the Aral Sea basin",
+    ]
     # Experts' names are personal data: their own centre's staff only.
     assert "experts" not in everyone
     # The funder's name finds the proposals it funds; a centre narrows to its records.

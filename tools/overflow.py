@@ -33,7 +33,8 @@ MEASURE = """() => {
     .filter(el => el.getBoundingClientRect().right > doc.clientWidth + 1)
     .filter(el => !el.closest('.table-scroll, .table, pre, svg'))
     .slice(0, 3)
-    .map(el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''));
+    .map(el => el.tagName.toLowerCase()
+      + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : ''));
   return {width: doc.scrollWidth, screen: doc.clientWidth, cut, wide};
 }"""
 

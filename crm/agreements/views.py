@@ -5,13 +5,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.agreements import queries, services
-from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
+from crm.agreements.forms import (
+    AgreementEditForm,
+    AmendmentForm,
+    DocumentForm,
+    NewAgreementForm,
+    StepEditForm,
+    StepForm,
+)
 from crm.agreements.models import (
     OPEN_STATUSES,
     Agreement,
     AgreementDocument,
     AgreementKind,
     AgreementStatus,
+    AgreementStep,
     ReportArea,
 )
 from crm.audit.models import AuditEntry
@@ -90,7 +98,7 @@ def new():
         form.counterpart_ids.data = [request.args["organisation_id"]]
     if form.validate_on_submit():
         try:
-            agreement = services.create_agreement(centre.id, form.data, current_user.id)
+            agreement = services.create_agreement(centre.id, form.data, current_user.id, today=date.today())
         except services.AgreementError as error:
             refuse(form, error, "title")
         else:
@@ -177,7 +185,19 @@ def add_step(agreement_id: int):
     form = StepForm()
     if not form.validate_on_submit():
         return agreement_page(agreement, step_form=form)
-    step = services.add_step(agreement, form.status.data, form.occurred.data, form.note.data, current_user.id)
+    try:
+        step = services.add_step(
+            agreement,
+            form.status.data,
+            form.occurred.data,
+            form.note.data,
+            current_user.id,
+            today=date.today(),
+            confirmed=form.confirm_future.data,
+        )
+    except services.AgreementError as error:
+        refuse(form, error, "occurred")
+        return agreement_page(agreement, step_form=form)
     if step.is_out_of_order:
         flash(
             f"Step recorded, but it is dated {step.occurred}, before the step entered previously: it is flagged.",
@@ -186,6 +206,45 @@ def add_step(agreement_id: int):
     else:
         flash(f"Status now “{step.status.label}” since {step.occurred}.", "success")
     return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#steps")
+
+
+@bp.route("/steps/<int:step_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_step(step_id: int):
+    """Correct a step entered by mistake: its status, date or note; the agreement's status follows."""
+    step = get_or_404(AgreementStep, step_id, write=True)
+    form = StepEditForm(obj=step)
+    if request.method == "GET":
+        form.status.data = step.status.value
+        form.occurred.data = step.occurred
+    if form.validate_on_submit():
+        check_version(step, form.version.data, form.data)
+        try:
+            services.correct_step(
+                step,
+                form.status.data,
+                form.occurred.data,
+                form.note.data,
+                today=date.today(),
+                confirmed=form.confirm_future.data,
+            )
+        except services.AgreementError as error:
+            refuse(form, error, "occurred")
+        else:
+            flash(f"Step corrected: the status is now “{step.agreement.status.label}”.", "success")
+            return redirect(url_for("agreements.show", agreement_id=step.agreement_id) + "#steps")
+    return form_page("agreements/step_form.html", form=form, step=step, agreement=step.agreement)
+
+
+@bp.route("/steps/<int:step_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_step(step_id: int):
+    """Withdraw a step entered by mistake, after a confirmation; the status is recomputed from the other steps."""
+    step = get_or_404(AgreementStep, step_id, write=True)
+    back = url_for("agreements.show", agreement_id=step.agreement_id) + "#steps"
+    return delete_page(
+        services.deletion_of_step(step), lambda: services.remove_step(step), cancel_url=back, done_url=back
+    )
 
 
 @bp.route("/<int:agreement_id>/documents", methods=["POST"])

@@ -217,6 +217,28 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
     return partnership
 
 
+# Stages before an agreement is signed: a signature moves them to "active". Active, dormant and closed are staff's
+# own judgement and stay as set.
+BEFORE_SIGNATURE = (Stage.IDENTIFIED, Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION)
+
+
+def follow_signature(centre_id: int, organisation_ids: list[int]) -> list[Partnership]:
+    """A centre's partnerships with the counterparts of an agreement it signed become active (audited), unless staff
+    set them active, dormant or closed already; returns the partnerships moved."""
+    if not organisation_ids:
+        return []
+    moved = db.session.scalars(
+        sa.select(Partnership).where(
+            Partnership.centre_id == centre_id,
+            Partnership.organisation_id.in_(organisation_ids),
+            Partnership.stage.in_(BEFORE_SIGNATURE),
+        )
+    ).all()
+    for partnership in moved:
+        partnership.stage = Stage.ACTIVE
+    return moved
+
+
 def save_contact(partnership: Partnership, contact: Contact | None, data: dict) -> Contact:
     values = {key: (data.get(key) or "").strip() for key in ("name", "title", "email", "phone", "languages", "notes")}
     contact = create_or_update(Contact, contact, values, partnership=partnership, centre_id=partnership.centre_id)
@@ -285,7 +307,7 @@ def _collides(record, column, survivor_id: int):
     partnership with one organisation, an organisation twice on a proposal)."""
     table = record.__table__
     for constraint in table.constraints:
-        if isinstance(constraint, sa.UniqueConstraint) and column in constraint.columns:
+        if isinstance(constraint, sa.UniqueConstraint) and any(c is column for c in constraint.columns):
             others = [c for c in constraint.columns if c is not column]
             clash = sa.select(table.c.id).where(column == survivor_id, *(c == getattr(record, c.key) for c in others))
             if db.session.scalar(clash) is not None:

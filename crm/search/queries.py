@@ -66,25 +66,30 @@ def _visible(user, centre_id: int | None):
 
 
 FTS = sa.table("search_terms", sa.column("rowid"), sa.column("terms"))
+# SQLite: the records the FTS5 index finds for the longest word, read once for every register, at most this many.
+FTS_CAP = 5000
 
 
-def _matching(register: str, typed: list[str], conditions: list):
-    """One register's matches, at most CAP + 1 of them: a word typed by many records costs no more than a rare one.
-
-    On SQLite the longest word of three characters or more is looked up in the FTS5 trigram table, which drives the
-    read; the other words filter the rows it finds. PostgreSQL's planner takes the trigram index by itself."""
-    table = SearchEntry.__table__
+def _fts_hits(typed: list[str]):
+    """On SQLite, the rows whose terms hold the longest word of three characters or more, from the FTS5 trigram
+    index (fewer characters cannot be looked up by trigrams: None, and the registers are scanned instead)."""
     driving = max(typed, key=len)
-    source, others = table, typed
-    if db.session.get_bind().dialect.name == "sqlite" and len(driving) >= 3:
-        source = FTS.join(table, table.c.id == FTS.c.rowid)
-        conditions = [*conditions, FTS.c.terms.like(f"%{driving}%")]
-        others = [word for word in typed if word != driving]
+    if db.session.get_bind().dialect.name != "sqlite" or len(driving) < 3:
+        return None, typed
+    hits = sa.select(FTS.c.rowid.label("id")).where(FTS.c.terms.like(f"%{driving}%")).limit(FTS_CAP).cte("hits")
+    return hits, [word for word in typed if word != driving]
+
+
+def _matching(register: str, typed: list[str], hits, conditions: list):
+    """One register's matches, at most CAP + 1 of them: a word found in many records costs no more than a rare one.
+    PostgreSQL's planner takes the trigram index by itself; SQLite starts from the FTS5 hits."""
+    table = SearchEntry.__table__
+    source = table if hits is None else hits.join(table, table.c.id == hits.c.id)
     leading = sa.case((table.c.terms.like(f"%|{typed[0]}%"), 0), else_=1).label("leading")
     return (
         sa.select(table.c.register, table.c.record_id, table.c.link_id, table.c.title, table.c.detail, leading)
         .select_from(source)
-        .where(table.c.register == register, *conditions, *(table.c.terms.like(f"%{word}%") for word in others))
+        .where(table.c.register == register, *conditions)
         .limit(CAP + 1)
     )
 
@@ -97,9 +102,11 @@ def search(q: str, user, centre_id: int | None = None, per_register: int = PER_R
     if not typed:
         return list(groups.values())
     # Folding left no wildcard in the words (``%`` and ``_`` are punctuation): each is a plain "contains".
-    conditions = _visible(user, centre_id)
+    hits, others = _fts_hits(typed)
+    conditions = [*_visible(user, centre_id), *(SearchEntry.__table__.c.terms.like(f"%{word}%") for word in others)]
     # Each register's LIMIT inside its own subquery: SQLite takes no LIMIT on a bare member of a UNION.
-    found = sa.union_all(*(sa.select(_matching(r.name, typed, conditions).subquery()) for r in REGISTERS)).subquery()
+    branches = [sa.select(_matching(r.name, typed, hits, conditions).subquery()) for r in REGISTERS]
+    found = sa.union_all(*branches).subquery()
     ranked = sa.select(
         found,
         sa.func.count().over(partition_by=found.c.register).label("total"),

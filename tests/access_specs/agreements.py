@@ -16,6 +16,12 @@ RULES = {
     "agreements.add_document": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
     "agreements.add_amendment": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
     "agreements.download": Rule(args=lambda w: {"document_id": w.records["document"].id}),
+    "agreements.edit_step": Rule(
+        args=lambda w: {"step_id": w.records["agreement"].steps[0].id}, coordinator=403, admin=403
+    ),
+    "agreements.delete_step": Rule(
+        args=lambda w: {"step_id": w.records["agreement"].steps[0].id}, coordinator=403, admin=403
+    ),
 }
 
 
