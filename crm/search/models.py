@@ -32,16 +32,21 @@ class SearchEntry(db.Model):
 # SQLite's FTS5 with the trigram tokenizer (an external-content table kept by triggers), PostgreSQL's pg_trgm GIN
 # index. Both find a word of three characters or more from the index; a shorter one (two Chinese characters) is
 # matched by scanning, with the same result. Made with the table (create_all, the migration), never by autogenerate.
+# The FTS5 table carries the register and the centre (unindexed) so that a search reads it alone, whatever the user's
+# centres: SQLite then always starts from the trigram index, never from the centres' index probing it row by row.
+_FTS_COLUMNS = "rowid, terms, register, centre_id"
 SQLITE_FULL_TEXT = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search_terms USING fts5("
-    "terms, content='search_entries', content_rowid='id', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_terms USING fts5(terms, register UNINDEXED, centre_id UNINDEXED, "
+    "content='search_entries', content_rowid='id', tokenize='trigram')",
     "CREATE TRIGGER IF NOT EXISTS search_entries_ai AFTER INSERT ON search_entries BEGIN "
-    "INSERT INTO search_terms(rowid, terms) VALUES (new.id, new.terms); END",
+    f"INSERT INTO search_terms({_FTS_COLUMNS}) VALUES (new.id, new.terms, new.register, new.centre_id); END",
     "CREATE TRIGGER IF NOT EXISTS search_entries_ad AFTER DELETE ON search_entries BEGIN "
-    "INSERT INTO search_terms(search_terms, rowid, terms) VALUES ('delete', old.id, old.terms); END",
+    f"INSERT INTO search_terms(search_terms, {_FTS_COLUMNS}) "
+    "VALUES ('delete', old.id, old.terms, old.register, old.centre_id); END",
     "CREATE TRIGGER IF NOT EXISTS search_entries_au AFTER UPDATE ON search_entries BEGIN "
-    "INSERT INTO search_terms(search_terms, rowid, terms) VALUES ('delete', old.id, old.terms); "
-    "INSERT INTO search_terms(rowid, terms) VALUES (new.id, new.terms); END",
+    f"INSERT INTO search_terms(search_terms, {_FTS_COLUMNS}) "
+    "VALUES ('delete', old.id, old.terms, old.register, old.centre_id); "
+    f"INSERT INTO search_terms({_FTS_COLUMNS}) VALUES (new.id, new.terms, new.register, new.centre_id); END",
 )
 POSTGRES_FULL_TEXT = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",

@@ -17,8 +17,6 @@ from crm.search.index import REGISTERS
 from crm.search.models import SearchEntry
 
 PER_REGISTER = 10
-# Counted up to this many per register: past it, "more than 200" and a hint to add a word.
-CAP = 200
 # More words than anyone types; a pasted paragraph is cut, never a statement with a thousand LIKEs.
 MAX_WORDS = 8
 
@@ -43,16 +41,15 @@ class Group:
 
     @property
     def count(self) -> str:
-        return f"more than {CAP}" if self.capped else str(self.total)
+        return f"{self.total}+" if self.capped else str(self.total)
 
 
 def words(q: str) -> list[str]:
     return fold(q or "").split()[:MAX_WORDS]
 
 
-def _visible(user, centre_id: int | None):
-    """Rows the user may find, optionally within one of their centres."""
-    table = SearchEntry.__table__
+def _visible(user, centre_id: int | None, table=SearchEntry.__table__):
+    """Rows the user may find, optionally within one of their centres (``table``: the index, or its FTS5 twin)."""
     readable = readable_centre_ids(user)
     own = sorted(user.member_centre_ids) if user.role == "staff" else []
     personal = [r.name for r in REGISTERS if r.personal]
@@ -65,59 +62,63 @@ def _visible(user, centre_id: int | None):
     return conditions
 
 
-FTS = sa.table("search_terms", sa.column("rowid"), sa.column("terms"))
-# SQLite: the records the FTS5 index finds for the longest word, read once for every register, at most this many.
-FTS_CAP = 5000
+FTS = sa.table("search_terms", sa.column("rowid"), sa.column("terms"), sa.column("register"), sa.column("centre_id"))
+# The matches read for one search, at most: past it, every count is "at least" and a hint says to add a word.
+FOUND_CAP = 5000
 
 
-def _fts_hits(typed: list[str]):
-    """On SQLite, the rows whose terms hold the longest word of three characters or more, from the FTS5 trigram
-    index (fewer characters cannot be looked up by trigrams: None, and the registers are scanned instead)."""
-    driving = max(typed, key=len)
-    if db.session.get_bind().dialect.name != "sqlite" or len(driving) < 3:
-        return None, typed
-    hits = sa.select(FTS.c.rowid.label("id")).where(FTS.c.terms.like(f"%{driving}%")).limit(FTS_CAP).cte("hits")
-    return hits, [word for word in typed if word != driving]
+def _found(typed: list[str], user, centre_id: int | None):
+    """The ids of the rows the user may see that hold every word, at most FOUND_CAP of them.
 
-
-def _matching(register: str, typed: list[str], hits, conditions: list):
-    """One register's matches, at most CAP + 1 of them: a word found in many records costs no more than a rare one.
-    PostgreSQL's planner takes the trigram index by itself; SQLite starts from the FTS5 hits."""
+    On SQLite the words of three characters or more are looked up in the FTS5 trigram index, and the shorter ones
+    (which trigrams cannot look up, and which FTS5 must never be given) checked on the rows it finds; PostgreSQL's
+    planner takes the pg_trgm index for the words it can, and scans for the others."""
     table = SearchEntry.__table__
-    source = table if hits is None else hits.join(table, table.c.id == hits.c.id)
-    leading = sa.case((table.c.terms.like(f"%|{typed[0]}%"), 0), else_=1).label("leading")
-    return (
-        sa.select(table.c.register, table.c.record_id, table.c.link_id, table.c.title, table.c.detail, leading)
-        .select_from(source)
-        .where(table.c.register == register, *conditions)
-        .limit(CAP + 1)
-    )
+    long = [word for word in typed if len(word) >= 3]
+    if db.session.get_bind().dialect.name == "sqlite" and long:
+        short = [word for word in typed if len(word) < 3]
+        stmt = sa.select(FTS.c.rowid.label("id")).where(*(FTS.c.terms.like(f"%{word}%") for word in long))
+        stmt = stmt.where(*_visible(user, centre_id, FTS))
+        if short:
+            stmt = stmt.join(table, table.c.id == FTS.c.rowid).where(*(table.c.terms.like(f"%{w}%") for w in short))
+    else:
+        stmt = sa.select(table.c.id).where(*(table.c.terms.like(f"%{word}%") for word in typed))
+        stmt = stmt.where(*_visible(user, centre_id))
+    return stmt.limit(FOUND_CAP).cte("found")
 
 
 def search(q: str, user, centre_id: int | None = None, per_register: int = PER_REGISTER) -> list[Group]:
-    """The groups of results, in the registers' order, each with its count (up to CAP: "200+") and its first
-    ``per_register`` hits, a result whose name begins with the first word first. One statement."""
+    """The groups of results in the registers' order, each with its count and its first ``per_register`` hits (a
+    result whose name begins with the first word first, then by title). One statement, whatever the data size."""
     typed = words(q)
     groups = {r.name: Group(r.name, r.label, r.endpoint, r.arg) for r in REGISTERS}
     if not typed:
         return list(groups.values())
     # Folding left no wildcard in the words (``%`` and ``_`` are punctuation): each is a plain "contains".
-    hits, others = _fts_hits(typed)
-    conditions = [*_visible(user, centre_id), *(SearchEntry.__table__.c.terms.like(f"%{word}%") for word in others)]
-    # Each register's LIMIT inside its own subquery: SQLite takes no LIMIT on a bare member of a UNION.
-    branches = [sa.select(_matching(r.name, typed, hits, conditions).subquery()) for r in REGISTERS]
-    found = sa.union_all(*branches).subquery()
-    ranked = sa.select(
-        found,
-        sa.func.count().over(partition_by=found.c.register).label("total"),
-        sa.func.row_number()
-        .over(partition_by=found.c.register, order_by=(found.c.leading, found.c.title, found.c.record_id))
-        .label("n"),
-    ).subquery()
+    table = SearchEntry.__table__
+    found = _found(typed, user, centre_id)
+    leading = sa.case((table.c.terms.like(f"%|{typed[0]}%"), 0), else_=1)
+    ranked = (
+        sa.select(
+            table.c.register,
+            table.c.record_id,
+            table.c.link_id,
+            table.c.title,
+            table.c.detail,
+            sa.func.count().over().label("everything"),
+            sa.func.count().over(partition_by=table.c.register).label("total"),
+            sa.func.row_number()
+            .over(partition_by=table.c.register, order_by=(leading, table.c.title, table.c.record_id))
+            .label("n"),
+        )
+        .select_from(found.join(table, table.c.id == found.c.id))
+        .subquery()
+    )
     stmt = sa.select(ranked).where(ranked.c.n <= per_register).order_by(ranked.c.register, ranked.c.n)
-    for register, record_id, link_id, title, detail, _, total, _ in db.session.execute(stmt):
+    for register, record_id, link_id, title, detail, everything, total, _ in db.session.execute(stmt):
         group = groups[register]
         group.total = total
-        group.capped = total > CAP
+        # Past FOUND_CAP matches in all, only the first FOUND_CAP were read: every count is "at least".
+        group.capped = everything >= FOUND_CAP
         group.hits.append(Hit(record_id, link_id, title, detail))
     return list(groups.values())
