@@ -43,9 +43,9 @@ PAGES = (
     ("resources list", "funding.index", {}, "coordinator", 50),
     ("experts list", "experts.index", {}, "coordinator", 50),
     # The search box: a name (as a person looks one up), and a word every generated organisation's name holds.
-    ("search, a name", "search.results", {"q": "Organisation 4321"}, "coordinator", 100),
-    ("search, a name (staff)", "search.results", {"q": "Organisation 4321"}, "staff", 100),
-    ("search, common word", "search.results", {"q": "organisation"}, "coordinator", 100),
+    ("search: name", "search.results", {"q": "Organisation 4321"}, "coordinator", 100),
+    ("search: name, staff", "search.results", {"q": "Organisation 4321"}, "staff", 100),
+    ("search: common word", "search.results", {"q": "organisation"}, "coordinator", 100),
 )
 
 
