@@ -50,7 +50,7 @@ class Finding:
 
     @property
     def overflows(self) -> bool:
-        return self.width > self.screen or bool(self.cut)
+        return self.width > self.screen or bool(self.cut) or any(w.startswith("HTTP") for w in self.wide)
 
     def __str__(self) -> str:
         parts = [f"{self.who:12} {self.path}: {self.width}px on a {self.screen}px screen"]
@@ -89,6 +89,9 @@ def walk(page, app, base: str, who: str, per_endpoint: int = 1, limit: int = 600
             continue
         seen_paths.add(bare)
         response = page.goto(base + path)
+        if response is not None and response.status >= 500:
+            findings.append(Finding(who, path, 0, 0, [], [f"HTTP {response.status}"]))
+            continue
         if response is None or response.status >= 400 or not page.url.startswith(base):
             continue
         if "text/html" not in (response.headers.get("content-type") or ""):
@@ -135,6 +138,7 @@ def main():
     from tools.shoot import demo_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("crm").setLevel(logging.CRITICAL)  # a page's error is reported as a finding, once
     base, logins = demo_server()
     app = create_app()
     pages = get_pages(app)

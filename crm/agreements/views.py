@@ -29,7 +29,7 @@ from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
 from crm.core.uploads import UploadError, store
-from crm.core.web import form_page, paginate
+from crm.core.web import as_id, form_page, paginate
 from crm.extensions import db
 from crm.partners import queries as partner_queries
 from crm.partners.models import Organisation
@@ -94,8 +94,13 @@ def new():
         abort(403)
     centre = next((c for c in centres if c.id == request.values.get("centre_id", type=int)), centres[0])
     form = NewAgreementForm(organisations=directory())
-    if request.method == "GET" and request.args.get("organisation_id"):
-        form.counterpart_ids.data = [request.args["organisation_id"]]
+    if request.method == "GET":
+        # Most agreements a centre starts are cooperation agreements; started from a partnership, with that partner.
+        form.kind.data = AgreementKind.COOPERATION_AGREEMENT.value
+        partner = db.session.get(Organisation, as_id(request.args.get("organisation_id")) or 0)
+        if partner is not None:
+            form.counterpart_ids.data = [str(partner.id)]
+            form.title.data = f"Cooperation agreement with {partner.acronym or partner.name}"
     if form.validate_on_submit():
         try:
             agreement = services.create_agreement(centre.id, form.data, current_user.id, today=date.today())

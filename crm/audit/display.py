@@ -208,7 +208,8 @@ def _rows(entry, labels: dict[type, dict[int, str]], currencies: dict | None = N
             continue
         currency_key = _currency_key(key)
         if currency_key and currency_key in shape.columns:
-            current = (currencies or {}).get((entry.entity, entry.entity_id), {}).get(currency_key)
+            record = (entry.entity, getattr(entry, "entity_id", None))
+            current = (currencies or {}).get(record, {}).get(currency_key)
             before_currency, after_currency = changes.get(currency_key, [current, current])
             rows.append(Change(_field(key), _money(before, before_currency), _money(after, after_currency)))
             continue
@@ -252,8 +253,14 @@ def _currencies(entries) -> dict[tuple[str, int], dict[str, str]]:
         changes = entry.changes or {}
         for key in changes:
             currency_key = _currency_key(key)
-            if currency_key and currency_key not in changes and currency_key in _shape(entry.entity).columns:
-                wanted[entry.entity].add(entry.entity_id)
+            record_id = getattr(entry, "entity_id", None)  # an expert's history shown without personal data has none
+            if (
+                currency_key
+                and currency_key not in changes
+                and currency_key in _shape(entry.entity).columns
+                and record_id
+            ):
+                wanted[entry.entity].add(record_id)
     found = {}
     classes = {table.name: cls for table, cls in model_classes().items()}
     for entity, ids in wanted.items():

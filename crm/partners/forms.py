@@ -25,7 +25,9 @@ class OrganisationForm(BaseForm):
     country = SelectField(
         "Country", validators=[Optional()], description="Where it is based; empty for international bodies."
     )
-    website = StringField("Website", validators=[Optional(), Length(max=500)], description="https://…")
+    website = StringField(
+        "Website", validators=[Optional(), Length(max=500)], description="www.example.org or https://…"
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
     create_anyway = BooleanField("None of these is the same organisation: create a new entry")
 

@@ -84,7 +84,7 @@ class ProposalDetailsForm(BaseForm):
 class ProposalForm(ProposalDetailsForm):
     centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
     status = SelectField("Status", validators=[DataRequired()])
-    status_on = DateField("Status since", validators=[Optional()])
+    status_on = DateField("Status since", validators=[Optional()], description="Today if left empty.")
 
     def fill_choices(self, owners, centres=()) -> None:
         super().fill_choices(owners)

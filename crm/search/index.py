@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crm.agreements.models import Agreement, AgreementKind, AgreementStatus, agreement_counterparts
-from crm.centres.models import Centre
+from crm.centres.models import Centre, country_name
 from crm.experts.models import Expert, ExpertPool
 from crm.funding.models import Kind, LedgerEntry
 from crm.funding.models import Stage as LedgerStage
@@ -83,7 +83,7 @@ def organisation_rows(conn, ids):
             link_id=id_,
             centre_id=None,
             title=org_name(name, acronym),
-            detail=joined(kind, country),
+            detail=joined(kind, country_name(country) if country else ""),
             terms=terms(name, other_names or [], acronym),
         )
         for id_, name, other_names, acronym, country, kind in conn.execute(stmt)
