@@ -32,9 +32,11 @@ MEASURE = """() => {
   const wide = [...document.querySelectorAll('main *')]
     .filter(el => el.getBoundingClientRect().right > doc.clientWidth + 1)
     .filter(el => !el.closest('.table-scroll, .table, pre, svg'))
+    .filter(el => !el.parentElement || el.parentElement.getBoundingClientRect().right <= doc.clientWidth + 1)
     .slice(0, 3)
     .map(el => el.tagName.toLowerCase()
-      + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : ''));
+      + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '')
+      + ' (' + Math.round(el.getBoundingClientRect().width) + 'px)');
   return {width: doc.scrollWidth, screen: doc.clientWidth, cut, wide};
 }"""
 
@@ -75,19 +77,22 @@ def skipped(path: str) -> bool:
     return bare.startswith(SKIPPED_PREFIXES) or bare.endswith(SKIPPED_SUFFIXES)
 
 
+# Where the walk starts: the start page, and pages reached by a form rather than a link (the search box).
+START = ("/", "/search?q=tsinghua", "/search?q=清华")
+
+
 def walk(page, app, base: str, who: str, per_endpoint: int = 1, limit: int = 600) -> tuple[list[Finding], set[str]]:
-    """Visit the app's pages from "/" as the signed-in ``page``; return every page's finding and the endpoints seen."""
-    queue = deque(["/"])
+    """Visit the app's pages from START as the signed-in ``page``; return each page's finding and the endpoints seen."""
+    queue = deque(START)
     seen_paths: set[str] = set()
     per: dict[str, int] = {}
     findings = []
     while queue and len(findings) < limit:
         path = queue.popleft()
-        bare = urlsplit(path).path
         endpoint = endpoint_of(app, path)
-        if bare in seen_paths or endpoint is None or per.get(endpoint, 0) >= per_endpoint:
+        if path in seen_paths or endpoint is None or per.get(endpoint, 0) >= per_endpoint:
             continue
-        seen_paths.add(bare)
+        seen_paths.add(path)
         response = page.goto(base + path)
         if response is not None and response.status >= 500:
             findings.append(Finding(who, path, 0, 0, [], [f"HTTP {response.status}"]))

@@ -113,18 +113,27 @@ def new():
 
 
 def agreement_history(agreement: Agreement):
-    """Changes to the agreement and to its steps, documents and amendments, newest first, in one query."""
+    """Changes to the agreement and to its steps (those withdrawn too), documents and amendments, newest first, in
+    one query."""
     records = {
         "agreements": [agreement.id],
         "agreement_steps": [s.id for s in agreement.steps],
         "agreement_documents": [d.id for d in agreement.documents],
         "amendments": [a.id for a in agreement.amendments],
     }
+    # A withdrawn step is no longer among the agreement's: its deletion names the agreement it belonged to.
+    withdrawn = sa.and_(
+        AuditEntry.entity == "agreement_steps",
+        AuditEntry.action == "delete",
+        AuditEntry.centre_id == agreement.centre_id,
+        AuditEntry.changes["agreement_id"][0].as_integer() == agreement.id,
+    )
     return db.session.scalars(
         sa.select(AuditEntry)
         .where(
             sa.or_(
-                *(sa.and_(AuditEntry.entity == e, AuditEntry.entity_id.in_(ids)) for e, ids in records.items() if ids)
+                withdrawn,
+                *(sa.and_(AuditEntry.entity == e, AuditEntry.entity_id.in_(ids)) for e, ids in records.items() if ids),
             )
         )
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

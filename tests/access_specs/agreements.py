@@ -30,11 +30,14 @@ def build(world):
 
     from werkzeug.datastructures import FileStorage
 
-    from crm.agreements.services import add_document
+    from crm.agreements.services import add_document, add_step
+    from crm.core.partial_dates import PartialDate
     from crm.core.uploads import store
     from tests.factories import Factory, save
 
     agreement = Factory().agreement(world.foreign, title="Foreign Secret Agreement Kappa")
     world.records["agreement"] = agreement
+    # A second step, so that the first may be withdrawn (an agreement keeps at least one).
+    add_step(agreement, "under_negotiation", PartialDate(agreement.steps[0].occurred.start), "", None)
     upload = store(FileStorage(io.BytesIO(b"%PDF-1.4 foreign"), filename="foreign.pdf"))
     world.records["document"] = save(add_document(agreement, upload, "Draft", "", None))
