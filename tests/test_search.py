@@ -103,3 +103,12 @@ def test_results_page_groups_by_register_with_counts_and_links_in_a_constant_num
     for q in ("", "%%%", "'; DROP TABLE x; --", "a" * 5000, "\u202e\u200b"):
         assert client.get("/search", query_string={"q": q}).status_code == 200
     assert client.get("/search?q=kunming&centre=99999999999").status_code == 200
+
+
+def test_the_rebuild_command_recomputes_the_index(app, make, staff):
+    make.organisation(name="Kunming Botanical Garden")
+    db.session.execute(sa.delete(SearchEntry))
+    assert found(queries.search("kunming", staff)) == {}
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0 and "Search index rebuilt" in result.output
+    assert found(queries.search("kunming", staff))["organisations"] == ["Kunming Botanical Garden"]
