@@ -99,7 +99,8 @@ def test_merging_two_entries_moves_every_link_keeps_an_alias_and_reads_the_histo
     db.session.commit()
     login(staff)
     preview = client.get(f"/organisations/{duplicate.id}/merge?into={survivor.id}").get_data(as_text=True)
-    assert "1 partnership" in preview and "1 proposal" in preview and "1 ledger entry" in preview
+    assert "1 partnership" in preview and "1 proposal it funds" in preview and "1 resource" in preview
+    assert "1 agreement" in preview
     done = client.post(f"/organisations/{duplicate.id}/merge", data={"survivor_id": survivor.id, "confirm": "1"})
     assert done.status_code == 302
     db.session.expire_all()

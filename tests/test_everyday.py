@@ -91,7 +91,8 @@ def test_an_agreement_started_from_a_partnership_is_a_cooperation_agreement_with
     partner = make.organisation(name="Regional Environmental Centre for Central Asia", acronym="RECCA")
     page = client.get(f"/agreements/new?organisation_id={partner.id}&centre_id={nies.id}").get_data(as_text=True)
     assert f'selected value="{AgreementKind.COOPERATION_AGREEMENT.value}"' in page
-    assert f'value="{partner.id}" checked' in page and "Cooperation agreement with RECCA" in page
+    # Ticked, and first in the list, so that it shows without scrolling the directory.
+    assert f'value="{partner.id}" id="counterpart_ids-0" checked' in page and "Cooperation agreement with RECCA" in page
 
 
 def test_forms_mark_required_fields_pick_several_without_a_modifier_key_and_sum_up_errors(client, login, make, staff):

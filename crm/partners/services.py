@@ -315,6 +315,26 @@ def _collides(record, column, survivor_id: int):
     return False
 
 
+# What a merge moves, in the records' own words (singular, plural), by table and column; others by their class's name.
+MERGE_NOUNS = {
+    ("ledger_entries", "source_id"): ("resource", "resources"),
+    ("experts", "affiliation_id"): ("expert affiliated with it", "experts affiliated with it"),
+    ("experts", "provider_id"): ("expert it provides", "experts it provides"),
+    ("proposals", "funder_id"): ("proposal it funds", "proposals it funds"),
+    ("proposal_partners", "organisation_id"): ("proposal it is a partner of", "proposals it is a partner of"),
+    ("funding_mechanisms", "funder_id"): ("funding mechanism", "funding mechanisms"),
+    ("agreement_counterparts", "organisation_id"): ("agreement", "agreements"),
+}
+
+
+def _moved(table, column, number: int, owner: type) -> str:
+    singular, plural = MERGE_NOUNS.get((table.name, column.key), (None, None))
+    if singular is None:
+        singular = re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower()
+        plural = singular + "s"
+    return counted(number, singular, plural)
+
+
 def plan_merge(survivor: Organisation, duplicate: Organisation) -> Merge:
     """What the merge would move (one count per referring table) and the centres it touches."""
     if survivor.id == duplicate.id:
@@ -335,13 +355,13 @@ def plan_merge(survivor: Organisation, duplicate: Organisation) -> Merge:
             cls = classes[table]
             if "centre_id" in table.c:
                 centre_ids |= set(db.session.scalars(sa.select(table.c.centre_id).where(column == duplicate.id)))
-            moves.append(counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()))
+            moves.append(_moved(table, column, number, cls))
         else:
             owner, _, owner_column = _collection_of(table)
             owners = sa.select(owner_column).where(column == duplicate.id)
             if "centre_id" in owner.__table__.c:
                 centre_ids |= set(db.session.scalars(sa.select(owner.centre_id).where(owner.id.in_(owners))))
-            moves.append(counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower()))
+            moves.append(_moved(table, column, number, owner))
     return Merge(survivor, duplicate, moves, centre_ids)
 
 

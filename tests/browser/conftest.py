@@ -1,7 +1,6 @@
 """A live server for browser tests: its own app and SQLite file, served on a free local port."""
 
 import os
-import re
 
 import pytest
 
@@ -49,20 +48,12 @@ def browser():
 @pytest.fixture(scope="session")
 def demo(live_server):
     """The seeded demo on a server of its own (``live_server`` first: it checks that Chromium is there)."""
-    from crm.seeding import run_seeds
+    from tools.shoot import seed_demo
 
     path = TMP / "phone-demo.sqlite3"
     path.unlink(missing_ok=True)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_FOLDER": str(TMP / "phone-uploads")})
-    with app.app_context():
-        db.create_all()
-        lines = run_seeds()
-        db.session.commit()
-    logins = {}
-    for line in lines:
-        match = re.match(r"\s*(\w+)\s+(\S+@\S+)\s+(\S+)$", line)
-        if match:
-            logins[match.group(2).split("@")[0]] = (match.group(2), match.group(3))
+    logins = seed_demo(app)
     server = serve_in_thread(app)
     yield app, f"http://127.0.0.1:{server.server_port}", logins
     server.shutdown()
