@@ -29,6 +29,7 @@ DOMAINS = (
     "dashboards",
     "reports",
     "work",
+    "search",
 )
 
 
@@ -113,9 +114,10 @@ def forget_connections_after_fork(engine) -> None:
 def register_models() -> None:
     for domain in DOMAINS:
         domain_module(domain, "models")
-    # The outbox every domain's mail goes through; listeners that hang on the models (the audit log).
+    # The outbox every domain's mail goes through; listeners that hang on the models (the audit log, the search index).
     importlib.import_module("crm.core.mail")
     domain_module("audit", "services")
+    domain_module("search", "index")
 
 
 def register_url_converters(app: Flask) -> None:

@@ -83,6 +83,10 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The search's full-text objects (an FTS5 table, a trigram index) are the engines' own: never dropped by autogenerate.
+    from crm.search.models import FULL_TEXT_OBJECTS
+
+    conf_args.setdefault("include_name", lambda name, type_, parents: name not in FULL_TEXT_OBJECTS)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

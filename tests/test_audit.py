@@ -26,12 +26,9 @@ def test_every_many_to_many_of_an_audited_model_is_kept_in_its_history(app):
 
 
 def history_rows(page: str) -> list[str]:
-    """The history's change rows as text: 'field | before | after'."""
+    """The history's changes as the sentences it shows: 'Status changed from Drafting to Signed'."""
     history = page.split('class="history"')[1]
-    rows = re.findall(
-        r"<tr><th>([^<]*)</th><td class=\"before\">([^<]*)</td><td>→</td><td class=\"after\">([^<]*)</td>", history
-    )
-    return [" | ".join(row) for row in rows]
+    return re.findall(r"<li>([^<]*)</li>", history.split("</ol>")[0])
 
 
 def test_history_reads_as_the_forms_do(client, login, make):
@@ -41,9 +38,11 @@ def test_history_reads_as_the_forms_do(client, login, make):
     step = {"status": "signed", "occurred": "May 2026", "note": "Signed in Rome."}
     assert client.post(f"/agreements/{agreement.id}/steps", data=step).status_code == 302
     rows = history_rows(client.get(f"/agreements/{agreement.id}").get_data(as_text=True))
-    assert "status | Under negotiation | Signed" in rows
-    assert "status since | 2025 | May 2026" in rows and "signed | — | May 2026" in rows
+    assert "Status changed from Under negotiation to Signed" in rows
+    assert "Status since changed from 2025 to May 2026" in rows and "Signed set to May 2026" in rows
     assert not [row for row in rows if "_on" in row or "precision" in row or "version" in row]
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert f"Added the agreement {agreement.title}" in page and "Changed the agreement" in page
 
 
 def test_a_date_changed_only_in_precision_still_reads_as_one_date(make):
@@ -105,3 +104,26 @@ def test_the_audit_log_reads_references_once_per_kind_of_record(app, client, log
     for _ in range(15):
         partnership_with_owner()
     assert statements_of_page(app, client, "/admin/audit") == few
+
+
+def test_history_reads_in_words_with_money_as_the_display_layer_shows_it(client, login, make):
+    centre = make.centre(code="TSCC-NIES")
+    staff = make.user(Role.STAFF, [centre])
+    organisation = make.organisation(name="Tsinghua University")
+    proposal = make.proposal(centre, funder=organisation)
+    proposal.awarded_amount, proposal.awarded_currency = 300000, "CNY"
+    db.session.commit()
+    login(staff)
+    page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
+    assert "Tsinghua University added to the directory" in page and "Created organisations" not in page
+    award = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity == "proposals", AuditEntry.action == "update")
+    ).all()[-1]
+    assert [c.sentence for c in readable(award) if c.field == "award"] == ["Award set to CNY\u00a0300,000.00"]
+    proposal.awarded_amount = 250000
+    db.session.commit()
+    later = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.entity == "proposals", AuditEntry.action == "update")
+    ).all()[-1]
+    # The currency unchanged: the record's own, so that the amount still reads as money.
+    assert readable(later) == [Change("award", "CNY\u00a0300,000.00", "CNY\u00a0250,000.00")]

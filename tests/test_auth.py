@@ -237,7 +237,7 @@ def test_moving_a_user_between_centres_is_kept_in_the_history(client, make, logi
     data = {"name": user.name, "role": "staff", "active": "y", "centres": [ca.code, nies.code], "version": user.version}
     assert client.post(f"/admin/users/{user.id}", data=data).status_code == 302
     page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
-    assert '<td class="before">TSCC-NIES</td><td>→</td><td class="after">TSCC-CA, TSCC-NIES</td>' in page
+    assert "<li>Centres changed from TSCC-NIES to TSCC-CA, TSCC-NIES</li>" in page
 
 
 def test_a_crlf_or_control_character_in_next_is_ignored(client, make):

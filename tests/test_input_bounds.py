@@ -76,6 +76,14 @@ def test_a_dashboard_asked_for_year_9999_says_so(client, make, login):
     assert "outside the dates the records cover" in response.get_data(as_text=True)
 
 
+def test_a_website_typed_without_its_scheme_is_kept_as_https(client, make, login):
+    login(make.user(Role.STAFF, [make.centre()]))
+    kind = make.organisation_type()
+    saved = client.post("/organisations/new", data={"name": "CBD", "type_id": kind.id, "website": "www.cbd.int"})
+    assert saved.status_code == 302
+    assert db.session.scalar(sa.select(Organisation.website).where(Organisation.name == "CBD")) == "https://www.cbd.int"
+
+
 @pytest.mark.parametrize(
     "url", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "ftp://x.org", "https://"]
 )
@@ -83,12 +91,12 @@ def test_a_website_is_an_http_address_wherever_one_is_kept(client, make, login, 
     login(make.user(Role.STAFF, [make.centre()]))
     kind = make.organisation_type()
     organisation = client.post("/organisations/new", data={"name": "Evil Org", "type_id": kind.id, "website": url})
-    assert organisation.status_code == 422 and "starting with http:// or https://" in organisation.get_data(
+    assert organisation.status_code == 422 and "such as www.cbd.int or https://www.cbd.int" in organisation.get_data(
         as_text=True
     )
     assert db.session.scalar(sa.select(Organisation).where(Organisation.name == "Evil Org")) is None
     funder = make.organisation()
     data = {"funder_id": funder.id, "name": "Evil fund", "kind": "programme", "website": url}
     mechanism = client.post("/funders/new", data=data)
-    assert mechanism.status_code == 422 and "starting with http:// or https://" in mechanism.get_data(as_text=True)
+    assert mechanism.status_code == 422 and "such as www.cbd.int" in mechanism.get_data(as_text=True)
     assert db.session.scalar(sa.select(FundingMechanism).where(FundingMechanism.name == "Evil fund")) is None

@@ -174,7 +174,7 @@ def test_manual_rate_needs_a_reason_and_shows_its_history(client, admin):
     record = db.session.scalars(sa.select(ExchangeRate)).one()
     assert (record.quote, record.rate, record.imported_by_id) == ("CNY", Decimal("7.1"), admin.id)
     page = client.get(saved.location).get_data(as_text=True)
-    assert "CAST grant letter states the rate" in page and "Created" in page
+    assert "CAST grant letter states the rate" in page and "Added the exchange rate" in page
     duplicate = client.post("/rates/new", data=form | {"reason": "again", "base": "CNY", "quote": "USD"})
     assert duplicate.status_code == 422 and "already converts the network" in duplicate.get_data(as_text=True)
     for bad_rate in ("0", "-1", "abc", "1.12345678901"):

@@ -81,7 +81,7 @@ def test_bad_website_is_refused_beside_the_field(client, login, make):
     login(make.user(Role.STAFF, [make.centre()]))
     response = client.post("/organisations/new", data={"name": "X", "type_id": kind.id, "website": "not a url"})
     assert response.status_code == 422
-    assert "full web address" in response.get_data(as_text=True)
+    assert "Enter a web address such as www.cbd.int" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Organisation.id))) == 0
 
 

@@ -44,11 +44,13 @@ def test_the_date_filed_is_the_day_staff_give_today_by_default_never_in_the_futu
     login(make.user(Role.STAFF, [centre]))
     url = f"/reports/sections/{section.id}/submit"
     future = (date.today() + timedelta(days=3)).isoformat()
-    refused = client.post(url, data={"version": section.version, "filed_on": future})
+    refused = client.post(url, data={"version": section.version, "confirm": "y", "filed_on": future})
     assert refused.status_code == 422 and "is in the future" in refused.get_data(as_text=True)
-    early = client.post(url, data={"version": section.version, "filed_on": "2024-12-31"})
+    early = client.post(url, data={"version": section.version, "confirm": "y", "filed_on": "2024-12-31"})
     assert early.status_code == 422 and "before the period began" in early.get_data(as_text=True)
-    assert client.post(url, data={"version": section.version, "filed_on": "2026-04-30"}).status_code == 302
+    assert (
+        client.post(url, data={"version": section.version, "confirm": "y", "filed_on": "2026-04-30"}).status_code == 302
+    )
     db.session.refresh(section)
     assert section.filed_on == date(2026, 4, 30) and section.snapshot["filed_on"] == "2026-04-30"
     assert (

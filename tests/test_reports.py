@@ -202,10 +202,15 @@ def test_staff_add_and_remove_their_own_rows_but_not_the_templates(drafted, logi
     added = drafted.outputs[-1]
     assert added.title == "Интерны 实习生" and added.key is None
     template_row = drafted.outputs[0]
-    client.post(f"/reports/sections/{drafted.id}/rows/{template_row.id}/delete", data={"version": drafted.version})
+    client.post(
+        f"/reports/sections/{drafted.id}/rows/{template_row.id}/delete",
+        data={"version": drafted.version, "confirm": "y"},
+    )
     db.session.refresh(drafted)
     assert len(drafted.outputs) == 6
-    client.post(f"/reports/sections/{drafted.id}/rows/{added.id}/delete", data={"version": drafted.version})
+    client.post(
+        f"/reports/sections/{drafted.id}/rows/{added.id}/delete", data={"version": drafted.version, "confirm": "y"}
+    )
     db.session.refresh(drafted)
     assert len(drafted.outputs) == 5
 
@@ -240,7 +245,12 @@ def test_redraft_brings_a_new_partner_into_the_staff_words_and_changes_only_what
 def test_a_submitted_section_is_frozen_against_record_changes(drafted, login, client, nies, make, tmp_path):
     centre, _, staff = nies
     login(staff)
-    assert client.post(f"/reports/sections/{drafted.id}/submit", data={"version": drafted.version}).status_code == 302
+    assert (
+        client.post(
+            f"/reports/sections/{drafted.id}/submit", data={"version": drafted.version, "confirm": "y"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(drafted)
     assert drafted.is_submitted and drafted.submitted_by_id == staff.id
     before = services.section_data(drafted)
@@ -265,9 +275,9 @@ def test_a_new_revision_starts_from_the_submitted_words(drafted, login, client, 
     login(nies[2])
     drafted.outputs[2].details = "As submitted."
     db.session.commit()
-    client.post(f"/reports/sections/{drafted.id}/submit", data={"version": drafted.version})
+    client.post(f"/reports/sections/{drafted.id}/submit", data={"version": drafted.version, "confirm": "y"})
     db.session.refresh(drafted)
-    response = client.post(f"/reports/sections/{drafted.id}/revise", data={"version": drafted.version})
+    response = client.post(f"/reports/sections/{drafted.id}/revise", data={"version": drafted.version, "confirm": "y"})
     assert response.status_code == 302
     revision = services.latest_section(drafted.period_id)
     assert revision.revision == 2 and not revision.is_submitted

@@ -28,10 +28,18 @@ def demo_server():
         }
     )
     from crm import create_app
+
+    app = create_app()
+    logins = seed_demo(app)
+    server = serve_in_thread(app)
+    return f"http://127.0.0.1:{server.server_port}", logins
+
+
+def seed_demo(app) -> dict[str, tuple[str, str]]:
+    """Make ``app``'s schema, seed the demo, and return its logins: {"staff.nies": (email, password)...}."""
     from crm.extensions import db
     from crm.seeding import run_seeds
 
-    app = create_app()
     with app.app_context():
         db.create_all()
         lines = run_seeds()
@@ -41,8 +49,7 @@ def demo_server():
         match = re.match(r"\s*(\w+)\s+(\S+@\S+)\s+(\S+)$", line)
         if match:
             logins[match.group(2).split("@")[0]] = (match.group(2), match.group(3))
-    server = serve_in_thread(app)
-    return f"http://127.0.0.1:{server.server_port}", logins
+    return logins
 
 
 def main():

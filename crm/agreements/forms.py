@@ -1,5 +1,5 @@
 from flask_wtf.file import FileField
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.agreements.models import AgreementKind, AgreementStatus, ReportArea
@@ -8,6 +8,7 @@ from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 
 STATUS_PAIRS = [(s.value, s.label) for s in AgreementStatus]
+FUTURE_CONFIRMATION = "The date is right: record this step although it lies after today"
 
 
 class AgreementForm(BaseForm):
@@ -46,6 +47,7 @@ class NewAgreementForm(AgreementForm):
         "Status since", validators=[Optional()], description="Today if left empty. 2026-03 or March 2026 for a month."
     )
     step_note = TextAreaField("Note on this status", validators=[Optional(), Length(max=5000)])
+    confirm_future = BooleanField(FUTURE_CONFIRMATION)
 
 
 class AgreementEditForm(VersionMixin, AgreementForm):
@@ -54,8 +56,17 @@ class AgreementEditForm(VersionMixin, AgreementForm):
 
 class StepForm(BaseForm):
     status = SelectField("Status", choices=choices(STATUS_PAIRS))
-    occurred = PartialDateField("Date", validators=[InputRequired(message="Enter the date of this step.")])
+    occurred = PartialDateField(
+        "Date",
+        validators=[InputRequired(message="Enter the date of this step.")],
+        description="2026-03-17, or 2026-03 for a month.",
+    )
     note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
+    confirm_future = BooleanField(FUTURE_CONFIRMATION)
+
+
+class StepEditForm(VersionMixin, StepForm):
+    pass
 
 
 class DocumentForm(BaseForm):

@@ -5,13 +5,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.agreements import queries, services
-from crm.agreements.forms import AgreementEditForm, AmendmentForm, DocumentForm, NewAgreementForm, StepForm
+from crm.agreements.forms import (
+    AgreementEditForm,
+    AmendmentForm,
+    DocumentForm,
+    NewAgreementForm,
+    StepEditForm,
+    StepForm,
+)
 from crm.agreements.models import (
     OPEN_STATUSES,
     Agreement,
     AgreementDocument,
     AgreementKind,
     AgreementStatus,
+    AgreementStep,
     ReportArea,
 )
 from crm.audit.models import AuditEntry
@@ -21,8 +29,9 @@ from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
 from crm.core.uploads import UploadError, store
-from crm.core.web import form_page, paginate
+from crm.core.web import as_id, form_page, paginate
 from crm.extensions import db
+from crm.partners import queries as partner_queries
 from crm.partners.models import Organisation
 from crm.partners.queries import Filters
 from crm.partners.related import RelatedSection, related_section
@@ -38,7 +47,7 @@ def agreements_with_partner(partnership):
 
 
 def directory() -> list[Organisation]:
-    return db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+    return partner_queries.directory()
 
 
 @bp.route("")
@@ -85,11 +94,16 @@ def new():
         abort(403)
     centre = next((c for c in centres if c.id == request.values.get("centre_id", type=int)), centres[0])
     form = NewAgreementForm(organisations=directory())
-    if request.method == "GET" and request.args.get("organisation_id"):
-        form.counterpart_ids.data = [request.args["organisation_id"]]
+    if request.method == "GET":
+        # Most agreements a centre starts are cooperation agreements; started from a partnership, with that partner.
+        form.kind.data = AgreementKind.COOPERATION_AGREEMENT.value
+        partner = db.session.get(Organisation, as_id(request.args.get("organisation_id")) or 0)
+        if partner is not None:
+            form.counterpart_ids.data = [str(partner.id)]
+            form.title.data = f"Cooperation agreement with {partner.acronym or partner.name}"
     if form.validate_on_submit():
         try:
-            agreement = services.create_agreement(centre.id, form.data, current_user.id)
+            agreement = services.create_agreement(centre.id, form.data, current_user.id, today=date.today())
         except services.AgreementError as error:
             refuse(form, error, "title")
         else:
@@ -99,18 +113,27 @@ def new():
 
 
 def agreement_history(agreement: Agreement):
-    """Changes to the agreement and to its steps, documents and amendments, newest first, in one query."""
+    """Changes to the agreement and to its steps (those withdrawn too), documents and amendments, newest first, in
+    one query."""
     records = {
         "agreements": [agreement.id],
         "agreement_steps": [s.id for s in agreement.steps],
         "agreement_documents": [d.id for d in agreement.documents],
         "amendments": [a.id for a in agreement.amendments],
     }
+    # A withdrawn step is no longer among the agreement's: its deletion names the agreement it belonged to.
+    withdrawn = sa.and_(
+        AuditEntry.entity == "agreement_steps",
+        AuditEntry.action == "delete",
+        AuditEntry.centre_id == agreement.centre_id,
+        AuditEntry.changes["agreement_id"][0].as_integer() == agreement.id,
+    )
     return db.session.scalars(
         sa.select(AuditEntry)
         .where(
             sa.or_(
-                *(sa.and_(AuditEntry.entity == e, AuditEntry.entity_id.in_(ids)) for e, ids in records.items() if ids)
+                withdrawn,
+                *(sa.and_(AuditEntry.entity == e, AuditEntry.entity_id.in_(ids)) for e, ids in records.items() if ids),
             )
         )
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
@@ -176,7 +199,19 @@ def add_step(agreement_id: int):
     form = StepForm()
     if not form.validate_on_submit():
         return agreement_page(agreement, step_form=form)
-    step = services.add_step(agreement, form.status.data, form.occurred.data, form.note.data, current_user.id)
+    try:
+        step = services.add_step(
+            agreement,
+            form.status.data,
+            form.occurred.data,
+            form.note.data,
+            current_user.id,
+            today=date.today(),
+            confirmed=form.confirm_future.data,
+        )
+    except services.AgreementError as error:
+        refuse(form, error, "occurred")
+        return agreement_page(agreement, step_form=form)
     if step.is_out_of_order:
         flash(
             f"Step recorded, but it is dated {step.occurred}, before the step entered previously: it is flagged.",
@@ -185,6 +220,45 @@ def add_step(agreement_id: int):
     else:
         flash(f"Status now “{step.status.label}” since {step.occurred}.", "success")
     return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#steps")
+
+
+@bp.route("/steps/<int:step_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_step(step_id: int):
+    """Correct a step entered by mistake: its status, date or note; the agreement's status follows."""
+    step = get_or_404(AgreementStep, step_id, write=True)
+    form = StepEditForm(obj=step)
+    if request.method == "GET":
+        form.status.data = step.status.value
+        form.occurred.data = step.occurred
+    if form.validate_on_submit():
+        check_version(step, form.version.data, form.data)
+        try:
+            services.correct_step(
+                step,
+                form.status.data,
+                form.occurred.data,
+                form.note.data,
+                today=date.today(),
+                confirmed=form.confirm_future.data,
+            )
+        except services.AgreementError as error:
+            refuse(form, error, "occurred")
+        else:
+            flash(f"Step corrected: the status is now “{step.agreement.status.label}”.", "success")
+            return redirect(url_for("agreements.show", agreement_id=step.agreement_id) + "#steps")
+    return form_page("agreements/step_form.html", form=form, step=step, agreement=step.agreement)
+
+
+@bp.route("/steps/<int:step_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_step(step_id: int):
+    """Withdraw a step entered by mistake, after a confirmation; the status is recomputed from the other steps."""
+    step = get_or_404(AgreementStep, step_id, write=True)
+    back = url_for("agreements.show", agreement_id=step.agreement_id) + "#steps"
+    return delete_page(
+        services.deletion_of_step(step), lambda: services.remove_step(step), cancel_url=back, done_url=back
+    )
 
 
 @bp.route("/<int:agreement_id>/documents", methods=["POST"])

@@ -26,6 +26,74 @@ class Change:
     before: str
     after: str
 
+    @property
+    def sentence(self) -> str:
+        """The change as a reader says it: "Award set to CNY 300,000.00", "Stage changed from Contacted to Active"."""
+        name = self.field[:1].upper() + self.field[1:]
+        if self.before == NOTHING:
+            return f"{name} set to {self.after}"
+        if self.after == NOTHING:
+            return f"{name} cleared (was {self.before})"
+        return f"{name} changed from {self.before} to {self.after}"
+
+
+# What each audited table's records are called in a sentence; others read as their table's name, singular.
+NOUNS = {
+    "agreement_steps": "status step",
+    "agreement_documents": "agreement document",
+    "ledger_entries": "resource",
+    "tranches": "receipt",
+    "proposal_status_changes": "proposal status",
+    "proposal_partners": "proposal partner",
+    "expert_pools": "expert pool",
+    "expert_engagements": "expert's engagement",
+    "funding_mechanisms": "funding mechanism",
+    "funding_needs": "funding need",
+    "organisation_types": "organisation type",
+    "strategy_sources": "source of the strategy",
+    "strategy_steps": "step of the strategy",
+    "mobilisation_strategies": "resource mobilisation strategy",
+}
+# Column names a form calls otherwise.
+FIELDS = {
+    "awarded_amount": "award",
+    "requested_amount": "amount requested",
+    "day_rate": "day rate",
+    "kmgbf_targets": "KMGBF targets",
+    "merged_into": "merged into",
+    "source": "source",
+    "funder": "funder",
+}
+
+
+def noun(entity: str) -> str:
+    return NOUNS.get(entity) or entity.replace("_", " ").removesuffix("s")
+
+
+def headline(entry) -> str:
+    """What happened, in the record's own terms: "Tsinghua University added to the directory", "Changed the
+    partnership Tsinghua University", "Removed the status step Signed (May 2027)"."""
+    label = entry.label
+    if entry.entity == "organisations" and entry.action == "create":
+        return f"{label} added to the directory"
+    if entry.entity == "experts":
+        where = {"create": "Added {} to the roster", "update": "Changed {}", "delete": "Removed {} from the roster"}
+        return where[entry.action].format(label)
+    verb = {"create": "Added", "update": "Changed", "delete": "Removed"}[entry.action]
+    return f"{verb} the {noun(entry.entity)} {label}"
+
+
+def _currency_key(key: str) -> str | None:
+    """The currency column of an amount column: amount → currency, awarded_amount → awarded_currency, day_rate →
+    day_rate_currency."""
+    if key == "amount":
+        return "currency"
+    if key.endswith("_amount"):
+        return key.removesuffix("_amount") + "_currency"
+    if key == "day_rate":
+        return "day_rate_currency"
+    return None
+
 
 @dataclass(frozen=True)
 class _Shape:
@@ -34,6 +102,7 @@ class _Shape:
     enums: dict[str, type]
     partial_dates: dict[str, tuple[str, str, str]]  # column key -> (date name, its _on key, its _precision key)
     references: dict[str, type]  # foreign key column -> the audited class of the record it names
+    columns: frozenset = frozenset()
 
 
 @cache
@@ -41,7 +110,7 @@ def _shape(entity: str) -> _Shape:
     classes = model_classes()
     cls = next((cls for table, cls in classes.items() if table.name == entity), None)
     if cls is None:
-        return _Shape({}, {}, {})
+        return _Shape({}, {}, {}, frozenset())
     mapper = sa.inspect(cls)
     enums = {
         attr.key: column.type.enum_class
@@ -60,7 +129,7 @@ def _shape(entity: str) -> _Shape:
         for key in column.foreign_keys
         if issubclass(classes.get(key.column.table, object), Audited)
     }
-    return _Shape(enums, partial_dates, references)
+    return _Shape(enums, partial_dates, references, frozenset(attr.key for attr in mapper.column_attrs))
 
 
 def _value(value, enum=None) -> str:
@@ -86,7 +155,8 @@ def _partial_date(on, precision) -> str:
 
 
 def _field(key: str) -> str:
-    return key.removesuffix("_id").replace("_", " ")
+    key = key.removesuffix("_id")
+    return FIELDS.get(key) or key.replace("_", " ")
 
 
 def _labels(entries) -> dict[type, dict[int, str]]:
@@ -112,12 +182,36 @@ def _reference(value, labels: dict[int, str]) -> str:
     return labels.get(value) or f"#{value}, since deleted"
 
 
-def _rows(entry, labels: dict[type, dict[int, str]]) -> list[Change]:
+def _money(amount, currency) -> str:
+    """An amount as the display layer shows money (``crm.money.display``), one format on every page."""
+    from decimal import Decimal, InvalidOperation
+
+    from crm.money.display import format_money
+
+    if amount is None or amount == "":
+        return NOTHING
+    try:
+        number = Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    return format_money(number, currency) if currency else str(number)
+
+
+def _rows(entry, labels: dict[type, dict[int, str]], currencies: dict | None = None) -> list[Change]:
     shape = _shape(entry.entity)
     changes = entry.changes or {}
-    rows, done = [], set()
+    rows = []
+    # A currency reads with its amount ("CNY 300,000.00"), never as a row of its own.
+    done = {_currency_key(key) for key in changes if _currency_key(key) in shape.columns}
     for key, (before, after) in changes.items():
         if key in BOOKKEEPING or key in done:
+            continue
+        currency_key = _currency_key(key)
+        if currency_key and currency_key in shape.columns:
+            record = (entry.entity, getattr(entry, "entity_id", None))
+            current = (currencies or {}).get(record, {}).get(currency_key)
+            before_currency, after_currency = changes.get(currency_key, [current, current])
+            rows.append(Change(_field(key), _money(before, before_currency), _money(after, after_currency)))
             continue
         name, on, precision = shape.partial_dates.get(key, (None, None, None))
         # Entries written before both halves were kept show each half as stored.
@@ -145,7 +239,36 @@ def readable_all(entries) -> dict[int, list[Change]]:
     recorded; the same number of statements however many entries there are."""
     entries = list(entries)
     labels = _labels(entries)
-    return {entry.id: _rows(entry, labels) for entry in entries}
+    currencies = _currencies(entries)
+    return {entry.id: _rows(entry, labels, currencies) for entry in entries}
+
+
+def _currencies(entries) -> dict[tuple[str, int], dict[str, str]]:
+    """For entries that changed an amount but not its currency: the record's currency now (one statement per kind
+    of record), so that the amount still reads as money."""
+    from crm.extensions import db
+
+    wanted = defaultdict(set)
+    for entry in entries:
+        changes = entry.changes or {}
+        for key in changes:
+            currency_key = _currency_key(key)
+            record_id = getattr(entry, "entity_id", None)  # an expert's history shown without personal data has none
+            if (
+                currency_key
+                and currency_key not in changes
+                and currency_key in _shape(entry.entity).columns
+                and record_id
+            ):
+                wanted[entry.entity].add(record_id)
+    found = {}
+    classes = {table.name: cls for table, cls in model_classes().items()}
+    for entity, ids in wanted.items():
+        cls = classes[entity]
+        keys = [key for key in _shape(entity).columns if key.endswith("currency")]
+        for row in db.session.execute(sa.select(cls.id, *(getattr(cls, key) for key in keys)).where(cls.id.in_(ids))):
+            found[(entity, row[0])] = dict(zip(keys, row[1:], strict=True))
+    return found
 
 
 def readable(entry) -> list[Change]:

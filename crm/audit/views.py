@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
-from crm.audit.display import readable_all
+from crm.audit.display import headline, readable_all
 from crm.audit.models import AuditEntry
 from crm.auth.views import admin_required
 from crm.centres.models import Centre
@@ -11,6 +11,7 @@ from crm.extensions import db
 bp = Blueprint("audit", __name__)
 # Every history page shows its entries through it, not only the audit log's own.
 bp.add_app_template_filter(readable_all, "audit_rows")
+bp.add_app_template_filter(headline, "audit_headline")
 
 
 @bp.route("/admin/audit")

@@ -76,6 +76,18 @@ def format_partial(value) -> str:
     return format_day(value) if isinstance(value, date) else str(value)
 
 
+def text_rows(value, minimum: int = 3, maximum: int = 25, width: int = 80) -> int:
+    """How many rows a text area needs to show ``value`` whole (about ``width`` characters a row), within bounds."""
+    lines = str(value or "").split("\n")
+    needed = sum(max(1, -(-len(line) // width)) for line in lines) + 1
+    return max(minimum, min(maximum, needed))
+
+
+def has_required(form) -> bool:
+    """Whether a form has a visible required field (its labels then carry the mark the form explains)."""
+    return any(f.flags.required and f.type not in ("HiddenField", "CSRFTokenField") for f in form)
+
+
 def register(app):
     """The one display layer: every value a template shows goes through one of these filters."""
     from crm.core.due import due_in
@@ -95,4 +107,6 @@ def register(app):
         quantity=format_quantity,
         plain_decimal=plain_decimal,
         due_in=due_in,
+        text_rows=text_rows,
+        has_required=has_required,
     )

@@ -49,11 +49,14 @@ def printable(value: str | None) -> str:
     return clean_text((value or "").replace(NUL, "\ufffd"), multiline=True)
 
 
-WEB_ADDRESS_RULE = "Enter a full web address starting with http:// or https://, e.g. https://www.cbd.int."
+WEB_ADDRESS_RULE = "Enter a web address such as www.cbd.int or https://www.cbd.int."
+# "www.cbd.int", "cbd.int/en": an address typed as people write it, without its scheme.
+_BARE_HOST = re.compile(r"^[^\s/:@]+\.[^\s/:@]+(:\d+)?(/|$)")
 
 
 def web_address(url: str | None) -> str:
-    """A website as kept: empty, or an http(s) address with a host; ValueError (WEB_ADDRESS_RULE) otherwise.
+    """A website as kept: empty, or an http(s) address with a host; ValueError (WEB_ADDRESS_RULE) otherwise. An
+    address typed without its scheme ("www.cbd.int") is kept as https://www.cbd.int.
 
     Every stored website passes here, since each is shown as a link: ``javascript:``, ``data:`` or any
     other scheme would run or open something when clicked.
@@ -61,6 +64,8 @@ def web_address(url: str | None) -> str:
     url = (url or "").strip()
     if not url:
         return ""
+    if "://" not in url and _BARE_HOST.match(url):
+        url = "https://" + url
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme.lower() not in ("http", "https") or "." not in host or re.search(r"[\s\x00-\x1f\x7f]", url):

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from math import ceil
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, g, render_template, request
@@ -102,8 +102,25 @@ def is_database_unavailable(error: BaseException) -> bool:
     )
 
 
+def page_to_reopen() -> str | None:
+    """After an edit conflict: the address that shows the record as it stands now (the form itself, read again), or
+    the page the form was on; None when neither is a page of this app."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for path in (request.path, urlsplit(request.referrer or "").path):
+        if not path or path.startswith("//"):
+            continue
+        try:
+            adapter.match(path, method="GET")
+        except HTTPException:
+            continue
+        return path
+    return None
+
+
 def render_error(code: int, detail: str | None = None, **context):
     title, text = ERROR_TEXT.get(code, ("Error", ""))
+    if code == 409:
+        context.setdefault("back_url", page_to_reopen())
     limit_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     return (
         render_template("errors/error.html", code=code, title=title, text=detail or text, limit_mb=limit_mb, **context),
@@ -223,4 +240,6 @@ def page_number() -> int:
 def form_page(template: str, **context):
     """Render a form page; after a refused POST the status is 422, so the request commits nothing."""
     status = 422 if request.method == "POST" else 200
+    # A refused form may sit a screen below the top (an upload on a record's page): the top of the page says so.
+    context.setdefault("refused", status == 422)
     return render_template(template, **context), status

@@ -33,7 +33,9 @@ def language_choices() -> list[tuple[str, str]]:
 
 def organisation_choices() -> list[tuple[str, str]]:
     rows = db.session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.acronym).order_by(Organisation.name)
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym)
+        .where(Organisation.merged_into_id.is_(None))
+        .order_by(Organisation.name)
     )
     return [
         (str(oid), f"{name} ({acronym})" if acronym and acronym not in name else name) for oid, name, acronym in rows

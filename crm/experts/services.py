@@ -56,6 +56,7 @@ def visible_history(user, expert: Expert) -> list:
             actor_email=entry.actor_email,
             action=entry.action,
             entity=entry.entity,
+            entity_id=entry.entity_id,
             label=entry.label,
             changes={field: pair for field, pair in entry.changes.items() if field not in Expert.PERSONAL},
         )

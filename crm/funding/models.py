@@ -164,6 +164,11 @@ class LedgerEntry(Voidable, Audited, Versioned, Timestamped, CentreScoped, db.Mo
         return self.withdraws_id is not None
 
     @property
+    def promised(self) -> str:
+        """What its amount is, in the words of its stage: "Pledged", or "Committed" (received in full or not)."""
+        return "Pledged" if self.stage == Stage.PLEDGED else "Committed"
+
+    @property
     def live_tranches(self) -> list["Tranche"]:
         return [t for t in self.tranches if not t.is_voided]
 

@@ -491,10 +491,23 @@ def withdrawn_ids(entry_ids: list[int]) -> set[int]:
     )
 
 
-def open_needs(centre_ids: set[int] | None) -> list[FundingNeed]:
+# The list's filters a need has: it has a centre and a purpose, but no category, kind, stage or date booked.
+NEED_FILTERS = frozenset({"purpose"})
+
+
+def needs_apply(filters: "LedgerFilters") -> bool:
+    """Whether the needs table can be filtered as the list is: not when a filter a need does not have is chosen
+    (a need is neither pledged nor committed), or a period (a need is not booked)."""
+    return not filters.span.is_bounded and all(key in NEED_FILTERS for key, _ in filters.chosen)
+
+
+def open_needs(centre_ids: set[int] | None, filters: "LedgerFilters | None" = None) -> list[FundingNeed]:
+    """The open needs of these centres, with the list's purpose filter (see ``needs_apply``)."""
     stmt = sa.select(FundingNeed).where(FundingNeed.status == NeedStatus.OPEN).order_by(FundingNeed.id)
     if centre_ids is not None:
         stmt = stmt.where(FundingNeed.centre_id.in_(centre_ids))
+    if filters is not None and "purpose" in filters.values:
+        stmt = stmt.where(FundingNeed.purpose == filters.values["purpose"])
     return db.session.scalars(stmt).all()
 
 

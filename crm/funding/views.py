@@ -101,7 +101,9 @@ def index():
         received=queries.received_by_entry(ids),
         entry_count=queries.entry_count(filters),
         withdrawn_ids=queries.withdrawn_ids(ids),
-        needs=queries.open_needs(filters.centre_ids if not filters.centre else visible_ids(filters.centre)),
+        needs=queries.open_needs(filters.centre_ids if not filters.centre else visible_ids(filters.centre), filters)
+        if queries.needs_apply(filters)
+        else None,
         **list_context(filters, error),
     )
 
@@ -181,7 +183,8 @@ def show_page(entry: LedgerEntry, tranche_form=None, void_form=None, withdraw_fo
     return form_page(
         "funding/show.html",
         entry=entry,
-        balance=balance(entry),
+        # Money received in tranches is for money: goods, services and time are delivered (the entry's stage).
+        balance=balance(entry) if entry.kind.is_financial else None,
         own_rates=rates_for_record(entry_id=entry.id),
         tranche_form=tranche_form,
         void_form=void_form or VoidForm(),
@@ -209,6 +212,8 @@ def edit(entry_id: int):
     form.fill_choices(organisation_pairs(), proposal_pairs(ids), agreement_pairs(ids))
     if request.method == "GET":
         form.proposal_ids.data = [p.id for p in entry.proposals]
+        if request.args.get("stage") in {stage.value for stage in Stage}:
+            form.stage.data = request.args["stage"]  # "Record the delivery": the stage chosen, saved by the user
     if form.validate_on_submit():
         check_version(entry, form.version.data, form.data)
         proposals, agreement = services.links(form.proposal_ids.data, form.agreement_id.data)

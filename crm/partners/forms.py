@@ -25,7 +25,9 @@ class OrganisationForm(BaseForm):
     country = SelectField(
         "Country", validators=[Optional()], description="Where it is based; empty for international bodies."
     )
-    website = StringField("Website", validators=[Optional(), Length(max=500)], description="https://…")
+    website = StringField(
+        "Website", validators=[Optional(), Length(max=500)], description="www.example.org or https://…"
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
     create_anyway = BooleanField("None of these is the same organisation: create a new entry")
 
@@ -118,3 +120,13 @@ class InteractionForm(BaseForm):
     summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=10000)])
     attendees = TextAreaField("Attendees", validators=[Optional(), Length(max=2000)])
     follow_up = TextAreaField("Follow-up", validators=[Optional(), Length(max=2000)])
+
+
+class MergeForm(BaseForm):
+    """Merge this entry (the duplicate) into the one chosen, which stays."""
+
+    survivor_id = SelectField("The entry that stays", validators=[DataRequired(message="Choose the entry that stays.")])
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survivor_id.choices = choices(((o.id, o.display_name) for o in organisations), blank="—")

@@ -45,6 +45,9 @@ class Organisation(Audited, Versioned, Timestamped, db.Model):
     # Every name and the acronym folded (case, accents, punctuation, "the", "of"...), as "|key|key|":
     # duplicate checks and searches match any script with one indexed-free LIKE, the same on both engines.
     match_keys: Mapped[str] = mapped_column(sa.Text, default="")
+    # A duplicate merged into another entry (``crm.partners.services.merge_organisations``): kept as an alias so
+    # that old links and the audit log still lead somewhere, out of every list, choice and search.
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
 
     type = relationship("OrganisationType", lazy="joined")
 

@@ -69,8 +69,34 @@ ORGANISATION_SORTS = {
 }
 
 
+def directory(exclude_id: int | None = None) -> list[Organisation]:
+    """Every live entry of the directory by name, for choices (merged entries are aliases, never offered)."""
+    from crm.extensions import db
+
+    stmt = sa.select(Organisation).where(Organisation.merged_into_id.is_(None)).order_by(Organisation.name)
+    if exclude_id is not None:
+        stmt = stmt.where(Organisation.id != exclude_id)
+    return db.session.scalars(stmt).all()
+
+
+def organisation_history(organisation: Organisation):
+    """The entry's own changes and those of the entries merged into it, newest first, in one query."""
+    from crm.audit.models import AuditEntry
+    from crm.extensions import db
+
+    merged = sa.select(Organisation.id).where(Organisation.merged_into_id == organisation.id)
+    return db.session.scalars(
+        sa.select(AuditEntry)
+        .where(
+            AuditEntry.entity == Organisation.__tablename__,
+            sa.or_(AuditEntry.entity_id == organisation.id, AuditEntry.entity_id.in_(merged)),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+
+
 def organisations(filters: Filters) -> sa.Select:
-    stmt = sa.select(Organisation).join(Organisation.type)
+    stmt = sa.select(Organisation).join(Organisation.type).where(Organisation.merged_into_id.is_(None))
     stmt = _search_organisations(stmt, filters.q)
     if filters.type:
         stmt = stmt.where(OrganisationType.code == filters.type)
@@ -152,6 +178,7 @@ def overlap(filters: Filters) -> sa.Select:
         sa.select(Organisation, centres)
         .join(Partnership, Partnership.organisation_id == Organisation.id)
         .join(Organisation.type)
+        .where(Organisation.merged_into_id.is_(None))
         .group_by(Organisation.id, OrganisationType.id, OrganisationType.name)
     )
     stmt = _search_organisations(stmt, filters.q)

@@ -1,6 +1,8 @@
 """Directory, partnerships, contacts and interactions. Services validate, change and flush; the request commits."""
 
+import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ from crm.centres.services import CentreError, check_countries
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
+from crm.core.models import model_classes
 from crm.core.partial_dates import PartialDate
 from crm.core.records import create_or_update
 from crm.core.scoping import writable_centres
@@ -77,6 +80,7 @@ def likely_duplicates(name: str, other_names: list[str], acronym: str, exclude_i
     if not keys:
         return []
     stmt = sa.select(Organisation).where(sa.or_(*(Organisation.match_keys.contains(f"|{key}|") for key in keys)))
+    stmt = stmt.where(Organisation.merged_into_id.is_(None))
     if exclude_id is not None:
         stmt = stmt.where(Organisation.id != exclude_id)
     return db.session.scalars(stmt.order_by(Organisation.name)).all()
@@ -213,6 +217,28 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
     return partnership
 
 
+# Stages before an agreement is signed: a signature moves them to "active". Active, dormant and closed are staff's
+# own judgement and stay as set.
+BEFORE_SIGNATURE = (Stage.IDENTIFIED, Stage.CONTACTED, Stage.IN_DISCUSSION, Stage.AGREEMENT_IN_PREPARATION)
+
+
+def follow_signature(centre_id: int, organisation_ids: list[int]) -> list[Partnership]:
+    """A centre's partnerships with the counterparts of an agreement it signed become active (audited), unless staff
+    set them active, dormant or closed already; returns the partnerships moved."""
+    if not organisation_ids:
+        return []
+    moved = db.session.scalars(
+        sa.select(Partnership).where(
+            Partnership.centre_id == centre_id,
+            Partnership.organisation_id.in_(organisation_ids),
+            Partnership.stage.in_(BEFORE_SIGNATURE),
+        )
+    ).all()
+    for partnership in moved:
+        partnership.stage = Stage.ACTIVE
+    return moved
+
+
 def save_contact(partnership: Partnership, contact: Contact | None, data: dict) -> Contact:
     values = {key: (data.get(key) or "").strip() for key in ("name", "title", "email", "phone", "languages", "notes")}
     contact = create_or_update(Contact, contact, values, partnership=partnership, centre_id=partnership.centre_id)
@@ -235,3 +261,149 @@ def log_interaction(partnership: Partnership, data: dict, recorded_by_id: int | 
     db.session.add(interaction)
     db.session.flush()
     return interaction
+
+
+# Merging two directory entries that are one organisation
+
+
+@dataclass(frozen=True)
+class Merge:
+    """What merging ``duplicate`` into ``survivor`` moves, in words, and who may do it."""
+
+    survivor: Organisation
+    duplicate: Organisation
+    moves: list[str]  # ["2 partnerships", "1 proposal"...]
+    centre_ids: set[int]  # the centres whose records it changes
+
+    def allowed(self, user) -> bool:
+        """An admin, or staff of every centre concerned: nobody rewrites a centre's records it does not keep."""
+        return user.is_admin or (user.role == "staff" and self.centre_ids <= user.member_centre_ids)
+
+
+def _references():
+    """Every (table, column) that names an organisation, found from the schema: a reference added later is moved too."""
+    table = Organisation.__table__
+    for other in db.metadata.sorted_tables:
+        for key in other.foreign_keys:
+            if key.column.table is table and other is not table:
+                yield other, key.parent
+
+
+def _collection_of(table):
+    """For a link table (agreement_counterparts): the class owning the link and the name of its collection."""
+    classes = model_classes()
+    for key in table.foreign_keys:
+        owner = classes.get(key.column.table)
+        if owner is None or owner is Organisation:
+            continue
+        for relation in sa.inspect(owner).relationships:
+            if relation.secondary is table:
+                return owner, relation.key, key.parent
+    raise LookupError(table.name)
+
+
+def _collides(record, column, survivor_id: int):
+    """Whether moving ``record`` to the survivor would break one of its table's unique constraints (a centre's second
+    partnership with one organisation, an organisation twice on a proposal)."""
+    table = record.__table__
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and any(c is column for c in constraint.columns):
+            others = [c for c in constraint.columns if c is not column]
+            clash = sa.select(table.c.id).where(column == survivor_id, *(c == getattr(record, c.key) for c in others))
+            if db.session.scalar(clash) is not None:
+                return True
+    return False
+
+
+# What a merge moves, in the records' own words (singular, plural), by table and column; others by their class's name.
+MERGE_NOUNS = {
+    ("ledger_entries", "source_id"): ("resource", "resources"),
+    ("experts", "affiliation_id"): ("expert affiliated with it", "experts affiliated with it"),
+    ("experts", "provider_id"): ("expert it provides", "experts it provides"),
+    ("proposals", "funder_id"): ("proposal it funds", "proposals it funds"),
+    ("proposal_partners", "organisation_id"): ("proposal it is a partner of", "proposals it is a partner of"),
+    ("funding_mechanisms", "funder_id"): ("funding mechanism", "funding mechanisms"),
+    ("agreement_counterparts", "organisation_id"): ("agreement", "agreements"),
+}
+
+
+def _moved(table, column, number: int, owner: type) -> str:
+    singular, plural = MERGE_NOUNS.get((table.name, column.key), (None, None))
+    if singular is None:
+        singular = re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower()
+        plural = singular + "s"
+    return counted(number, singular, plural)
+
+
+def plan_merge(survivor: Organisation, duplicate: Organisation) -> Merge:
+    """What the merge would move (one count per referring table) and the centres it touches."""
+    if survivor.id == duplicate.id:
+        raise PartnerError("Choose another organisation: an entry cannot be merged into itself.", "survivor_id")
+    if survivor.merged_into_id or duplicate.merged_into_id:
+        raise PartnerError(
+            "That entry was merged into another already; choose the one it was merged into.", "survivor_id"
+        )
+    classes = model_classes()
+    moves, centre_ids = [], set()
+    for table, column in _references():
+        if column.key == "merged_into_id":
+            continue
+        number = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(column == duplicate.id))
+        if not number:
+            continue
+        if table in classes:
+            cls = classes[table]
+            if "centre_id" in table.c:
+                centre_ids |= set(db.session.scalars(sa.select(table.c.centre_id).where(column == duplicate.id)))
+            moves.append(_moved(table, column, number, cls))
+        else:
+            owner, _, owner_column = _collection_of(table)
+            owners = sa.select(owner_column).where(column == duplicate.id)
+            if "centre_id" in owner.__table__.c:
+                centre_ids |= set(db.session.scalars(sa.select(owner.centre_id).where(owner.id.in_(owners))))
+            moves.append(_moved(table, column, number, owner))
+    return Merge(survivor, duplicate, moves, centre_ids)
+
+
+def merge_organisations(merge: Merge) -> Organisation:
+    """Move every record naming the duplicate to the survivor, through the ORM so that each change is audited; the
+    survivor takes the duplicate's names as other names (the old name still finds it), and the duplicate stays as
+    an alias (``merged_into_id``) so that old links lead to the survivor. A centre that partnered both keeps one
+    partnership, the survivor's, with the other's contacts and interactions moved into it; an organisation named
+    twice on one record (a proposal's partners) is named once."""
+    survivor, duplicate = merge.survivor, merge.duplicate
+    classes = model_classes()
+    for table, column in list(_references()):
+        if column.key == "merged_into_id":
+            continue
+        if table not in classes:
+            owner, collection, owner_column = _collection_of(table)
+            owners = db.session.scalars(
+                sa.select(owner).where(owner.id.in_(sa.select(owner_column).where(column == duplicate.id)))
+            ).all()
+            for record in owners:
+                kept = [o for o in getattr(record, collection) if o.id != duplicate.id]
+                setattr(record, collection, kept + ([survivor] if survivor not in kept else []))
+            continue
+        for record in db.session.scalars(sa.select(classes[table]).where(column == duplicate.id)).all():
+            if not _collides(record, column, survivor.id):
+                setattr(record, column.key, survivor.id)
+                continue
+            if isinstance(record, Partnership):
+                kept = partnership_of(record.centre_id, survivor.id)
+                for child in [*record.contacts, *record.interactions]:
+                    child.partnership = kept
+                db.session.flush()
+                db.session.expire(record, ["contacts", "interactions"])
+            db.session.delete(record)
+    known = {fold(n) for n in [survivor.name, *survivor.other_names]}
+    names = [n for n in dict.fromkeys([duplicate.name, *duplicate.other_names]) if fold(n) not in known]
+    if duplicate.acronym and not survivor.acronym:
+        survivor.acronym = duplicate.acronym
+    survivor.other_names = [*survivor.other_names, *names]
+    survivor.match_keys = "|" + "|".join(match_keys(survivor.name, survivor.other_names, survivor.acronym)) + "|"
+    survivor.website = survivor.website or duplicate.website
+    duplicate.merged_into_id = survivor.id
+    duplicate.match_keys = ""
+    db.session.flush()
+    return survivor

@@ -5,7 +5,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from crm.audit.models import AuditEntry
-from crm.audit.services import history_for
 from crm.auth.models import User, memberships
 from crm.auth.views import admin_required
 from crm.centres.services import country_choices, reader_span, visible_periods
@@ -14,13 +13,14 @@ from crm.core.forms import refuse
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import check_version
 from crm.core.scoping import get_or_404, readable_centre_ids, writable_centres
-from crm.core.web import form_page, paginate
+from crm.core.web import as_id, form_page, paginate
 from crm.extensions import db
 from crm.partners import queries, services
 from crm.partners.forms import (
     ContactEditForm,
     ContactForm,
     InteractionForm,
+    MergeForm,
     NewPartnershipForm,
     OrganisationEditForm,
     OrganisationForm,
@@ -102,6 +102,9 @@ def organisation_new():
 @login_required
 def organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
+    if organisation.merged_into_id:
+        # An alias: old links (bookmarks, the audit log, mail) lead to the entry it was merged into.
+        return redirect(url_for("partners.organisation", organisation_id=organisation.merged_into_id))
     own = [services.partnership_of(c.id, organisation.id) for c in current_user.centres]
     engaged = queries.engagements([organisation.id]).get(organisation.id, []) if current_user.reads_all_centres else []
     return render_template(
@@ -111,8 +114,45 @@ def organisation(organisation_id: int):
         engaged=engaged,
         may_edit=may_edit_directory(),
         may_start=bool(writable_centres()) and not all(own),
-        history=history_for(organisation),
+        history=queries.organisation_history(organisation),
+        duplicates=services.likely_duplicates(
+            organisation.name, organisation.other_names, organisation.acronym, exclude_id=organisation.id
+        ),
     )
+
+
+@bp.route("/organisations/<int:organisation_id>/merge", methods=["GET", "POST"])
+@login_required
+def organisation_merge(organisation_id: int):
+    """Merge this entry (a duplicate) into another: choose it, read what moves, confirm."""
+    require_directory_writer()
+    duplicate = db.get_or_404(Organisation, organisation_id)
+    if duplicate.merged_into_id:
+        abort(404)
+    form = MergeForm(organisations=queries.directory(exclude_id=duplicate.id))
+    if request.method == "GET" and request.args.get("into"):
+        form.survivor_id.data = request.args["into"]
+    plan = None
+    survivor = db.session.get(Organisation, as_id(form.survivor_id.data) or 0) if form.survivor_id.data else None
+    if survivor is not None:
+        try:
+            plan = services.plan_merge(survivor, duplicate)
+        except services.PartnerError as error:
+            form.survivor_id.errors = [*form.survivor_id.errors, str(error)]
+    if plan is not None and not plan.allowed(current_user):
+        form.survivor_id.errors = [
+            *form.survivor_id.errors,
+            "This merge changes records of centres you are not a member of: an administrator can make it.",
+        ]
+    if request.method == "POST" and request.form.get("confirm") and form.validate_on_submit() and not form.errors:
+        if plan is None or not plan.allowed(current_user):
+            abort(403)
+        services.merge_organisations(plan)
+        flash(
+            f"{duplicate.name} merged into {survivor.name}: its links moved, its names kept as other names.", "success"
+        )
+        return redirect(url_for("partners.organisation", organisation_id=survivor.id))
+    return form_page("partners/merge.html", form=form, duplicate=duplicate, plan=plan)
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -191,8 +231,7 @@ def partnership_new():
     centre = centres[0]
     if len(centres) > 1 and request.values.get("centre_id", type=int) in {c.id for c in centres}:
         centre = next(c for c in centres if c.id == request.values.get("centre_id", type=int))
-    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
-    form = NewPartnershipForm(organisations=organisations, owners=centre_members(centre.id))
+    form = NewPartnershipForm(organisations=queries.directory(), owners=centre_members(centre.id))
     if request.method == "GET":
         form.organisation_id.data = request.args.get("organisation_id", "")
         form.owner_id.data = str(current_user.id)

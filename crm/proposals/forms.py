@@ -28,7 +28,9 @@ def optional_int(value):
 
 def organisation_pairs() -> list[tuple[str, str]]:
     rows = db.session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.acronym).order_by(Organisation.name)
+        sa.select(Organisation.id, Organisation.name, Organisation.acronym)
+        .where(Organisation.merged_into_id.is_(None))
+        .order_by(Organisation.name)
     )
     return [(str(i), f"{name} ({acronym})" if acronym and acronym not in name else name) for i, name, acronym in rows]
 
@@ -82,7 +84,7 @@ class ProposalDetailsForm(BaseForm):
 class ProposalForm(ProposalDetailsForm):
     centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
     status = SelectField("Status", validators=[DataRequired()])
-    status_on = DateField("Status since", validators=[Optional()])
+    status_on = DateField("Status since", validators=[Optional()], description="Today if left empty.")
 
     def fill_choices(self, owners, centres=()) -> None:
         super().fill_choices(owners)

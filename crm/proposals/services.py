@@ -120,13 +120,15 @@ def set_partners(proposal: Proposal, co_applicant_ids, partner_ids) -> None:
             proposal.partners.append(ProposalPartner(organisation_id=organisation_id, role=role))
 
 
-def create_proposal(centre_id: int, data: dict, user=None) -> Proposal:
+def create_proposal(centre_id: int, data: dict, user=None, today: date | None = None) -> Proposal:
+    """A new proposal with its first status, dated as given, else ``today`` (the rule of an agreement's first step:
+    the day it was entered when no date is given)."""
     status = ProposalStatus(data.get("status") or ProposalStatus.IDEA)
     proposal = Proposal(centre_id=centre_id, status=status, **proposal_values(data, status))
     proposal.status_changes.append(
         ProposalStatusChange(
             status=status,
-            changed_on=data.get("status_on"),
+            changed_on=data.get("status_on") or today,
             note=text(data, "status_note"),
             recorded_by_id=user.id if user else None,
         )

@@ -136,7 +136,7 @@ def new():
     if form.validate_on_submit():
         get_or_404(Centre, form.centre_id.data, write=True, centre_of=lambda c: c.id)
         try:
-            proposal = services.create_proposal(form.centre_id.data, form.data, current_user)
+            proposal = services.create_proposal(form.centre_id.data, form.data, current_user, today=date.today())
         except services.ProposalError as error:
             refuse(form, error, "title")
         else:

@@ -60,6 +60,11 @@ class SubmitForm(VersionMixin, BaseForm):
         validators=[Optional()],
         description="The day the report was filed with the GCE; today if left empty.",
     )
+    # Submitting cannot be undone: the revision is frozen as reported (a new revision starts from its words).
+    confirm = BooleanField(
+        "I have read this revision: freeze it as reported",
+        validators=[DataRequired(message="Tick the box to confirm: a submitted revision can no longer be edited.")],
+    )
 
 
 class RedraftForm(VersionMixin, BaseForm):

@@ -16,6 +16,12 @@ RULES = {
     "agreements.add_document": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
     "agreements.add_amendment": Rule(args=_agreement, method="POST", coordinator=403, admin=403),
     "agreements.download": Rule(args=lambda w: {"document_id": w.records["document"].id}),
+    "agreements.edit_step": Rule(
+        args=lambda w: {"step_id": w.records["agreement"].steps[0].id}, coordinator=403, admin=403
+    ),
+    "agreements.delete_step": Rule(
+        args=lambda w: {"step_id": w.records["agreement"].steps[0].id}, coordinator=403, admin=403
+    ),
 }
 
 
@@ -24,11 +30,14 @@ def build(world):
 
     from werkzeug.datastructures import FileStorage
 
-    from crm.agreements.services import add_document
+    from crm.agreements.services import add_document, add_step
+    from crm.core.partial_dates import PartialDate
     from crm.core.uploads import store
     from tests.factories import Factory, save
 
     agreement = Factory().agreement(world.foreign, title="Foreign Secret Agreement Kappa")
     world.records["agreement"] = agreement
+    # A second step, so that the first may be withdrawn (an agreement keeps at least one).
+    add_step(agreement, "under_negotiation", PartialDate(agreement.steps[0].occurred.start), "", None)
     upload = store(FileStorage(io.BytesIO(b"%PDF-1.4 foreign"), filename="foreign.pdf"))
     world.records["document"] = save(add_document(agreement, upload, "Draft", "", None))

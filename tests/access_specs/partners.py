@@ -45,5 +45,15 @@ def build(world):
     organisation = make.organisation(name="Shared Organisation Omega")
     partnership = make.partnership(world.foreign, organisation, next_step="Secret next step of the foreign centre")
     world.records["organisation"] = organisation
+    world.records["duplicate"] = make.organisation(name="Shared Organisation Omega (again)")
     world.records["partnership"] = partnership
     world.records["contact"] = save(save_contact(partnership, None, {"name": "Foreign Contact Person"}))
+
+
+def _merge(w):
+    return {"organisation_id": w.records["organisation"].id, "into": w.records["duplicate"].id}
+
+
+# Merging: directory writers choose and preview; staff of another centre may not rewrite its records (403 on the
+# confirmed POST), coordinators never write the directory.
+RULES["partners.organisation_merge"] = Rule(args=_merge, staff=200, coordinator=403)

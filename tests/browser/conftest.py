@@ -43,3 +43,17 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo(live_server):
+    """The seeded demo on a server of its own (``live_server`` first: it checks that Chromium is there)."""
+    from tools.shoot import seed_demo
+
+    path = TMP / "phone-demo.sqlite3"
+    path.unlink(missing_ok=True)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "UPLOAD_FOLDER": str(TMP / "phone-uploads")})
+    logins = seed_demo(app)
+    server = serve_in_thread(app)
+    yield app, f"http://127.0.0.1:{server.server_port}", logins
+    server.shutdown()

@@ -22,6 +22,8 @@ def sign_in(page, live_server):
 def test_my_work_and_its_settings_fit_the_screen_and_a_feed_address_opens_the_calendar(live_server, browser, width):
     page = browser.new_page(viewport={"width": width, "height": 800})
     sign_in(page, live_server)
+    if width < 800:  # on a phone the menu is folded behind its button
+        page.click("label.menu-button")
     page.click("nav.mainnav >> text=My work")
     page.wait_for_url(live_server["url"] + "/my-work")
     assert page.inner_text("h1") == "My work" and "Nothing overdue." in page.inner_text("#overdue")

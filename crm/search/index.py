@@ -1,0 +1,322 @@
+"""What each register offers the search box, and the index kept up to date in the flush of every change.
+
+Each register says, for a set of its records (or all of them), the rows of the index: the title and detail a
+result shows, the centre whose readers may find it, and its searched texts — names in every script, acronyms,
+titles, descriptions, and the names of the organisations it links to (a proposal is found by its funder's name),
+each folded as the directory folds names (``crm.partners.services.fold``: case, accents, punctuation and common
+words gone, Chinese and Cyrillic kept as written). An organisation renamed refreshes the records that name it.
+
+The index is written through the flushing connection, like the audit log: it commits or rolls back with the
+change it follows. ``rebuild`` recomputes every row (the migration that made the table, bulk loads, repairs).
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from crm.agreements.models import Agreement, AgreementKind, AgreementStatus, agreement_counterparts
+from crm.centres.models import Centre, country_name
+from crm.experts.models import Expert, ExpertPool
+from crm.funding.models import Kind, LedgerEntry
+from crm.funding.models import Stage as LedgerStage
+from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage
+from crm.partners.services import fold
+from crm.proposals.models import Proposal, ProposalStatus
+from crm.search.models import SearchEntry
+
+ORG = Organisation.__table__
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str
+    label: str  # the results' heading: "Organisations"
+    endpoint: str  # the page of one record
+    arg: str  # its argument, given the row's link_id
+    model: type
+    rows: Callable  # (connection, ids or None) -> list of index rows
+    # Only readers who may see its people's personal data find it (experts: their own centre's staff).
+    personal: bool = False
+
+
+def terms(*texts) -> str:
+    """The searched texts folded, each between bars; lists (other names, themes) count as several texts."""
+    parts = []
+    for text in texts:
+        for item in text if isinstance(text, list | tuple) else [text]:
+            folded = fold(str(item or ""))
+            if folded:
+                parts.append(folded)
+    return "|" + "|".join(dict.fromkeys(parts)) + "|"
+
+
+def joined(*parts) -> str:
+    return " · ".join(str(part) for part in parts if part)
+
+
+def org_name(name, acronym) -> str:
+    return f"{name} ({acronym})" if acronym and acronym not in (name or "") else name or ""
+
+
+def _where(stmt, column, ids):
+    return stmt if ids is None else stmt.where(column.in_(ids))
+
+
+def _label(enum, value) -> str:
+    try:
+        return enum(value).label
+    except ValueError:
+        return str(value or "")
+
+
+def organisation_rows(conn, ids):
+    stmt = sa.select(ORG.c.id, ORG.c.name, ORG.c.other_names, ORG.c.acronym, ORG.c.country, OrganisationType.name)
+    stmt = stmt.join(OrganisationType.__table__, OrganisationType.id == ORG.c.type_id)
+    stmt = _where(stmt.where(ORG.c.merged_into_id.is_(None)), ORG.c.id, ids)
+    return [
+        dict(
+            record_id=id_,
+            link_id=id_,
+            centre_id=None,
+            title=org_name(name, acronym),
+            detail=joined(kind, country_name(country) if country else ""),
+            terms=terms(name, other_names or [], acronym),
+        )
+        for id_, name, other_names, acronym, country, kind in conn.execute(stmt)
+    ]
+
+
+def partnership_rows(conn, ids):
+    p = Partnership.__table__
+    stmt = sa.select(
+        p.c.id, p.c.centre_id, p.c.stage, p.c.areas, p.c.next_step, ORG.c.name, ORG.c.other_names, ORG.c.acronym
+    ).join(ORG, ORG.c.id == p.c.organisation_id)
+    stmt = _where(stmt, p.c.id, ids).add_columns(Centre.code).join(Centre.__table__, Centre.id == p.c.centre_id)
+    return [
+        dict(
+            record_id=id_,
+            link_id=id_,
+            centre_id=centre_id,
+            title=org_name(name, acronym),
+            detail=joined(code, _label(Stage, stage)),
+            terms=terms(name, other_names or [], acronym, areas, next_step),
+        )
+        for id_, centre_id, stage, areas, next_step, name, other_names, acronym, code in conn.execute(stmt)
+    ]
+
+
+def contact_rows(conn, ids):
+    c, p = Contact.__table__, Partnership.__table__
+    stmt = (
+        sa.select(c.c.id, c.c.partnership_id, c.c.centre_id, c.c.name, c.c.title, c.c.email, ORG.c.name, ORG.c.acronym)
+        .join(p, p.c.id == c.c.partnership_id)
+        .join(ORG, ORG.c.id == p.c.organisation_id)
+    )
+    return [
+        dict(
+            record_id=id_,
+            link_id=partnership_id,
+            centre_id=centre_id,
+            title=name,
+            detail=joined(title, org_name(org, acronym)),
+            terms=terms(name, title, email, org, acronym),
+        )
+        for id_, partnership_id, centre_id, name, title, email, org, acronym in conn.execute(_where(stmt, c.c.id, ids))
+    ]
+
+
+def agreement_rows(conn, ids):
+    a = Agreement.__table__
+    stmt = _where(sa.select(a.c.id, a.c.centre_id, a.c.title, a.c.kind, a.c.status, a.c.responsible), a.c.id, ids)
+    agreements = conn.execute(stmt).all()
+    counterparts = defaultdict(list)
+    if agreements:
+        link = agreement_counterparts
+        named = sa.select(link.c.agreement_id, ORG.c.name, ORG.c.other_names, ORG.c.acronym).join(
+            ORG, ORG.c.id == link.c.organisation_id
+        )
+        for agreement_id, name, other_names, acronym in conn.execute(_where(named, link.c.agreement_id, ids)):
+            counterparts[agreement_id].append((name, other_names or [], acronym))
+    return [
+        dict(
+            record_id=id_,
+            link_id=id_,
+            centre_id=centre_id,
+            title=title,
+            detail=joined(
+                _label(AgreementKind, kind),
+                _label(AgreementStatus, status),
+                ", ".join(acronym or name for name, _, acronym in counterparts[id_]),
+            ),
+            terms=terms(title, responsible, *(part for names in counterparts[id_] for part in names)),
+        )
+        for id_, centre_id, title, kind, status, responsible in agreements
+    ]
+
+
+def expert_rows(conn, ids):
+    e = Expert.__table__
+    stmt = sa.select(e.c.id, e.c.centre_id, e.c.name, e.c.other_names, e.c.position, e.c.themes, e.c.nationality)
+    return [
+        dict(
+            record_id=id_,
+            link_id=id_,
+            centre_id=centre_id,
+            title=name,
+            detail=joined(other_names, position, nationality),
+            terms=terms(name, (other_names or "").split(";"), position, themes or []),
+        )
+        for id_, centre_id, name, other_names, position, themes, nationality in conn.execute(_where(stmt, e.c.id, ids))
+    ]
+
+
+def pool_rows(conn, ids):
+    pool = ExpertPool.__table__
+    stmt = _where(sa.select(pool.c.id, pool.c.centre_id, pool.c.name, pool.c.description), pool.c.id, ids)
+    return [
+        dict(record_id=id_, link_id=id_, centre_id=centre_id, title=name, detail="", terms=terms(name, description))
+        for id_, centre_id, name, description in conn.execute(stmt)
+    ]
+
+
+def proposal_rows(conn, ids):
+    pr = Proposal.__table__
+    stmt = sa.select(
+        pr.c.id, pr.c.centre_id, pr.c.title, pr.c.status, pr.c.summary, ORG.c.name, ORG.c.other_names, ORG.c.acronym
+    ).join(ORG, ORG.c.id == pr.c.funder_id)
+    return [
+        dict(
+            record_id=id_,
+            link_id=id_,
+            centre_id=centre_id,
+            title=title,
+            detail=joined(_label(ProposalStatus, status), org_name(funder, acronym)),
+            terms=terms(title, funder, other_names or [], acronym, summary),
+        )
+        for id_, centre_id, title, status, summary, funder, other_names, acronym in conn.execute(
+            _where(stmt, pr.c.id, ids)
+        )
+    ]
+
+
+def resource_rows(conn, ids):
+    le = LedgerEntry.__table__
+    stmt = (
+        sa.select(
+            le.c.id, le.c.centre_id, le.c.purpose_detail, le.c.description, le.c.kind, le.c.stage, le.c.unit,
+            le.c.voided_at, ORG.c.name, ORG.c.other_names, ORG.c.acronym,
+        )
+        .outerjoin(ORG, ORG.c.id == le.c.source_id)
+        .where(le.c.withdraws_id.is_(None))
+    )  # fmt: skip
+    rows = []
+    for id_, centre_id, detail, description, kind, stage, unit, voided_at, source, others, acronym in conn.execute(
+        _where(stmt, le.c.id, ids)
+    ):
+        rows.append(
+            dict(
+                record_id=id_,
+                link_id=id_,
+                centre_id=centre_id,
+                title=(detail or description or _label(Kind, kind))[:500],
+                detail=joined(
+                    org_name(source, acronym),
+                    _label(Kind, kind),
+                    _label(LedgerStage, stage),
+                    "voided" if voided_at else "",
+                ),
+                terms=terms(detail, description, source, others or [], acronym, unit),
+            )
+        )
+    return rows
+
+
+REGISTERS = (
+    Register("organisations", "Organisations", "partners.organisation", "organisation_id", Organisation,
+             organisation_rows),
+    Register("partnerships", "Partnerships", "partners.partnership", "partnership_id", Partnership, partnership_rows),
+    Register("contacts", "Contacts", "partners.partnership", "partnership_id", Contact, contact_rows),
+    Register("agreements", "Agreements", "agreements.show", "agreement_id", Agreement, agreement_rows),
+    Register("experts", "Experts", "experts.show", "expert_id", Expert, expert_rows, personal=True),
+    Register("pools", "Expert pools", "experts.edit_pool", "pool_id", ExpertPool, pool_rows),
+    Register("proposals", "Proposals", "proposals.show", "proposal_id", Proposal, proposal_rows),
+    Register("resources", "Resources", "funding.show", "entry_id", LedgerEntry, resource_rows),
+)  # fmt: skip
+BY_NAME = {register.name: register for register in REGISTERS}
+BY_MODEL = {register.model: register for register in REGISTERS}
+
+
+def dependents(conn, organisation_ids: set[int]) -> dict[str, set[int]]:
+    """The records that show or search an organisation's names: refreshed when it is renamed or merged."""
+    ids = list(organisation_ids)
+    p, c, pr, le = Partnership.__table__, Contact.__table__, Proposal.__table__, LedgerEntry.__table__
+    link = agreement_counterparts
+    queries = {
+        "partnerships": sa.select(p.c.id).where(p.c.organisation_id.in_(ids)),
+        "contacts": sa.select(c.c.id).join(p, p.c.id == c.c.partnership_id).where(p.c.organisation_id.in_(ids)),
+        "agreements": sa.select(link.c.agreement_id).where(link.c.organisation_id.in_(ids)),
+        "proposals": sa.select(pr.c.id).where(pr.c.funder_id.in_(ids)),
+        "resources": sa.select(le.c.id).where(le.c.source_id.in_(ids)),
+    }
+    union = sa.union_all(
+        *(sa.select(sa.literal(name).label("register"), q.subquery().c[0]) for name, q in queries.items())
+    )
+    found = defaultdict(set)
+    for register, record_id in conn.execute(union):
+        found[register].add(record_id)
+    return found
+
+
+def refresh(conn, wanted: dict[str, set[int]]) -> None:
+    """Rewrite the index rows of these records (a record gone, or no longer searchable, loses its row)."""
+    table = SearchEntry.__table__
+    for name, ids in wanted.items():
+        if not ids:
+            continue
+        ids = sorted(ids)
+        conn.execute(table.delete().where(table.c.register == name, table.c.record_id.in_(ids)))
+        rows = BY_NAME[name].rows(conn, ids)
+        if rows:
+            conn.execute(table.insert(), [{"register": name, **row} for row in rows])
+
+
+def rebuild(conn) -> int:
+    """Every row of the index recomputed from the registers; returns how many."""
+    table = SearchEntry.__table__
+    conn.execute(table.delete())
+    count = 0
+    for register in REGISTERS:
+        rows = register.rows(conn, None)
+        for start in range(0, len(rows), 5000):
+            conn.execute(table.insert(), [{"register": register.name, **row} for row in rows[start : start + 5000]])
+        count += len(rows)
+    return count
+
+
+def _changed(objects: Iterable, wanted: dict[str, set[int]], organisations: set[int]) -> None:
+    for obj in objects:
+        register = BY_MODEL.get(type(obj))
+        if register is not None and obj.id is not None:
+            wanted[register.name].add(obj.id)
+            if register.model is Organisation:
+                organisations.add(obj.id)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_up(session, flush_context):
+    wanted: dict[str, set[int]] = defaultdict(set)
+    organisations: set[int] = set()
+    _changed(session.new, wanted, organisations)
+    _changed((obj for obj in session.dirty if session.is_modified(obj)), wanted, organisations)
+    _changed(session.deleted, wanted, organisations)
+    if not wanted:
+        return
+    conn = session.connection()
+    if organisations:
+        for name, ids in dependents(conn, organisations).items():
+            wanted[name] |= ids
+    refresh(conn, wanted)
