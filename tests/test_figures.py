@@ -414,3 +414,17 @@ def test_a_section_leaves_out_partners_experts_and_steps_dated_after_its_period(
     partners, experts, status, draft = counted(PartialDate(date(2026, 12, 1)))
     assert (partners, experts, status) == ([], 0, "drafting")
     assert "signed" not in draft.rows["partnerships"].details
+
+
+def test_no_template_formats_a_value_itself():
+    """Formatting lives in the display layer (crm.core.templating's filters); a template only shows."""
+    from pathlib import Path
+
+    formatting = re.compile(r"\.format\(|strftime|\|\s*round\b|\|\s*format\b|%[-0-9.]*[dfs]\"\s*%")
+    found = [
+        f"{path}:{number}: {line.strip()}"
+        for path in sorted(Path("templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if formatting.search(line)
+    ]
+    assert not found, "format through a filter instead:\n" + "\n".join(found)

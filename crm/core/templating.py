@@ -60,6 +60,16 @@ def format_timestamp(value: datetime | None, seconds: bool = False) -> str:
     return value.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " UTC" if value else ""
 
 
+def format_count(value: int | None) -> str:
+    """A count of rows, records or bytes: "12,345"."""
+    return f"{value:,}" if value is not None else ""
+
+
+def format_seconds(value: float | None) -> str:
+    """A duration as the import pages state it: "1.2 s"."""
+    return f"{value:.1f} s" if value is not None else ""
+
+
 def format_filesize(size: int | None) -> str:
     """A file's size as people read it: "12 KB", "1.4 MB"."""
     if size is None:
@@ -101,6 +111,8 @@ def register(app):
         partial=format_partial,
         timestamp=format_timestamp,
         filesize=format_filesize,
+        number=format_count,
+        seconds=format_seconds,
         country=country_name,
         money=format_money,
         amounts=format_amounts,
