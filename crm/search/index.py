@@ -54,6 +54,18 @@ def terms(*texts) -> str:
     return "|" + "|".join(dict.fromkeys(parts)) + "|"
 
 
+def row(record_id: int, centre_id: int | None, title: str, detail: str, *texts, link_id: int | None = None) -> dict:
+    """One row of the index: what a result shows and links to, who may find it, and its searched texts."""
+    return dict(
+        record_id=record_id,
+        link_id=record_id if link_id is None else link_id,
+        centre_id=centre_id,
+        title=(title or "")[:500],
+        detail=(detail or "")[:500],
+        terms=terms(*texts),
+    )
+
+
 def joined(*parts) -> str:
     return " · ".join(str(part) for part in parts if part)
 
@@ -78,16 +90,10 @@ def organisation_rows(conn, ids):
     stmt = stmt.join(OrganisationType.__table__, OrganisationType.id == ORG.c.type_id)
     stmt = _where(stmt.where(ORG.c.merged_into_id.is_(None)), ORG.c.id, ids)
     return [
-        dict(
-            record_id=id_,
-            link_id=id_,
-            centre_id=None,
-            title=org_name(name, acronym),
-            detail=joined(kind, country_name(country) if country else ""),
-            terms=terms(name, other_names or [], acronym),
-        )
+        row(id_, None, org_name(name, acronym), joined(kind, country_name(country) if country else ""),
+            name, other_names or [], acronym)
         for id_, name, other_names, acronym, country, kind in conn.execute(stmt)
-    ]
+    ]  # fmt: skip
 
 
 def partnership_rows(conn, ids):
@@ -97,16 +103,10 @@ def partnership_rows(conn, ids):
     ).join(ORG, ORG.c.id == p.c.organisation_id)
     stmt = _where(stmt, p.c.id, ids).add_columns(Centre.code).join(Centre.__table__, Centre.id == p.c.centre_id)
     return [
-        dict(
-            record_id=id_,
-            link_id=id_,
-            centre_id=centre_id,
-            title=org_name(name, acronym),
-            detail=joined(code, _label(Stage, stage)),
-            terms=terms(name, other_names or [], acronym, areas, next_step),
-        )
+        row(id_, centre_id, org_name(name, acronym), joined(code, _label(Stage, stage)),
+            name, other_names or [], acronym, areas, next_step)
         for id_, centre_id, stage, areas, next_step, name, other_names, acronym, code in conn.execute(stmt)
-    ]
+    ]  # fmt: skip
 
 
 def contact_rows(conn, ids):
@@ -117,16 +117,10 @@ def contact_rows(conn, ids):
         .join(ORG, ORG.c.id == p.c.organisation_id)
     )
     return [
-        dict(
-            record_id=id_,
-            link_id=partnership_id,
-            centre_id=centre_id,
-            title=name,
-            detail=joined(title, org_name(org, acronym)),
-            terms=terms(name, title, email, org, acronym),
-        )
+        row(id_, centre_id, name, joined(title, org_name(org, acronym)), name, title, email, org, acronym,
+            link_id=partnership_id)
         for id_, partnership_id, centre_id, name, title, email, org, acronym in conn.execute(_where(stmt, c.c.id, ids))
-    ]
+    ]  # fmt: skip
 
 
 def agreement_rows(conn, ids):
@@ -142,17 +136,18 @@ def agreement_rows(conn, ids):
         for agreement_id, name, other_names, acronym in conn.execute(_where(named, link.c.agreement_id, ids)):
             counterparts[agreement_id].append((name, other_names or [], acronym))
     return [
-        dict(
-            record_id=id_,
-            link_id=id_,
-            centre_id=centre_id,
-            title=title,
-            detail=joined(
+        row(
+            id_,
+            centre_id,
+            title,
+            joined(
                 _label(AgreementKind, kind),
                 _label(AgreementStatus, status),
                 ", ".join(acronym or name for name, _, acronym in counterparts[id_]),
             ),
-            terms=terms(title, responsible, *(part for names in counterparts[id_] for part in names)),
+            title,
+            responsible,
+            *(part for names in counterparts[id_] for part in names),
         )
         for id_, centre_id, title, kind, status, responsible in agreements
     ]
@@ -162,24 +157,17 @@ def expert_rows(conn, ids):
     e = Expert.__table__
     stmt = sa.select(e.c.id, e.c.centre_id, e.c.name, e.c.other_names, e.c.position, e.c.themes, e.c.nationality)
     return [
-        dict(
-            record_id=id_,
-            link_id=id_,
-            centre_id=centre_id,
-            title=name,
-            detail=joined(other_names, position, nationality),
-            terms=terms(name, (other_names or "").split(";"), position, themes or []),
-        )
+        row(id_, centre_id, name, joined(other_names, position, nationality),
+            name, (other_names or "").split(";"), position, themes or [])
         for id_, centre_id, name, other_names, position, themes, nationality in conn.execute(_where(stmt, e.c.id, ids))
-    ]
+    ]  # fmt: skip
 
 
 def pool_rows(conn, ids):
     pool = ExpertPool.__table__
     stmt = _where(sa.select(pool.c.id, pool.c.centre_id, pool.c.name, pool.c.description), pool.c.id, ids)
     return [
-        dict(record_id=id_, link_id=id_, centre_id=centre_id, title=name, detail="", terms=terms(name, description))
-        for id_, centre_id, name, description in conn.execute(stmt)
+        row(id_, centre_id, name, "", name, description) for id_, centre_id, name, description in conn.execute(stmt)
     ]
 
 
@@ -189,13 +177,16 @@ def proposal_rows(conn, ids):
         pr.c.id, pr.c.centre_id, pr.c.title, pr.c.status, pr.c.summary, ORG.c.name, ORG.c.other_names, ORG.c.acronym
     ).join(ORG, ORG.c.id == pr.c.funder_id)
     return [
-        dict(
-            record_id=id_,
-            link_id=id_,
-            centre_id=centre_id,
-            title=title,
-            detail=joined(_label(ProposalStatus, status), org_name(funder, acronym)),
-            terms=terms(title, funder, other_names or [], acronym, summary),
+        row(
+            id_,
+            centre_id,
+            title,
+            joined(_label(ProposalStatus, status), org_name(funder, acronym)),
+            title,
+            funder,
+            other_names or [],
+            acronym,
+            summary,
         )
         for id_, centre_id, title, status, summary, funder, other_names, acronym in conn.execute(
             _where(stmt, pr.c.id, ids)
@@ -217,21 +208,13 @@ def resource_rows(conn, ids):
     for id_, centre_id, detail, description, kind, stage, unit, voided_at, source, others, acronym in conn.execute(
         _where(stmt, le.c.id, ids)
     ):
-        rows.append(
-            dict(
-                record_id=id_,
-                link_id=id_,
-                centre_id=centre_id,
-                title=(detail or description or _label(Kind, kind))[:500],
-                detail=joined(
-                    org_name(source, acronym),
-                    _label(Kind, kind),
-                    _label(LedgerStage, stage),
-                    "voided" if voided_at else "",
-                ),
-                terms=terms(detail, description, source, others or [], acronym, unit),
-            )
+        shown = joined(
+            org_name(source, acronym), _label(Kind, kind), _label(LedgerStage, stage), voided_at and "voided"
         )
+        rows.append(
+            row(id_, centre_id, detail or description or _label(Kind, kind), shown,
+                detail, description, source, others or [], acronym, unit)
+        )  # fmt: skip
     return rows
 
 
