@@ -13,7 +13,7 @@ export CRM_BASE_URL
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run serve install dev-install system-deps test test-sqlite test-postgres bench bench-interchange lint format migration clean
+.PHONY: run serve install dev-install system-deps translations test test-sqlite test-postgres bench bench-interchange lint format migration clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,31 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
+# The compiled catalogues the app reads, made from the .po files kept in the repository.
+TRANSLATIONS := crm/translations
+LANGUAGES := zh_Hans_CN ru en
+MO_FILES := $(foreach l,$(LANGUAGES),$(TRANSLATIONS)/$(l)/LC_MESSAGES/messages.mo)
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS) -l $*
+
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-dev-install: $(VENV)/.dev-installed
+install: $(VENV)/.installed $(MO_FILES)
+dev-install: $(VENV)/.dev-installed $(MO_FILES)
+
+## translations: extract every marked string into the template, update each language's catalogue, compile them
+translations: $(VENV)/.installed
+	@mkdir -p $(TRANSLATIONS)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file \
+	  --project "TSCC CRM" -o $(TRANSLATIONS)/messages.pot crm templates
+	@for l in $(LANGUAGES); do \
+	  if [ -f $(TRANSLATIONS)/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel -q update --no-wrap --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$l; \
+	  else $(BIN)/pybabel -q init --no-wrap -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$l; fi; \
+	done
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 # Debian packages the app and its tests use: Chromium for browser tests, a Latin+Cyrillic+CJK font
 # for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import load_config
-from crm.extensions import csrf, db, login_manager, migrate
+from crm.extensions import babel, csrf, db, login_manager, migrate
 
 # One package per domain; each may have models, views (a blueprint ``bp``), cli (a click group ``cli``, or top-level
 # ``commands``) and seeds.
@@ -83,12 +83,14 @@ def domain_module(domain: str, name: str):
 
 
 def register_extensions(app: Flask) -> None:
+    from crm.core.i18n import select_locale
     from crm.core.sqlite import configure_sqlite
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     with app.app_context():
         configure_sqlite(db.engine)
         forget_connections_after_fork(db.engine)

@@ -1,0 +1,23 @@
+"""The interface's languages: which one a request is served in, and where the catalogues live.
+
+Catalogues are gettext files under crm/translations/<locale>/LC_MESSAGES/messages.po, kept in the repository and
+compiled by ``make translations``. Chinese is filed under ``zh_Hans_CN``: Babel parses "zh_CN" to that name, and a
+catalogue under the other one would silently fall back to English.
+"""
+
+from flask import request
+from flask_login import current_user
+
+# Locale identifier → the language's own name, as offered to a user choosing it.
+LANGUAGES = {"en": "English", "zh_Hans_CN": "中文", "ru": "Русский"}
+DEFAULT_LANGUAGE = "en"
+
+
+def select_locale() -> str:
+    """The signed-in user's language if they chose one, else the browser's best match, else English."""
+    chosen = getattr(current_user, "locale", None) if current_user else None
+    if chosen in LANGUAGES:
+        return chosen
+    if request:
+        return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return DEFAULT_LANGUAGE
