@@ -5,7 +5,7 @@ compiled by ``make translations``. Chinese is filed under ``zh_Hans_CN``: Babel 
 catalogue under the other one would silently fall back to English.
 """
 
-from flask import request
+from flask import has_request_context, request
 from flask_login import current_user
 
 # Locale identifier → the language's own name, as offered to a user choosing it.
@@ -14,10 +14,11 @@ DEFAULT_LANGUAGE = "en"
 
 
 def select_locale() -> str:
-    """The signed-in user's language if they chose one, else the browser's best match, else English."""
-    chosen = getattr(current_user, "locale", None) if current_user else None
+    """The signed-in user's language if they chose one, else the browser's best match, else English (as for
+    the command line, outside any request)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    chosen = getattr(current_user, "locale", None)
     if chosen in LANGUAGES:
         return chosen
-    if request:
-        return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
-    return DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
