@@ -558,3 +558,27 @@ def test_experts_written_in_bulk_are_what_the_form_writes_their_audit_entry_incl
             ("theme", "birds"),
         }
     )
+
+
+def found_in_search(q: str, user) -> list[str]:
+    from crm.search import queries as search
+
+    return [hit.title for group in search.search(q, user) for hit in group.hits]
+
+
+def test_experts_imported_in_bulk_are_found_by_the_search_box(nies, staff):
+    rows = [[f"Borovik {n}", f"b{n}@x.org", "KZ", "volunteer", None, None, "available"] for n in range(3)]
+    assert imported(experts_file(*rows), nies, staff).applied
+    assert found_in_search("borovik", staff) == [f"Borovik {n}" for n in range(3)]
+
+
+def test_a_bulk_import_is_indexed_in_its_own_transaction_and_a_preview_leaves_nothing_to_index(nies, staff):
+    from crm.search import index as search_index
+
+    rows = [["Rolled Back", "rb@x.org", "KZ", "volunteer", None, None, "available"]]
+    assert not services.run(experts_file(*rows), nies, staff, Options(), apply=False).applied
+    assert search_index.PENDING not in db.session.info and found_in_search("rolled back", staff) == []
+    assert services.run(experts_file(*rows), nies, staff, Options(), apply=True).applied
+    assert found_in_search("rolled back", staff) == ["Rolled Back"]
+    db.session.rollback()
+    assert count(Expert) == 0 and found_in_search("rolled back", staff) == []

@@ -5,6 +5,15 @@ import sqlalchemy as sa
 from crm.audit.services import record_created
 from crm.extensions import db
 
+# What else keeps something per record besides the audit log (the search index), told of the records
+# ``create_many`` writes without the flush its listeners would otherwise see: listener(model, ids).
+_bulk_listeners: list = []
+
+
+def on_created_in_bulk(listener):
+    _bulk_listeners.append(listener)
+    return listener
+
 
 def create_or_update(model, record, values: dict, **on_create):
     """A new ``model`` from ``values`` (and ``on_create``) when ``record`` is None, else ``record`` updated.
@@ -59,4 +68,6 @@ def create_many(model, rows: list[dict], members: list[dict[str, list[str]]] | N
         for row, record_id in zip(rows, ids, strict=True):
             row[key.key] = record_id
     record_created(model, rows, members or [{} for _ in rows])
+    for listener in _bulk_listeners:
+        listener(model, list(ids))
     return list(ids)

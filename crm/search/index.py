@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from crm.agreements.models import Agreement, AgreementKind, AgreementStatus, agreement_counterparts
 from crm.centres.models import Centre, country_name
+from crm.core.records import on_created_in_bulk
 from crm.experts.models import Expert, ExpertPool
+from crm.extensions import db
 from crm.funding.models import Kind, LedgerEntry
 from crm.funding.models import Stage as LedgerStage
 from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage
@@ -303,3 +305,28 @@ def _keep_up(session, flush_context):
         for name, ids in dependents(conn, organisations).items():
             wanted[name] |= ids
     refresh(conn, wanted)
+
+
+# Records written in bulk (an import), indexed when their transaction or savepoint commits: their pools and tags
+# are written after them, and one refresh for the whole batch costs what one record's would.
+PENDING = "search_index_pending"
+
+
+@on_created_in_bulk
+def _index_at_commit(model, ids):
+    register = BY_MODEL.get(model)
+    if register is not None:
+        db.session.info.setdefault(PENDING, defaultdict(set))[register.name].update(ids)
+
+
+@event.listens_for(Session, "before_commit")
+def _index_pending(session):
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.flush()
+        refresh(session.connection(), pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session, previous_transaction):
+    session.info.pop(PENDING, None)
