@@ -115,6 +115,8 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "WTF_CSRF_ENABLED": env != "test",
         # The token lives as long as the signed-in session it is tied to: a long edit never expires mid-way.
         "WTF_CSRF_TIME_LIMIT": None,
+        # WTForms' own messages ("This field is required.") in the request's language, from the catalogues it ships.
+        "WTF_I18N_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

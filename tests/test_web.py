@@ -98,13 +98,14 @@ def test_secrets_stay_out_of_the_audit_log(make):
     assert "password_hash" not in created and "session_token" not in created
 
 
-def test_profile_keeps_name_and_locale(client, make, login):
+def test_profile_keeps_name_language_and_locale(client, make, login):
     user = make.user(Role.COORDINATOR)
     login(user)
-    response = client.post("/account", data={"name": "Renamed", "locale": "ru", "version": user.version})
+    data = {"name": "Renamed", "language": "zh_Hans_CN", "locale": "ru", "version": user.version}
+    response = client.post("/account", data=data)
     assert response.status_code == 302
     db.session.refresh(user)
-    assert (user.name, user.locale) == ("Renamed", "ru")
+    assert (user.name, user.language, user.locale) == ("Renamed", "zh_Hans_CN", "ru")
 
 
 def test_admin_reads_the_audit_log_filtered(client, make, login):

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -10,6 +11,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from crm.auth.models import Role
 from crm.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PASSWORD_RULE
 from crm.core.forms import BaseForm, MultiCheckboxField, choices
+from crm.core.i18n import LANGUAGES
 from crm.core.locking import VersionMixin
 
 ROLE_CHOICES = choices((role.value, role.label) for role in Role)
@@ -33,15 +35,19 @@ class PasswordChangeForm(BaseForm):
     )
 
 
-# Locales offered for showing numbers and money; Babel formats each as its users expect.
+# Locales offered for showing numbers and money; Babel formats each as its users expect. Empty: as the language.
 LOCALES = choices(
-    [("en", "English"), ("ru", "Русский"), ("zh_Hans_CN", "中文 (简体)"), ("fr", "Français"), ("es", "Español")]
+    [("en", "English"), ("ru", "Русский"), ("zh_Hans_CN", "中文 (简体)"), ("fr", "Français"), ("es", "Español")],
+    blank=_l("As the language"),
 )
+# Each language in its own words: someone who cannot read the current one still finds theirs.
+LANGUAGE_CHOICES = choices(LANGUAGES.items())
 
 
 class ProfileForm(VersionMixin, BaseForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    locale = SelectField("Number and currency format", choices=LOCALES)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    locale = SelectField(_l("Number and currency format"), choices=LOCALES)
 
 
 class UserForm(BaseForm):

@@ -258,9 +258,15 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.flush()
 
 
-def update_profile(user: User, *, name: str, locale: str) -> None:
+def update_profile(user: User, *, name: str, language: str, locale: str) -> None:
     user.name = name.strip() or user.email
+    user.language = language
     user.locale = locale
+    db.session.flush()
+
+
+def choose_language(user: User, language: str) -> None:
+    user.language = language
     db.session.flush()
 
 

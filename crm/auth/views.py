@@ -14,6 +14,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.audit.services import history_for
@@ -29,6 +31,7 @@ from crm.auth.forms import (
 )
 from crm.auth.models import User
 from crm.centres.models import Centre
+from crm.core import i18n
 from crm.core.forms import choices, refuse
 from crm.core.locking import check_version
 from crm.core.web import form_page
@@ -92,13 +95,27 @@ def login():
             form.password.errors.append(str(error))
             status = 429 if isinstance(error, services.Throttled) else 401
         else:
+            chosen = session.get(i18n.SESSION_KEY)
             session.clear()
             login_user(user)
-            flash(f"Welcome, {user.name}.", "success")
+            if chosen:
+                services.choose_language(user, chosen)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
             response = redirect(safe_next(request.args.get("next")) or url_for("centres.home"))
             remember_device(response, services.device_token(device, user))
             return response
     return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/language")
+def language():
+    """The login page's language switch: for this browser's session, and for the account once signed in."""
+    chosen = request.form.get("language", "")
+    if chosen in i18n.LANGUAGES:
+        session[i18n.SESSION_KEY] = chosen
+        if current_user.is_authenticated:
+            services.choose_language(current_user._get_current_object(), chosen)
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.login"))
 
 
 def remember_device(response, token: str) -> None:
@@ -196,7 +213,7 @@ def profile():
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
         check_version(user, form.version.data, form.data)
-        services.update_profile(user, name=form.name.data, locale=form.locale.data)
+        services.update_profile(user, name=form.name.data, language=form.language.data, locale=form.locale.data)
         flash("Profile saved.", "success")
         return redirect(url_for("auth.profile"))
     return form_page("auth/profile.html", form=form, user=user)

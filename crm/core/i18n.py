@@ -5,20 +5,33 @@ compiled by ``make translations``. Chinese is filed under ``zh_Hans_CN``: Babel 
 catalogue under the other one would silently fall back to English.
 """
 
-from flask import has_request_context, request
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 # Locale identifier → the language's own name, as offered to a user choosing it.
 LANGUAGES = {"en": "English", "zh_Hans_CN": "中文", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
+# Where the login page's language switch keeps the choice of someone not yet signed in.
+SESSION_KEY = "language"
 
 
 def select_locale() -> str:
-    """The signed-in user's language if they chose one, else the browser's best match, else English (as for
-    the command line, outside any request)."""
+    """The signed-in user's language, else the one chosen on the login page, else the browser's best match, else
+    English (as for the command line, outside any request)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    chosen = getattr(current_user, "locale", None)
+    chosen = getattr(current_user, "language", None) or session.get(SESSION_KEY)
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def format_locale() -> str:
+    """How numbers, dates and money are shown: the user's own format if they chose one, else their language's."""
+    chosen = getattr(current_user, "locale", None) if has_request_context() else None
+    return chosen or select_locale()
+
+
+def html_lang(locale_id: str) -> str:
+    """The BCP 47 tag for ``<html lang>``: "zh-Hans", "ru", "en"."""
+    return "zh-Hans" if locale_id.startswith("zh") else locale_id.split("_")[0]

@@ -2,28 +2,33 @@
 
 from datetime import date, datetime
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from crm.centres.models import country_name
+from crm.core.i18n import LANGUAGES, format_locale, html_lang, select_locale
 
 # Navigation: shown when the endpoint exists and the user may use it. The brand links home; the home page
 # lists the user's centres, so only admins, who edit centres, get a Centres entry.
 NAV = (
-    ("My work", "work.mine", None),
-    ("Dashboard", "dashboards.centre", None),
-    ("Network", "dashboards.network", "reads_all_centres"),
-    ("Partners", "partners.partnerships", None),
-    ("Organisations", "partners.organisations", None),
-    ("Agreements", "agreements.index", None),
-    ("Experts", "experts.index", None),
-    ("Proposals", "proposals.index", None),
-    ("Resources", "funding.index", None),
-    ("Reports", "reports.index", None),
-    ("Centres", "centres.index", "is_admin"),
-    ("Rates", "money.rates", "reads_all_centres"),
-    ("Users", "auth.users", "is_admin"),
-    ("Audit", "audit.index", "is_admin"),
+    (_l("My work"), "work.mine", None),
+    (_l("Dashboard"), "dashboards.centre", None),
+    (_l("Network"), "dashboards.network", "reads_all_centres"),
+    (_l("Partners"), "partners.partnerships", None),
+    (_l("Organisations"), "partners.organisations", None),
+    (_l("Agreements"), "agreements.index", None),
+    (_l("Experts"), "experts.index", None),
+    (_l("Proposals"), "proposals.index", None),
+    (_l("Resources"), "funding.index", None),
+    (_l("Reports"), "reports.index", None),
+    (_l("Centres"), "centres.index", "is_admin"),
+    (_l("Rates"), "money.rates", "reads_all_centres"),
+    (_l("Users"), "auth.users", "is_admin"),
+    (_l("Audit"), "audit.index", "is_admin"),
 )
 
 
@@ -51,8 +56,15 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+# A day as English pages have always written it ("15 December 2026"); other locales take Babel's long form.
+DAY_PATTERNS = {"en": "d MMMM y"}
+
+
 def format_day(value: date | None) -> str:
-    return value.strftime("%-d %B %Y") if value else ""
+    if not value:
+        return ""
+    locale_id = format_locale()
+    return format_date(value, DAY_PATTERNS.get(locale_id.split("_")[0], "long"), locale=locale_id)
 
 
 def format_timestamp(value: datetime | None, seconds: bool = False) -> str:
@@ -62,12 +74,14 @@ def format_timestamp(value: datetime | None, seconds: bool = False) -> str:
 
 def format_count(value: int | None) -> str:
     """A count of rows, records or bytes: "12,345"."""
-    return f"{value:,}" if value is not None else ""
+    return format_decimal(value, locale=format_locale()) if value is not None else ""
 
 
 def format_seconds(value: float | None) -> str:
     """A duration as the import pages state it: "1.2 s"."""
-    return f"{value:.1f} s" if value is not None else ""
+    if value is None:
+        return ""
+    return _("%(value)s s", value=format_decimal(value, "0.0", locale=format_locale()))
 
 
 def format_filesize(size: int | None) -> str:
@@ -75,8 +89,8 @@ def format_filesize(size: int | None) -> str:
     if size is None:
         return ""
     if size < 1024 * 1024:
-        return f"{max(1, round(size / 1024))} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        return _("%(size)s KB", size=format_count(max(1, round(size / 1024))))
+    return _("%(size)s MB", size=format_decimal(size / (1024 * 1024), "0.0", locale=format_locale()))
 
 
 def format_partial(value) -> str:
@@ -104,6 +118,10 @@ def register(app):
     from crm.money.display import format_amounts, format_money, format_quantity, plain_decimal
 
     app.jinja_env.globals.update(
+        html_lang=lambda: html_lang(select_locale()),
+        html_lang_of=html_lang,
+        current_language=select_locale,
+        languages=LANGUAGES,
         nav_items=nav_items, url_with=url_with, has_endpoint=has_endpoint, current_user=current_user
     )
     app.jinja_env.filters.update(

@@ -11,14 +11,14 @@ from functools import cache
 
 from babel import Locale
 from babel.numbers import format_decimal
-from flask_login import current_user
 
+from crm.core.i18n import format_locale
 from crm.money.currencies import minor_units
 from crm.money.value import Money
 
 
 def user_locale() -> str:
-    return getattr(current_user, "locale", None) or "en"
+    return format_locale()
 
 
 @cache
