@@ -384,3 +384,27 @@ def test_the_search_index_is_filled_from_the_records_and_a_merge_stops_the_downg
         with db.engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT count(*) FROM search_entries")) == 2
         db.engine.dispose()
+
+
+def test_existing_users_keep_english_and_their_format_follows_the_language(app):
+    """a18e0c1d2b3f with data: an existing user reads English; the old default format "en" becomes "as the
+    language", a format chosen otherwise stays; the downgrade writes "en" back."""
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade(revision="019c94fa8921")
+        account = dict(password_hash="x", role="staff", active=True, password_changed_at=datetime.now(UTC))
+        with db.engine.begin() as conn:
+            insert(conn, "users", email="a@example.org", name="A", locale="en", session_token="a", **account)
+            insert(conn, "users", email="b@example.org", name="B", locale="ru", session_token="b", **account)
+
+        def users(columns: str) -> list[tuple]:
+            with db.engine.connect() as conn:
+                return conn.execute(sa.text(f"SELECT email, {columns} FROM users ORDER BY email")).all()
+
+        upgrade()
+        assert users("language, locale") == [("a@example.org", "en", ""), ("b@example.org", "en", "ru")]
+        downgrade(revision="019c94fa8921")
+        assert users("locale") == [("a@example.org", "en"), ("b@example.org", "ru")]
+        db.engine.dispose()

@@ -18,20 +18,20 @@ ROLE_CHOICES = choices((role.value, role.label) for role in Role)
 
 
 class LoginForm(BaseForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     # A cap far above any real password: a megabyte pasted in is refused before it is hashed.
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
 class PasswordChangeForm(BaseForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
         description=PASSWORD_RULE,
     )
     confirm = PasswordField(
-        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
+        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", _l("The two entries differ."))]
     )
 
 
@@ -51,16 +51,16 @@ class ProfileForm(VersionMixin, BaseForm):
 
 
 class UserForm(BaseForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    centres = MultiCheckboxField("Centres", coerce=str, description="Staff read and write these centres only.")
-    active = BooleanField("Active", default=True)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    centres = MultiCheckboxField(_l("Centres"), coerce=str, description=_l("Staff read and write these centres only."))
+    active = BooleanField(_l("Active"), default=True)
 
 
 class UserCreateForm(UserForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
-        "Initial password",
+        _l("Initial password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
         description=PASSWORD_RULE,
     )
@@ -71,14 +71,17 @@ class UserEditForm(VersionMixin, UserForm):
 
 
 class ResetRequestForm(BaseForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
 class ResetPasswordForm(BaseForm):
     new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(min=12, max=200, message="Use at least 12 characters, and at most 200.")],
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=12, max=200, message=_l("Use at least 12 characters, and at most 200.")),
+        ],
     )
     confirm = PasswordField(
-        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]
+        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", _l("The two entries differ."))]
     )

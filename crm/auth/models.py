@@ -1,6 +1,7 @@
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,7 +13,7 @@ from crm.extensions import db
 
 
 class Role(LabelledEnum):
-    __labels__ = {"staff": "Centre staff", "coordinator": "Coordinator (GCE)", "admin": "Administrator"}
+    __labels__ = {"staff": _l("Centre staff"), "coordinator": _l("Coordinator (GCE)"), "admin": _l("Administrator")}
 
     STAFF = "staff"
     COORDINATOR = "coordinator"

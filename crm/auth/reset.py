@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from crm.auth.models import PasswordReset, User
 from crm.auth.services import AccountError, check_password_strength, find_user, normalise_email
@@ -50,7 +51,7 @@ def request_reset(email: str, address: str) -> None:
         _count(PasswordReset.address == address, PasswordReset.requested_at >= now - ADDRESS_WINDOW)
         >= REQUESTS_PER_ADDRESS
     ):
-        raise ResetError("Too many reset requests from here. Wait a few minutes and try again.", reason="throttled")
+        raise ResetError(_("Too many reset requests from here. Wait a few minutes and try again."), reason="throttled")
     key = normalise_email(email)
     recent = _count(
         PasswordReset.email_key == key,
@@ -82,12 +83,12 @@ def usable_reset(token: str) -> PasswordReset:
     """The reset the link ``token`` opens, or ResetError saying why it cannot be used (unknown, used, expired)."""
     reset = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == _hash(token or "")))
     if reset is None or reset.user is None or not reset.user.active:
-        raise ResetError("This reset link is not valid. Ask for a new one.", reason="unknown")
+        raise ResetError(_("This reset link is not valid. Ask for a new one."), reason="unknown")
     if reset.used_at is not None:
-        raise ResetError("This reset link was used already: each link works once. Ask for a new one.", reason="used")
+        raise ResetError(_("This reset link was used already: each link works once. Ask for a new one."), reason="used")
     expires_at = reset.expires_at if reset.expires_at.tzinfo else reset.expires_at.replace(tzinfo=UTC)
     if expires_at <= utcnow():
-        raise ResetError("This reset link has expired. Ask for a new one.", reason="expired")
+        raise ResetError(_("This reset link has expired. Ask for a new one."), reason="expired")
     return reset
 
 

@@ -31,6 +31,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -69,17 +70,17 @@ def check_password_strength(password: str, email: str = "", name: str = "") -> N
     """Refuse a password too short, too long, or one zxcvbn finds easy to guess (its common-password lists,
     repeats, sequences, keyboard patterns, dates, and the account's own e-mail and name)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", "password")
+        raise AccountError(_("Use at least %(count)s characters.", count=MIN_PASSWORD_LENGTH), "password")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(f"Use at most {MAX_PASSWORD_LENGTH} characters.", "password")
+        raise AccountError(_("Use at most %(count)s characters.", count=MAX_PASSWORD_LENGTH), "password")
     if email and password.lower() == email.lower():
-        raise AccountError("The password must not be the e-mail address.", "password")
+        raise AccountError(_("The password must not be the e-mail address."), "password")
     # zxcvbn judges the first 72 characters (its own limit); a longer password is at least that strong.
     personal = [part for part in (email, email.partition("@")[0], *name.split()) if part]
     verdict = zxcvbn(password[:72], user_inputs=personal)
     if verdict["score"] < MIN_PASSWORD_SCORE:
         advice = " ".join(filter(None, [verdict["feedback"]["warning"], *verdict["feedback"]["suggestions"]]))
-        raise AccountError(f"This password is too easy to guess. {advice}".strip(), "password")
+        raise AccountError(_("This password is too easy to guess. %(advice)s", advice=advice).strip(), "password")
 
 
 def find_user(email: str) -> User | None:
@@ -89,12 +90,12 @@ def find_user(email: str) -> User | None:
 def create_user(email: str, name: str, role: Role | str, password: str, centre_codes=()) -> User:
     email = normalise_email(email)
     if find_user(email) is not None:
-        raise AccountError(f"An account with the e-mail {email} already exists.", "email")
+        raise AccountError(_("An account with the e-mail %(email)s already exists.", email=email), "email")
     role = Role(role)
     check_password_strength(password, email, name)
     centres = centres_by_code(centre_codes)
     if role == Role.STAFF and not centres:
-        raise AccountError("Centre staff must belong to at least one centre.", "centres")
+        raise AccountError(_("Centre staff must belong to at least one centre."), "centres")
     user = User(email=email, name=name.strip() or email, role=role, active=True, centres=centres)
     user.set_password(password)
     db.session.add(user)
@@ -109,14 +110,14 @@ def centres_by_code(codes) -> list[Centre]:
     found = db.session.scalars(sa.select(Centre).where(Centre.code.in_(codes))).all()
     missing = sorted(set(codes) - {c.code for c in found})
     if missing:
-        raise AccountError(f"No centre with the code {', '.join(missing)}.", "centres")
+        raise AccountError(_("No centre with the code %(codes)s.", codes=", ".join(missing)), "centres")
     return list(found)
 
 
 def update_user(user: User, *, name: str, role: Role | str, active: bool, centres: list[Centre]) -> None:
     role = Role(role)
     if role == Role.STAFF and not centres:
-        raise AccountError("Centre staff must belong to at least one centre.", "centres")
+        raise AccountError(_("Centre staff must belong to at least one centre."), "centres")
     if user.is_admin and user.active and (role != Role.ADMIN or not active):
         ensure_another_admin(user)
     user.name = name.strip() or user.email
@@ -140,7 +141,7 @@ def ensure_another_admin(user: User) -> None:
     ).all()
     if not others:
         raise AccountError(
-            "This is the only active administrator: make another account an administrator first.", "role"
+            _("This is the only active administrator: make another account an administrator first."), "role"
         )
 
 
@@ -241,10 +242,10 @@ def authenticate(email: str, password: str, address: str, device: Device | None 
     keys = _throttle_keys(email, address, device if device is not None and device.knows(user) else None)
     if _over_limit(keys):
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise Throttled(f"Too many failed attempts. Wait {minutes} minutes and try again.")
+        raise Throttled(_("Too many failed attempts. Wait %(minutes)s minutes and try again.", minutes=minutes))
     if not _password_matches(user, password) or not user.active:
         record_failure(keys)
-        raise AccountError("Wrong e-mail or password, or the account is disabled.")
+        raise AccountError(_("Wrong e-mail or password, or the account is disabled."))
     user.rotate_session()
     db.session.flush()
     return user
@@ -252,7 +253,7 @@ def authenticate(email: str, password: str, address: str, device: Device | None 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise AccountError("The current password is not right.", "current_password")
+        raise AccountError(_("The current password is not right."), "current_password")
     check_password_strength(new, user.email, user.name)
     user.set_password(new)
     db.session.flush()

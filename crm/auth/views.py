@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.audit.services import history_for
@@ -142,9 +141,12 @@ def reset_request():
             return render_template("auth/reset_request.html", form=form), 429
         # The same answer whether or not an account has the address.
         flash(
-            f"If an account uses {services.normalise_email(form.email.data)}, a message with a link to choose a new "
-            "password is on its way; it may take a minute or two. The link works once, within "
-            f"{current_app.config['PASSWORD_RESET_MINUTES']} minutes.",
+            _(
+                "If an account uses %(email)s, a message with a link to choose a new password is on its way; it may "
+                "take a minute or two. The link works once, within %(minutes)s minutes.",
+                email=services.normalise_email(form.email.data),
+                minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -167,7 +169,10 @@ def reset_password(token: str):
         else:
             logout_user()
             session.clear()
-            flash(f"Password changed for {user.email}. Sign in with it; other sessions are signed out.", "success")
+            flash(
+                _("Password changed for %(email)s. Sign in with it; other sessions are signed out.", email=user.email),
+                "success",
+            )
             return redirect(url_for("auth.login"))
     return no_referrer(*form_page("auth/reset_password.html", form=form))
 
@@ -185,7 +190,7 @@ def logout():
     services.log_out(current_user)
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -201,7 +206,7 @@ def password():
         else:
             # The new session token must go into this browser's cookie; every other one dies.
             login_user(current_user._get_current_object())
-            flash("Password changed. Other sessions of this account are signed out.", "success")
+            flash(_("Password changed. Other sessions of this account are signed out."), "success")
             return redirect(url_for("centres.home"))
     return form_page("auth/password.html", form=form)
 
@@ -214,7 +219,7 @@ def profile():
     if form.validate_on_submit():
         check_version(user, form.version.data, form.data)
         services.update_profile(user, name=form.name.data, language=form.language.data, locale=form.locale.data)
-        flash("Profile saved.", "success")
+        flash(_("Profile saved."), "success")
         return redirect(url_for("auth.profile"))
     return form_page("auth/profile.html", form=form, user=user)
 
@@ -250,7 +255,7 @@ def user_new():
         except services.AccountError as error:
             refuse(form, error, "email")
         else:
-            flash(f"Account {user.email} created.", "success")
+            flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     return form_page("auth/user_form.html", form=form, user=None)
 
@@ -277,6 +282,6 @@ def user_edit(user_id: int):
         except services.AccountError as error:
             refuse(form, error, "name")
         else:
-            flash(f"Account {user.email} saved.", "success")
+            flash(_("Account %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     return form_page("auth/user_form.html", form=form, user=user, history=history_for(user))

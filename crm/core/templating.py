@@ -122,7 +122,10 @@ def register(app):
         html_lang_of=html_lang,
         current_language=select_locale,
         languages=LANGUAGES,
-        nav_items=nav_items, url_with=url_with, has_endpoint=has_endpoint, current_user=current_user
+        nav_items=nav_items,
+        url_with=url_with,
+        has_endpoint=has_endpoint,
+        current_user=current_user,
     )
     app.jinja_env.filters.update(
         day=format_day,
