@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from crm.core.errors import RuleError
 from crm.core.models import model_classes
@@ -60,8 +62,15 @@ def deletion(record, what: str, also: list[str], advice: str = "") -> Deletion:
     blocking = blocking_references(record)
     if not blocking:
         return Deletion(what, also)
-    verb = "names" if len(blocking) == 1 and blocking[0].startswith("1 ") else "name"
-    return Deletion(what, also, f"It cannot be deleted: {' and '.join(blocking)} {verb} it. {advice}".strip())
+    one = len(blocking) == 1 and blocking[0].startswith("1 ")
+    # The verb agrees with what blocks: "1 agreement names it", "2 agreements name it".
+    refusal = ngettext(
+        "It cannot be deleted: %(records)s names it.",
+        "It cannot be deleted: %(records)s name it.",
+        1 if one else 2,
+        records=_(" and ").join(blocking),
+    )
+    return Deletion(what, also, f"{refusal} {advice}".strip())
 
 
 def delete_record(record, check: Deletion, refused: type[RuleError] = RuleError) -> None:
@@ -76,7 +85,7 @@ def delete_page(deletion: Deletion, delete: Callable[[], None], cancel_url: str,
     """The confirmation page of a deletion, and the deletion itself on POST (409 when it is refused)."""
     if request.method == "POST" and not deletion.blocked:
         delete()
-        flash(f"Deleted {deletion.what}.", "success")
+        flash(_("Deleted %(what)s.", what=deletion.what), "success")
         return redirect(done_url)
     status = 409 if request.method == "POST" else 200
     return render_template("confirm_delete.html", deletion=deletion, cancel_url=cancel_url), status

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
@@ -27,8 +28,10 @@ def refuse_nul(form, field) -> None:
     # The raw input: a field may turn its text into something else (a partial date) before validating.
     if any(isinstance(value, str) and has_nul(value) for value in field.raw_data or ()):
         raise ValidationError(
-            "This text holds a NUL character (often the sign of a binary file pasted in), which cannot be "
-            "stored: type or paste the text again."
+            _(
+                "This text holds a NUL character (often the sign of a binary file pasted in), which cannot be "
+                "stored: type or paste the text again."
+            )
         )
 
 

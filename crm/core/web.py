@@ -8,6 +8,8 @@ from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -38,7 +40,7 @@ def refuse_nul_in_address():
     """A NUL in the path or a query argument is refused before any view sees it (PostgreSQL cannot even
     compare text with one): a 400 on both engines, as forms refuse it in a field (crm.core.forms)."""
     if NUL in request.path or any(NUL in key or NUL in value for key, value in request.args.items(multi=True)):
-        return render_error(400, "This address holds a NUL character, which no page or search accepts.")
+        return render_error(400, _("This address holds a NUL character, which no page or search accepts."))
     return None
 
 
@@ -77,17 +79,17 @@ def download(content: bytes, filename: str, mimetype: str, *, inline: bool = Fal
 
 
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood."),
-    403: ("Not allowed", "Your account may not do this. Ask an administrator if you think it should."),
-    404: ("Not found", "There is nothing here, or it is not shared with your centre."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    409: ("Edit conflict", "Someone saved this record after you opened it."),
-    413: ("File too large", "The upload is larger than the limit."),
-    429: ("Too many attempts", "Please wait a minute before trying again."),
-    500: ("Something went wrong", "The error was logged; nothing you entered was half-saved."),
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("Your account may not do this. Ask an administrator if you think it should.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not shared with your centre.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Edit conflict"), _l("Someone saved this record after you opened it.")),
+    413: (_l("File too large"), _l("The upload is larger than the limit.")),
+    429: (_l("Too many attempts"), _l("Please wait a minute before trying again.")),
+    500: (_l("Something went wrong"), _l("The error was logged; nothing you entered was half-saved.")),
     503: (
-        "The database is not answering",
-        "Nothing was saved, not even in part. Try again in a moment; tell an administrator if it lasts.",
+        _l("The database is not answering"),
+        _l("Nothing was saved, not even in part. Try again in a moment; tell an administrator if it lasts."),
     ),
 }
 
@@ -118,7 +120,7 @@ def page_to_reopen() -> str | None:
 
 
 def render_error(code: int, detail: str | None = None, **context):
-    title, text = ERROR_TEXT.get(code, ("Error", ""))
+    title, text = ERROR_TEXT.get(code, (_l("Error"), ""))
     if code == 409:
         context.setdefault("back_url", page_to_reopen())
     limit_mb = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
@@ -137,7 +139,7 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, "The form expired or did not come from this site. Reload the page and try again.")
+        return render_error(400, _("The form expired or did not come from this site. Reload the page and try again."))
 
     @app.errorhandler(EditConflict)
     def edit_conflict(error):
