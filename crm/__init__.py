@@ -83,6 +83,8 @@ def domain_module(domain: str, name: str):
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import refresh
+
     from crm.core.i18n import select_locale
     from crm.core.sqlite import configure_sqlite
 
@@ -91,6 +93,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel keeps the locale on the app context, which a request inside another (tests, CLI) shares: each
+    # request chooses afresh.
+    app.before_request(refresh)
     with app.app_context():
         configure_sqlite(db.engine)
         forget_connections_after_fork(db.engine)

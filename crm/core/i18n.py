@@ -23,7 +23,20 @@ def select_locale() -> str:
     chosen = getattr(current_user, "language", None) or session.get(SESSION_KEY)
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return browser_language()
+
+
+# A browser's language tag by its primary subtag: zh-CN, zh-Hans, zh-SG and plain zh all mean the Chinese catalogue.
+BY_PRIMARY_TAG = {locale_id.split("_")[0]: locale_id for locale_id in LANGUAGES}
+
+
+def browser_language() -> str:
+    """The first language of Accept-Language (in the browser's order of preference) that the interface has."""
+    for tag, _quality in request.accept_languages:
+        found = BY_PRIMARY_TAG.get(tag.replace("_", "-").split("-")[0].lower())
+        if found:
+            return found
+    return DEFAULT_LANGUAGE
 
 
 def format_locale() -> str:
