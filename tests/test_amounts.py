@@ -180,11 +180,13 @@ def test_the_field_checks_the_currency_beside_it(ctx):
     assert submit(requested="1,250,000.50", currency="rmb").validate()
 
 
-def test_a_russian_user_types_a_decimal_comma(ctx, make, login, client):
+# A Russian format chosen on its own, or following the Russian interface language.
+@pytest.mark.parametrize("language, locale", [("en", "ru"), ("ru", "")])
+def test_a_russian_user_types_a_decimal_comma(ctx, make, login, client, language, locale):
     from crm.auth.models import Role
 
     user = make.user(Role.STAFF, [make.centre()])
-    user.locale = "ru"
+    user.language, user.locale = language, locale
     with client.application.test_request_context():
         from flask_login import login_user
 

@@ -135,3 +135,20 @@ def test_every_choice_has_an_explicit_label_to_translate():
         if member.value not in cls.__labels__
     ]
     assert unlabelled == []
+
+
+@pytest.mark.parametrize(
+    "language, day, count, seconds",
+    [
+        ("en", "15 December 2026", "12,345", "1.2 s"),
+        ("ru", "15 декабря 2026\u202fг.", "12\xa0345", "1,2 с"),
+        ("zh-CN", "2026年12月15日", "12,345", "1.2 秒"),
+    ],
+)
+def test_days_counts_and_durations_are_written_as_the_language_writes_them(app, language, day, count, seconds):
+    from datetime import date
+
+    from crm.core.templating import format_count, format_day, format_seconds
+
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert (format_day(date(2026, 12, 15)), format_count(12345), format_seconds(1.23)) == (day, count, seconds)
