@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.audit.services import history_for
@@ -39,7 +40,9 @@ from crm.extensions import db, login_manager
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message = _l("Please sign in to see this page.")
+# Flask-Login flashes the message as given: read in the request's language, a plain string for the session.
+login_manager.localize_callback = str
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
