@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from crm.centres.services import CentreError, check_countries
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
@@ -316,24 +317,30 @@ def _collides(record, column, survivor_id: int):
     return False
 
 
-# What a merge moves, in the records' own words (singular, plural), by table and column; others by their class's name.
+# What a merge moves, in the records' own words (counted, in the user's language), by table and column; others by
+# their class's name.
 MERGE_NOUNS = {
-    ("ledger_entries", "source_id"): ("resource", "resources"),
-    ("experts", "affiliation_id"): ("expert affiliated with it", "experts affiliated with it"),
-    ("experts", "provider_id"): ("expert it provides", "experts it provides"),
-    ("proposals", "funder_id"): ("proposal it funds", "proposals it funds"),
-    ("proposal_partners", "organisation_id"): ("proposal it is a partner of", "proposals it is a partner of"),
-    ("funding_mechanisms", "funder_id"): ("funding mechanism", "funding mechanisms"),
-    ("agreement_counterparts", "organisation_id"): ("agreement", "agreements"),
+    ("ledger_entries", "source_id"): lambda n: ngettext("%(num)d resource", "%(num)d resources", n),
+    ("experts", "affiliation_id"): lambda n: ngettext(
+        "%(num)d expert affiliated with it", "%(num)d experts affiliated with it", n
+    ),
+    ("experts", "provider_id"): lambda n: ngettext("%(num)d expert it provides", "%(num)d experts it provides", n),
+    ("proposals", "funder_id"): lambda n: ngettext("%(num)d proposal it funds", "%(num)d proposals it funds", n),
+    ("proposal_partners", "organisation_id"): lambda n: ngettext(
+        "%(num)d proposal it is a partner of", "%(num)d proposals it is a partner of", n
+    ),
+    ("funding_mechanisms", "funder_id"): lambda n: ngettext(
+        "%(num)d funding mechanism", "%(num)d funding mechanisms", n
+    ),
+    ("agreement_counterparts", "organisation_id"): lambda n: ngettext("%(num)d agreement", "%(num)d agreements", n),
 }
 
 
 def _moved(table, column, number: int, owner: type) -> str:
-    singular, plural = MERGE_NOUNS.get((table.name, column.key), (None, None))
-    if singular is None:
-        singular = re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower()
-        plural = singular + "s"
-    return counted(number, singular, plural)
+    words = MERGE_NOUNS.get((table.name, column.key))
+    if words is not None:
+        return words(number)
+    return counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower())
 
 
 def plan_merge(survivor: Organisation, duplicate: Organisation) -> Merge:
