@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -8,33 +9,33 @@ from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 
 STATUS_PAIRS = [(s.value, s.label) for s in AgreementStatus]
-FUTURE_CONFIRMATION = "The date is right: record this step although it lies after today"
+FUTURE_CONFIRMATION = _l("The date is right: record this step although it lies after today")
 
 
 class AgreementForm(BaseForm):
-    kind = SelectField("Kind", choices=choices((k.value, k.label) for k in AgreementKind))
-    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Kind"), choices=choices((k.value, k.label) for k in AgreementKind))
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     report_area = SelectField(
-        "Reported under",
+        _l("Reported under"),
         choices=choices(
             ((a.value, a.label) for a in ReportArea),
-            blank="As its kind has it: host agreements and MoAs under area 1, others under area 3",
+            blank=_l("As its kind has it: host agreements and MoAs under area 1, others under area 3"),
         ),
         validators=[Optional()],
-        description="Area 1 tells the centre's own establishment; area 3 its partnerships.",
+        description=_l("Area 1 tells the centre's own establishment; area 3 its partnerships."),
     )
     counterpart_ids = SelectMultipleField(
-        "Counterparts", validators=[Optional()], description="Organisations of the directory."
+        _l("Counterparts"), validators=[Optional()], description=_l("Organisations of the directory.")
     )
-    responsible = StringField("Responsible person", validators=[Optional(), Length(max=200)])
-    signed = PartialDateField("Signed", validators=[Optional()])
+    responsible = StringField(_l("Responsible person"), validators=[Optional(), Length(max=200)])
+    signed = PartialDateField(_l("Signed"), validators=[Optional()])
     signed_place = StringField(
-        "Signed in", validators=[Optional(), Length(max=200)], description="Place of signature, e.g. Rome."
+        _l("Signed in"), validators=[Optional(), Length(max=200)], description=_l("Place of signature, e.g. Rome.")
     )
-    effective = PartialDateField("Effective from", validators=[Optional()])
-    expiry = PartialDateField("Expires", validators=[Optional()])
-    next_review = PartialDateField("Next review", validators=[Optional()])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)])
+    effective = PartialDateField(_l("Effective from"), validators=[Optional()])
+    expiry = PartialDateField(_l("Expires"), validators=[Optional()])
+    next_review = PartialDateField(_l("Next review"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,11 +43,13 @@ class AgreementForm(BaseForm):
 
 
 class NewAgreementForm(AgreementForm):
-    status = SelectField("Current status", choices=choices(STATUS_PAIRS))
+    status = SelectField(_l("Current status"), choices=choices(STATUS_PAIRS))
     status_since = PartialDateField(
-        "Status since", validators=[Optional()], description="Today if left empty. 2026-03 or March 2026 for a month."
+        _l("Status since"),
+        validators=[Optional()],
+        description=_l("Today if left empty. 2026-03 or March 2026 for a month."),
     )
-    step_note = TextAreaField("Note on this status", validators=[Optional(), Length(max=5000)])
+    step_note = TextAreaField(_l("Note on this status"), validators=[Optional(), Length(max=5000)])
     confirm_future = BooleanField(FUTURE_CONFIRMATION)
 
 
@@ -55,13 +58,13 @@ class AgreementEditForm(VersionMixin, AgreementForm):
 
 
 class StepForm(BaseForm):
-    status = SelectField("Status", choices=choices(STATUS_PAIRS))
+    status = SelectField(_l("Status"), choices=choices(STATUS_PAIRS))
     occurred = PartialDateField(
-        "Date",
-        validators=[InputRequired(message="Enter the date of this step.")],
-        description="2026-03-17, or 2026-03 for a month.",
+        _l("Date"),
+        validators=[InputRequired(message=_l("Enter the date of this step."))],
+        description=_l("2026-03-17, or 2026-03 for a month."),
     )
-    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)])
     confirm_future = BooleanField(FUTURE_CONFIRMATION)
 
 
@@ -71,13 +74,15 @@ class StepEditForm(VersionMixin, StepForm):
 
 class DocumentForm(BaseForm):
     title = StringField(
-        "Document", validators=[DataRequired(), Length(max=200)], description="The same name again adds a new version."
+        _l("Document"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("The same name again adds a new version."),
     )
-    file = FileField("File (PDF or Word .docx)")
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    file = FileField(_l("File (PDF or Word .docx)"))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
 class AmendmentForm(BaseForm):
-    title = StringField("Amendment", validators=[DataRequired(), Length(max=300)])
-    agreed = PartialDateField("Agreed on", validators=[Optional()])
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
+    title = StringField(_l("Amendment"), validators=[DataRequired(), Length(max=300)])
+    agreed = PartialDateField(_l("Agreed on"), validators=[Optional()])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=5000)])

@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
@@ -11,8 +12,12 @@ from crm.extensions import db
 
 class AgreementKind(LabelledEnum):
     __labels__ = {
-        "memorandum_of_agreement": "Memorandum of agreement (MoA)",
-        "mou": "Memorandum of understanding (MoU)",
+        "host_agreement": _l("Host agreement"),
+        "memorandum_of_agreement": _l("Memorandum of agreement (MoA)"),
+        "cooperation_agreement": _l("Cooperation agreement"),
+        "mou": _l("Memorandum of understanding (MoU)"),
+        "letter_of_intent": _l("Letter of intent"),
+        "funding_agreement": _l("Funding agreement"),
     }
 
     HOST_AGREEMENT = "host_agreement"
@@ -24,7 +29,17 @@ class AgreementKind(LabelledEnum):
 
 
 class AgreementStatus(LabelledEnum):
-    __labels__ = {"authority_approval": "Approval by an authority"}
+    __labels__ = {
+        "drafting": _l("Drafting"),
+        "under_negotiation": _l("Under negotiation"),
+        "legal_review": _l("Legal review"),
+        "authority_approval": _l("Approval by an authority"),
+        "signed": _l("Signed"),
+        "in_force": _l("In force"),
+        "expired": _l("Expired"),
+        "terminated": _l("Terminated"),
+        "abandoned": _l("Abandoned"),
+    }
 
     DRAFTING = "drafting"
     UNDER_NEGOTIATION = "under_negotiation"
@@ -56,8 +71,8 @@ class ReportArea(LabelledEnum):
     "Partnership development and resource mobilization"."""
 
     __labels__ = {
-        "operationalization": "1. Operationalization of the TSCC",
-        "partnerships": "3. Partnership development and resource mobilization",
+        "operationalization": _l("1. Operationalization of the TSCC"),
+        "partnerships": _l("3. Partnership development and resource mobilization"),
     }
 
     OPERATIONALIZATION = "operationalization"

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from crm.agreements.models import (
@@ -131,8 +132,8 @@ def due_items(centre_ids, today: date, *, within_days: int | None = DUE_WITHIN_D
     for agreement in db.session.scalars(coming_up(centre_ids, today, within_days)).unique():
         status = agreement.status.label
         for what, kind, due in (
-            ("expiry", "Agreement expires", agreement.expiry),
-            ("review", "Agreement review", agreement.next_review),
+            ("expiry", _("Agreement expires"), agreement.expiry),
+            ("review", _("Agreement review"), agreement.next_review),
         ):
             if due is not None and (horizon is None or due.start <= horizon):
                 items.append(_item(agreement, what, kind, due, status))
@@ -140,7 +141,7 @@ def due_items(centre_ids, today: date, *, within_days: int | None = DUE_WITHIN_D
         for agreement, last_on in db.session.execute(stalled(centre_ids, today)).unique():
             chase_on = last_on + timedelta(days=STALLED_AFTER_DAYS)
             detail = f"{agreement.status.label}: no step for {STALLED_AFTER_DAYS} days"
-            items.append(_item(agreement, "stalled", "Agreement to chase", PartialDate(chase_on), detail))
+            items.append(_item(agreement, "stalled", _("Agreement to chase"), PartialDate(chase_on), detail))
     return items
 
 

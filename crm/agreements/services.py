@@ -3,6 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.agreements.models import (
     Agreement,
@@ -30,14 +31,14 @@ def counterparts(ids) -> list[Organisation]:
     wanted = {int(i) for i in ids or []}
     found = db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(wanted))).all() if wanted else []
     if len(found) != len(wanted):
-        raise AgreementError("Choose counterparts from the directory.", "counterpart_ids")
+        raise AgreementError(_("Choose counterparts from the directory."), "counterpart_ids")
     return list(found)
 
 
 def check_key_dates(data: dict) -> None:
     effective, expiry = data.get("effective"), data.get("expiry")
     if effective and expiry and expiry.surely_before(effective):
-        raise AgreementError("The agreement cannot expire before it takes effect.", "expiry")
+        raise AgreementError(_("The agreement cannot expire before it takes effect."), "expiry")
 
 
 KEY_FIELDS = ("title", "responsible", "signed", "signed_place", "effective", "expiry", "next_review", "notes")
@@ -79,7 +80,7 @@ def deletion_of_agreement(agreement: Agreement) -> Deletion:
             counted(len(agreement.documents), "document version"),
             counted(len(agreement.amendments), "amendment"),
         ),
-        "Link them to another agreement, or to none, first.",
+        _("Link them to another agreement, or to none, first."),
     )
 
 
@@ -107,7 +108,7 @@ def chosen_area(data: dict) -> ReportArea | None:
     try:
         return ReportArea(data["report_area"]) if data.get("report_area") else None
     except ValueError:
-        raise AgreementError("Choose the area of the report.", "report_area") from None
+        raise AgreementError(_("Choose the area of the report."), "report_area") from None
 
 
 def _clean(value):
@@ -128,11 +129,11 @@ def check_step(status: str, occurred: PartialDate | None, today: date, confirmed
     """The step's status; refused without a date, and a terminal step dated after ``today`` (a "Signed" of May 2027)
     until the user confirms it (``confirmed``): it is almost always a typing slip."""
     if occurred is None:
-        raise AgreementError("Enter the date of this step.", "occurred")
+        raise AgreementError(_("Enter the date of this step."), "occurred")
     try:
         chosen = AgreementStatus(status)
     except ValueError:
-        raise AgreementError("Choose a status.", "status") from None
+        raise AgreementError(_("Choose a status."), "status") from None
     if chosen in TERMINAL_STATUSES and occurred.start > today and not confirmed:
         raise AgreementError(
             f"“{chosen.label}” dated {occurred}, after today: check the date, or tick the box below to record it "
@@ -185,7 +186,9 @@ def correct_step(
 
 
 def deletion_of_step(step: AgreementStep) -> Deletion:
-    blocked = "" if len(step.agreement.steps) > 1 else "An agreement keeps at least one step: correct this one instead."
+    blocked = (
+        "" if len(step.agreement.steps) > 1 else _("An agreement keeps at least one step: correct this one instead.")
+    )
     return Deletion(f"the step “{step.status.label}” of {step.occurred}", [], blocked)
 
 

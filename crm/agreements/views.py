@@ -2,6 +2,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.agreements import queries, services
@@ -107,7 +108,7 @@ def new():
         except services.AgreementError as error:
             refuse(form, error, "title")
         else:
-            flash(f"Agreement “{agreement.title}” created.", "success")
+            flash(_("Agreement “%(title)s” created.", title=agreement.title), "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
     return form_page("agreements/form.html", form=form, agreement=None, centre=centre, centres=centres)
 
@@ -175,7 +176,7 @@ def edit(agreement_id: int):
         except services.AgreementError as error:
             refuse(form, error, "title")
         else:
-            flash("Agreement saved.", "success")
+            flash(_("Agreement saved."), "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
     return form_page("agreements/form.html", form=form, agreement=agreement, centre=agreement.centre)
 
@@ -214,11 +215,16 @@ def add_step(agreement_id: int):
         return agreement_page(agreement, step_form=form)
     if step.is_out_of_order:
         flash(
-            f"Step recorded, but it is dated {step.occurred}, before the step entered previously: it is flagged.",
+            _(
+                "Step recorded, but it is dated %(occurred)s, before the step entered previously: it is flagged.",
+                occurred=step.occurred,
+            ),
             "warning",
         )
     else:
-        flash(f"Status now “{step.status.label}” since {step.occurred}.", "success")
+        flash(
+            _("Status now “%(label)s” since %(occurred)s.", label=step.status.label, occurred=step.occurred), "success"
+        )
     return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#steps")
 
 
@@ -245,7 +251,7 @@ def edit_step(step_id: int):
         except services.AgreementError as error:
             refuse(form, error, "occurred")
         else:
-            flash(f"Step corrected: the status is now “{step.agreement.status.label}”.", "success")
+            flash(_("Step corrected: the status is now “%(label)s”.", label=step.agreement.status.label), "success")
             return redirect(url_for("agreements.show", agreement_id=step.agreement_id) + "#steps")
     return form_page("agreements/step_form.html", form=form, step=step, agreement=step.agreement)
 
@@ -273,7 +279,14 @@ def add_document(agreement_id: int):
             form.file.errors.append(str(error))
         else:
             document = services.add_document(agreement, upload, form.title.data, form.note.data, current_user.id)
-            flash(f"{document.title} version {document.version_number} uploaded.", "success")
+            flash(
+                _(
+                    "%(title)s version %(version_number)s uploaded.",
+                    title=document.title,
+                    version_number=document.version_number,
+                ),
+                "success",
+            )
             return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#documents")
     return agreement_page(agreement, document_form=form)
 
@@ -293,5 +306,5 @@ def add_amendment(agreement_id: int):
     if not form.validate_on_submit():
         return agreement_page(agreement, amendment_form=form)
     amendment = services.add_amendment(agreement, form.data)
-    flash(f"Amendment “{amendment.title}” recorded.", "success")
+    flash(_("Amendment “%(title)s” recorded.", title=amendment.title), "success")
     return redirect(url_for("agreements.show", agreement_id=agreement.id) + "#amendments")

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     SelectField,
@@ -15,20 +16,24 @@ from crm.money.currencies import currency_choices
 
 class CentreForm(BaseForm):
     code = StringField(
-        "Code",
-        validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and - only.")],
-        description="Short and stable, e.g. TSCC-CA.",
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=20),
+            Regexp(r"^[A-Za-z0-9-]+$", message=_l("Letters, digits and - only.")),
+        ],
+        description=_l("Short and stable, e.g. TSCC-CA."),
     )
-    name = StringField("Name", validators=[DataRequired(), Length(max=300)])
-    short_name = StringField("Short name", validators=[Optional(), Length(max=100)])
-    host_institution = StringField("Host institution", validators=[DataRequired(), Length(max=300)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=100)])
+    host_institution = StringField(_l("Host institution"), validators=[DataRequired(), Length(max=300)])
     host_country = SelectField(
-        "Host country", validators=[Optional()], description="Experts are domestic or foreign relative to it."
+        _l("Host country"), validators=[Optional()], description=_l("Experts are domestic or foreign relative to it.")
     )
-    launched_on = DateField("Official launch date", validators=[Optional()])
-    reporting_currency = SelectField("Reporting currency", validators=[DataRequired()])
-    parties = SelectMultipleField("Parties served", description="Countries (ISO 3166).")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    launched_on = DateField(_l("Official launch date"), validators=[Optional()])
+    reporting_currency = SelectField(_l("Reporting currency"), validators=[DataRequired()])
+    parties = SelectMultipleField(_l("Parties served"), description=_l("Countries (ISO 3166)."))
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +49,9 @@ class CentreEditForm(VersionMixin, CentreForm):
 
 class PeriodForm(BaseForm):
     label = StringField(
-        "Label", validators=[DataRequired(), Length(max=50)], description="As the report names it, e.g. 2025-2026."
+        _l("Label"),
+        validators=[DataRequired(), Length(max=50)],
+        description=_l("As the report names it, e.g. 2025-2026."),
     )
-    starts_on = DateField("Starts on", validators=[DataRequired()])
-    ends_on = DateField("Ends on", validators=[DataRequired()])
+    starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
+    ends_on = DateField(_l("Ends on"), validators=[DataRequired()])

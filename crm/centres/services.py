@@ -5,6 +5,7 @@ from functools import cache
 
 import pycountry
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.centres.models import Centre, ReportingPeriod
 from crm.core.errors import RuleError
@@ -27,7 +28,7 @@ def check_countries(codes, field: str) -> list[str]:
     codes = [code.strip().upper() for code in codes if code and code.strip()]
     unknown = [code for code in codes if pycountry.countries.get(alpha_2=code) is None]
     if unknown:
-        raise CentreError(f"Unknown ISO 3166 country code: {', '.join(unknown)}.", field)
+        raise CentreError(_("Unknown ISO 3166 country code: %(value)s.", value=", ".join(unknown)), field)
     return codes
 
 
@@ -45,7 +46,7 @@ def save_centre(centre: Centre | None, data: dict) -> Centre:
     code = data["code"].strip().upper()
     clash = db.session.scalar(sa.select(Centre.id).where(Centre.code == code))
     if clash is not None and (centre is None or clash != centre.id):
-        raise CentreError(f"A centre with the code {code} already exists.", "code")
+        raise CentreError(_("A centre with the code %(code)s already exists.", code=code), "code")
     # Optional: a report may not say where the host sits; experts then count as neither domestic nor foreign.
     host_country = check_countries([data.get("host_country") or ""], "host_country")
     values = {
@@ -67,9 +68,11 @@ def save_centre(centre: Centre | None, data: dict) -> Centre:
 def add_period(centre: Centre, label: str, starts_on: date, ends_on: date) -> ReportingPeriod:
     label = label.strip()
     if ends_on < starts_on:
-        raise CentreError("The period cannot end before it starts.", "ends_on")
+        raise CentreError(_("The period cannot end before it starts."), "ends_on")
     if any(p.label == label for p in centre.periods):
-        raise CentreError(f"{centre.code} already has a period labelled {label}.", "label")
+        raise CentreError(
+            _("%(code)s already has a period labelled %(label)s.", code=centre.code, label=label), "label"
+        )
     period = ReportingPeriod(centre=centre, label=label, starts_on=starts_on, ends_on=ends_on)
     db.session.add(period)
     db.session.flush()

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
@@ -56,7 +57,7 @@ def new():
         except services.CentreError as error:
             refuse(form, error, "code")
         else:
-            flash(f"Centre {centre.code} created.", "success")
+            flash(_("Centre %(code)s created.", code=centre.code), "success")
             return redirect(url_for("centres.show", code=centre.code))
     return form_page("centres/form.html", form=form, centre=None)
 
@@ -73,7 +74,7 @@ def edit(code: str):
         except services.CentreError as error:
             refuse(form, error, "code")
         else:
-            flash(f"Centre {centre.code} saved.", "success")
+            flash(_("Centre %(code)s saved.", code=centre.code), "success")
             return redirect(url_for("centres.show", code=centre.code))
     return form_page("centres/form.html", form=form, centre=centre)
 
@@ -89,6 +90,6 @@ def add_period(code: str):
         except services.CentreError as error:
             refuse(form, error, "label")
         else:
-            flash(f"Reporting period {form.label.data} added.", "success")
+            flash(_("Reporting period %(label)s added.", label=form.label.data), "success")
             return redirect(url_for("centres.show", code=centre.code))
     return form_page("centres/show.html", centre=centre, history=history_for(centre), period_form=form)

@@ -2,6 +2,8 @@ from functools import cache
 
 import pycountry
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
@@ -47,58 +49,71 @@ def enum_pairs(kind) -> list[tuple[str, str]]:
 
 
 class ExpertForm(BaseForm):
-    centre_id = SelectField("Centre", validators=[Optional()])
+    centre_id = SelectField(_l("Centre"), validators=[Optional()])
     name = StringField(
-        "Name", validators=[DataRequired(), Length(max=200)], description="As the person writes it in Latin script."
+        _l("Name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("As the person writes it in Latin script."),
     )
     other_names = StringField(
-        "Names in other scripts",
+        _l("Names in other scripts"),
         validators=[Optional(), Length(max=500)],
-        description="E.g. Chinese or Cyrillic; separate with ;",
+        description=_l("E.g. Chinese or Cyrillic; separate with ;"),
     )
     nationality = SelectField(
-        "Nationality",
+        _l("Nationality"),
         validators=[Optional()],
         validate_choice=False,
-        description="Decides domestic or foreign, against the centre's host country.",
+        description=_l("Decides domestic or foreign, against the centre's host country."),
     )
-    residence_country = SelectField("Country of residence", validators=[Optional()], validate_choice=False)
+    residence_country = SelectField(_l("Country of residence"), validators=[Optional()], validate_choice=False)
     affiliation_id = SelectField(
-        "Affiliation", validators=[Optional()], validate_choice=False, description="From the organisation directory."
-    )
-    position = StringField("Position", validators=[Optional(), Length(max=200)])
-    email = StringField(
-        "E-mail",
-        validators=[Optional(), Email(message="Enter an e-mail address such as name@example.org."), Length(max=254)],
-    )
-    phone = StringField("Phone", validators=[Optional(), Length(max=60)])
-    contact_notes = TextAreaField("Other contact details", validators=[Optional(), Length(max=2000)])
-    languages = SelectMultipleField(
-        "Languages", validate_choice=False, description="ISO 639; hold Ctrl to choose several."
-    )
-    targets = SelectMultipleField("KMGBF targets", validate_choice=False)
-    themes = StringField("Themes", validators=[Optional(), Length(max=1000)], description="Separate with commas.")
-    engagement_basis = SelectField("Engagement basis", validators=[InputRequired()], validate_choice=False)
-    day_rate = AmountField("Day rate", currency_field="day_rate_currency", description="Paid consultants only.")
-    day_rate_currency = CurrencyField("Currency of the day rate", [Optional()], blank="—")
-    provider_id = SelectField(
-        "Provided by",
+        _l("Affiliation"),
         validators=[Optional()],
         validate_choice=False,
-        description="The partner organisation that provides the expert.",
+        description=_l("From the organisation directory."),
     )
-    availability = SelectField("Availability", validators=[InputRequired()], validate_choice=False)
-    availability_until = DateField(
-        "Until", validators=[Optional()], description="The day the availability above ends, if known."
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    email = StringField(
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter an e-mail address such as name@example.org.")),
+            Length(max=254),
+        ],
     )
-    vetting = SelectField("Vetting", validators=[InputRequired()], validate_choice=False)
-    pools = SelectMultipleField("Pools", validate_choice=False)
-    listed = PartialDateField(
-        "On the roster since",
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=60)])
+    contact_notes = TextAreaField(_l("Other contact details"), validators=[Optional(), Length(max=2000)])
+    languages = SelectMultipleField(
+        _l("Languages"), validate_choice=False, description=_l("ISO 639; hold Ctrl to choose several.")
+    )
+    targets = SelectMultipleField(_l("KMGBF targets"), validate_choice=False)
+    themes = StringField(
+        _l("Themes"), validators=[Optional(), Length(max=1000)], description=_l("Separate with commas.")
+    )
+    engagement_basis = SelectField(_l("Engagement basis"), validators=[InputRequired()], validate_choice=False)
+    day_rate = AmountField(_l("Day rate"), currency_field="day_rate_currency", description=_l("Paid consultants only."))
+    day_rate_currency = CurrencyField(_l("Currency of the day rate"), [Optional()], blank="—")
+    provider_id = SelectField(
+        _l("Provided by"),
         validators=[Optional()],
-        description="When the expert joined the centre's roster: a day, a month (2025-06) or a year. Today if empty.",
+        validate_choice=False,
+        description=_l("The partner organisation that provides the expert."),
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    availability = SelectField(_l("Availability"), validators=[InputRequired()], validate_choice=False)
+    availability_until = DateField(
+        _l("Until"), validators=[Optional()], description=_l("The day the availability above ends, if known.")
+    )
+    vetting = SelectField(_l("Vetting"), validators=[InputRequired()], validate_choice=False)
+    pools = SelectMultipleField(_l("Pools"), validate_choice=False)
+    listed = PartialDateField(
+        _l("On the roster since"),
+        validators=[Optional()],
+        description=_l(
+            "When the expert joined the centre's roster: a day, a month (2025-06) or a year. Today if empty."
+        ),
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
     def __init__(self, *args, centres=(), pools=(), themes_in_use=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,7 +136,7 @@ class ExpertForm(BaseForm):
             (str(p.id), f"{p.name} ({p.centre.code})" if len(centres) > 1 else p.name) for p in pools
         )
         if themes_in_use:
-            self.themes.description = "Separate with commas. In use: " + ", ".join(themes_in_use) + "."
+            self.themes.description = _("Separate with commas. In use: %(themes)s.", themes=", ".join(themes_in_use))
 
 
 class ExpertEditForm(VersionMixin, ExpertForm):
@@ -129,26 +144,28 @@ class ExpertEditForm(VersionMixin, ExpertForm):
 
 
 class CvForm(BaseForm):
-    cv = FileField("CV (PDF or Word .docx)")
+    cv = FileField(_l("CV (PDF or Word .docx)"))
 
 
 class EngagementForm(BaseForm):
-    activity = StringField("Activity or proposal", validators=[DataRequired(), Length(max=300)])
-    started_on = DateField("From", validators=[DataRequired()])
-    ended_on = DateField("To", validators=[Optional()])
-    days_worked = AmountField("Days worked", [InputRequired()], measure="quantity", allow_zero=True)
+    activity = StringField(_l("Activity or proposal"), validators=[DataRequired(), Length(max=300)])
+    started_on = DateField(_l("From"), validators=[DataRequired()])
+    ended_on = DateField(_l("To"), validators=[Optional()])
+    days_worked = AmountField(_l("Days worked"), [InputRequired()], measure="quantity", allow_zero=True)
 
 
 class PoolForm(BaseForm):
-    centre_id = SelectField("Centre", validators=[Optional()])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)], description='E.g. "consultants".')
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    centre_id = SelectField(_l("Centre"), validators=[Optional()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], description=_l('E.g. "consultants".'))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=choices((s.value, s.label) for s in PoolStatus),
         default=PoolStatus.ESTABLISHED.value,
-        description="A list of people the centre could call on, not yet engaged, is not an established pool: "
-        "the report says so.",
+        description=_l(
+            "A list of people the centre could call on, not yet engaged, is not an established pool: "
+            "the report says so."
+        ),
     )
 
     def __init__(self, *args, centres=(), **kwargs):

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
@@ -16,7 +17,11 @@ from crm.extensions import db
 
 
 class EngagementBasis(LabelledEnum):
-    __labels__ = {"paid": "Paid consultant", "partner": "Provided by a partner"}
+    __labels__ = {
+        "volunteer": _l("Volunteer"),
+        "paid": _l("Paid consultant"),
+        "partner": _l("Provided by a partner"),
+    }
 
     VOLUNTEER = "volunteer"
     PAID = "paid"
@@ -24,12 +29,24 @@ class EngagementBasis(LabelledEnum):
 
 
 class Availability(LabelledEnum):
+    __labels__ = {
+        "available": _l("Available"),
+        "limited": _l("Limited"),
+        "unavailable": _l("Unavailable"),
+    }
+
     AVAILABLE = "available"
     LIMITED = "limited"
     UNAVAILABLE = "unavailable"
 
 
 class Vetting(LabelledEnum):
+    __labels__ = {
+        "proposed": _l("Proposed"),
+        "vetted": _l("Vetted"),
+        "declined": _l("Declined"),
+    }
+
     PROPOSED = "proposed"
     VETTED = "vetted"
     DECLINED = "declined"
@@ -38,7 +55,11 @@ class Vetting(LabelledEnum):
 class Origin(LabelledEnum):
     """Domestic or foreign relative to the centre's host country; derived, never typed."""
 
-    __labels__ = {"undetermined": "Not determined"}
+    __labels__ = {
+        "domestic": _l("Domestic"),
+        "foreign": _l("Foreign"),
+        "undetermined": _l("Not determined"),
+    }
 
     DOMESTIC = "domestic"
     FOREIGN = "foreign"
@@ -63,7 +84,10 @@ class PoolStatus(LabelledEnum):
     """How far a pool has come. A list of people the centre could call on (TSCC-CA's "initial list of possible
     consultants", who need funds to be engaged) is not an established pool, and a report never says it is."""
 
-    __labels__ = {"candidates": "List of possible experts or consultants", "established": "Established pool"}
+    __labels__ = {
+        "candidates": _l("List of possible experts or consultants"),
+        "established": _l("Established pool"),
+    }
 
     CANDIDATES = "candidates"
     ESTABLISHED = "established"

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 
 import pycountry
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -105,16 +107,16 @@ class Search:
 
 
 FACETS = {
-    "target": "KMGBF target",
-    "theme": "Theme",
-    "language": "Language",
-    "country": "Nationality",
-    "origin": "Domestic or foreign",
-    "availability": "Availability",
-    "basis": "Engagement basis",
-    "vetting": "Vetting",
-    "pool": "Pool",
-    "centre": "Centre",
+    "target": _l("KMGBF target"),
+    "theme": _l("Theme"),
+    "language": _l("Language"),
+    "country": _l("Nationality"),
+    "origin": _l("Domestic or foreign"),
+    "availability": _l("Availability"),
+    "basis": _l("Engagement basis"),
+    "vetting": _l("Vetting"),
+    "pool": _l("Pool"),
+    "centre": _l("Centre"),
 }
 TAG_FACETS = {"target": TagFacet.TARGET, "language": TagFacet.LANGUAGE, "theme": TagFacet.THEME}
 
@@ -244,7 +246,9 @@ def facets(search: Search, user=None) -> tuple[int, list[Facet]]:
     )
     centre_codes = dict(db.session.execute(scoped(sa.select(Centre.id, Centre.code), Centre.id, user)).all())
     labels = {
-        "target": lambda v: f"Target {v} — {TARGETS[int(v)]}" if int(v) in TARGETS else v,
+        "target": lambda v: (
+            _("Target %(number)s — %(title)s", number=v, title=TARGETS[int(v)]) if int(v) in TARGETS else v
+        ),
         "language": language_name,
         "country": country_name,
         "origin": lambda v: Origin(v).label,

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pycountry
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
@@ -72,7 +73,9 @@ def check_country(code: str | None, field: str) -> str | None:
     if not code:
         return None
     if pycountry.countries.get(alpha_2=code) is None:
-        raise ExpertError(f"Unknown country code {code!r}: choose a country from the list (ISO 3166).", field)
+        raise ExpertError(
+            _("Unknown country code %(code)s: choose a country from the list (ISO 3166).", code=repr(code)), field
+        )
     return code
 
 
@@ -85,7 +88,10 @@ def check_languages(codes) -> list[str]:
             continue
         language = pycountry.languages.get(alpha_3=code) if len(code) == 3 else pycountry.languages.get(alpha_2=code)
         if language is None:
-            raise ExpertError(f"Unknown language code {raw!r}: choose a language from the list (ISO 639).", "languages")
+            raise ExpertError(
+                _("Unknown language code %(code)s: choose a language from the list (ISO 639).", code=repr(raw)),
+                "languages",
+            )
         if language.alpha_3 not in result:
             result.append(language.alpha_3)
     return result
@@ -100,7 +106,7 @@ def check_themes(raw) -> list[str]:
         if not theme:
             continue
         if len(theme) > 100:
-            raise ExpertError(f"A theme is at most 100 characters: {theme[:40]}…", "themes")
+            raise ExpertError(_("A theme is at most 100 characters: %(theme)s…", theme=theme[:40]), "themes")
         if theme.lower() not in seen:
             seen.add(theme.lower())
             themes.append(theme)
@@ -111,7 +117,7 @@ def check_day_rate(basis: EngagementBasis, amount, currency: str | None) -> tupl
     currency = (currency or "").strip()
     if amount in (None, ""):
         if currency and basis == EngagementBasis.PAID:
-            raise ExpertError("Enter the day rate that goes with the currency, or clear the currency.", "day_rate")
+            raise ExpertError(_("Enter the day rate that goes with the currency, or clear the currency."), "day_rate")
         return None, None
     if basis != EngagementBasis.PAID:
         raise ExpertError(
@@ -128,7 +134,7 @@ def check_organisation(organisation_id, field: str) -> int | None:
         return None
     organisation = db.session.get(Organisation, int(organisation_id))
     if organisation is None:
-        raise ExpertError("Choose an organisation from the directory.", field)
+        raise ExpertError(_("Choose an organisation from the directory."), field)
     return organisation.id
 
 
@@ -138,15 +144,15 @@ def check_pools(centre_id: int, pool_ids) -> list[ExpertPool]:
         return []
     pools = db.session.scalars(sa.select(ExpertPool).where(ExpertPool.id.in_(ids))).all()
     if len(pools) != len(ids) or any(pool.centre_id != centre_id for pool in pools):
-        raise ExpertError("Choose pools of the expert's own centre.", "pools")
+        raise ExpertError(_("Choose pools of the expert's own centre."), "pools")
     return sorted(pools, key=lambda pool: pool.name)
 
 
-def _enum_value(kind, raw, field: str, what: str):
+def _enum_value(kind, raw, field: str, refusal: str):
     try:
         return kind(raw)
     except ValueError:
-        raise ExpertError(f"Choose the {what}.", field) from None
+        raise ExpertError(refusal, field) from None
 
 
 def find_duplicate(centre_id: int, name: str, email: str, exclude_id: int | None = None) -> Expert | None:
@@ -225,13 +231,13 @@ class RosterBatch(Roster):
         if organisation_id in (None, "", 0, "0"):
             return None
         if int(organisation_id) not in self.organisation_ids:
-            raise ExpertError("Choose an organisation from the directory.", field)
+            raise ExpertError(_("Choose an organisation from the directory."), field)
         return int(organisation_id)
 
     def pools(self, centre_id, pool_ids):
         ids = {int(pool_id) for pool_id in pool_ids or [] if str(pool_id).strip()}
         if not ids <= self.known_pools.keys():
-            raise ExpertError("Choose pools of the expert's own centre.", "pools")
+            raise ExpertError(_("Choose pools of the expert's own centre."), "pools")
         return sorted((self.known_pools[i] for i in ids), key=lambda pool: pool.name)
 
     def create(self, centre_id, values, pools):
@@ -311,11 +317,15 @@ class _NewExpert:
 def _values(centre_id: int, data: dict, expert: Expert | None, roster: Roster) -> dict:
     name = " ".join((data.get("name") or "").split())
     if not name:
-        raise ExpertError("Enter the expert's name.", "name")
+        raise ExpertError(_("Enter the expert's name."), "name")
     email = (data.get("email") or "").strip()
     if roster.duplicate(centre_id, name, email, expert):
-        raise ExpertError(f"{name} with the e-mail {email} is already on this centre's roster.", "email")
-    basis = _enum_value(EngagementBasis, data.get("engagement_basis"), "engagement_basis", "engagement basis")
+        raise ExpertError(
+            _("%(name)s with the e-mail %(email)s is already on this centre's roster.", name=name, email=email), "email"
+        )
+    basis = _enum_value(
+        EngagementBasis, data.get("engagement_basis"), "engagement_basis", _("Choose the engagement basis.")
+    )
     day_rate, currency = check_day_rate(basis, data.get("day_rate"), data.get("day_rate_currency"))
     try:
         targets = check_targets(data.get("targets") or [])
@@ -339,9 +349,13 @@ def _values(centre_id: int, data: dict, expert: Expert | None, roster: Roster) -
         "day_rate": day_rate,
         "day_rate_currency": currency,
         "provider_id": provider_id if basis == EngagementBasis.PARTNER else None,
-        "availability": _enum_value(Availability, data.get("availability"), "availability", "availability"),
+        "availability": _enum_value(
+            Availability, data.get("availability"), "availability", _("Choose the availability.")
+        ),
         "availability_until": data.get("availability_until"),
-        "vetting": _enum_value(Vetting, data.get("vetting") or Vetting.PROPOSED, "vetting", "vetting status"),
+        "vetting": _enum_value(
+            Vetting, data.get("vetting") or Vetting.PROPOSED, "vetting", _("Choose the vetting status.")
+        ),
         "notes": (data.get("notes") or "").strip(),
         "listed": data.get("listed") or (expert.listed if expert else PartialDate(date.today())),
     }
@@ -404,15 +418,15 @@ def attach_cv(expert: Expert, file_storage, user_id: int | None) -> ExpertCv:
 def add_engagement(expert: Expert, activity: str, started_on: date, ended_on: date | None, days) -> ExpertEngagement:
     activity = " ".join((activity or "").split())
     if not activity:
-        raise ExpertError("Name the activity or proposal.", "activity")
+        raise ExpertError(_("Name the activity or proposal."), "activity")
     if ended_on is not None and ended_on < started_on:
-        raise ExpertError("The engagement cannot end before it starts.", "ended_on")
+        raise ExpertError(_("The engagement cannot end before it starts."), "ended_on")
     try:
         days = check_quantity(days, "Days worked", allow_zero=True)
     except AmountError as error:
         raise ExpertError(str(error), "days_worked") from None
     if days != days.quantize(Decimal("0.1")):
-        raise ExpertError("Days worked is zero or more, to one decimal place.", "days_worked")
+        raise ExpertError(_("Days worked is zero or more, to one decimal place."), "days_worked")
     engagement = ExpertEngagement(expert=expert, activity=activity, started_on=started_on, ended_on=ended_on)
     engagement.days_worked = days
     db.session.add(engagement)
@@ -432,16 +446,16 @@ def save_pool(
     try:
         status = PoolStatus(status or PoolStatus.ESTABLISHED)
     except ValueError:
-        raise ExpertError("Choose the pool's status.", "status") from None
+        raise ExpertError(_("Choose the pool's status."), "status") from None
     if not name:
-        raise ExpertError("Name the pool.", "name")
+        raise ExpertError(_("Name the pool."), "name")
     clash = db.session.scalar(
         sa.select(ExpertPool.id).where(
             ExpertPool.centre_id == centre_id, sa.func.lower(ExpertPool.name) == name.lower()
         )
     )
     if clash is not None and (pool is None or clash != pool.id):
-        raise ExpertError(f"This centre already has a pool called {name}.", "name")
+        raise ExpertError(_("This centre already has a pool called %(name)s.", name=name), "name")
     if pool is None:
         pool = ExpertPool(centre_id=centre_id, name=name, description=(description or "").strip(), status=status)
         db.session.add(pool)

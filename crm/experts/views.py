@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
@@ -117,7 +118,7 @@ def new():
         except services.ExpertError as error:
             refuse(form, error, "name")
         else:
-            flash(f"{expert.name} added to the roster.", "success")
+            flash(_("%(name)s added to the roster.", name=expert.name), "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
     return form_page("experts/form.html", form=form, expert=None)
 
@@ -151,7 +152,7 @@ def edit(expert_id: int):
         except services.ExpertError as error:
             refuse(form, error, "name")
         else:
-            flash(f"{expert.name} saved.", "success")
+            flash(_("%(name)s saved.", name=expert.name), "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
     return form_page("experts/form.html", form=form, expert=expert)
 
@@ -162,7 +163,7 @@ def erase(expert_id: int):
     expert = get_or_404(Expert, expert_id, write=True)
     if request.method == "POST":
         services.erase_expert(expert)
-        flash("The expert and their personal data were erased. The roster counts no longer include them.", "success")
+        flash(_("The expert and their personal data were erased. The roster counts no longer include them."), "success")
         return redirect(url_for("experts.index"))
     return render_template("experts/erase.html", expert=expert)
 
@@ -189,7 +190,7 @@ def upload_cv(expert_id: int):
         except services.ExpertError as error:
             form.cv.errors.append(str(error))
         else:
-            flash("CV uploaded.", "success")
+            flash(_("CV uploaded."), "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
     return form_page(
         "experts/show.html",
@@ -215,7 +216,7 @@ def add_engagement(expert_id: int):
         except services.ExpertError as error:
             refuse(form, error, "activity")
         else:
-            flash("Engagement recorded.", "success")
+            flash(_("Engagement recorded."), "success")
             return redirect(url_for("experts.show", expert_id=expert.id))
     return form_page(
         "experts/show.html",
@@ -236,7 +237,7 @@ def remove_engagement(expert_id: int, engagement_id: int):
     if engagement is None or engagement.expert_id != expert.id:
         abort(404)
     services.remove_engagement(engagement)
-    flash("Engagement removed.", "success")
+    flash(_("Engagement removed."), "success")
     return redirect(url_for("experts.show", expert_id=expert.id))
 
 
@@ -260,7 +261,7 @@ def new_pool():
         except services.ExpertError as error:
             refuse(form, error, "name")
         else:
-            flash(f"Pool {pool.name} created.", "success")
+            flash(_("Pool %(name)s created.", name=pool.name), "success")
             return redirect(url_for("experts.pools"))
     return form_page("experts/pool_form.html", form=form, pool=None)
 
@@ -278,7 +279,7 @@ def edit_pool(pool_id: int):
         except services.ExpertError as error:
             refuse(form, error, "name")
         else:
-            flash(f"Pool {pool.name} saved.", "success")
+            flash(_("Pool %(name)s saved.", name=pool.name), "success")
             return redirect(url_for("experts.pools"))
     return form_page("experts/pool_form.html", form=form, pool=pool, history=history_for(pool))
 

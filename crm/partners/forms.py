@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -11,25 +12,25 @@ from crm.partners.models import InteractionKind, PartnershipRole, Stage
 
 class OrganisationForm(BaseForm):
     name = StringField(
-        "Name",
+        _l("Name"),
         validators=[DataRequired(), Length(max=300)],
-        description="The name in English, as the organisation writes it.",
+        description=_l("The name in English, as the organisation writes it."),
     )
     other_names = TextAreaField(
-        "Names in other scripts",
+        _l("Names in other scripts"),
         validators=[Optional(), Length(max=2000)],
-        description="One a line, as written (Chinese, Cyrillic...).",
+        description=_l("One a line, as written (Chinese, Cyrillic...)."),
     )
-    acronym = StringField("Acronym", validators=[Optional(), Length(max=40)])
-    type_id = SelectField("Type", validators=[DataRequired(message="Choose a type.")])
+    acronym = StringField(_l("Acronym"), validators=[Optional(), Length(max=40)])
+    type_id = SelectField(_l("Type"), validators=[DataRequired(message=_l("Choose a type."))])
     country = SelectField(
-        "Country", validators=[Optional()], description="Where it is based; empty for international bodies."
+        _l("Country"), validators=[Optional()], description=_l("Where it is based; empty for international bodies.")
     )
     website = StringField(
-        "Website", validators=[Optional(), Length(max=500)], description="www.example.org or https://…"
+        _l("Website"), validators=[Optional(), Length(max=500)], description=_l("www.example.org or https://…")
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
-    create_anyway = BooleanField("None of these is the same organisation: create a new entry")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    create_anyway = BooleanField(_l("None of these is the same organisation: create a new entry"))
 
     def __init__(self, *args, types=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,17 +43,18 @@ class OrganisationEditForm(VersionMixin, OrganisationForm):
 
 
 class OrganisationTypeForm(BaseForm):
-    name = StringField("New type", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("New type"), validators=[DataRequired(), Length(max=120)])
     plural_name = StringField(
-        "Heading in reports",
+        _l("Heading in reports"),
         validators=[Optional(), Length(max=120)],
-        description="The plural a report lists partners of this type under, "
-        'e.g. "Research institutes and universities".',
+        description=_l(
+            'The plural a report lists partners of this type under, e.g. "Research institutes and universities".'
+        ),
     )
 
 
 class TypeHeadingForm(VersionMixin, BaseForm):
-    plural_name = StringField("Heading in reports", validators=[Optional(), Length(max=120)])
+    plural_name = StringField(_l("Heading in reports"), validators=[Optional(), Length(max=120)])
 
 
 def user_pairs(users):
@@ -60,24 +62,26 @@ def user_pairs(users):
 
 
 class PartnershipForm(BaseForm):
-    stage = SelectField("Engagement stage", choices=choices((s.value, s.label) for s in Stage))
+    stage = SelectField(_l("Engagement stage"), choices=choices((s.value, s.label) for s in Stage))
     role = SelectField(
-        "Role for the centre",
+        _l("Role for the centre"),
         choices=choices((r.value, r.label) for r in PartnershipRole),
-        description="The convention body and the host institution establish the centre (area 1 of the report): "
-        "they are not counted among the partners developed (area 3).",
+        description=_l(
+            "The convention body and the host institution establish the centre (area 1 of the report): "
+            "they are not counted among the partners developed (area 3)."
+        ),
     )
-    areas = TextAreaField("Areas of cooperation", validators=[Optional(), Length(max=5000)])
-    targets = SelectMultipleField("KMGBF targets", choices=choices(target_pairs()), validators=[Optional()])
-    owner_id = SelectField("Owner", validators=[Optional()], description="Who at the centre looks after it.")
-    next_step = StringField("Next step", validators=[Optional(), Length(max=500)])
-    next_step_on = DateField("Next step due on", validators=[Optional()])
+    areas = TextAreaField(_l("Areas of cooperation"), validators=[Optional(), Length(max=5000)])
+    targets = SelectMultipleField(_l("KMGBF targets"), choices=choices(target_pairs()), validators=[Optional()])
+    owner_id = SelectField(_l("Owner"), validators=[Optional()], description=_l("Who at the centre looks after it."))
+    next_step = StringField(_l("Next step"), validators=[Optional(), Length(max=500)])
+    next_step_on = DateField(_l("Next step due on"), validators=[Optional()])
     engaged = PartialDateField(
-        "Engaged since",
+        _l("Engaged since"),
         validators=[Optional()],
-        description="When the centre first engaged them: a day, a month (2025-06) or a year. Today if left empty.",
+        description=_l("When the centre first engaged them: a day, a month (2025-06) or a year. Today if left empty."),
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
 
     def __init__(self, *args, owners=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,7 +89,7 @@ class PartnershipForm(BaseForm):
 
 
 class NewPartnershipForm(PartnershipForm):
-    organisation_id = SelectField("Organisation", validators=[DataRequired(message="Choose an organisation.")])
+    organisation_id = SelectField(_l("Organisation"), validators=[DataRequired(message=_l("Choose an organisation."))])
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,17 +101,21 @@ class PartnershipEditForm(VersionMixin, PartnershipForm):
 
 
 class ContactForm(BaseForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    title = StringField("Title or position", validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title or position"), validators=[Optional(), Length(max=200)])
     email = StringField(
-        "E-mail",
-        validators=[Optional(), Email(message="Enter an e-mail address such as name@example.org."), Length(max=254)],
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter an e-mail address such as name@example.org.")),
+            Length(max=254),
+        ],
     )
-    phone = StringField("Phone", validators=[Optional(), Length(max=60)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=60)])
     languages = StringField(
-        "Languages", validators=[Optional(), Length(max=200)], description="e.g. English, Chinese, Russian"
+        _l("Languages"), validators=[Optional(), Length(max=200)], description=_l("e.g. English, Chinese, Russian")
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
 
 class ContactEditForm(VersionMixin, ContactForm):
@@ -115,17 +123,19 @@ class ContactEditForm(VersionMixin, ContactForm):
 
 
 class InteractionForm(BaseForm):
-    occurred_on = DateField("Date", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
-    kind = SelectField("Kind", choices=choices((k.value, k.label) for k in InteractionKind))
-    summary = TextAreaField("Summary", validators=[DataRequired(), Length(max=10000)])
-    attendees = TextAreaField("Attendees", validators=[Optional(), Length(max=2000)])
-    follow_up = TextAreaField("Follow-up", validators=[Optional(), Length(max=2000)])
+    occurred_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Enter the date as YYYY-MM-DD."))])
+    kind = SelectField(_l("Kind"), choices=choices((k.value, k.label) for k in InteractionKind))
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=10000)])
+    attendees = TextAreaField(_l("Attendees"), validators=[Optional(), Length(max=2000)])
+    follow_up = TextAreaField(_l("Follow-up"), validators=[Optional(), Length(max=2000)])
 
 
 class MergeForm(BaseForm):
     """Merge this entry (the duplicate) into the one chosen, which stays."""
 
-    survivor_id = SelectField("The entry that stays", validators=[DataRequired(message="Choose the entry that stays.")])
+    survivor_id = SelectField(
+        _l("The entry that stays"), validators=[DataRequired(message=_l("Choose the entry that stays."))]
+    )
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)

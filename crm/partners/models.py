@@ -1,6 +1,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
@@ -57,6 +58,16 @@ class Organisation(Audited, Versioned, Timestamped, db.Model):
 
 
 class Stage(LabelledEnum):
+    __labels__ = {
+        "identified": _l("Identified"),
+        "contacted": _l("Contacted"),
+        "in_discussion": _l("In discussion"),
+        "agreement_in_preparation": _l("Agreement in preparation"),
+        "active": _l("Active"),
+        "dormant": _l("Dormant"),
+        "closed": _l("Closed"),
+    }
+
     IDENTIFIED = "identified"
     CONTACTED = "contacted"
     IN_DISCUSSION = "in_discussion"
@@ -80,7 +91,11 @@ class PartnershipRole(LabelledEnum):
     """What the organisation is to the centre. The convention body (the CBD Secretariat) and the host institution
     make the centre what it is (area 1 of the report): they are not partners the centre develops (area 3)."""
 
-    __labels__ = {"convention_body": "Convention body (the CBD Secretariat)"}
+    __labels__ = {
+        "partner": _l("Partner"),
+        "convention_body": _l("Convention body (the CBD Secretariat)"),
+        "host_institution": _l("Host institution"),
+    }
 
     PARTNER = "partner"
     CONVENTION_BODY = "convention_body"
@@ -163,7 +178,7 @@ class Contact(Audited, Versioned, Timestamped, CentreScoped, db.Model):
 
 
 class InteractionKind(LabelledEnum):
-    __labels__ = {"email": "E-mail"}
+    __labels__ = {"meeting": _l("Meeting"), "email": _l("E-mail"), "call": _l("Call"), "event": _l("Event")}
 
     MEETING = "meeting"
     EMAIL = "email"

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.centres.models import Centre
 from crm.core.due import DueItem, dated_until
@@ -224,12 +225,12 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
         DueItem.of(
             p,
             uid=f"partnership-next-step-{p.id}",
-            kind="Next step",
+            kind=_("Next step"),
             title=p.organisation.display_name,
             due=PartialDate(p.next_step_on),
             endpoint="partners.partnership",
             record_args=(("partnership_id", p.id),),
-            detail=p.next_step or "Next step",
+            detail=p.next_step or _("Next step"),
         )
         for p in partnerships
     ]

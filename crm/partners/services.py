@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from crm.centres.services import CentreError, check_countries
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
@@ -117,7 +119,7 @@ def add_type(name: str, code: str | None = None, plural_name: str = "") -> Organ
         )
     )
     if clash is not None:
-        raise PartnerError(f"The type “{clash.name}” already exists.", "name")
+        raise PartnerError(_("The type “%(name)s” already exists.", name=clash.name), "name")
     position = (db.session.scalar(sa.select(sa.func.max(OrganisationType.position))) or 0) + 10
     kind = OrganisationType(code=code, name=name, plural_name=(plural_name or "").strip(), position=position)
     db.session.add(kind)
@@ -135,7 +137,7 @@ def save_organisation(organisation: Organisation | None, data: dict) -> Organisa
     """Create (organisation is None) or update a directory entry from validated form data."""
     kind = db.session.get(OrganisationType, int(data["type_id"])) if data.get("type_id") else None
     if kind is None:
-        raise PartnerError("Choose a type.", "type_id")
+        raise PartnerError(_("Choose a type."), "type_id")
     try:
         country = check_countries([data.get("country") or ""], "country")
     except CentreError as error:
@@ -186,11 +188,11 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
     try:
         stage = Stage(data["stage"])
     except ValueError:
-        raise PartnerError("Choose a stage.", "stage") from None
+        raise PartnerError(_("Choose a stage."), "stage") from None
     try:
         role = PartnershipRole(data.get("role") or (partnership.role if partnership else PartnershipRole.PARTNER))
     except ValueError:
-        raise PartnerError("Choose a role.", "role") from None
+        raise PartnerError(_("Choose a role."), "role") from None
     values = {
         "stage": stage,
         "role": role,
@@ -205,10 +207,10 @@ def save_partnership(partnership: Partnership | None, data: dict, centre_id: int
     if partnership is None:
         organisation = db.session.get(Organisation, int(data["organisation_id"]))
         if organisation is None:
-            raise PartnerError("Choose an organisation of the directory.", "organisation_id")
+            raise PartnerError(_("Choose an organisation of the directory."), "organisation_id")
         existing = partnership_of(centre_id, organisation.id)
         if existing is not None:
-            raise PartnerError("Your centre already has a partnership with this organisation.", "organisation_id")
+            raise PartnerError(_("Your centre already has a partnership with this organisation."), "organisation_id")
         # The organisation itself, not its id: the audit log labels the new partnership with its name.
         on_create = {"centre_id": centre_id, "organisation": organisation}
     partnership = create_or_update(Partnership, partnership, values, **on_create)
@@ -315,33 +317,39 @@ def _collides(record, column, survivor_id: int):
     return False
 
 
-# What a merge moves, in the records' own words (singular, plural), by table and column; others by their class's name.
+# What a merge moves, in the records' own words (counted, in the user's language), by table and column; others by
+# their class's name.
 MERGE_NOUNS = {
-    ("ledger_entries", "source_id"): ("resource", "resources"),
-    ("experts", "affiliation_id"): ("expert affiliated with it", "experts affiliated with it"),
-    ("experts", "provider_id"): ("expert it provides", "experts it provides"),
-    ("proposals", "funder_id"): ("proposal it funds", "proposals it funds"),
-    ("proposal_partners", "organisation_id"): ("proposal it is a partner of", "proposals it is a partner of"),
-    ("funding_mechanisms", "funder_id"): ("funding mechanism", "funding mechanisms"),
-    ("agreement_counterparts", "organisation_id"): ("agreement", "agreements"),
+    ("ledger_entries", "source_id"): lambda n: ngettext("%(num)d resource", "%(num)d resources", n),
+    ("experts", "affiliation_id"): lambda n: ngettext(
+        "%(num)d expert affiliated with it", "%(num)d experts affiliated with it", n
+    ),
+    ("experts", "provider_id"): lambda n: ngettext("%(num)d expert it provides", "%(num)d experts it provides", n),
+    ("proposals", "funder_id"): lambda n: ngettext("%(num)d proposal it funds", "%(num)d proposals it funds", n),
+    ("proposal_partners", "organisation_id"): lambda n: ngettext(
+        "%(num)d proposal it is a partner of", "%(num)d proposals it is a partner of", n
+    ),
+    ("funding_mechanisms", "funder_id"): lambda n: ngettext(
+        "%(num)d funding mechanism", "%(num)d funding mechanisms", n
+    ),
+    ("agreement_counterparts", "organisation_id"): lambda n: ngettext("%(num)d agreement", "%(num)d agreements", n),
 }
 
 
 def _moved(table, column, number: int, owner: type) -> str:
-    singular, plural = MERGE_NOUNS.get((table.name, column.key), (None, None))
-    if singular is None:
-        singular = re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower()
-        plural = singular + "s"
-    return counted(number, singular, plural)
+    words = MERGE_NOUNS.get((table.name, column.key))
+    if words is not None:
+        return words(number)
+    return counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower())
 
 
 def plan_merge(survivor: Organisation, duplicate: Organisation) -> Merge:
     """What the merge would move (one count per referring table) and the centres it touches."""
     if survivor.id == duplicate.id:
-        raise PartnerError("Choose another organisation: an entry cannot be merged into itself.", "survivor_id")
+        raise PartnerError(_("Choose another organisation: an entry cannot be merged into itself."), "survivor_id")
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise PartnerError(
-            "That entry was merged into another already; choose the one it was merged into.", "survivor_id"
+            _("That entry was merged into another already; choose the one it was merged into."), "survivor_id"
         )
     classes = model_classes()
     moves, centre_ids = [], set()
@@ -357,7 +365,7 @@ def plan_merge(survivor: Organisation, duplicate: Organisation) -> Merge:
                 centre_ids |= set(db.session.scalars(sa.select(table.c.centre_id).where(column == duplicate.id)))
             moves.append(_moved(table, column, number, cls))
         else:
-            owner, _, owner_column = _collection_of(table)
+            owner, _key, owner_column = _collection_of(table)
             owners = sa.select(owner_column).where(column == duplicate.id)
             if "centre_id" in owner.__table__.c:
                 centre_ids |= set(db.session.scalars(sa.select(owner.centre_id).where(owner.id.in_(owners))))

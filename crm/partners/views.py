@@ -2,6 +2,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.audit.models import AuditEntry
@@ -86,14 +87,14 @@ def organisation_new():
             form.name.data, services.split_names(form.other_names.data or ""), form.acronym.data or ""
         )
         if duplicates and not form.create_anyway.data:
-            form.name.errors.append("This looks like an organisation already in the directory: see below.")
+            form.name.errors.append(_("This looks like an organisation already in the directory: see below."))
         else:
             try:
                 organisation = services.save_organisation(None, form.data)
             except services.PartnerError as error:
                 refuse(form, error, "name")
             else:
-                flash(f"{organisation.name} added to the directory.", "success")
+                flash(_("%(name)s added to the directory.", name=organisation.name), "success")
                 return redirect(url_for("partners.organisation", organisation_id=organisation.id))
     return form_page("partners/organisation_form.html", form=form, organisation=None, duplicates=duplicates)
 
@@ -142,14 +143,19 @@ def organisation_merge(organisation_id: int):
     if plan is not None and not plan.allowed(current_user):
         form.survivor_id.errors = [
             *form.survivor_id.errors,
-            "This merge changes records of centres you are not a member of: an administrator can make it.",
+            _("This merge changes records of centres you are not a member of: an administrator can make it."),
         ]
     if request.method == "POST" and request.form.get("confirm") and form.validate_on_submit() and not form.errors:
         if plan is None or not plan.allowed(current_user):
             abort(403)
         services.merge_organisations(plan)
         flash(
-            f"{duplicate.name} merged into {survivor.name}: its links moved, its names kept as other names.", "success"
+            _(
+                "%(duplicate)s merged into %(survivor)s: its links moved, its names kept as other names.",
+                duplicate=duplicate.name,
+                survivor=survivor.name,
+            ),
+            "success",
         )
         return redirect(url_for("partners.organisation", organisation_id=survivor.id))
     return form_page("partners/merge.html", form=form, duplicate=duplicate, plan=plan)
@@ -170,7 +176,7 @@ def organisation_edit(organisation_id: int):
         except services.PartnerError as error:
             refuse(form, error, "name")
         else:
-            flash(f"{organisation.name} saved.", "success")
+            flash(_("%(name)s saved.", name=organisation.name), "success")
             return redirect(url_for("partners.organisation", organisation_id=organisation.id))
     return form_page("partners/organisation_form.html", form=form, organisation=organisation, duplicates=[])
 
@@ -185,7 +191,7 @@ def types():
         except services.PartnerError as error:
             refuse(form, error, "name")
         else:
-            flash(f"Type “{kind.name}” added.", "success")
+            flash(_("Type “%(name)s” added.", name=kind.name), "success")
             return redirect(url_for("partners.types"))
     return form_page("partners/types.html", form=form, types=services.all_types())
 
@@ -205,7 +211,14 @@ def type_heading(type_id: int):
         )
     check_version(kind, form.version.data, form.data)
     services.set_type_heading(kind, form.plural_name.data)
-    flash(f"Reports now list partners of the type “{kind.name}” under “{kind.heading}”.", "success")
+    flash(
+        _(
+            "Reports now list partners of the type “%(name)s” under “%(heading)s”.",
+            name=kind.name,
+            heading=kind.heading,
+        ),
+        "success",
+    )
     return redirect(url_for("partners.types"))
 
 
@@ -241,7 +254,7 @@ def partnership_new():
         except services.PartnerError as error:
             refuse(form, error, "organisation_id")
         else:
-            flash(f"Partnership with {partnership.organisation.name} started.", "success")
+            flash(_("Partnership with %(name)s started.", name=partnership.organisation.name), "success")
             return redirect(url_for("partners.partnership", partnership_id=partnership.id))
     return form_page("partners/partnership_form.html", form=form, partnership=None, centre=centre, centres=centres)
 
@@ -300,7 +313,7 @@ def partnership_edit(partnership_id: int):
         except services.PartnerError as error:
             refuse(form, error, "stage")
         else:
-            flash("Partnership saved.", "success")
+            flash(_("Partnership saved."), "success")
             return redirect(url_for("partners.partnership", partnership_id=partnership.id))
     return form_page("partners/partnership_form.html", form=form, partnership=partnership, centre=partnership.centre)
 
@@ -325,7 +338,7 @@ def contact_new(partnership_id: int):
     if not form.validate_on_submit():
         return partner_page(partnership, contact_form=form)
     contact = services.save_contact(partnership, None, form.data)
-    flash(f"Contact {contact.name} added.", "success")
+    flash(_("Contact %(name)s added.", name=contact.name), "success")
     return redirect(url_for("partners.partnership", partnership_id=partnership.id) + "#contacts")
 
 
@@ -337,7 +350,7 @@ def contact_edit(contact_id: int):
     if form.validate_on_submit():
         check_version(contact, form.version.data, form.data)
         services.save_contact(contact.partnership, contact, form.data)
-        flash(f"Contact {contact.name} saved.", "success")
+        flash(_("Contact %(name)s saved.", name=contact.name), "success")
         return redirect(url_for("partners.partnership", partnership_id=contact.partnership_id) + "#contacts")
     return form_page("partners/contact_form.html", form=form, contact=contact)
 
@@ -350,7 +363,7 @@ def interaction_new(partnership_id: int):
     if not form.validate_on_submit():
         return partner_page(partnership, interaction_form=form)
     services.log_interaction(partnership, form.data, current_user.id)
-    flash("Interaction logged.", "success")
+    flash(_("Interaction logged."), "success")
     return redirect(url_for("partners.partnership", partnership_id=partnership.id) + "#interactions")
 
 

@@ -1,6 +1,7 @@
 """Proposal, status-change, document and funding-mechanism forms."""
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -45,31 +46,36 @@ def mechanism_pairs() -> list[tuple[str, str]]:
 
 
 class ProposalDetailsForm(BaseForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
-    funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    funder_id = SelectField(
+        _l("Funder"), coerce=optional_int, validators=[DataRequired(message=_l("Choose the funder."))]
+    )
     mechanism_id = SelectField(
-        "Programme or call", coerce=optional_int, validators=[Optional()], description="Must belong to the funder."
+        _l("Programme or call"),
+        coerce=optional_int,
+        validators=[Optional()],
+        description=_l("Must belong to the funder."),
     )
-    co_applicant_ids = SelectMultipleField("Co-applicants", coerce=int, validators=[Optional()])
-    partner_ids = SelectMultipleField("Partners", coerce=int, validators=[Optional()])
-    kmgbf_targets = SelectMultipleField("KMGBF targets", coerce=int, validators=[Optional()])
-    requested_amount = AmountField("Requested amount", currency_field="requested_currency")
-    requested_currency = CurrencyField("Currency of the request", [Optional()], blank="—")
-    deadline_on = DateField("Deadline", validators=[Optional()], description="Feeds the deadlines ahead.")
-    submitted_on = DateField("Submitted on", validators=[Optional()])
-    decision_on = DateField("Decision on", validators=[Optional()])
+    co_applicant_ids = SelectMultipleField(_l("Co-applicants"), coerce=int, validators=[Optional()])
+    partner_ids = SelectMultipleField(_l("Partners"), coerce=int, validators=[Optional()])
+    kmgbf_targets = SelectMultipleField(_l("KMGBF targets"), coerce=int, validators=[Optional()])
+    requested_amount = AmountField(_l("Requested amount"), currency_field="requested_currency")
+    requested_currency = CurrencyField(_l("Currency of the request"), [Optional()], blank="—")
+    deadline_on = DateField(_l("Deadline"), validators=[Optional()], description=_l("Feeds the deadlines ahead."))
+    submitted_on = DateField(_l("Submitted on"), validators=[Optional()])
+    decision_on = DateField(_l("Decision on"), validators=[Optional()])
     awarded_amount = AmountField(
-        "Awarded amount", currency_field="awarded_currency", description="Only for an approved proposal."
+        _l("Awarded amount"), currency_field="awarded_currency", description=_l("Only for an approved proposal.")
     )
-    awarded_currency = CurrencyField("Currency of the award", [Optional()], blank="—")
+    awarded_currency = CurrencyField(_l("Currency of the award"), [Optional()], blank="—")
     probability = IntegerField(
-        "Probability of funding (%)",
-        validators=[Optional(), NumberRange(min=0, max=100, message="A percentage from 0 to 100.")],
-        description="Leave empty for the default of the status.",
+        _l("Probability of funding (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100, message=_l("A percentage from 0 to 100."))],
+        description=_l("Leave empty for the default of the status."),
     )
-    owner_id = SelectField("Owner", coerce=optional_int, validators=[Optional()])
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
     def fill_choices(self, owners: list[tuple[str, str]]) -> None:
         organisations = organisation_pairs()
@@ -82,9 +88,11 @@ class ProposalDetailsForm(BaseForm):
 
 
 class ProposalForm(ProposalDetailsForm):
-    centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
-    status = SelectField("Status", validators=[DataRequired()])
-    status_on = DateField("Status since", validators=[Optional()], description="Today if left empty.")
+    centre_id = SelectField(
+        _l("Centre"), coerce=optional_int, validators=[DataRequired(message=_l("Choose the centre."))]
+    )
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+    status_on = DateField(_l("Status since"), validators=[Optional()], description=_l("Today if left empty."))
 
     def fill_choices(self, owners, centres=()) -> None:
         super().fill_choices(owners)
@@ -97,32 +105,36 @@ class ProposalEditForm(VersionMixin, ProposalDetailsForm):
 
 
 class StatusForm(BaseForm):
-    status = SelectField("New status", validators=[DataRequired(message="Choose the new status.")])
-    changed_on = DateField("On", validators=[DataRequired(message="Give the date of the change.")])
+    status = SelectField(_l("New status"), validators=[DataRequired(message=_l("Choose the new status."))])
+    changed_on = DateField(_l("On"), validators=[DataRequired(message=_l("Give the date of the change."))])
     awarded_amount = AmountField(
-        "Awarded amount",
+        _l("Awarded amount"),
         currency_field="awarded_currency",
-        description="When approved, if the decision names an amount.",
+        description=_l("When approved, if the decision names an amount."),
     )
-    awarded_currency = CurrencyField("Currency", [Optional()], blank="—")
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    awarded_currency = CurrencyField(_l("Currency"), [Optional()], blank="—")
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
     def fill_choices(self, statuses) -> None:
         self.status.choices = choices(((s.value, s.label) for s in statuses), blank="— choose —")
 
 
 class DocumentForm(BaseForm):
-    title = StringField("Title", validators=[Optional(), Length(max=300)], description="The file name if left empty.")
-    file = FileField("PDF or Word document")
+    title = StringField(
+        _l("Title"), validators=[Optional(), Length(max=300)], description=_l("The file name if left empty.")
+    )
+    file = FileField(_l("PDF or Word document"))
 
 
 class MechanismForm(BaseForm):
-    funder_id = SelectField("Funder", coerce=optional_int, validators=[DataRequired(message="Choose the funder.")])
-    name = StringField("Programme, call or fund", validators=[DataRequired(), Length(max=300)])
-    kind = SelectField("Kind", validators=[DataRequired()])
-    currency = CurrencyField("Currency of its grants", [Optional()], blank="— not known —")
-    eligibility_notes = TextAreaField("Eligibility", validators=[Optional(), Length(max=5000)])
-    website = StringField("Website", validators=[Optional(), Length(max=500)])
+    funder_id = SelectField(
+        _l("Funder"), coerce=optional_int, validators=[DataRequired(message=_l("Choose the funder."))]
+    )
+    name = StringField(_l("Programme, call or fund"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    currency = CurrencyField(_l("Currency of its grants"), [Optional()], blank="— not known —")
+    eligibility_notes = TextAreaField(_l("Eligibility"), validators=[Optional(), Length(max=5000)])
+    website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
 
     def fill_choices(self) -> None:
         self.funder_id.choices = choices(organisation_pairs(), blank="— choose —")
@@ -134,9 +146,9 @@ class MechanismEditForm(VersionMixin, MechanismForm):
 
 
 class DeadlineForm(BaseForm):
-    label = StringField("What is due", validators=[DataRequired(), Length(max=200)])
-    due_on = DateField("Due on", validators=[DataRequired(message="Give the deadline's date.")])
-    is_yearly = BooleanField("Every year on this day")
+    label = StringField(_l("What is due"), validators=[DataRequired(), Length(max=200)])
+    due_on = DateField(_l("Due on"), validators=[DataRequired(message=_l("Give the deadline's date."))])
+    is_yearly = BooleanField(_l("Every year on this day"))
 
 
 class DeadlineEditForm(VersionMixin, DeadlineForm):

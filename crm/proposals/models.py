@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
@@ -16,7 +17,11 @@ from crm.money.registry import register_amounts
 
 
 class MechanismKind(LabelledEnum):
-    __labels__ = {"call": "Call for proposals"}
+    __labels__ = {
+        "programme": _l("Programme"),
+        "call": _l("Call for proposals"),
+        "fund": _l("Fund"),
+    }
 
     PROGRAMME = "programme"
     CALL = "call"
@@ -77,6 +82,16 @@ class CallDeadline(Audited, Versioned, Timestamped, db.Model):
 
 
 class ProposalStatus(LabelledEnum):
+    __labels__ = {
+        "idea": _l("Idea"),
+        "in_preparation": _l("In preparation"),
+        "submitted": _l("Submitted"),
+        "under_review": _l("Under review"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+        "withdrawn": _l("Withdrawn"),
+    }
+
     IDEA = "idea"
     IN_PREPARATION = "in_preparation"
     SUBMITTED = "submitted"
@@ -144,7 +159,10 @@ NEXT_STATUSES = {
 
 
 class PartnerRole(LabelledEnum):
-    __labels__ = {"co_applicant": "Co-applicant"}
+    __labels__ = {
+        "co_applicant": _l("Co-applicant"),
+        "partner": _l("Partner"),
+    }
 
     CO_APPLICANT = "co_applicant"
     PARTNER = "partner"

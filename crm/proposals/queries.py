@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.centres.models import Centre, ReportingPeriod
@@ -105,7 +107,10 @@ EVENTS = {"submitted": submitted_within, "funded": funded_within}
 PREPARING = (ProposalStatus.IDEA, ProposalStatus.IN_PREPARATION)
 OPEN = (*PREPARING, ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
 GROUPS = {"preparing": PREPARING, "open": OPEN}
-GROUP_LABELS = {"preparing": "Being prepared (idea or in preparation)", "open": "Open: not yet decided (pipeline)"}
+GROUP_LABELS = {
+    "preparing": _l("Being prepared (idea or in preparation)"),
+    "open": _l("Open: not yet decided (pipeline)"),
+}
 
 
 def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, span: Span, event=None) -> sa.Select:
@@ -336,7 +341,7 @@ def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
         DueItem.of(
             p,
             uid=f"proposal-deadline-{p.id}",
-            kind="Proposal deadline",
+            kind=_("Proposal deadline"),
             title=p.title,
             due=PartialDate(p.deadline_on),
             endpoint="proposals.show",
@@ -350,12 +355,12 @@ def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
         items.append(
             DueItem(
                 uid=f"call-deadline-{call.id}",
-                kind="Call deadline",
+                kind=_("Call deadline"),
                 title=f"{mechanism.display_name}: {call.label}",
                 due=PartialDate(due),
                 endpoint="proposals.funders",
                 record_args=(("_anchor", f"mechanism-{mechanism.id}"),),
-                detail="Every year" if call.is_yearly else "",
+                detail=_("Every year") if call.is_yearly else "",
                 yearly_since=call.due_on if call.is_yearly else None,
                 changed_at=call.updated_at,
                 revision=call.version,

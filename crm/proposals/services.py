@@ -3,6 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
@@ -45,7 +46,11 @@ def money_pair(data: dict, amount_key: str, currency_key: str, what: str):
 def check_dates(submitted_on: date | None, decision_on: date | None) -> None:
     if submitted_on and decision_on and decision_on < submitted_on:
         raise ProposalError(
-            f"The decision ({decision_on:%-d %B %Y}) cannot come before the submission ({submitted_on:%-d %B %Y}).",
+            _(
+                "The decision (%(decision)s) cannot come before the submission (%(submission)s).",
+                decision=f"{decision_on:%-d %B %Y}",
+                submission=f"{submitted_on:%-d %B %Y}",
+            ),
             "decision_on",
         )
 
@@ -53,7 +58,8 @@ def check_dates(submitted_on: date | None, decision_on: date | None) -> None:
 def check_award(status: ProposalStatus, awarded_amount) -> None:
     if awarded_amount is not None and status != ProposalStatus.APPROVED:
         raise ProposalError(
-            f"Only an approved proposal has an awarded amount; this one is {status.label.lower()}.", "awarded_amount"
+            _("Only an approved proposal has an awarded amount; this one is %(status)s.", status=status.label.lower()),
+            "awarded_amount",
         )
 
 
@@ -62,15 +68,15 @@ def check_mechanism(funder_id: int, mechanism_id: int | None) -> None:
         return
     mechanism = db.session.get(FundingMechanism, mechanism_id)
     if mechanism is None or mechanism.funder_id != funder_id:
-        raise ProposalError("This programme or call belongs to another funder.", "mechanism_id")
+        raise ProposalError(_("This programme or call belongs to another funder."), "mechanism_id")
 
 
 def proposal_values(data: dict, status: ProposalStatus) -> dict:
     title = text(data, "title")
     if not title:
-        raise ProposalError("Give the proposal's title.", "title")
+        raise ProposalError(_("Give the proposal's title."), "title")
     if not data.get("funder_id"):
-        raise ProposalError("Choose the funder.", "funder_id")
+        raise ProposalError(_("Choose the funder."), "funder_id")
     requested = money_pair(data, "requested_amount", "requested_currency", "requested amount")
     awarded = money_pair(data, "awarded_amount", "awarded_currency", "awarded amount")
     check_award(status, awarded[0])
@@ -82,7 +88,7 @@ def proposal_values(data: dict, status: ProposalStatus) -> dict:
         raise ProposalError(str(error), "kmgbf_targets") from error
     probability = data.get("probability")
     if probability is not None and not 0 <= probability <= 100:
-        raise ProposalError("The probability is a percentage from 0 to 100.", "probability")
+        raise ProposalError(_("The probability is a percentage from 0 to 100."), "probability")
     return {
         "title": title,
         "funder_id": data["funder_id"],
@@ -108,7 +114,7 @@ def set_partners(proposal: Proposal, co_applicant_ids, partner_ids) -> None:
     for i in partner_ids or ():
         wanted.setdefault(int(i), PartnerRole.PARTNER)
     if proposal.funder_id in wanted:
-        raise ProposalError("The funder cannot also be a co-applicant or partner.", "partner_ids")
+        raise ProposalError(_("The funder cannot also be a co-applicant or partner."), "partner_ids")
     current = {p.organisation_id: p for p in proposal.partners}
     for organisation_id, link in current.items():
         if organisation_id not in wanted:
@@ -152,13 +158,16 @@ def change_status(proposal: Proposal, data: dict, user=None) -> ProposalStatusCh
     try:
         status = ProposalStatus(data.get("status") or "")
     except ValueError:
-        raise ProposalError("Choose the new status.", "status") from None
+        raise ProposalError(_("Choose the new status."), "status") from None
     if status not in proposal.next_statuses:
-        allowed = ", ".join(s.label.lower() for s in proposal.next_statuses) or "nothing: its outcome is final"
-        raise ProposalError(f"A {proposal.status.label.lower()} proposal can move to {allowed}.", "status")
+        allowed = ", ".join(s.label.lower() for s in proposal.next_statuses) or _("nothing: its outcome is final")
+        raise ProposalError(
+            _("A %(label)s proposal can move to %(allowed)s.", label=proposal.status.label.lower(), allowed=allowed),
+            "status",
+        )
     changed_on = data.get("changed_on")
     if changed_on is None:
-        raise ProposalError("Give the date of the change.", "changed_on")
+        raise ProposalError(_("Give the date of the change."), "changed_on")
     submitted_on, decision_on = proposal.submitted_on, proposal.decision_on
     if status == ProposalStatus.SUBMITTED:
         submitted_on = changed_on
@@ -195,16 +204,16 @@ def add_document(proposal: Proposal, title: str, upload: StoredUpload, user=None
 def save_mechanism(mechanism: FundingMechanism | None, data: dict) -> FundingMechanism:
     name = text(data, "name")
     if not name:
-        raise ProposalError("Give the programme or call's name.", "name")
+        raise ProposalError(_("Give the programme or call's name."), "name")
     if not data.get("funder_id") or db.session.get(Organisation, data["funder_id"]) is None:
-        raise ProposalError("Choose the funder.", "funder_id")
+        raise ProposalError(_("Choose the funder."), "funder_id")
     clash = db.session.scalar(
         sa.select(FundingMechanism.id).where(
             FundingMechanism.funder_id == data["funder_id"], FundingMechanism.name == name
         )
     )
     if clash is not None and (mechanism is None or clash != mechanism.id):
-        raise ProposalError("This funder already has a programme or call with that name.", "name")
+        raise ProposalError(_("This funder already has a programme or call with that name."), "name")
     code = data.get("currency") or None
     try:
         code = normalise_currency(code) if code else None
@@ -233,9 +242,9 @@ def website(data: dict) -> str:
 def _deadline_values(data: dict) -> dict:
     label = text(data, "label")
     if not label:
-        raise ProposalError("Say what is due (full proposal, concept note...).", "label")
+        raise ProposalError(_("Say what is due (full proposal, concept note...)."), "label")
     if not data.get("due_on"):
-        raise ProposalError("Give the deadline's date.", "due_on")
+        raise ProposalError(_("Give the deadline's date."), "due_on")
     return {"label": label, "due_on": data["due_on"], "is_yearly": bool(data.get("is_yearly"))}
 
 

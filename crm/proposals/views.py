@@ -2,6 +2,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import orm
 
@@ -140,7 +141,7 @@ def new():
         except services.ProposalError as error:
             refuse(form, error, "title")
         else:
-            flash("Proposal recorded.", "success")
+            flash(_("Proposal recorded."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return form_page("proposals/form.html", form=form, proposal=None)
 
@@ -185,7 +186,7 @@ def edit(proposal_id: int):
         except services.ProposalError as error:
             refuse(form, error, "title")
         else:
-            flash("Proposal saved.", "success")
+            flash(_("Proposal saved."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return form_page("proposals/form.html", form=form, proposal=proposal)
 
@@ -202,7 +203,7 @@ def change_status(proposal_id: int):
         except services.ProposalError as error:
             refuse(form, error, "status")
         else:
-            flash(f"Status changed to {proposal.status.label.lower()}.", "success")
+            flash(_("Status changed to %(label)s.", label=proposal.status.label.lower()), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return show_page(proposal, status_form=form)
 
@@ -219,7 +220,7 @@ def add_document(proposal_id: int):
             form.file.errors.append(str(error))
         else:
             services.add_document(proposal, form.title.data, upload, current_user)
-            flash("Document added.", "success")
+            flash(_("Document added."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return show_page(proposal, document_form=form)
 
@@ -260,7 +261,7 @@ def mechanism_new():
         except services.ProposalError as error:
             refuse(form, error, "name")
         else:
-            flash("Programme recorded.", "success")
+            flash(_("Programme recorded."), "success")
             return redirect(url_for("proposals.funders"))
     return form_page("proposals/mechanism_form.html", form=form, mechanism=None, deadline_form=None)
 
@@ -280,7 +281,7 @@ def mechanism_edit(mechanism_id: int):
         except services.ProposalError as error:
             refuse(form, error, "name")
         else:
-            flash("Programme saved.", "success")
+            flash(_("Programme saved."), "success")
             return redirect(url_for("proposals.funders"))
     return form_page(
         "proposals/mechanism_form.html",
@@ -304,7 +305,7 @@ def add_deadline(mechanism_id: int):
         except services.ProposalError as error:
             refuse(form, error, "label")
         else:
-            flash("Deadline added to the call calendar.", "success")
+            flash(_("Deadline added to the call calendar."), "success")
             return redirect(url_for("proposals.mechanism_edit", mechanism_id=mechanism.id))
     edit_form = MechanismEditForm(obj=mechanism)
     edit_form.fill_choices()
@@ -331,6 +332,6 @@ def deadline_edit(deadline_id: int):
         except services.ProposalError as error:
             refuse(form, error, "label")
         else:
-            flash("Deadline saved.", "success")
+            flash(_("Deadline saved."), "success")
             return redirect(url_for("proposals.mechanism_edit", mechanism_id=deadline.mechanism_id))
     return form_page("proposals/deadline_form.html", form=form, deadline=deadline, history=history_for(deadline))

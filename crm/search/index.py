@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -221,15 +222,16 @@ def resource_rows(conn, ids):
 
 
 REGISTERS = (
-    Register("organisations", "Organisations", "partners.organisation", "organisation_id", Organisation,
+    Register("organisations", _l("Organisations"), "partners.organisation", "organisation_id", Organisation,
              organisation_rows),
-    Register("partnerships", "Partnerships", "partners.partnership", "partnership_id", Partnership, partnership_rows),
-    Register("contacts", "Contacts", "partners.partnership", "partnership_id", Contact, contact_rows),
-    Register("agreements", "Agreements", "agreements.show", "agreement_id", Agreement, agreement_rows),
-    Register("experts", "Experts", "experts.show", "expert_id", Expert, expert_rows, personal=True),
-    Register("pools", "Expert pools", "experts.edit_pool", "pool_id", ExpertPool, pool_rows),
-    Register("proposals", "Proposals", "proposals.show", "proposal_id", Proposal, proposal_rows),
-    Register("resources", "Resources", "funding.show", "entry_id", LedgerEntry, resource_rows),
+    Register("partnerships", _l("Partnerships"), "partners.partnership", "partnership_id", Partnership,
+             partnership_rows),
+    Register("contacts", _l("Contacts"), "partners.partnership", "partnership_id", Contact, contact_rows),
+    Register("agreements", _l("Agreements"), "agreements.show", "agreement_id", Agreement, agreement_rows),
+    Register("experts", _l("Experts"), "experts.show", "expert_id", Expert, expert_rows, personal=True),
+    Register("pools", _l("Expert pools"), "experts.edit_pool", "pool_id", ExpertPool, pool_rows),
+    Register("proposals", _l("Proposals"), "proposals.show", "proposal_id", Proposal, proposal_rows),
+    Register("resources", _l("Resources"), "funding.show", "entry_id", LedgerEntry, resource_rows),
 )  # fmt: skip
 BY_NAME = {register.name: register for register in REGISTERS}
 BY_MODEL = {register.model: register for register in REGISTERS}

@@ -40,7 +40,8 @@ def event(item: DueItem, url: str, host: str, stamp: datetime) -> Event:
     lines = [item.detail, f"Date: {item.due}" if item.due.precision != "day" else "", url]
     if item.centre_code:
         lines.insert(0, item.centre_code + (f" · {item.owner_name}" if item.owner_name else ""))
-    ev.add("description", "\n".join(line for line in lines if line))
+    # Details may be lazily translated labels (a status): made text before joining.
+    ev.add("description", "\n".join(str(line) for line in lines if line))
     ev.add("url", url)
     ev.add("categories", [item.kind])
     # A deadline is not a meeting: it does not make its day busy.

@@ -6,6 +6,8 @@ ahead. A fixed number of statements whatever the data size: one or two per domai
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from crm.agreements import queries as agreements
 from crm.core.due import DueItem
 from crm.funding import queries as funding
@@ -58,12 +60,17 @@ class Bucket:
 
 # (key, title, note, whether an item this many days ahead (negative: late) falls in it), in the page's order.
 BUCKETS = (
-    ("overdue", "Overdue", "Past their date and not done.", lambda days: days < 0),
-    ("week", "This week", f"Today and the next {WEEK_DAYS - 1} days.", lambda days: days < WEEK_DAYS),
-    ("month", f"Next {MONTH_DAYS} days", "", lambda days: days <= MONTH_DAYS),
-    ("later", "Later", "Agreements expiring or due for review, which need more notice.", lambda days: True),
+    ("overdue", _l("Overdue"), _l("Past their date and not done."), lambda days: days < 0),
+    (
+        "week",
+        _l("This week"),
+        _l("Today and the next %(days)s days.", days=WEEK_DAYS - 1),
+        lambda days: days < WEEK_DAYS,
+    ),
+    ("month", _l("Next %(days)s days", days=MONTH_DAYS), "", lambda days: days <= MONTH_DAYS),
+    ("later", _l("Later"), _l("Agreements expiring or due for review, which need more notice."), lambda days: True),
 )
-CALLS = "Funders' calls"
+CALLS = _l("Funders' calls")
 
 
 @dataclass
@@ -93,12 +100,12 @@ def _groups(items: list[DueItem], user_id: int) -> list[Group]:
             by_centre.setdefault(item.centre_code, []).append(item)
     groups = [Group("Yours", mine, mine=True)] if mine else []
     groups += [Group(code, by_centre[code]) for code in sorted(by_centre)]
-    return groups + ([Group(CALLS, calls)] if calls else [])
+    return groups + ([Group(str(CALLS), calls)] if calls else [])
 
 
 def my_work(items: list[DueItem], user_id: int, today: date) -> MyWork:
     """``items`` (already those the user may see) by when they fall, each bucket grouped as ``_groups`` says."""
-    buckets = [Bucket(key, title, note) for key, title, note, _ in BUCKETS]
+    buckets = [Bucket(key, str(title), str(note)) for key, title, note, _ in BUCKETS]
     placed: dict[str, list[DueItem]] = {key: [] for key, *_ in BUCKETS}
     for item in sorted(items, key=lambda i: (i.due_on, i.kind, i.title, i.uid)):
         days = item.days_left(today)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.auth.models import User
 from crm.core.due import DueItem, due_in
@@ -70,7 +71,7 @@ def preferences(user: User) -> MailPreference:
 def save_preferences(user: User, *, weekly_digest: bool, reminder_days) -> MailPreference:
     days = sorted({int(day) for day in reminder_days}, reverse=True)
     if any(day not in REMINDER_CHOICES for day in days):
-        raise WorkError("Choose among the days offered.", "reminder_days")
+        raise WorkError(_("Choose among the days offered."), "reminder_days")
     preference = db.session.get(MailPreference, user.id)
     if preference is None:
         preference = MailPreference(user_id=user.id)
@@ -85,7 +86,7 @@ def save_preferences(user: User, *, weekly_digest: bool, reminder_days) -> MailP
 
 
 def digest_key(user: User, today: date) -> str:
-    year, week, _ = today.isocalendar()
+    year, week, _weekday = today.isocalendar()
     return f"digest:{user.id}:{year}-W{week:02d}"
 
 

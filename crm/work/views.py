@@ -1,6 +1,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.core.forms import refuse
@@ -46,7 +47,7 @@ def settings():
         except services.WorkError as error:
             refuse(form, error, "reminder_days")
         else:
-            flash("Mail settings saved.", "success")
+            flash(_("Mail settings saved."), "success")
             return redirect(url_for("work.settings"))
     # Refused: 422, so the request commits nothing.
     return _settings_page(form=form, status=422)
@@ -64,7 +65,7 @@ def new_feed():
 @login_required
 def revoke_feed():
     services.revoke_feed(current_user)
-    flash("The calendar feed is turned off: its address no longer opens anything.", "success")
+    flash(_("The calendar feed is turned off: its address no longer opens anything."), "success")
     return redirect(url_for("work.settings"))
 
 
