@@ -681,7 +681,7 @@ def category_figures(w: Words, committed, converter: Converter) -> list[Figure]:
         by_category[row.category].append(row)
     return [
         w.list_ref(
-            Category(category).label,
+            str(Category(category).label),  # read now, in English: a label kept lazy would follow the reader
             "funding.index",
             totals_text(entries, converter),
             category=category,
