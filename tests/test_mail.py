@@ -85,6 +85,21 @@ def test_the_digest_and_a_reminder_arrive_with_headers_both_parts_links_and_name
     assert CHINESE in body(colleague, "plain")
 
 
+def test_each_message_is_written_in_its_recipients_language(app, smtp, nies):
+    """The job runs in no one's language: the reminder comes in the owner's Chinese, the digest in the colleague's
+    Russian, and the record's own words as they were typed."""
+    _, inbox = smtp
+    nies["owner"].locale, nies["colleague"].locale = "zh_Hans_CN", "ru"
+    db.session.commit()
+    assert run_job(app).exit_code == 0
+    to = {m["To"].addresses[0].display_name: m for m in inbox.messages if m["Subject"].startswith("What is due")}
+    russian = body(to[CYRILLIC], "plain")
+    assert f"Здравствуйте, {CYRILLIC}!" in russian and "Hello" not in russian
+    reminder = next(m for m in inbox.messages if m["Subject"].startswith("Reminder"))
+    chinese = body(reminder, "html")
+    assert f"{CHINESE}，您好：" in chinese and "Заявка в ГЭФ" in chinese and "Open the record" not in chinese
+
+
 def test_running_the_job_again_sends_nothing_twice(app, smtp, nies):
     _, inbox = smtp
     assert run_job(app).exit_code == 0 and len(inbox.messages) == 3

@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 from docx.oxml.ns import qn
+from flask_babel import refresh
 
 from crm.audit.models import AuditEntry
 from crm.auth.models import Role
 from crm.extensions import db
+from crm.funding.models import Category
 from crm.reports import services
 from crm.reports.docx import render_docx
 from crm.reports.pdf import render_pdf
@@ -78,6 +80,20 @@ def test_a_period_without_records_drafts_an_honest_not_started_section(nies):
     ]
     assert data.rates_used == []
     assert data.narrative.worked_well == data.narrative.challenges == data.narrative.solutions == ""
+
+
+def test_a_section_drafted_from_a_russian_interface_is_drafted_in_english(app, nies, make):
+    """The report is filed in English: a user working in Russian gets the choices' labels it quotes in English."""
+    centre, period, _ = nies
+    make.ledger_entry(centre, category="government", stage="committed", booked_on=period.starts_on)
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        refresh()  # the fixtures' app context holds the language it first read
+        assert str(Category.GOVERNMENT.label) != "National or local government", "the interface is in Russian"
+        data = services.section_data(services.start_section(centre, period))
+        resources = next(o for o in data.outputs if o.key == "resources")
+        words = resources.details + " ".join(f"{f.label} {f.value}" for f in resources.figures)
+    assert "national or local government" in words.lower()
+    assert not re.search("[а-яА-Я]", words)
 
 
 def test_word_counts_count_words_and_chinese_characters():

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.core.i18n import DEFAULT_LANGUAGE
 from crm.core.models import utcnow
 from crm.core.urls import public_host, public_url
 from crm.extensions import db
@@ -69,18 +71,25 @@ def queued_keys(keys) -> set[str]:
 
 def enqueue(key: str, user, template: str, subject: str, **context) -> OutboxMessage | None:
     """Queue the message ``templates/mail/<template>.txt`` and ``.html`` to ``user``, unless ``key`` is queued
-    already; flushes, and the caller's transaction commits it."""
+    already; flushes, and the caller's transaction commits it.
+
+    It is written in the recipient's language, not in that of the request (or job) sending it: a ``subject``
+    marked with ``lazy_gettext`` is translated for them too."""
     if is_queued(key):
         return None
-    context |= {"user": user, "subject": subject, "link": public_url}
+    with force_locale(getattr(user, "locale", None) or DEFAULT_LANGUAGE):
+        subject = str(subject)
+        context |= {"user": user, "subject": subject, "link": public_url}
+        text_body = render_template(f"mail/{template}.txt", **context)
+        html_body = render_template(f"mail/{template}.html", **context)
     message = OutboxMessage(
         key=key,
         user_id=user.id,
         to_address=user.email,
         to_name=user.name,
         subject=subject,
-        text_body=render_template(f"mail/{template}.txt", **context),
-        html_body=render_template(f"mail/{template}.html", **context),
+        text_body=text_body,
+        html_body=html_body,
         message_id=make_msgid(domain=public_host()),
     )
     # Two jobs queueing the same key at once: the unique key lets one win, and the other carries on.

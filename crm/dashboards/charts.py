@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 # Colour-blind-safe palette (Okabe-Ito), in the order series are drawn.
@@ -117,10 +118,10 @@ def bar_chart(
         )
         body.append(_text(plot_left + length + 4, y + bar_height - 5, label(value), css="value"))
     if not categories:
-        body.append(_text((plot_left + plot_right) / 2, top + 14, "No data", anchor="middle", css="muted"))
+        body.append(_text((plot_left + plot_right) / 2, top + 14, _("No data"), anchor="middle", css="muted"))
     body.append(_text((plot_left + plot_right) / 2, height - 6, value_axis, anchor="middle", css="axis-label"))
     body.append(_text(0, top - 6, category_axis, css="axis-label"))
-    description = "; ".join(f"{c}: {label(v)}" for c, v in zip(categories, values, strict=True)) or "No data"
+    description = "; ".join(f"{c}: {label(v)}" for c, v in zip(categories, values, strict=True)) or _("No data")
     return _svg(width, height, title, description, body, "bar-chart")
 
 
@@ -176,7 +177,7 @@ def column_chart(
                 body.append(_text(group_left + bar_width / 2, base - 3, label(total), anchor="middle", css="value"))
         body.append(_text(plot_left + (i + 0.5) * slot, bottom + 16, category, anchor="middle"))
     if not categories:
-        body.append(_text((plot_left + plot_right) / 2, (top + bottom) / 2, "No data", anchor="middle", css="muted"))
+        body.append(_text((plot_left + plot_right) / 2, (top + bottom) / 2, _("No data"), anchor="middle", css="muted"))
     body.append(_text((plot_left + plot_right) / 2, height - 8, category_axis, anchor="middle", css="axis-label"))
     body.append(
         _text(
@@ -192,7 +193,7 @@ def column_chart(
         f"{category}: " + ", ".join(f"{s.name} {label(s.values[i])}" for s in series)
         for i, category in enumerate(categories)
     )
-    return _svg(width, height, title, description or "No data", body, "column-chart")
+    return _svg(width, height, title, description or _("No data"), body, "column-chart")
 
 
 def _value_grid(

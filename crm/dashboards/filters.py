@@ -8,6 +8,7 @@ view again with a message saying what was wrong.
 from dataclasses import dataclass, replace
 from datetime import date
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from crm.centres.models import ReportingPeriod
@@ -137,7 +138,11 @@ def parse(
         if rates in RATE_CHOICES:
             filters = replace(filters, rates=rates)
         else:
-            errors.append(FilterError("rates", f"“{rates}” is not a way of converting: choose one from the list."))
+            errors.append(
+                FilterError(
+                    "rates", _("“%(rates)s” is not a way of converting: choose one from the list.", rates=rates)
+                )
+            )
 
     try:
         starts_on, ends_on = _date(args, "from", "start"), None
@@ -160,14 +165,27 @@ def parse(
             starts_on, ends_on = spans[label]
             filters = replace(filters, period=label)
         else:
-            known = ", ".join(sorted(spans)) or "none recorded"
-            errors.append(FilterError("period", f"There is no reporting period “{label[:60]}” (periods: {known})."))
+            known = ", ".join(sorted(spans)) or _("none recorded")
+            errors.append(
+                FilterError(
+                    "period",
+                    _(
+                        "There is no reporting period “%(period)s” (periods: %(known)s).",
+                        period=label[:60],
+                        known=known,
+                    ),
+                )
+            )
     if starts_on and ends_on and ends_on < starts_on:
         errors.append(
             FilterError(
                 "to",
-                f"The period ends ({ends_on.isoformat()}) before it starts ({starts_on.isoformat()}): "
-                "swap the dates or pick a reporting period.",
+                _(
+                    "The period ends (%(ends)s) before it starts (%(starts)s): "
+                    "swap the dates or pick a reporting period.",
+                    ends=ends_on.isoformat(),
+                    starts=starts_on.isoformat(),
+                ),
             )
         )
     if errors:

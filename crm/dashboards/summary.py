@@ -13,6 +13,8 @@ from decimal import Decimal
 from functools import cached_property
 from itertools import product
 
+from flask_babel import gettext as _
+
 from crm.agreements.models import AgreementStatus
 from crm.dashboards import queries
 from crm.dashboards.charts import Series, bar_chart, column_chart
@@ -305,51 +307,51 @@ def charts(d: Dashboard, *, network: bool) -> dict:
     quarters = d.resources_by_quarter
     result = {
         "quarters": column_chart(
-            f"Resources by quarter, {target}",
+            _("Resources by quarter, %(currency)s", currency=target),
             quarters.rows,
             [Series(m.label, [quarters.cell(q, m).total.amount for q in quarters.rows]) for m in MEASURES],
             value_axis=target,
-            category_axis="Quarter",
+            category_axis=_("Quarter"),
         ),
         "categories": bar_chart(
-            f"Resources committed by category, {target}",
+            _("Resources committed by category, %(currency)s", currency=target),
             [c.label for c in d.resources_by_category.rows],
             [d.resources_by_category.cell(c, Measure.COMMITTED).total.amount for c in d.resources_by_category.rows],
             value_axis=target,
-            category_axis="Category",
+            category_axis=_("Category"),
         ),
         "partnerships": bar_chart(
-            "Partnerships by organisation type",
+            _("Partnerships by organisation type"),
             [name for _, name in d.partnership_types],
             [d.partnership_count(type_code=code) for code, _ in d.partnership_types],
-            value_axis="Partnerships",
-            category_axis="Organisation type",
+            value_axis=_("Partnerships"),
+            category_axis=_("Organisation type"),
         ),
         "proposals": bar_chart(
-            "Proposals by status",
+            _("Proposals by status"),
             [status.label for status in d.proposals],
             [line.proposals for line in d.proposals.values()],
-            value_axis="Proposals",
-            category_axis="Status",
+            value_axis=_("Proposals"),
+            category_axis=_("Status"),
         ),
     }
-    _, targets = d.expert_totals()
+    targets = d.expert_totals()[1]
     tagged = {n: count for n, count in targets.items() if count}
     result["targets"] = bar_chart(
-        "Experts per KMGBF target",
-        [f"Target {n}" for n in tagged],
+        _("Experts per KMGBF target"),
+        [_("Target %(number)s", number=n) for n in tagged],
         list(tagged.values()),
-        value_axis="Experts",
-        category_axis="KMGBF target",
+        value_axis=_("Experts"),
+        category_axis=_("KMGBF target"),
     )
     if network:
         table = d.resources_by_centre
         result["centres"] = column_chart(
-            f"Resources per centre, {target}",
+            _("Resources per centre, %(currency)s", currency=target),
             [c.code for c in d.centres],
             [Series(m.label, [table.cell(c.id, m).total.amount for c in d.centres]) for m in MEASURES],
             value_axis=target,
-            category_axis="Centre",
+            category_axis=_("Centre"),
             width=max(640, 48 * len(d.centres)),
         )
     return result

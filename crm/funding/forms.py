@@ -1,5 +1,6 @@
 """Ledger entry, tranche, void, withdrawal, funding-need and strategy forms."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,35 +27,39 @@ def enum_choices(cls):
 
 
 class EntryDetailsForm(BaseForm):
-    source_id = SelectField("Source", coerce=optional_int, validators=[Optional()], description="Who gives it.")
-    category = SelectField("Category", validators=[DataRequired()])
-    purpose = SelectField("Purpose", validators=[DataRequired()])
+    source_id = SelectField(_l("Source"), coerce=optional_int, validators=[Optional()], description=_l("Who gives it."))
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+    purpose = SelectField(_l("Purpose"), validators=[DataRequired()])
     purpose_detail = StringField(
-        "Purpose in words",
+        _l("Purpose in words"),
         validators=[Optional(), Length(max=500)],
-        description="e.g. the first Steering Committee meeting.",
+        description=_l("e.g. the first Steering Committee meeting."),
     )
-    stage = SelectField("Stage", validators=[DataRequired()])
-    booked_on = DateField("Pledged or committed on", validators=[DataRequired(message="Give the date.")])
+    stage = SelectField(_l("Stage"), validators=[DataRequired()])
+    booked_on = DateField(_l("Pledged or committed on"), validators=[DataRequired(message=_l("Give the date."))])
     expected_on = DateField(
-        "Next tranche expected on",
+        _l("Next tranche expected on"),
         validators=[Optional()],
-        description="Money still to come: shown in My work and calendar feeds until a tranche is recorded.",
+        description=_l("Money still to come: shown in My work and calendar feeds until a tranche is recorded."),
     )
     description = TextAreaField(
-        "Description", validators=[Optional(), Length(max=5000)], description="Required for goods, services and time."
+        _l("Description"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Required for goods, services and time."),
     )
-    unit = StringField("Unit", validators=[Optional(), Length(max=100)], description="interns, workstations...")
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=100)], description=_l("interns, workstations..."))
     valuation_method = StringField(
-        "Valuation method", validators=[Optional(), Length(max=300)], description="market rent, day rate × days..."
+        _l("Valuation method"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("market rent, day rate × days..."),
     )
-    valuation_evidence = TextAreaField("Valuation evidence", validators=[Optional(), Length(max=5000)])
-    proposal_ids = SelectMultipleField("Came from proposals", coerce=int, validators=[Optional()])
-    agreement_id = SelectField("Came from agreement", coerce=optional_int, validators=[Optional()])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    valuation_evidence = TextAreaField(_l("Valuation evidence"), validators=[Optional(), Length(max=5000)])
+    proposal_ids = SelectMultipleField(_l("Came from proposals"), coerce=int, validators=[Optional()])
+    agreement_id = SelectField(_l("Came from agreement"), coerce=optional_int, validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
     def fill_choices(self, sources, proposals, agreements) -> None:
-        self.source_id.choices = choices(sources, blank="— not recorded —")
+        self.source_id.choices = choices(sources, blank=_l("— not recorded —"))
         self.category.choices = enum_choices(Category)
         self.purpose.choices = enum_choices(Purpose)
         self.stage.choices = enum_choices(Stage)
@@ -63,16 +68,20 @@ class EntryDetailsForm(BaseForm):
 
 
 class EntryForm(EntryDetailsForm):
-    centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
-    kind = SelectField("Kind", validators=[DataRequired()])
-    amount = AmountField(
-        "Amount or valuation",
-        currency_field="currency",
-        description="For goods, services and time: the valuation, if any.",
+    centre_id = SelectField(
+        _l("Centre"), coerce=optional_int, validators=[DataRequired(message=_l("Choose the centre."))]
     )
-    currency = CurrencyField("Currency", [Optional()], blank="—")
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    amount = AmountField(
+        _l("Amount or valuation"),
+        currency_field="currency",
+        description=_l("For goods, services and time: the valuation, if any."),
+    )
+    currency = CurrencyField(_l("Currency"), [Optional()], blank="—")
     quantity = AmountField(
-        "Quantity", measure="quantity", description="For goods, services and time: 7 (interns), 3 (workstations)..."
+        _l("Quantity"),
+        measure="quantity",
+        description=_l("For goods, services and time: 7 (interns), 3 (workstations)..."),
     )
 
     def fill_choices(self, sources, proposals, agreements, centres=()) -> None:
@@ -86,42 +95,46 @@ class EntryEditForm(VersionMixin, EntryDetailsForm):
 
 
 class TrancheForm(BaseForm):
-    received_on = DateField("Received on", validators=[DataRequired(message="Give the date it was received.")])
-    amount = AmountField("Amount received", currency_field="currency")
-    currency = CurrencyField("Currency", [DataRequired(message="Choose the currency.")], blank="—")
-    note = StringField("Note", validators=[Optional(), Length(max=1000)])
-    confirm_over = BooleanField("Record it even if it is more than what is outstanding (it will be flagged)")
+    received_on = DateField(_l("Received on"), validators=[DataRequired(message=_l("Give the date it was received."))])
+    amount = AmountField(_l("Amount received"), currency_field="currency")
+    currency = CurrencyField(_l("Currency"), [DataRequired(message=_l("Choose the currency."))], blank="—")
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    confirm_over = BooleanField(_l("Record it even if it is more than what is outstanding (it will be flagged)"))
 
 
 class VoidForm(BaseForm):
     reason = StringField(
-        "Why it was a mistake",
-        validators=[DataRequired(message="Say why it is voided."), Length(max=1000)],
-        description="e.g. booked twice; wrong centre.",
+        _l("Why it was a mistake"),
+        validators=[DataRequired(message=_l("Say why it is voided.")), Length(max=1000)],
+        description=_l("e.g. booked twice; wrong centre."),
     )
 
 
 class WithdrawForm(BaseForm):
-    withdrawn_on = DateField("Withdrawn on", validators=[DataRequired(message="Give the date it was withdrawn.")])
+    withdrawn_on = DateField(
+        _l("Withdrawn on"), validators=[DataRequired(message=_l("Give the date it was withdrawn."))]
+    )
     amount = AmountField(
-        "Amount withdrawn",
-        description="Leave empty to withdraw everything still outstanding. Goods and time are withdrawn in full.",
+        _l("Amount withdrawn"),
+        description=_l("Leave empty to withdraw everything still outstanding. Goods and time are withdrawn in full."),
     )
     reason = StringField(
-        "What happened",
-        validators=[DataRequired(message="Say what happened."), Length(max=1000)],
-        description="e.g. the donor reduced its commitment in its letter of 3 March 2026.",
+        _l("What happened"),
+        validators=[DataRequired(message=_l("Say what happened.")), Length(max=1000)],
+        description=_l("e.g. the donor reduced its commitment in its letter of 3 March 2026."),
     )
 
 
 class NeedForm(BaseForm):
-    centre_id = SelectField("Centre", coerce=optional_int, validators=[DataRequired(message="Choose the centre.")])
-    title = StringField("Needed for", validators=[DataRequired(), Length(max=300)])
-    purpose = SelectField("Purpose", validators=[DataRequired()])
-    status = SelectField("Status", validators=[DataRequired()])
-    amount = AmountField("Estimate", currency_field="currency", description="Only if someone has estimated it.")
-    currency = CurrencyField("Currency", [Optional()], blank="—")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    centre_id = SelectField(
+        _l("Centre"), coerce=optional_int, validators=[DataRequired(message=_l("Choose the centre."))]
+    )
+    title = StringField(_l("Needed for"), validators=[DataRequired(), Length(max=300)])
+    purpose = SelectField(_l("Purpose"), validators=[DataRequired()])
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+    amount = AmountField(_l("Estimate"), currency_field="currency", description=_l("Only if someone has estimated it."))
+    currency = CurrencyField(_l("Currency"), [Optional()], blank="—")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
     def fill_choices(self, centres=()) -> None:
         if "centre_id" in self._fields:
@@ -140,10 +153,12 @@ class NeedEditForm(VersionMixin, NeedForm):
 class SourceRowForm(SubForm):
     id = HiddenField()
     label = StringField(
-        "Source", validators=[Optional(), Length(max=300)], description='As the report names it: "local governments".'
+        _l("Source"),
+        validators=[Optional(), Length(max=300)],
+        description=_l('As the report names it: "local governments".'),
     )
     categories = MultiCheckboxField(
-        "Categories",
+        _l("Categories"),
         choices=choices((c.value, c.label) for c in Category if c != Category.OTHER),
         validators=[Optional()],
     )
@@ -152,21 +167,21 @@ class SourceRowForm(SubForm):
 class StepRowForm(SubForm):
     id = HiddenField()
     action = TextAreaField(
-        "Step",
+        _l("Step"),
         validators=[Optional(), Length(max=2000)],
-        description="Written as it follows “the centre will …”: “apply for regional special funds …”.",
+        description=_l("Written as it follows “the centre will …”: “apply for regional special funds …”."),
     )
-    source = SelectField("For the source", validators=[Optional()])
-    due = PartialDateField("Due by", validators=[Optional()])
-    done = PartialDateField("Done", validators=[Optional()])
+    source = SelectField(_l("For the source"), validators=[Optional()])
+    due = PartialDateField(_l("Due by"), validators=[Optional()])
+    done = PartialDateField(_l("Done"), validators=[Optional()])
 
 
 class StrategyForm(BaseForm):
     # The strategy's version when it exists (an edit made on a stale page is a conflict); empty for a new one.
     version = HiddenField()
-    status = SelectField("Status", choices=enum_choices(StrategyStatus))
-    adopted = PartialDateField("Adopted", validators=[Optional()], description="Only once it is adopted.")
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    status = SelectField(_l("Status"), choices=enum_choices(StrategyStatus))
+    adopted = PartialDateField(_l("Adopted"), validators=[Optional()], description=_l("Only once it is adopted."))
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     sources = FieldList(FormField(SourceRowForm))
     steps = FieldList(FormField(StepRowForm))
 
@@ -175,4 +190,4 @@ class StrategyForm(BaseForm):
         typed = [" ".join((entry.form.label.data or "").split()) for entry in self.sources]
         labels = list(dict.fromkeys([*labels, *(label for label in typed if label)]))
         for entry in self.steps:
-            entry.form.source.choices = choices(((label, label) for label in labels), blank="— (none)")
+            entry.form.source.choices = choices(((label, label) for label in labels), blank=_l("— (none)"))

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
@@ -41,7 +42,15 @@ class Voidable:
 
 
 class Category(LabelledEnum):
-    __labels__ = {"government": "National or local government", "foundation_ngo": "Foundation or NGO"}
+    __labels__ = {
+        "host_institution": _l("Host institution"),
+        "bilateral": _l("Bilateral"),
+        "multilateral": _l("Multilateral"),
+        "government": _l("National or local government"),
+        "private_sector": _l("Private sector"),
+        "foundation_ngo": _l("Foundation or NGO"),
+        "other": _l("Other"),
+    }
 
     HOST_INSTITUTION = "host_institution"
     BILATERAL = "bilateral"
@@ -53,7 +62,11 @@ class Category(LabelledEnum):
 
 
 class Kind(LabelledEnum):
-    __labels__ = {"in_kind": "In kind (goods or services)", "people_time": "People's time (staff, interns, volunteers)"}
+    __labels__ = {
+        "financial": _l("Financial"),
+        "in_kind": _l("In kind (goods or services)"),
+        "people_time": _l("People's time (staff, interns, volunteers)"),
+    }
 
     FINANCIAL = "financial"
     IN_KIND = "in_kind"
@@ -65,6 +78,13 @@ class Kind(LabelledEnum):
 
 
 class Purpose(LabelledEnum):
+    __labels__ = {
+        "core_operations": _l("Core operations"),
+        "event": _l("Event"),
+        "project_activities": _l("Project activities"),
+        "other": _l("Other"),
+    }
+
     CORE_OPERATIONS = "core_operations"
     EVENT = "event"
     PROJECT_ACTIVITIES = "project_activities"
@@ -72,6 +92,8 @@ class Purpose(LabelledEnum):
 
 
 class Stage(LabelledEnum):
+    __labels__ = {"pledged": _l("Pledged"), "committed": _l("Committed"), "received": _l("Received")}
+
     PLEDGED = "pledged"
     COMMITTED = "committed"
     RECEIVED = "received"
@@ -91,7 +113,7 @@ class Measure(LabelledEnum):
 
     Outstanding is committed minus received, worked out from these two, never stored."""
 
-    __labels__ = {"committed": "Committed (incl. received)"}
+    __labels__ = {"pledged": _l("Pledged"), "committed": _l("Committed (incl. received)"), "received": _l("Received")}
 
     PLEDGED = "pledged"
     COMMITTED = "committed"
@@ -320,6 +342,8 @@ class Tranche(Voidable, Audited, Versioned, Timestamped, CentreScoped, db.Model)
 
 
 class NeedStatus(LabelledEnum):
+    __labels__ = {"open": _l("Open"), "met": _l("Met"), "dropped": _l("Dropped")}
+
     OPEN = "open"
     MET = "met"
     DROPPED = "dropped"
@@ -359,7 +383,11 @@ register_amounts(Tranche, Tranche.amount, Tranche.currency, Tranche.received_on,
 
 
 class StrategyStatus(LabelledEnum):
-    __labels__ = {"not_started": "No strategy document yet (steps only)", "in_development": "Being developed"}
+    __labels__ = {
+        "not_started": _l("No strategy document yet (steps only)"),
+        "in_development": _l("Being developed"),
+        "adopted": _l("Adopted"),
+    }
 
     NOT_STARTED = "not_started"
     IN_DEVELOPMENT = "in_development"

@@ -528,7 +528,7 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
             endpoint="funding.show",
             record_args=(("entry_id", entry.id),),
             detail=" · ".join(
-                part for part in (entry.source.display_name if entry.source else "", entry.stage.label) if part
+                part for part in (entry.source.display_name if entry.source else "", str(entry.stage.label)) if part
             ),
         )
         for entry in entries

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.agreements.models import Agreement
 from crm.core.errors import RuleError
@@ -64,9 +65,9 @@ def links(proposal_ids, agreement_id) -> tuple[list, object]:
 
 def check_links(centre_id: int, proposals, agreement) -> None:
     if any(p.centre_id != centre_id for p in proposals):
-        raise LedgerError("A linked proposal belongs to another centre.", "proposal_ids")
+        raise LedgerError(_("A linked proposal belongs to another centre."), "proposal_ids")
     if agreement is not None and agreement.centre_id != centre_id:
-        raise LedgerError("The linked agreement belongs to another centre.", "agreement_id")
+        raise LedgerError(_("The linked agreement belongs to another centre."), "agreement_id")
 
 
 def entry_values(data: dict) -> dict:
@@ -89,7 +90,7 @@ def entry_values(data: dict) -> dict:
     }
     if kind.is_financial:
         if data.get("amount") in (None, ""):
-            raise LedgerError("A financial entry needs its amount.", "amount")
+            raise LedgerError(_("A financial entry needs its amount."), "amount")
         values["amount"], values["currency"] = money_pair(
             data.get("amount"), data.get("currency"), "amount", "currency", "The amount"
         )
@@ -97,15 +98,15 @@ def entry_values(data: dict) -> dict:
         values["unit"] = values["valuation_method"] = values["valuation_evidence"] = ""
         return values
     if not values["description"]:
-        raise LedgerError("Say what is given: office space, equipment, interns...", "description")
+        raise LedgerError(_("Say what is given: office space, equipment, interns..."), "description")
     values["quantity"] = quantity(data.get("quantity"), "quantity")
     if not values["unit"]:
-        raise LedgerError("Give the unit of the quantity: interns, workstations, staff provided for...", "unit")
+        raise LedgerError(_("Give the unit of the quantity: interns, workstations, staff provided for..."), "unit")
     values["amount"], values["currency"] = money_pair(
         data.get("amount"), data.get("currency"), "amount", "currency", "The valuation"
     )
     if values["amount"] is not None and not values["valuation_method"]:
-        raise LedgerError("Say how the valuation was made (market rent, day rate × days...).", "valuation_method")
+        raise LedgerError(_("Say how the valuation was made (market rent, day rate × days...)."), "valuation_method")
     return values
 
 
@@ -116,7 +117,7 @@ def record_entry(centre_id: int, data: dict, proposals=(), agreement=None) -> Le
     "Received" on every page is the tranches and nothing else."""
     values = entry_values(data)
     if not values["booked_on"]:
-        raise LedgerError("Give the date the resource was pledged, committed or received.", "booked_on")
+        raise LedgerError(_("Give the date the resource was pledged, committed or received."), "booked_on")
     check_expected(values["booked_on"], values["expected_on"])
     check_links(centre_id, proposals, agreement)
     entry = LedgerEntry(
@@ -146,7 +147,7 @@ EDITABLE += ("valuation_method", "valuation_evidence", "notes", "expected_on")
 
 def check_expected(booked_on: date, expected_on: date | None) -> None:
     if expected_on is not None and expected_on < booked_on:
-        raise LedgerError("Money cannot be expected before the date it was pledged or committed.", "expected_on")
+        raise LedgerError(_("Money cannot be expected before the date it was pledged or committed."), "expected_on")
 
 
 FOLLOWED_BY_WITHDRAWALS = ("source_id", "category", "purpose", "purpose_detail", "stage", "description", "unit")
@@ -154,15 +155,17 @@ FOLLOWED_BY_WITHDRAWALS = ("source_id", "category", "purpose", "purpose_detail",
 
 def update_entry(entry: LedgerEntry, data: dict, proposals=(), agreement=None) -> LedgerEntry:
     if entry.is_voided or entry.is_withdrawal:
-        raise LedgerError("A voided entry or a withdrawal cannot be edited; record a new entry instead.")
+        raise LedgerError(_("A voided entry or a withdrawal cannot be edited; record a new entry instead."))
     check_links(entry.centre_id, proposals, agreement)
     withdrawals = entry.live_withdrawals
     booked_on = data.get("booked_on", entry.booked_on)
     if not booked_on:
-        raise LedgerError("Give the date the resource was pledged, committed or received.", "booked_on")
+        raise LedgerError(_("Give the date the resource was pledged, committed or received."), "booked_on")
     if any(w.booked_on < booked_on for w in withdrawals):
         first = min(w.booked_on for w in withdrawals)
-        raise LedgerError(f"The entry cannot be booked after its withdrawal of {first:%-d %B %Y}.", "booked_on")
+        raise LedgerError(
+            _("The entry cannot be booked after its withdrawal of %(date)s.", date=f"{first:%-d %B %Y}"), "booked_on"
+        )
     check_expected(booked_on, data.get("expected_on", entry.expected_on))
     stage = Stage(data.get("stage", entry.stage))
     check_stage(entry, stage)
@@ -174,7 +177,7 @@ def update_entry(entry: LedgerEntry, data: dict, proposals=(), agreement=None) -
         entry.category, entry.purpose, entry.stage = Category(entry.category), Purpose(entry.purpose), stage
         entry.rate_on = entry.booked_on
         if not entry.kind.is_financial and not entry.description:
-            raise LedgerError("Say what is given: office space, equipment, interns...", "description")
+            raise LedgerError(_("Say what is given: office space, equipment, interns..."), "description")
         entry.proposals = list(proposals)
         entry.agreement = agreement
         db.session.flush()
@@ -196,16 +199,17 @@ def check_stage(entry: LedgerEntry, stage: Stage) -> None:
         outstanding = balance(entry).outstanding
         if outstanding is None or outstanding.amount > 0:
             raise LedgerError(
-                "Money becomes Received through its tranches: record the tranche received instead.", "stage"
+                _("Money becomes Received through its tranches: record the tranche received instead."), "stage"
             )
     elif stage == Stage.PLEDGED and received:
-        raise LedgerError("Money has been received against this entry: it is more than a pledge.", "stage")
+        raise LedgerError(_("Money has been received against this entry: it is more than a pledge."), "stage")
 
 
-def _reason(reason: str | None, act: str) -> str:
+def _reason(reason: str | None, missing: str) -> str:
+    """The reason given, in one line; ``missing`` is the message when there is none."""
     reason = " ".join((reason or "").split())
     if not reason:
-        raise LedgerError(f"Say why the {act}.", "reason")
+        raise LedgerError(missing, "reason")
     return reason
 
 
@@ -222,22 +226,27 @@ def withdraw_entry(entry: LedgerEntry, data: dict, *, today: date) -> LedgerEntr
     """Record that a pledge or commitment was withdrawn (in full, or for money in part) on the date the user gives:
     an entry of the opposite sign, in that date's period, converted at the rate of the entry it withdraws."""
     if entry.is_voided:
-        raise LedgerError("This entry is voided: there is nothing to withdraw.")
+        raise LedgerError(_("This entry is voided: there is nothing to withdraw."))
     if entry.is_withdrawal:
-        raise LedgerError("A withdrawal cannot itself be withdrawn; void it if it was recorded by mistake.")
+        raise LedgerError(_("A withdrawal cannot itself be withdrawn; void it if it was recorded by mistake."))
     if not entry.is_active:
-        raise LedgerError("This entry is already withdrawn in full.")
+        raise LedgerError(_("This entry is already withdrawn in full."))
     on = data.get("withdrawn_on")
     if not on:
-        raise LedgerError("Give the date it was withdrawn.", "withdrawn_on")
+        raise LedgerError(_("Give the date it was withdrawn."), "withdrawn_on")
     if on < entry.booked_on:
         raise LedgerError(
-            f"A withdrawal cannot come before the entry it withdraws (booked on {entry.booked_on:%-d %B %Y}).",
+            _(
+                "A withdrawal cannot come before the entry it withdraws (booked on %(date)s).",
+                date=f"{entry.booked_on:%-d %B %Y}",
+            ),
             "withdrawn_on",
         )
     if on > today:
-        raise LedgerError("A withdrawal is recorded once it has happened: the date is in the future.", "withdrawn_on")
-    reason = _reason(data.get("reason"), "entry is withdrawn")
+        raise LedgerError(
+            _("A withdrawal is recorded once it has happened: the date is in the future."), "withdrawn_on"
+        )
+    reason = _reason(data.get("reason"), _("Say why the entry is withdrawn."))
     amount, quantity_ = _withdrawn_part(entry, data.get("amount"))
     withdrawal = LedgerEntry(
         centre_id=entry.centre_id,
@@ -268,14 +277,14 @@ def _withdrawn_part(entry: LedgerEntry, asked) -> tuple[Decimal | None, Decimal 
         return (entry.remaining.amount if entry.remaining else None), left
     most = withdrawable(entry)
     if most is None:
-        raise LedgerError("A tranche in another currency has no rate, so what is outstanding is not known.")
+        raise LedgerError(_("A tranche in another currency has no rate, so what is outstanding is not known."))
     if most.amount <= 0:
-        raise LedgerError("Everything committed has been received: money that came cannot be withdrawn.")
+        raise LedgerError(_("Everything committed has been received: money that came cannot be withdrawn."))
     if asked in (None, ""):
         return most.amount, None
-    amount, _ = money_pair(asked, entry.currency, "amount", "amount", "The amount withdrawn")
+    amount, _currency = money_pair(asked, entry.currency, "amount", "amount", "The amount withdrawn")
     if amount > most.amount:
-        raise LedgerError(f"At most {most.rounded()} is outstanding and can be withdrawn.", "amount")
+        raise LedgerError(_("At most %(amount)s is outstanding and can be withdrawn.", amount=most.rounded()), "amount")
     return amount, None
 
 
@@ -283,8 +292,8 @@ def void_entry(entry: LedgerEntry, reason: str, *, by_id: int | None) -> LedgerE
     """An entry recorded by mistake: out of every figure of every period, with its tranches and withdrawals (a
     voided withdrawal gives its entry back). The row stays, with who voided it, when and why."""
     if entry.is_voided:
-        raise LedgerError("This entry is already voided.")
-    reason = _reason(reason, "entry is voided")
+        raise LedgerError(_("This entry is already voided."))
+    reason = _reason(reason, _("Say why the entry is voided."))
     at = utcnow()
     for record in [entry, *entry.live_withdrawals]:
         with rollup.changing(record):
@@ -302,19 +311,22 @@ class OverOutstanding(LedgerError):
 def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
     """Record money received against a financial entry; a tranche beyond the outstanding balance needs confirming."""
     if not entry.kind.is_financial or entry.value is None:
-        raise LedgerError("Tranches are received against a financial entry with an amount.")
+        raise LedgerError(_("Tranches are received against a financial entry with an amount."))
     if not entry.is_active:
-        raise LedgerError("Nothing can be received against a voided or withdrawn entry, or a withdrawal.")
+        raise LedgerError(_("Nothing can be received against a voided or withdrawn entry, or a withdrawal."))
     if not data.get("received_on"):
-        raise LedgerError("Give the date the tranche was received.", "received_on")
+        raise LedgerError(_("Give the date the tranche was received."), "received_on")
     if data["received_on"] < entry.booked_on:
         raise LedgerError(
-            f"Money cannot be received before it was committed (booked on {entry.booked_on:%-d %B %Y}).",
+            _(
+                "Money cannot be received before it was committed (booked on %(date)s).",
+                date=f"{entry.booked_on:%-d %B %Y}",
+            ),
             "received_on",
         )
     amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", "The amount received")
     if amount is None:
-        raise LedgerError("Give the amount received.", "amount")
+        raise LedgerError(_("Give the amount received."), "amount")
     tranche = Tranche(
         centre_id=entry.centre_id,
         received_on=data["received_on"],
@@ -329,8 +341,11 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
         if not data.get("confirm_over"):
             left = before.outstanding
             raise OverOutstanding(
-                f"This tranche is more than the outstanding balance ({left.rounded()}). "
-                "Tick the confirmation to record it anyway; it will be flagged.",
+                _(
+                    "This tranche is more than the outstanding balance (%(amount)s). "
+                    "Tick the confirmation to record it anyway; it will be flagged.",
+                    amount=left.rounded(),
+                ),
                 "amount",
             )
         tranche.is_over_outstanding = True
@@ -350,8 +365,8 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
 def void_tranche(tranche: Tranche, reason: str, *, by_id: int | None) -> Tranche:
     """A tranche recorded by mistake: out of every figure; the entry is no longer Received unless others cover it."""
     if tranche.is_voided:
-        raise LedgerError("This tranche is already voided.")
-    reason = _reason(reason, "tranche is voided")
+        raise LedgerError(_("This tranche is already voided."))
+    reason = _reason(reason, _("Say why the tranche is voided."))
     entry = tranche.entry
     with rollup.changing(entry):
         tranche.voided_at, tranche.voided_by_id, tranche.void_reason = utcnow(), by_id, reason
@@ -377,7 +392,7 @@ def _follow_stage(entry: LedgerEntry) -> None:
 def save_need(need: FundingNeed | None, centre_id: int, data: dict) -> FundingNeed:
     title = text(data, "title")
     if not title:
-        raise LedgerError("Say what the resources are needed for.", "title")
+        raise LedgerError(_("Say what the resources are needed for."), "title")
     amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", "The estimate")
     values = {
         "title": title,
@@ -411,11 +426,11 @@ def save_strategy(strategy: MobilisationStrategy | None, centre_id: int, data: d
     try:
         status = StrategyStatus(data.get("status") or StrategyStatus.NOT_STARTED)
     except ValueError:
-        raise LedgerError("Choose the strategy's status.", "status") from None
+        raise LedgerError(_("Choose the strategy's status."), "status") from None
     adopted = data.get("adopted")
     if adopted and status != StrategyStatus.ADOPTED:
         raise LedgerError(
-            "Only an adopted strategy has a date of adoption: choose “Adopted” or leave it empty.", "adopted"
+            _("Only an adopted strategy has a date of adoption: choose “Adopted” or leave it empty."), "adopted"
         )
     strategy = create_or_update(
         MobilisationStrategy,
@@ -426,7 +441,7 @@ def save_strategy(strategy: MobilisationStrategy | None, centre_id: int, data: d
     sources = _kept(StrategySource, strategy.sources, data.get("sources") or [], "label", _source_values, strategy)
     by_label = {source.label.casefold(): source for source in sources}
     if len(by_label) != len(sources):
-        raise LedgerError("Two sources have the same name: give each its own.", "sources")
+        raise LedgerError(_("Two sources have the same name: give each its own."), "sources")
     strategy.sources = sources
     steps = data.get("steps") or []
     strategy.steps = _kept(
@@ -456,7 +471,7 @@ def _source_values(item: dict, position: int) -> dict:
     try:
         categories = [Category(c).value for c in categories]
     except ValueError:
-        raise LedgerError("Choose the source's categories from the list.", "sources") from None
+        raise LedgerError(_("Choose the source's categories from the list."), "sources") from None
     return {"label": " ".join(text(item, "label").split())[:300], "categories": categories, "position": position}
 
 
@@ -464,6 +479,6 @@ def _step_values(item: dict, position: int, sources: dict) -> dict:
     named = text(item, "source")
     source = sources.get(named.casefold()) if named else None
     if named and source is None:
-        raise LedgerError(f"The step names a source the strategy does not have: {named}.", "steps")
+        raise LedgerError(_("The step names a source the strategy does not have: %(source)s.", source=named), "steps")
     due, done = item.get("due"), item.get("done")
     return {"action": text(item, "action"), "source": source, "due": due, "done": done, "position": position}

@@ -2,6 +2,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import orm
 
@@ -167,7 +168,7 @@ def new():
         except services.LedgerError as error:
             refuse(form, error, "amount")
         else:
-            flash("Resource recorded in the ledger.", "success")
+            flash(_("Resource recorded in the ledger."), "success")
             return redirect(url_for("funding.show", entry_id=entry.id))
     return form_page("funding/form.html", form=form, entry=None)
 
@@ -222,7 +223,7 @@ def edit(entry_id: int):
         except services.LedgerError as error:
             refuse(form, error, "notes")
         else:
-            flash("Entry saved.", "success")
+            flash(_("Entry saved."), "success")
             return redirect(url_for("funding.show", entry_id=entry.id))
     return form_page("funding/form.html", form=form, entry=entry)
 
@@ -238,9 +239,15 @@ def void(entry_id: int):
         except services.LedgerError as error:
             refuse(form, error, "reason")
         else:
-            flash("Entry voided: it no longer counts in any figure.", "success")
+            flash(_("Entry voided: it no longer counts in any figure."), "success")
             for section in submitted_sections_covering(entry.centre_id, entry.booked_on):
-                flash(f"{section.describe()} stays as submitted: start a new revision to report the change.", "warning")
+                flash(
+                    _(
+                        "%(section)s stays as submitted: start a new revision to report the change.",
+                        section=section.describe(),
+                    ),
+                    "warning",
+                )
             return redirect(url_for("funding.show", entry_id=entry.id))
     return show_page(entry, void_form=form)
 
@@ -256,7 +263,7 @@ def withdraw(entry_id: int):
         except services.LedgerError as error:
             refuse(form, error, "reason")
         else:
-            flash("Withdrawal recorded: it counts in the period of its date.", "success")
+            flash(_("Withdrawal recorded: it counts in the period of its date."), "success")
             return redirect(url_for("funding.show", entry_id=withdrawal.id))
     return show_page(entry, withdraw_form=form)
 
@@ -273,7 +280,9 @@ def add_tranche(entry_id: int):
             refuse(form, error, "amount")
         else:
             flash(
-                "Tranche recorded" + (", flagged: more than was outstanding." if tranche.is_over_outstanding else "."),
+                _("Tranche recorded, flagged: more than was outstanding.")
+                if tranche.is_over_outstanding
+                else _("Tranche recorded."),
                 "warning" if tranche.is_over_outstanding else "success",
             )
             return redirect(url_for("funding.show", entry_id=entry.id))
@@ -293,10 +302,10 @@ def void_tranche(entry_id: int, tranche_id: int):
         except services.LedgerError as error:
             flash(str(error), "error")
         else:
-            flash("Tranche voided: it no longer counts as received.", "success")
+            flash(_("Tranche voided: it no longer counts as received."), "success")
             return redirect(url_for("funding.show", entry_id=entry_id))
     else:
-        flash("Say why the tranche is voided.", "error")
+        flash(_("Say why the tranche is voided."), "error")
     return show_page(tranche.entry)  # form_page answers a refused POST with 422
 
 
@@ -324,7 +333,7 @@ def need_new():
         except services.LedgerError as error:
             refuse(form, error, "title")
         else:
-            flash("Need recorded.", "success")
+            flash(_("Need recorded."), "success")
             return redirect(url_for("funding.index"))
     return form_page("funding/need_form.html", form=form, need=None)
 
@@ -342,7 +351,7 @@ def need_edit(need_id: int):
         except services.LedgerError as error:
             refuse(form, error, "title")
         else:
-            flash("Need saved.", "success")
+            flash(_("Need saved."), "success")
             return redirect(url_for("funding.index"))
     return form_page("funding/need_form.html", form=form, need=need, history=history_for(need))
 
@@ -389,6 +398,6 @@ def strategy(centre_id: int):
         except services.LedgerError as error:
             refuse(form, error, "status")
         else:
-            flash("Strategy saved: the next draft or redraft of the report's strategy row follows it.", "success")
+            flash(_("Strategy saved: the next draft or redraft of the report's strategy row follows it."), "success")
             return redirect(url_for("funding.strategy", centre_id=centre.id))
     return form_page("funding/strategy.html", centre=centre, strategy=record, form=form)

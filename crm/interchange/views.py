@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -167,7 +168,14 @@ def confirm(import_id: int):
         flash(str(error), "error")
         return redirect(url_for("interchange.preview", import_id=pending.id), 303)
     if outcome.applied:
-        flash(f"Imported {pending.filename}: {outcome.total_rows:,} rows checked and written in one go.", "success")
+        flash(
+            _(
+                "Imported %(file)s: %(rows)s rows checked and written in one go.",
+                file=pending.filename,
+                rows=f"{outcome.total_rows:,}",
+            ),
+            "success",
+        )
         return redirect(url_for("interchange.preview", import_id=pending.id), 303)
     check = services.Check(pending.id, current_user.id, outcome)
     return form_page("interchange/preview.html", **_preview_context(pending, check, form))
@@ -182,7 +190,7 @@ def discard(import_id: int):
     except RuleError as error:
         flash(str(error), "error")
     else:
-        flash(f"{pending.filename} discarded: nothing was imported.", "info")
+        flash(_("%(file)s discarded: nothing was imported.", file=pending.filename), "info")
     return redirect(url_for("interchange.upload"), 303)
 
 

@@ -5,9 +5,9 @@ Use in any domain's form::
     from crm.money.forms import AmountField, CurrencyField
 
     class GrantForm(BaseForm):
-        requested_amount = AmountField("Requested amount", currency_field="requested_currency")
-        requested_currency = CurrencyField("Currency", blank="—")
-        rate = AmountField("Rate", measure="rate")
+        requested_amount = AmountField(_l("Requested amount"), currency_field="requested_currency")
+        requested_currency = CurrencyField(_l("Currency"), blank="—")
+        rate = AmountField(_l("Rate"), measure="rate")
 
 The field reads what the user's locale writes ("7,2" and "1 234,50" in Russian), refuses what could be
 read two ways, exponents and letters with a message that shows how it was read, and checks the bounds of
@@ -17,6 +17,8 @@ amount, rate or quantity storage keeps. Anything a user types gives a message be
 
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, Field, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -89,7 +91,7 @@ class AmountField(Field):
             raise ValidationError(str(error)) from None
 
     def _check(self, value: Decimal, form) -> Decimal:
-        what = f"The {self.label.text.lower()}" if self.label else "The amount"
+        what = _("The %(field)s", field=self.label.text.lower()) if self.label else _("The amount")
         if self.measure == "rate":
             return check_rate(value, what)
         if self.measure == "quantity":
@@ -119,7 +121,7 @@ class AmountField(Field):
 class CurrencyField(SelectField):
     """A current ISO 4217 currency, the centres' own first; "RMB" (and lower case) submitted by hand is CNY."""
 
-    def __init__(self, label="Currency", validators=None, *, blank: str | None = None, **kwargs):
+    def __init__(self, label=_l("Currency"), validators=None, *, blank: str | None = None, **kwargs):
         super().__init__(label, validators, choices=choices(currency_choices(), blank=blank), **kwargs)
 
     def process_formdata(self, valuelist):
@@ -132,40 +134,42 @@ class CurrencyField(SelectField):
 
 SCOPES = choices(
     (
-        ("network", "Every amount of this pair, between two dates"),
-        ("entry", "One ledger entry only (e.g. the rate stated in its grant letter)"),
-        ("agreement", "The entries of one agreement only"),
+        ("network", _l("Every amount of this pair, between two dates")),
+        ("entry", _l("One ledger entry only (e.g. the rate stated in its grant letter)")),
+        ("agreement", _l("The entries of one agreement only")),
     )
 )
 
 
 class ManualRateForm(BaseForm):
-    base = CurrencyField("1 unit of", default="USD")
-    quote = CurrencyField("is worth this many units of", default="CNY")
-    rate = AmountField("Rate", measure="rate", validators=[InputRequired("Enter the rate.")])
-    scope = SelectField("What it converts", choices=SCOPES, default="network")
+    base = CurrencyField(_l("1 unit of"), default="USD")
+    quote = CurrencyField(_l("is worth this many units of"), default="CNY")
+    rate = AmountField(_l("Rate"), measure="rate", validators=[InputRequired(_l("Enter the rate."))])
+    scope = SelectField(_l("What it converts"), choices=SCOPES, default="network")
     effective_on = DateField(
-        "Effective from",
-        validators=[InputRequired("Enter the date the rate applies from.")],
-        description="For one entry or agreement: the date of the letter or agreement that states it.",
+        _l("Effective from"),
+        validators=[InputRequired(_l("Enter the date the rate applies from."))],
+        description=_l("For one entry or agreement: the date of the letter or agreement that states it."),
     )
     valid_until = DateField(
-        "Until",
+        _l("Until"),
         validators=[Optional()],
-        description="For every amount: the last day it converts (a UN or ECB rate applies outside this range).",
+        description=_l("For every amount: the last day it converts (a UN or ECB rate applies outside this range)."),
     )
-    entry_id = IntegerField("Ledger entry number", validators=[Optional()], description="The number in its address.")
-    agreement_id = SelectField("Agreement", validators=[Optional()], validate_choice=False)
+    entry_id = IntegerField(
+        _l("Ledger entry number"), validators=[Optional()], description=_l("The number in its address.")
+    )
+    agreement_id = SelectField(_l("Agreement"), validators=[Optional()], validate_choice=False)
     reason = TextAreaField(
-        "Reason",
-        validators=[InputRequired("Say why this rate is entered by hand."), Length(max=2000)],
-        description="Shown wherever the rate is used, e.g. 'the rate stated in the grant letter of 3 March 2026'.",
+        _l("Reason"),
+        validators=[InputRequired(_l("Say why this rate is entered by hand.")), Length(max=2000)],
+        description=_l("Shown wherever the rate is used, e.g. 'the rate stated in the grant letter of 3 March 2026'."),
     )
 
 
 class RateFileForm(BaseForm):
-    kind = SelectField("Kind of file", validators=[InputRequired()])
-    file = FileField("File", validators=[FileRequired("Choose a file.")])
+    kind = SelectField(_l("Kind of file"), validators=[InputRequired()])
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file."))])
 
     def __init__(self, *args, **kwargs):
         from crm.money.services import FILE_KINDS
@@ -175,4 +179,4 @@ class RateFileForm(BaseForm):
 
 
 class ConfirmImportForm(BaseForm):
-    confirm_jumps = BooleanField("I have checked the flagged rates against the publication")
+    confirm_jumps = BooleanField(_l("I have checked the flagged rates against the publication"))

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from crm.core.errors import RuleError
 from crm.core.models import utcnow
@@ -127,19 +129,25 @@ def add_manual_rate(
     (the network), or only one ledger entry or the entries of one agreement, whatever their dates."""
     base, quote = normalise_currency(base), normalise_currency(quote)
     if base == quote:
-        raise RateError("Choose two different currencies.", "quote")
+        raise RateError(_("Choose two different currencies."), "quote")
     try:
         rate = check_rate(rate)
     except AmountError as error:
         raise RateError(str(error), "rate") from None
     if not (reason or "").strip():
-        raise RateError("Say why this rate is entered by hand (it is shown wherever it is used).", "reason")
+        raise RateError(_("Say why this rate is entered by hand (it is shown wherever it is used)."), "reason")
     scope_key, values = _scope(scope, base, quote, effective_on, valid_until, entry_id, agreement_id)
     clash = _overlapping(base, quote, scope_key, effective_on, values["valid_until"])
     if clash is not None:
         raise RateError(
-            f"A manual rate for {clash.base}/{clash.quote} already converts {clash.scope_words} "
-            f"({plain_decimal(clash.rate)} from {clash.effective_on}): delete it first to replace it.",
+            _(
+                "A manual rate for %(pair)s already converts %(scope)s (%(rate)s from %(date)s): "
+                "delete it first to replace it.",
+                pair=f"{clash.base}/{clash.quote}",
+                scope=clash.scope_words,
+                rate=plain_decimal(clash.rate),
+                date=clash.effective_on,
+            ),
             "effective_on",
         )
     record = ExchangeRate(
@@ -166,27 +174,32 @@ def _scope(scope, base, quote, effective_on, valid_until, entry_id, agreement_id
 
     if scope == NETWORK:
         if valid_until is None:
-            raise RateError("Give the last day the rate converts amounts of the network.", "valid_until")
+            raise RateError(_("Give the last day the rate converts amounts of the network."), "valid_until")
         if valid_until < effective_on:
-            raise RateError("The range ends before it starts.", "valid_until")
+            raise RateError(_("The range ends before it starts."), "valid_until")
         if (valid_until - effective_on).days > MAX_NETWORK_RANGE_DAYS:
-            raise RateError(f"A range of the whole network is at most {MAX_NETWORK_RANGE_DAYS} days.", "valid_until")
+            raise RateError(
+                _("A range of the whole network is at most %(days)s days.", days=MAX_NETWORK_RANGE_DAYS), "valid_until"
+            )
         return NETWORK, {"valid_until": valid_until}
     if scope == "entry":
         entry = db.session.get(LedgerEntry, entry_id) if entry_id else None
         if entry is None or entry.is_voided:
-            raise RateError("There is no such ledger entry (give the number in its address).", "entry_id")
+            raise RateError(_("There is no such ledger entry (give the number in its address)."), "entry_id")
         if entry.currency not in (base, quote):
             raise RateError(
-                f"This entry is in {entry.currency or 'no currency'}: its rate must be to or from it.", "base"
+                _("This entry is in %(currency)s: its rate must be to or from it.", currency=entry.currency)
+                if entry.currency
+                else _("This entry is in no currency: its rate must be to or from it."),
+                "base",
             )
         return f"entry:{entry.id}", {"scope_entry_id": entry.id, "valid_until": None}
     if scope == "agreement":
         agreement = db.session.get(Agreement, agreement_id) if agreement_id else None
         if agreement is None:
-            raise RateError("Choose the agreement.", "agreement_id")
+            raise RateError(_("Choose the agreement."), "agreement_id")
         return f"agreement:{agreement.id}", {"scope_agreement_id": agreement.id, "valid_until": None}
-    raise RateError("Choose what the rate converts.", "scope")
+    raise RateError(_("Choose what the rate converts."), "scope")
 
 
 def _overlapping(base: str, quote: str, scope: str, starts_on: date, ends_on: date | None) -> ExchangeRate | None:
@@ -205,7 +218,7 @@ def _overlapping(base: str, quote: str, scope: str, starts_on: date, ends_on: da
 
 def delete_manual_rate(record: ExchangeRate) -> None:
     if record.source != RateSource.MANUAL.value:
-        raise RateError("Only manual rates are deleted here; imported rates are replaced by importing again.")
+        raise RateError(_("Only manual rates are deleted here; imported rates are replaced by importing again."))
     db.session.delete(record)
     db.session.flush()
 
@@ -321,9 +334,9 @@ def previous_rates(source: str, before: date) -> dict[tuple[str, str], ExchangeR
 
 # What each importable kind of file is parsed by, and the source its rates are stored under.
 FILE_KINDS = {
-    "un": ("UN operational rates (XML or CSV)", RateSource.UN),
-    "ecb": ("ECB reference rates history (zip or CSV)", RateSource.ECB),
-    "csv": ("Rates table CSV: effective_on,base,quote,rate (stored as manual rates)", RateSource.MANUAL),
+    "un": (_l("UN operational rates (XML or CSV)"), RateSource.UN),
+    "ecb": (_l("ECB reference rates history (zip or CSV)"), RateSource.ECB),
+    "csv": (_l("Rates table CSV: effective_on,base,quote,rate (stored as manual rates)"), RateSource.MANUAL),
 }
 
 
@@ -336,7 +349,7 @@ def parse_file(kind: str, content: bytes, filename: str) -> ParsedRates:
         return ecb.parse(content, filename)
     if kind == "csv":
         return table.parse(content, filename)
-    raise RateError(f"Unknown kind of file {kind!r}.", "kind")
+    raise RateError(_("Unknown kind of file %(kind)r.", kind=kind), "kind")
 
 
 def stage_import(kind: str, content: bytes, filename: str, user) -> RateImport:
@@ -368,11 +381,11 @@ def parsed_rows(pending: RateImport) -> ParsedRates:
 
 def confirm_import(pending: RateImport, user, jumps_confirmed: bool) -> RateChanges:
     if pending.status != ImportStatus.PENDING:
-        raise RateError(f"This import was already {pending.status}.")
+        raise RateError(_("This import was already %(status)s.", status=pending.status))
     if pending.errors:
-        raise RateError("This file has errors: fix it and upload it again.")
+        raise RateError(_("This file has errors: fix it and upload it again."))
     if pending.needs_confirmation and not jumps_confirmed:
-        raise RateError("Confirm the flagged rates (tick the box) or discard the import.", "confirm_jumps")
+        raise RateError(_("Confirm the flagged rates (tick the box) or discard the import."), "confirm_jumps")
     changes = store_rates(pending.source, parsed_rows(pending), user)
     pending.status = ImportStatus.CONFIRMED.value
     pending.decided_at = utcnow()
@@ -382,7 +395,7 @@ def confirm_import(pending: RateImport, user, jumps_confirmed: bool) -> RateChan
 
 def discard_import(pending: RateImport) -> None:
     if pending.status != ImportStatus.PENDING:
-        raise RateError(f"This import was already {pending.status}.")
+        raise RateError(_("This import was already %(status)s.", status=pending.status))
     pending.status = ImportStatus.DISCARDED.value
     pending.decided_at = utcnow()
     db.session.flush()

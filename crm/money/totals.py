@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from flask_babel import lazy_gettext as _l
+
 from crm.money.conversion import NO_SCOPE, Conversion, ConversionError, Leg, RateBook, round_exact
 from crm.money.currencies import normalise_currency
 from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
@@ -28,9 +30,9 @@ Bucket = tuple[str, date | None, Decimal]
 
 # How amounts in other currencies are converted (a page's "rates" argument).
 RATE_CHOICES = {
-    "month": "Rate on the first day of each entry's month (manual, UN, then ECB rates)",
-    "un": "UN operational rate in force on each entry's date (monthly lists and mid-month revisions)",
-    "end": "Every amount at the rate of the period's last day",
+    "month": _l("Rate on the first day of each entry's month (manual, UN, then ECB rates)"),
+    "un": _l("UN operational rate in force on each entry's date (monthly lists and mid-month revisions)"),
+    "end": _l("Every amount at the rate of the period's last day"),
 }
 
 

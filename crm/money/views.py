@@ -1,6 +1,7 @@
 """Exchange rates: read by everyone; manual entry and file imports (with a preview) by admins; coverage."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
@@ -61,7 +62,10 @@ def rate_delete(rate_id: int):
     except services.RateError as error:
         flash(str(error), "error")
         return redirect(url_for("money.rate", rate_id=rate_id)), 303
-    flash(f"Manual rate {record.base}/{record.quote} of {record.effective_on} deleted.", "success")
+    flash(
+        _("Manual rate %(pair)s of %(date)s deleted.", pair=f"{record.base}/{record.quote}", date=record.effective_on),
+        "success",
+    )
     return redirect(url_for("money.rates")), 303
 
 
@@ -89,7 +93,13 @@ def rate_new():
         except (services.RateError, ValueError) as error:
             refuse(form, error, "rate")
         else:
-            flash(f"Manual rate saved: 1 {record.base} = {plain_decimal(record.rate)} {record.quote}.", "success")
+            flash(
+                _(
+                    "Manual rate saved: %(rate)s.",
+                    rate=f"1 {record.base} = {plain_decimal(record.rate)} {record.quote}",
+                ),
+                "success",
+            )
             return redirect(url_for("money.rate", rate_id=record.id))
     return form_page("money/rate_form.html", form=form)
 
@@ -146,7 +156,10 @@ def import_confirm(import_id: int):
         except services.RateError as error:
             (form.confirm_jumps.errors if error.field else form.form_errors).append(str(error))
         else:
-            flash(f"Imported {pending.reference}: {changes.summary}.", "success")
+            flash(
+                _("Imported %(reference)s: %(summary)s.", reference=pending.reference, summary=changes.summary),
+                "success",
+            )
             return redirect(url_for("money.rates")), 303
     return _preview(pending, form)
 
@@ -160,7 +173,7 @@ def import_discard(import_id: int):
     except services.RateError as error:
         flash(str(error), "error")
         return redirect(url_for("money.rates")), 303
-    flash(f"Import of {pending.reference} discarded; no rate was changed.", "info")
+    flash(_("Import of %(reference)s discarded; no rate was changed.", reference=pending.reference), "info")
     return redirect(url_for("money.rates")), 303
 
 

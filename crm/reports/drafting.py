@@ -24,6 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import force_locale
+
 from crm.agreements.models import AgreementStatus
 from crm.centres.models import country_name
 from crm.core.periods import Span
@@ -679,7 +681,7 @@ def category_figures(w: Words, committed, converter: Converter) -> list[Figure]:
         by_category[row.category].append(row)
     return [
         w.list_ref(
-            Category(category).label,
+            str(Category(category).label),  # read now, in English: a label kept lazy would follow the reader
             "funding.index",
             totals_text(entries, converter),
             category=category,
@@ -1215,6 +1217,13 @@ def draft(centre, period, order: list[str] | None = None) -> Draft:
 
     ``order``: the template rows the section shows, in its order (hidden ones left out): names are given in full
     at their first mention in that order."""
+    # The report is filed in English whatever language the interface is in: the choices' labels it quotes
+    # (categories, kinds, stages) are read in English.
+    with force_locale("en"):
+        return _draft(centre, period, order)
+
+
+def _draft(centre, period, order: list[str] | None) -> Draft:
     span = Span.of(period)
     rec = gather(centre, span)
     currencies = {r.currency for r in rec.resources if r.currency} | {c for sums in rec.headline.values() for c in sums}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.centres.models import ReportingPeriod
 from crm.core.errors import RuleError
@@ -39,8 +40,11 @@ class SectionError(RuleError):
 class SectionFrozen(SectionError):
     def __init__(self, section: ReportSection):
         super().__init__(
-            f"Revision {section.revision} was submitted on {section.submitted_on:%-d %B %Y} and is frozen; "
-            "start a new revision to change it."
+            _(
+                "Revision %(number)s was submitted on %(date)s and is frozen; start a new revision to change it.",
+                number=section.revision,
+                date=f"{section.submitted_on:%-d %B %Y}",
+            )
         )
 
 
@@ -147,7 +151,9 @@ def previous_outcome(centre, period) -> str | None:
 def start_section(centre, period) -> ReportSection:
     """The first revision of a period's section, drafted from the records, each drafted word linked to them."""
     if latest_section(period.id) is not None:
-        raise SectionError(f"The {period.label} section of {centre.code} is already started.")
+        raise SectionError(
+            _("The %(period)s section of %(centre)s is already started.", period=period.label, centre=centre.code)
+        )
     draft = drafting.draft(centre, period)
     section = ReportSection(centre=centre, period=period, revision=1, links={})
     for name, drafted in draft.texts.items():
@@ -196,7 +202,7 @@ def clean_status(value: str) -> str:
     try:
         return OutputStatus(value).value
     except ValueError as error:
-        raise SectionError("Choose Not started, In progress or Completed.", "status") from error
+        raise SectionError(_("Choose Not started, In progress or Completed."), "status") from error
 
 
 def clean_text(value: str | None) -> str:
@@ -208,7 +214,7 @@ def save_section(section: ReportSection, data: dict) -> ReportSection:
     """Apply the edit form: the texts (their drafted words keep their links wherever staff left them) and, row by
     row (matched by id), title, status, details, place and whether the report shows it."""
     check_editable(section)
-    for name, _ in TEXT_FIELDS:
+    for name, _label in TEXT_FIELDS:
         write_linked(section, name, rebase(linked_text(section, name), clean_text(data.get(name))))
     rows = {row.id: row for row in section.outputs}
     entries = data.get("outputs") or []
@@ -216,17 +222,17 @@ def save_section(section: ReportSection, data: dict) -> ReportSection:
         raw_id = (entry["id"] or "").strip()
         row = rows.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12 else None
         if row is None:
-            raise SectionError("A row of this form no longer exists: reload the page.")
+            raise SectionError(_("A row of this form no longer exists: reload the page."))
         title = " ".join((entry.get("title") or "").split())
         if not title:
-            raise SectionError("Every output needs a title.", "outputs")
+            raise SectionError(_("Every output needs a title."), "outputs")
         row.title = title
         row.status = clean_status(entry["status"])
         row.is_hidden = bool(entry.get("hidden"))
         write_row(row, rebase(row_text(row), clean_text(entry.get("details"))))
     titles = [row.title.casefold() for row in section.outputs if not row.is_hidden]
     if len(titles) != len(set(titles)):
-        raise SectionError("Two outputs the report shows have the same title: rename one.", "outputs")
+        raise SectionError(_("Two outputs the report shows have the same title: rename one."), "outputs")
     reorder(section, {int(e["id"]): e.get("position") for e in entries if e.get("position")})
     touch(section)
     db.session.flush()
@@ -253,9 +259,9 @@ def add_row(section: ReportSection, title: str) -> ReportOutput:
     check_editable(section)
     title = " ".join(title.split())
     if not title:
-        raise SectionError("Give the output a title.", "title")
+        raise SectionError(_("Give the output a title."), "title")
     if any(row.title.casefold() == title.casefold() for row in section.outputs):
-        raise SectionError(f"The table already has an output called {title!r}.", "title")
+        raise SectionError(_("The table already has an output called %(title)r.", title=title), "title")
     position = max((row.position for row in section.outputs), default=-1) + 1
     row = ReportOutput(centre_id=section.centre_id, position=position, title=title, links={})
     section.outputs.append(row)
@@ -268,9 +274,11 @@ def remove_row(section: ReportSection, row_id: int) -> None:
     check_editable(section)
     row = next((row for row in section.outputs if row.id == row_id), None)
     if row is None:
-        raise SectionError("That row is not in this section.")
+        raise SectionError(_("That row is not in this section."))
     if row.is_template_row:
-        raise SectionError(f"{row.title!r} is a row of the reporting template: hide it instead of removing it.")
+        raise SectionError(
+            _("%(title)r is a row of the reporting template: hide it instead of removing it.", title=row.title)
+        )
     section.outputs.remove(row)
     touch(section)
     db.session.flush()
@@ -415,10 +423,17 @@ def check_filed_on(section: ReportSection, filed_on: date | None, today: date) -
     """The date the report was filed: today unless staff say; never in the future nor before the period began."""
     filed_on = filed_on or today
     if filed_on > today:
-        raise SectionError(f"{filed_on:%-d %B %Y} is in the future: give the day the report was filed.", "filed_on")
+        raise SectionError(
+            _("%(date)s is in the future: give the day the report was filed.", date=f"{filed_on:%-d %B %Y}"), "filed_on"
+        )
     if filed_on < section.period.starts_on:
         raise SectionError(
-            f"{filed_on:%-d %B %Y} is before the period began ({section.period.starts_on:%-d %B %Y}).", "filed_on"
+            _(
+                "%(date)s is before the period began (%(start)s).",
+                date=f"{filed_on:%-d %B %Y}",
+                start=f"{section.period.starts_on:%-d %B %Y}",
+            ),
+            "filed_on",
         )
     return filed_on
 
@@ -442,10 +457,10 @@ def submit(section: ReportSection, user, filed_on: date | None = None, today: da
 def new_revision(section: ReportSection) -> ReportSection:
     """A draft that starts from the submitted words (and their links); the submitted revision stays as it was."""
     if not section.is_submitted:
-        raise SectionError("Only a submitted section can be revised; this one is still a draft.")
+        raise SectionError(_("Only a submitted section can be revised; this one is still a draft."))
     latest = latest_section(section.period_id)
     if latest.id != section.id:
-        raise SectionError(f"Revision {latest.revision} already exists: open it instead.")
+        raise SectionError(_("Revision %(number)s already exists: open it instead.", number=latest.revision))
     revision = ReportSection(
         centre_id=section.centre_id,
         period_id=section.period_id,
@@ -488,13 +503,13 @@ def save_challenge(challenge: Challenge | None, centre_id: int, data: dict, reco
     try:
         area = ChallengeArea(data.get("area"))
     except ValueError:
-        raise SectionError("Choose the area the challenge belongs to.", "area") from None
+        raise SectionError(_("Choose the area the challenge belongs to."), "area") from None
     words = clean_text(data.get("challenge"))
     if not words:
-        raise SectionError("Say what the challenge is, as the report should say it.", "challenge")
+        raise SectionError(_("Say what the challenge is, as the report should say it."), "challenge")
     noted, resolved = data.get("noted") or PartialDate(utcnow().date()), data.get("resolved")
     if resolved and resolved.surely_before(noted):
-        raise SectionError("A challenge cannot be resolved before it was noted.", "resolved")
+        raise SectionError(_("A challenge cannot be resolved before it was noted."), "resolved")
     values = {"area": area, "challenge": words, "solution": clean_text(data.get("solution")), "noted": noted}
     challenge = create_or_update(
         Challenge, challenge, values | {"resolved": resolved}, centre_id=centre_id, recorded_by_id=recorded_by_id

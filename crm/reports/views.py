@@ -2,6 +2,7 @@ from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -79,7 +80,10 @@ def start(period_id: int):
     except services.SectionError as error:
         flash(str(error), "warning")
         return redirect(url_for("reports.index"))
-    flash(f"Drafted the {period.label} section from the records. Edit the words, then export.", "success")
+    flash(
+        _("Drafted the %(period)s section from the records. Edit the words, then export.", period=period.label),
+        "success",
+    )
     return redirect(url_for("reports.show", section_id=section.id))
 
 
@@ -134,7 +138,7 @@ def edit(section: ReportSection):
         except services.SectionError as error:
             form.form_errors.append(str(error))
         else:
-            flash("Section saved.", "success")
+            flash(_("Section saved."), "success")
             return redirect(url_for("reports.show", section_id=section.id))
     rows = {row.id: row for row in section.outputs}
     return form_page("reports/edit.html", form=form, record=section, rows=rows, templates=dict(TEMPLATE_ROWS))
@@ -151,7 +155,7 @@ def add_row(section: ReportSection):
         except services.SectionError as error:
             form.title.errors.append(str(error))
         else:
-            flash(f"Added the output {form.title.data.strip()!r}: write its details.", "success")
+            flash(_("Added the output %(title)r: write its details.", title=form.title.data.strip()), "success")
             return redirect(url_for("reports.edit", section_id=section.id))
     return section_page(section, add_row_form=form)
 
@@ -169,7 +173,7 @@ def remove_row(section: ReportSection, row_id: int):
     except services.SectionError as error:
         flash(str(error), "warning")
     else:
-        flash("Output removed.", "success")
+        flash(_("Output removed."), "success")
     return redirect(url_for("reports.edit", section_id=section.id))
 
 
@@ -183,7 +187,12 @@ def redraft(section: ReportSection):
     if form.validate_on_submit():
         check_version(section, form.version.data, {})
         applied = services.apply_redraft(section, set(form.accept.data or ()))
-        flash(f"Brought in from the records: {', '.join(applied)}." if applied else "Nothing was changed.", "success")
+        flash(
+            _("Brought in from the records: %(changes)s.", changes=", ".join(applied))
+            if applied
+            else _("Nothing was changed."),
+            "success",
+        )
         return redirect(url_for("reports.show", section_id=section.id))
     return form_page("reports/redraft.html", form=form, record=section, redraft=redrafted)
 
@@ -200,7 +209,10 @@ def submit(section: ReportSection):
         except services.SectionError as error:
             refuse(form, error, "filed_on")
         else:
-            flash(f"Revision {section.revision} marked as submitted: it is frozen as reported.", "success")
+            flash(
+                _("Revision %(number)s marked as submitted: it is frozen as reported.", number=section.revision),
+                "success",
+            )
             return redirect(url_for("reports.show", section_id=section.id))
     return section_page(section, submit_form=form)
 
@@ -217,7 +229,7 @@ def revise(section_id: int):
     except services.SectionError as error:
         flash(str(error), "warning")
         return redirect(url_for("reports.show", section_id=section.id))
-    flash(f"Revision {revision.revision} started from the submitted words.", "success")
+    flash(_("Revision %(number)s started from the submitted words.", number=revision.revision), "success")
     return redirect(url_for("reports.show", section_id=revision.id))
 
 
@@ -240,13 +252,13 @@ def fill_report(section_id: int):
         try:
             data = upload.read() if upload else b""
             if not data or sniff(data) != "docx":
-                raise UploadError("Choose the report's Word file (.docx): a PDF cannot be filled in.")
+                raise UploadError(_("Choose the report's Word file (.docx): a PDF cannot be filled in."))
             filled = fill.fill_report(data, services.section_data(section))
         except (UploadError, fill.FillError) as error:
             form.report.errors.append(str(error))
         else:
             # Shown on the next page the user opens: the download itself leaves them where they are.
-            flash("Your report was filled in: " + "; ".join(filled.notes) + ".", "success")
+            flash(_("Your report was filled in: %(notes)s.", notes="; ".join(filled.notes)), "success")
             return download(filled.content, fill.filled_name(upload.filename), exports.MIMETYPES["docx"])
     return section_page(section, fill_form=form)
 
@@ -308,7 +320,7 @@ def challenge_new():
         except services.SectionError as error:
             refuse(form, error, "challenge")
         else:
-            flash("Challenge recorded: the next draft or redraft of the section brings it in.", "success")
+            flash(_("Challenge recorded: the next draft or redraft of the section brings it in."), "success")
             return redirect(url_for("reports.challenges"))
     return form_page("reports/challenge_form.html", form=form, challenge=None, centre=centre, centres=centres)
 
@@ -329,7 +341,7 @@ def challenge_edit(challenge_id: int):
         except services.SectionError as error:
             refuse(form, error, "challenge")
         else:
-            flash("Challenge saved.", "success")
+            flash(_("Challenge saved."), "success")
             return redirect(url_for("reports.challenges"))
     return form_page("reports/challenge_form.html", form=form, challenge=challenge, centre=challenge.centre)
 
@@ -343,7 +355,7 @@ def challenge_delete(challenge_id: int):
         abort(400)
     check_version(challenge, form.version.data, {})
     services.delete_challenge(challenge)
-    flash("Challenge deleted.", "success")
+    flash(_("Challenge deleted."), "success")
     return redirect(url_for("reports.challenges"))
 
 
