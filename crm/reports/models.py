@@ -105,6 +105,9 @@ class ChallengeArea(LabelledEnum):
     PARTNERSHIPS = "partnerships"
     RESOURCE_MOBILIZATION = "resource_mobilization"
 
+    # The headings of the filed section's challenges, which is written in English: not translated.
+    __labels__ = {"partnerships": "Partnerships", "resource_mobilization": "Resource mobilization"}
+
     @property
     def phrase(self) -> str:
         """How the reports open a point of this area: "In terms of partnership building, ..."."""

@@ -47,6 +47,9 @@ class OutputStatus(LabelledEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
 
+    # Words of the filed section, which is written in English: not translated.
+    __labels__ = {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed"}
+
 
 STATUS_CHOICES = [(status.value, status.label) for status in OutputStatus]
 
