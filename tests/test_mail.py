@@ -89,7 +89,7 @@ def test_each_message_is_written_in_its_recipients_language(app, smtp, nies):
     """The job runs in no one's language: the reminder comes in the owner's Chinese, the digest in the colleague's
     Russian, and the record's own words as they were typed."""
     _, inbox = smtp
-    nies["owner"].locale, nies["colleague"].locale = "zh_Hans_CN", "ru"
+    nies["owner"].language, nies["colleague"].language = "zh_Hans_CN", "ru"
     db.session.commit()
     assert run_job(app).exit_code == 0
     to = {m["To"].addresses[0].display_name: m for m in inbox.messages if m["Subject"].startswith("What is due")}

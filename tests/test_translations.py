@@ -113,6 +113,27 @@ def test_the_login_switch_sets_the_language_for_the_session_and_then_the_account
     assert user.language == "ru"
 
 
+def test_a_new_user_reads_their_browsers_language_until_they_choose_one(app, client, make):
+    from crm.auth.models import Role
+    from crm.extensions import db
+
+    user = make.user(Role.STAFF, password="a long enough passphrase 1")
+    assert user.language == ""
+    client.post(
+        "/login",
+        data={"email": user.email, "password": "a long enough passphrase 1"},
+        headers={"Accept-Language": "ru-RU,ru;q=0.9"},
+    )
+    assert '<html lang="ru">' in client.get("/account", headers={"Accept-Language": "ru-RU"}).get_data(as_text=True)
+    # Their profile saves with the language left to the browser, and once chosen it holds whatever the browser says.
+    page = client.get("/account").get_data(as_text=True)
+    assert "As my browser asks" in page
+    db.session.refresh(user)
+    user.language = "zh_Hans_CN"
+    db.session.commit()
+    assert '<html lang="zh-Hans">' in client.get("/account", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+
+
 def labelled_enums() -> list[type[LabelledEnum]]:
     """Every LabelledEnum of the application, once every module of crm is imported."""
     for module in pkgutil.walk_packages(crm.__path__, "crm."):

@@ -41,7 +41,7 @@ LOCALES = choices(
     blank=_l("As the language"),
 )
 # Each language in its own words: someone who cannot read the current one still finds theirs.
-LANGUAGE_CHOICES = choices(LANGUAGES.items())
+LANGUAGE_CHOICES = choices(LANGUAGES.items(), blank=_l("As my browser asks"))
 
 
 class ProfileForm(VersionMixin, BaseForm):

@@ -43,8 +43,9 @@ class User(UserMixin, Audited, Versioned, Timestamped, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(value_enum(Role, 20))
     active: Mapped[bool] = mapped_column(default=True)
-    # The interface language (a key of crm.core.i18n.LANGUAGES).
-    language: Mapped[str] = mapped_column(sa.String(20), default="en", server_default="en")
+    # The interface language (a key of crm.core.i18n.LANGUAGES); empty until chosen: the browser's. Users from
+    # before languages keep English (the column's server default), what they saw.
+    language: Mapped[str] = mapped_column(sa.String(20), default="", server_default="en")
     # How numbers, dates and money are shown to this user (a Babel locale identifier); empty: as the language.
     locale: Mapped[str] = mapped_column(sa.String(20), default="")
     # What the session cookie carries instead of the id: rotating it kills every copied cookie.

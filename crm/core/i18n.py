@@ -26,6 +26,12 @@ def select_locale() -> str:
     return browser_language()
 
 
+def language_of(user) -> str:
+    """The language ``user`` reads, away from their browser (their mail): theirs if chosen, else English."""
+    chosen = getattr(user, "language", None)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
 # A browser's language tag by its primary subtag: zh-CN, zh-Hans, zh-SG and plain zh all mean the Chinese catalogue.
 BY_PRIMARY_TAG = {locale_id.split("_")[0]: locale_id for locale_id in LANGUAGES}
 

@@ -22,7 +22,7 @@ from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.core.i18n import DEFAULT_LANGUAGE
+from crm.core.i18n import language_of
 from crm.core.models import utcnow
 from crm.core.urls import public_host, public_url
 from crm.extensions import db
@@ -77,7 +77,7 @@ def enqueue(key: str, user, template: str, subject: str, **context) -> OutboxMes
     marked with ``lazy_gettext`` is translated for them too."""
     if is_queued(key):
         return None
-    with force_locale(getattr(user, "locale", None) or DEFAULT_LANGUAGE):
+    with force_locale(language_of(user)):
         subject = str(subject)
         context |= {"user": user, "subject": subject, "link": public_url}
         text_body = render_template(f"mail/{template}.txt", **context)
