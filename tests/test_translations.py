@@ -113,6 +113,21 @@ def test_the_login_switch_sets_the_language_for_the_session_and_then_the_account
     assert user.language == "ru"
 
 
+def test_the_login_switch_takes_the_hostile_corpus_and_only_offers_its_languages(app, client):
+    """The switch sits on the login page, which the signed-in walk of every form does not see."""
+
+    from tests import hostile
+
+    for value in [*hostile.TEXTS.values(), *hostile.REFUSED_TEXTS.values(), "zh_CN", "fr", ""]:
+        response = client.post("/language", data={"language": value, "next": "https://evil.example/"})
+        assert response.status_code == 302 and "evil.example" not in response.location
+        with client.session_transaction() as kept:
+            assert kept.get("language") is None
+    client.post("/language", data={"language": "zh_Hans_CN"})
+    with client.session_transaction() as kept:
+        assert kept["language"] == "zh_Hans_CN"
+
+
 def test_a_new_user_reads_their_browsers_language_until_they_choose_one(app, client, make):
     from crm.auth.models import Role
     from crm.extensions import db

@@ -61,6 +61,7 @@ def main():
     parser.add_argument("--out", default="/tmp/shots")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--open", action="store_true", help="open every <details> (the rates used) before shooting")
+    parser.add_argument("--language", default="en", help="the browser's language (Accept-Language): en, zh-CN, ru")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -70,7 +71,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": args.width, "height": 900})
+        page = browser.new_page(viewport={"width": args.width, "height": 900}, locale=args.language)
         email, password = logins[args.who]
         page.goto(base + "/login")
         page.fill("input[name=email]", email)
@@ -81,7 +82,7 @@ def main():
             if args.open:
                 page.eval_on_selector_all("details", "all => all.forEach(d => d.open = true)")
             name = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
-            target = out / f"{args.who}-{name}-{args.width}.png"
+            target = out / f"{args.who}-{name}-{args.language}-{args.width}.png"
             page.screenshot(path=str(target), full_page=True)
             print(target)
         browser.close()

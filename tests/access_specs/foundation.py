@@ -1,6 +1,6 @@
 from tests.access_specs import Rule
 
-PUBLIC = {"static", "auth.login"}
+PUBLIC = {"static", "auth.login", "auth.language"}
 
 RULES = {
     "centres.home": Rule(staff=200, hidden=lambda w: w.foreign.name),
