@@ -97,12 +97,11 @@ def store_of(app):
     return app.extensions["page_cache"]
 
 
-_failed_once: set[str] = set()
-
-
 def _logged_once(what: str, error: Exception) -> None:
-    if what not in _failed_once:
-        _failed_once.add(what)
+    """One warning per app and kind of failure: a store that is down fails on every request."""
+    failed = current_app.extensions.setdefault("page_cache_failures", set())
+    if what not in failed:
+        failed.add(what)
         log.warning("page cache: %s failed, building pages afresh: %s", what, error)
 
 

@@ -3,8 +3,9 @@
 Whatever is reused between requests (crm.core.cache) is keyed by the versions of the data it was built from, so a
 write makes every earlier copy unreachable on every worker and host at the moment it commits: never stale.
 
-Keys: ``centre:<id>`` for a record of one centre; ``shared`` for a record of no centre (rates, centres, users...),
-which every centre's pages may read; ``network`` for every write (the network's pages read all of it).
+Keys: ``centre:<id>`` for a record of one centre; ``shared`` for a record of no centre (rates, centres, users...)
+and for a write run as a statement, which every centre's pages read; ``network`` for every write (the network's
+pages read all of it). Writes on a connection outside the session are not seen: the app makes none to its data.
 """
 
 import sqlalchemy as sa
@@ -49,6 +50,14 @@ def _note_writes(session, flush_context, instances) -> None:
     changed = [*session.new, *session.deleted, *(r for r in session.dirty if session.is_modified(r))]
     for record in changed:
         pending |= keys_of(record)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statements(state) -> None:
+    """An INSERT, UPDATE or DELETE run as a statement (bulk writes, the rollups) names no record's centre: it
+    changes the shared version, which every page reads."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info.setdefault(_PENDING, set()).update({NETWORK, SHARED})
 
 
 @event.listens_for(Session, "before_commit")
