@@ -52,7 +52,7 @@ translations: $(VENV)/.installed
 # for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF
 # checks, LibreOffice Calc and Writer to open exports and Word files as a user would. Installed only when
 # missing, and only as root.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils libreoffice-calc-nogui libreoffice-writer-nogui
+SYSTEM_PACKAGES := wrk chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils libreoffice-calc-nogui libreoffice-writer-nogui
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

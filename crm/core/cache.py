@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.core import versions
@@ -109,12 +110,9 @@ def page_key(version_keys: list[str]) -> str:
     """Endpoint, query, reader, language and data versions, hashed."""
     args = sorted((name, value) for name in request.args for value in request.args.getlist(name))
     # The reader's scope, and the reader: the page's header names them and carries their session's CSRF token.
-    reader = (
-        current_user.role.value,
-        sorted(current_user.member_centre_ids),
-        current_user.id,
-        session.get("csrf_token"),
-    )
+    generate_csrf()  # the session's CSRF secret made now, if new: the key names the one the page carries
+    user = current_user
+    reader = (user.role.value, sorted(user.member_centre_ids), user.id, session["csrf_token"])
     data = sorted(versions.read(version_keys).items())
     # Today, too: what is due or stalled is counted from it.
     parts = (request.endpoint, args, reader, str(get_locale()), date.today().isoformat(), data)
