@@ -112,7 +112,7 @@ def page_key(version_keys: list[str]) -> str:
     # The reader's scope, and the reader: the page's header names them and carries their session's CSRF token.
     generate_csrf()  # the session's CSRF secret made now, if new: the key names the one the page carries
     user = current_user
-    reader = (user.role.value, sorted(user.member_centre_ids), user.id, session["csrf_token"])
+    reader = (user.role.value, sorted(user.member_centre_ids), user.id, session.get("csrf_token"))
     data = sorted(versions.read(version_keys).items())
     # Today, too: what is due or stalled is counted from it.
     parts = (request.endpoint, args, reader, str(get_locale()), date.today().isoformat(), data)
