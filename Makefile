@@ -13,7 +13,7 @@ export CRM_BASE_URL
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/crm_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run serve install dev-install system-deps translations test test-sqlite test-postgres bench bench-interchange lint format migration clean
+.PHONY: run serve install dev-install system-deps translations test test-sqlite test-postgres bench bench-interchange load lint format migration clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ translations: $(VENV)/.installed
 # for PDFs and screenshots, the PDF's fallback fonts (other scripts, emoji, rare ideographs), poppler for PDF
 # checks, LibreOffice Calc and Writer to open exports and Word files as a user would. Installed only when
 # missing, and only as root.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils libreoffice-calc-nogui libreoffice-writer-nogui
+SYSTEM_PACKAGES := wrk chromium fonts-wqy-microhei fonts-dejavu-core fonts-symbola fonts-hanazono poppler-utils libreoffice-calc-nogui libreoffice-writer-nogui
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -97,6 +97,10 @@ test-postgres:
 ## bench: generate data at scale on SQLite and PostgreSQL and time the pages and spreadsheets (results in bench/results.txt)
 bench: dev-install
 	$(BIN)/python -m bench
+
+## load: bench-scale data on SQLite and PostgreSQL served by gunicorn (2 workers) under wrk, LOAD_SECONDS (30) a page (results in bench/load-results.txt)
+load: dev-install system-deps
+	$(BIN)/python -m bench.load
 
 ## bench-interchange: only the spreadsheets: import 10,000 experts, export 100,000 ledger entries, on both engines
 bench-interchange: dev-install

@@ -123,6 +123,9 @@ def register_models() -> None:
         domain_module(domain, "models")
     # The outbox every domain's mail goes through; listeners that hang on the models (the audit log, the search index).
     importlib.import_module("crm.core.mail")
+    # Data versions bumped by every write, and the pages built from them.
+    importlib.import_module("crm.core.versions")
+    importlib.import_module("crm.core.cache")
     domain_module("audit", "services")
     domain_module("search", "index")
 

@@ -130,4 +130,6 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "LOGIN_FAILURES_PER_ADDRESS": 100,
         "TRUSTED_PROXIES": trusted_proxies(environ.get("TRUSTED_PROXIES")),
         "PAGE_SIZE": 25,
+        # Where whole pages are reused (crm.core.cache): database, redis://host:port/db, or none.
+        "PAGE_CACHE": environ.get("PAGE_CACHE", "database"),
     } | mail_config(instance_path, environ)

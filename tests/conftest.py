@@ -74,6 +74,9 @@ def app():
             "SERVER_NAME": "localhost",
             # Where links in mail and feeds point, whatever the developer's environment says.
             "BASE_URL": "http://127.0.0.1:5000",
+            # Each test rolls its data back, and its versions with it: a page kept by an earlier test would match
+            # a later one's key. The cache is tested on apps of their own (tests/test_page_cache.py).
+            "PAGE_CACHE": "none",
         }
     )
     with app.app_context():

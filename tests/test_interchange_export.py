@@ -209,3 +209,24 @@ def test_every_export_has_its_lists_order_and_filters(client, login, make):
     against = _ids_on(page, "/resources")
     entries = _refs_in(client.get("/exports/tranches.xlsx?centre=B-01").data, "Entry")
     assert against and list(dict.fromkeys(entries))[: len(against)] == against
+
+
+def test_a_streamed_export_is_read_while_its_request_has_a_session(fresh_app):
+    """As gunicorn serves it: the response is read after the request's app context (and its session) is gone.
+    No app context is open around the request here, unlike the other tests', which hid the defect."""
+    from tests.factories import Factory
+
+    served = fresh_app("export_stream")
+    with served.app_context():
+        make = Factory()
+        centre = make.centre()
+        for number in range(3):
+            make.expert(centre, name=f"Streamed {number}", email=f"s{number}@x.org")
+        token = make.user(Role.STAFF, [centre]).session_token
+    client = served.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    response = client.get("/exports/experts.csv", buffered=False)
+    assert response.status_code == 200
+    assert all(f"Streamed {number}" in csv_text(response) for number in range(3))

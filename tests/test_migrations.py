@@ -408,3 +408,30 @@ def test_existing_users_keep_english_and_their_format_follows_the_language(app):
         downgrade(revision="019c94fa8921")
         assert users("locale") == [("a@example.org", "en"), ("b@example.org", "ru")]
         db.engine.dispose()
+
+
+def test_the_data_versions_upgrade_keeps_the_records_and_the_next_write_bumps_the_versions(app):
+    """5a17d0c4e2b1 with data: the records stay, the two tables start empty (a missing version reads as 0), and
+    the first write through the app bumps the versions it touches (a centre is a shared record: every page reads
+    its name). Down and up again keeps them."""
+    from crm.centres.models import Centre
+    from crm.core.versions import NETWORK, SHARED, centre_key, read
+
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade(revision="a18e0c1d2b3f")
+        with db.engine.begin() as conn:
+            centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
+        upgrade()
+        downgrade(revision="a18e0c1d2b3f")
+        upgrade()
+        with on_engine(db.engine):
+            keys = [NETWORK, SHARED, centre_key(centre)]
+            assert read(keys) == dict.fromkeys(keys, 0)
+            db.session.get(Centre, centre).name = "Renamed"
+            db.session.commit()
+            assert read(keys) == {NETWORK: 1, SHARED: 1, centre_key(centre): 0}
+            assert db.session.scalar(sa.text("SELECT count(*) FROM cached_pages")) == 0
+        db.engine.dispose()

@@ -25,6 +25,7 @@ from crm.agreements.models import (
 )
 from crm.audit.models import AuditEntry
 from crm.centres.services import reader_span, visible_periods
+from crm.core.cache import cached_page, network_versions
 from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.locking import check_version
@@ -53,6 +54,7 @@ def directory() -> list[Organisation]:
 
 @bp.route("")
 @login_required
+@cached_page(network_versions)
 def index():
     span, span_error = reader_span(request.args)
     filters = Filters.from_args(request.args, span)

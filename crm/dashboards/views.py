@@ -9,6 +9,8 @@ from flask_login import current_user, login_required
 from crm.agreements.queries import DUE_WITHIN_DAYS, STALLED_AFTER_DAYS
 from crm.centres.models import Centre, ReportingPeriod
 from crm.centres.views import centre_or_404
+from crm.core.cache import cached_page, network_versions
+from crm.core.versions import SHARED, centre_key
 from crm.dashboards.filters import read_filters
 from crm.dashboards.links import Links
 from crm.dashboards.queries import Scope
@@ -79,8 +81,17 @@ def render_dashboard(template: str, *, network: bool, centre: Centre | None, per
     )
 
 
+def centre_versions() -> list[str]:
+    """What a centre's page reads: its centre's records and the shared ones (rates, centres); the default centre
+    chosen by the reader is part of the key through the reader."""
+    code = request.args.get("centre")
+    chosen = centre_or_404(code) if code else default_centre()
+    return [SHARED] + ([centre_key(chosen.id)] if chosen else [])
+
+
 @bp.route("/centre")
 @login_required
+@cached_page(centre_versions)
 def centre():
     code = request.args.get("centre")
     chosen = centre_or_404(code) if code else default_centre()
@@ -103,6 +114,7 @@ def centre():
 
 @bp.route("/network")
 @login_required
+@cached_page(network_versions)
 def network():
     if not current_user.reads_all_centres:
         abort(403)

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from crm.audit.services import history_for
 from crm.centres.services import reader_span
+from crm.core.cache import cached_page, network_versions
 from crm.core.deletion import delete_page
 from crm.core.forms import refuse
 from crm.core.kmgbf import TARGETS
@@ -84,6 +85,7 @@ def _chosen_centre(form, centres) -> int:
 
 @bp.route("")
 @login_required
+@cached_page(network_versions)
 def index():
     span, span_error = reader_span(request.args)
     search = queries.Search.from_args(request.args, span)

@@ -10,6 +10,7 @@ from crm.agreements.models import Agreement
 from crm.audit.services import history_for
 from crm.centres.models import Centre
 from crm.centres.services import visible_periods
+from crm.core.cache import cached_page, network_versions
 from crm.core.forms import refuse
 from crm.core.locking import check_version
 from crm.core.periods import SpanError
@@ -89,6 +90,7 @@ def list_context(filters: queries.LedgerFilters, error) -> dict:
 
 @bp.route("")
 @login_required
+@cached_page(network_versions)
 def index():
     filters, error = ledger_filters()
     stmt = queries.entries(filters)

@@ -758,7 +758,7 @@ class Operator:
 
 @dataclass
 class Export:
-    """A register's export: its headers and its rows (streamed: read as they are written)."""
+    """A register's export: its headers and its rows (an iterator: read as the download is written)."""
 
     register: Register
     headers: list[str]

@@ -29,7 +29,7 @@ from decimal import Decimal
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, send_file
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.comments import Comment
@@ -85,12 +85,14 @@ def attachment(filename: str) -> str:
 
 def table_response(headers: Sequence[str], rows: Iterable[Sequence], fmt: str, filename: str, sheet: str = "Export"):
     """A download of ``rows`` (sequences of plain values: str, int, Decimal, ``Amount``, date, datetime, bool, None)
-    under ``headers``, as CSV (streamed row by row as they are read) or XLSX (written row by row, openpyxl keeping
+    under ``headers``, as CSV (the rows read now, then streamed as text) or XLSX (written row by row, openpyxl keeping
     no rows in memory, then sent from the finished file: a workbook cannot be sent before its end is written)."""
     mimetype, extension = FORMATS[fmt]
     name = f"{filename}.{extension}"
     if fmt == "csv":
-        response = Response(stream_with_context(csv_chunks(headers, rows)), mimetype=mimetype)
+        # Read inside the request: a server reads the body after the request's app context, and with it the
+        # session the records and the reader were loaded by, is gone (DetachedInstanceError under gunicorn).
+        response = Response(csv_chunks(headers, list(rows)), mimetype=mimetype)
         response.headers["Content-Disposition"] = attachment(name)
         return response
     return send_xlsx(lambda handle: write_xlsx(handle, [(sheet, headers, rows)]), name)

@@ -1,0 +1,126 @@
+"""``make load``: the pages served the way production serves them, under load.
+
+Bench-scale data (bench.generate) on SQLite and PostgreSQL, gunicorn with 2 workers and the production settings
+on 127.0.0.1:5117, signed in as a staff member and a coordinator, and ``wrk`` (8 connections, LOAD_SECONDS each,
+30 by default) against each page; requests a second, p50, p99, errors, and each page's throughput as a ratio to
+the bare endpoint's (the login page). The table is printed and appended to bench/load-results.txt.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.__main__ import build_database, git_revision
+from crm.config import database_url
+from crm.extensions import db
+
+RESULTS = Path(__file__).with_name("load-results.txt")
+PORT = 5117
+BASE = f"http://127.0.0.1:{PORT}"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/crm_load"
+SQLITE = Path(tempfile.gettempdir()) / "crm-load.sqlite3"
+BARE = "/login"
+
+
+def pages() -> list[tuple[str, str, str]]:
+    """(name, who, path): the bare endpoint first, the ratio's denominator."""
+    return [
+        ("bare endpoint (login page)", "", BARE),
+        ("centre dashboard", "staff", "/dashboards/centre"),
+        ("network dashboard", "coordinator", "/dashboards/network"),
+        ("network, in EUR at monthly rates", "coordinator", "/dashboards/network?currency=EUR&rates=month"),
+        ("network, 2025 in CNY", "coordinator", "/dashboards/network?from=2025-01-01&to=2025-12-31&currency=CNY"),
+        ("list page (resources)", "coordinator", "/resources"),
+        ("list export (experts.csv)", "staff", "/exports/experts.csv"),
+    ]
+
+
+def session_cookie(app, token: str) -> str:
+    """The signed session cookie of a signed-in user, with its CSRF secret (a browser keeps the one it got)."""
+    signer = app.session_interface.get_signing_serializer(app)
+    value = signer.dumps({"_user_id": token, "_fresh": True, "csrf_token": secrets.token_hex(20)})
+    return f"session={value}"
+
+
+def serve(url: str, secret: str) -> subprocess.Popen:
+    env = os.environ | {"CRM_ENV": "production", "DATABASE_URL": url, "SECRET_KEY": secret, "PAGE_CACHE": "database"}
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "wsgi:app"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(BASE + BARE, timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError(f"gunicorn did not start: {server.communicate(timeout=30)[1][-2000:]}")
+
+
+def drive(path: str, cookie: str, seconds: int) -> dict:
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, BASE + path], capture_output=True, text=True, timeout=seconds + 30).stdout
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": milliseconds(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
+        "p99": milliseconds(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
+        "errors": errors,
+    }
+
+
+def milliseconds(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def run_engine(engine: str, url: str, seconds: int, secret: str) -> list[str]:
+    print(f"{engine}: generating bench-scale data")
+    app, tokens = build_database(url)
+    with app.app_context():
+        db.engine.dispose()  # no connection of the builder's left open while gunicorn serves
+    app.secret_key = secret  # the cookies signed as gunicorn's app checks them (tests.conftest set a test secret)
+    server = serve(url, secret)
+    try:
+        cookies = {who: session_cookie(app, token) for who, token in tokens.items()} | {"": ""}
+        rows, bare = [], None
+        for name, who, path in pages():
+            drive(path, cookies[who], 2)  # warm: the first build, the workers' imports
+            result = drive(path, cookies[who], seconds)
+            bare = bare or result["rps"]
+            rows.append(
+                f"  {engine:<10} {name:<34} {result['rps']:>8.1f} req/s  p50 {result['p50']:>7.1f} ms  "
+                f"p99 {result['p99']:>7.1f} ms  errors {result['errors']:>4}  ratio {result['rps'] / bare:>5.2f}"
+            )
+            print(rows[-1], flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
+
+
+def main() -> None:
+    seconds = int(os.environ.get("LOAD_SECONDS", "30"))
+    engines = os.environ.get("LOAD_ENGINES", "sqlite,postgresql").split(",")
+    secret = secrets.token_hex(32)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"== {stamp}, commit {git_revision()}, {os.cpu_count()} CPUs, wrk 8 connections {seconds} s =="]
+    for engine in engines:
+        SQLITE.unlink(missing_ok=True)
+        url = POSTGRES if engine == "postgresql" else f"sqlite:///{SQLITE}"
+        lines += run_engine(engine, database_url(url, "/tmp"), seconds, secret)
+    with RESULTS.open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
