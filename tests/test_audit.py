@@ -117,13 +117,17 @@ def test_history_reads_in_words_with_money_as_the_display_layer_shows_it(client,
     page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
     assert "Tsinghua University added to the directory" in page and "Created organisations" not in page
     award = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.entity == "proposals", AuditEntry.action == "update")
+        sa.select(AuditEntry)
+        .where(AuditEntry.entity == "proposals", AuditEntry.action == "update")
+        .order_by(AuditEntry.id)
     ).all()[-1]
     assert [c.sentence for c in readable(award) if c.field == "award"] == ["Award set to CNY\u00a0300,000.00"]
     proposal.awarded_amount = 250000
     db.session.commit()
     later = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.entity == "proposals", AuditEntry.action == "update")
+        sa.select(AuditEntry)
+        .where(AuditEntry.entity == "proposals", AuditEntry.action == "update")
+        .order_by(AuditEntry.id)
     ).all()[-1]
     # The currency unchanged: the record's own, so that the amount still reads as money.
     assert readable(later) == [Change("award", "CNY\u00a0300,000.00", "CNY\u00a0250,000.00")]

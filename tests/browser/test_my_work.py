@@ -27,14 +27,16 @@ def test_my_work_and_its_settings_fit_the_screen_and_a_feed_address_opens_the_ca
     page.click("nav.mainnav >> text=My work")
     page.wait_for_url(live_server["url"] + "/my-work")
     assert page.inner_text("h1") == "My work" and "Nothing overdue." in page.inner_text("#overdue")
-    page.click("text=Calendar feed and e-mail")
+    with page.expect_navigation():  # measured on the page it opens, not the one it leaves
+        page.click("text=Calendar feed and e-mail")
     for _ in ("settings", "feed made"):
         overflow = page.evaluate(
             "document.querySelector('main').scrollWidth - document.querySelector('main').clientWidth"
         )
         assert overflow <= 0
         if _ == "settings":
-            page.click("form[action='/my-work/feed'] button")
+            with page.expect_navigation():
+                page.click("form[action='/my-work/feed'] button")
     address = page.input_value("#feed-url")
     assert "/feed/" in address and address.endswith(".ics")
     # The address as the user copies it (its path, on this test's server), from a browser never signed in.
