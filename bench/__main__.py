@@ -84,7 +84,8 @@ def build_database(url: str):
     from tests.conftest import ensure_database
 
     ensure_database(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    # No page cache: every timed request builds its page, as the first one after a write does (make load times reuse).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PAGE_CACHE": "none"})
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -137,3 +137,17 @@ def test_a_store_that_fails_leaves_the_page_correct(fresh_app, caplog):
             assert b"Ada Firstexpert" in body_of(reader, "/experts")
             assert body_of(reader, "/dashboards/network")
     assert any("page cache" in record.getMessage() for record in caplog.records)
+
+
+def test_a_store_that_cannot_be_opened_turns_reuse_off(fresh_app, caplog):
+    app = fresh_app("page_cache_bad_url", PAGE_CACHE="redis://127.0.0.1:notaport/0")
+    with app.app_context():
+        make = Factory()
+        make.expert(make.centre(), name="Ada Firstexpert")
+        token = make.user(Role.COORDINATOR).session_token
+    reader = signed_in(app, token)
+    with caplog.at_level(logging.WARNING, logger="crm.core.cache"):
+        for _ in range(2):
+            assert b"Ada Firstexpert" in body_of(reader, "/experts")
+    warnings = [r.getMessage() for r in caplog.records if "opening the store" in r.getMessage()]
+    assert len(warnings) == 1 and "notaport" in warnings[0]

@@ -93,8 +93,13 @@ def store_of(app):
         if setting == "none":
             app.extensions["page_cache"] = None
         else:
-            shared = RedisStore(setting) if setting.startswith("redis://") else DatabaseStore()
-            app.extensions["page_cache"] = (Memory(), shared)
+            try:
+                shared = RedisStore(setting) if setting.startswith("redis://") else DatabaseStore()
+            except Exception as error:  # a Redis URL that cannot be used: no reuse rather than a 500
+                _logged_once("opening the store", error)
+                app.extensions["page_cache"] = None
+            else:
+                app.extensions["page_cache"] = (Memory(), shared)
     return app.extensions["page_cache"]
 
 
