@@ -11,7 +11,7 @@ from crm.auth.models import Role
 from crm.centres.models import Centre
 from crm.core import cache
 from crm.core.cache import CachedPage
-from crm.core.versions import NETWORK, DataVersion, centre_key
+from crm.core.versions import NETWORK, SHARED, DataVersion, centre_key
 from crm.extensions import db
 from tests.factories import Factory
 
@@ -95,6 +95,30 @@ def test_every_write_bumps_its_centre_and_the_network_in_its_transaction(two_wor
     centre_id = people["centre"][0]
     assert after[NETWORK] > before[NETWORK] and after[centre_key(centre_id)] > before[centre_key(centre_id)]
     assert after.get(centre_key(people["other"][0])) == before.get(centre_key(people["other"][0]))
+
+
+def test_a_ledger_write_and_a_failed_login_leave_other_centres_pages_reusable(two_workers, people):
+    """The rollups a ledger write moves and the login throttle's records are no page's data (versions.unversioned):
+    only the entry's and the tranche's own centre, and the network, change."""
+    from crm.auth.services import record_failure
+    from crm.funding.services import record_tranche
+
+    first, _ = two_workers
+    centre_id, other_id = people["centre"][0], people["other"][0]
+    with first.app_context():
+        read = lambda: dict(db.session.execute(sa.select(DataVersion.key, DataVersion.version)).all())  # noqa: E731
+        before = read()
+        entry = Factory().ledger_entry(db.session.get(Centre, centre_id))
+        record_tranche(entry, {"received_on": entry.booked_on, "amount": "400", "currency": "CNY"})
+        db.session.commit()
+        booked = read()
+        record_failure(["someone@example.org"])
+        db.session.commit()
+        assert read() == booked
+    assert booked[centre_key(centre_id)] == before[centre_key(centre_id)] + 2
+    assert booked[NETWORK] == before[NETWORK] + 2
+    assert booked.get(SHARED) == before.get(SHARED)
+    assert booked.get(centre_key(other_id)) == before.get(centre_key(other_id))
 
 
 def test_a_page_built_for_one_reader_is_never_shown_to_another(two_workers, people):

@@ -236,14 +236,16 @@ def test_mail_settings_are_saved_and_bad_input_is_refused_beside_the_field(clien
 
 def test_the_dashboard_and_my_work_agree_on_proposals_due(make, centres):
     """One rule: the dashboard's deadlines list comes from the proposals domain, as My work's items do."""
-    from crm.dashboards.queries import Scope, proposals_due, proposals_overdue
+    from crm.dashboards.queries import Scope
+    from crm.dashboards.summary import build
+    from crm.money.totals import RatePlan
 
     own = centres[0]
     make.proposal(own, title="Soon", deadline_on=days(5))
     make.proposal(own, title="Missed", deadline_on=days(-5))
     make.proposal(own, title="Idea missed", deadline_on=days(-5), status="idea")
-    scope = Scope(frozenset({own.id}), None, None, TODAY)
-    dashboard = {p.title for p in proposals_due(scope)[0]} | {p.title for p in proposals_overdue(scope)[0]}
+    built = build(Scope(frozenset({own.id}), None, None, TODAY), RatePlan("month", "USD", TODAY))
+    dashboard = {p.title for p in built.deadlines[0]} | {p.title for p in built.flags.overdue[0]}
     work = {item.title for item in due_items({own.id}, TODAY) if item.kind == "Proposal deadline"}
     assert dashboard == work == {"Soon", "Missed"}
 

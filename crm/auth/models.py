@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.core.enums import LabelledEnum
+from crm.core.versions import unversioned
 from crm.core.models import Audited, Timestamped, Versioned, utcnow
 from crm.core.types import value_enum
 from crm.extensions import db
@@ -122,3 +123,7 @@ class PasswordReset(db.Model):
     used_at: Mapped[object | None] = mapped_column(sa.DateTime(timezone=True))
 
     user = relationship("User")
+
+
+# Counted by the throttles, shown on no page.
+unversioned(LoginAttempt.__table__, PasswordReset.__table__)

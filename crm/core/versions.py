@@ -4,8 +4,8 @@ Whatever is reused between requests (crm.core.cache) is keyed by the versions of
 write makes every earlier copy unreachable on every worker and host at the moment it commits: never stale.
 
 Keys: ``centre:<id>`` for a record of one centre; ``shared`` for a record of no centre (rates, centres, users...)
-and for a write run as a statement, which every centre's pages read; ``network`` for every write (the network's
-pages read all of it). Writes on a connection outside the session are not seen: the app makes none to its data.
+and for a write run as a statement (but to the tables ``unversioned`` names), which every centre's pages read;
+``network`` for every write (the network's pages read all of it). Writes on a connection outside the session are not seen: the app makes none to its data.
 """
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from crm.extensions import db
 NETWORK = "network"
 SHARED = "shared"
 _PENDING = "data_versions_pending"
+_UNVERSIONED: set[str] = set()
 
 
 class DataVersion(db.Model):
@@ -33,6 +34,8 @@ def centre_key(centre_id: int) -> str:
 
 def keys_of(record) -> set[str]:
     """The versions a write of ``record`` changes: its centre's (or the shared one), and the network's."""
+    if record.__table__.name in _UNVERSIONED:
+        return set()
     centre_id = getattr(record, "centre_id", None)
     return {NETWORK, centre_key(centre_id) if isinstance(centre_id, int) else SHARED}
 
@@ -52,12 +55,20 @@ def _note_writes(session, flush_context, instances) -> None:
         pending |= keys_of(record)
 
 
+def unversioned(*tables: sa.Table) -> None:
+    """Tables whose writes change no page's data: derived from records whose own writes bump their
+    versions (the ledger rollups), or bookkeeping no reused page shows (login attempts). Each domain names its own."""
+    _UNVERSIONED.update(table.name for table in tables)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state) -> None:
-    """An INSERT, UPDATE or DELETE run as a statement (bulk writes, the rollups) names no record's centre: it
-    changes the shared version, which every page reads."""
+    """An INSERT, UPDATE or DELETE run as a statement (bulk writes) names no record's centre: it changes the
+    shared version, which every page reads."""
     if state.is_insert or state.is_update or state.is_delete:
-        state.session.info.setdefault(_PENDING, set()).update({NETWORK, SHARED})
+        table = getattr(state.statement, "table", None)
+        if table is None or table.name not in _UNVERSIONED:
+            state.session.info.setdefault(_PENDING, set()).update({NETWORK, SHARED})
 
 
 @event.listens_for(Session, "before_commit")

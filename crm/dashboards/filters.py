@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from crm.centres.models import ReportingPeriod
-from crm.core.periods import SpanError, read_date
+from crm.core.periods import SpanError, period_spans, read_date
 from crm.core.templating import format_day
 from crm.money.currencies import normalise_currency
 from crm.money.totals import RATE_CHOICES
@@ -60,14 +60,14 @@ class Filters:
     def span(self) -> str:
         """The dates in words: "1 January 2025 – 30 April 2026", "from 1 March 2026", "all dates"."""
         if self.starts_on and self.ends_on:
-            text = f"{format_day(self.starts_on)} – {format_day(self.ends_on)}"
+            text = _("%(start)s – %(end)s", start=format_day(self.starts_on), end=format_day(self.ends_on))
         elif self.starts_on:
-            text = f"from {format_day(self.starts_on)}"
+            text = _("from %(day)s", day=format_day(self.starts_on))
         elif self.ends_on:
-            text = f"until {format_day(self.ends_on)}"
+            text = _("until %(day)s", day=format_day(self.ends_on))
         else:
-            return "all dates"
-        return f"{self.period} ({text})" if self.period else text
+            return _("all dates")
+        return _("%(period)s (%(dates)s)", period=self.period, dates=text) if self.period else text
 
 
 @dataclass(frozen=True)
@@ -99,15 +99,6 @@ def _date(args: MultiDict, name: str, label: str) -> date | None:
         return read_date(args.get(name), name, label)
     except SpanError as error:
         raise FilterError(name, error.message) from None
-
-
-def period_spans(periods: list[ReportingPeriod]) -> dict[str, tuple[date, date]]:
-    """Label → (first start, last end) over the periods bearing that label (centres may date them differently)."""
-    spans: dict[str, tuple[date, date]] = {}
-    for period in periods:
-        start, end = spans.get(period.label, (period.starts_on, period.ends_on))
-        spans[period.label] = (min(start, period.starts_on), max(end, period.ends_on))
-    return spans
 
 
 def latest_period(periods: list[ReportingPeriod], today: date) -> str:
@@ -162,7 +153,7 @@ def parse(
         label = ""
     if label and not (starts_on or ends_on):
         if label in spans:
-            starts_on, ends_on = spans[label]
+            starts_on, ends_on = spans[label].starts_on, spans[label].ends_on
             filters = replace(filters, period=label)
         else:
             known = ", ".join(sorted(spans)) or _("none recorded")

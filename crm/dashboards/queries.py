@@ -1,26 +1,21 @@
-"""The dashboards' reads: a fixed number of statements whatever the data size, each through the read model of the
-domain that owns the records (``crm.core.periods``): the ledger's ``crm.funding.queries``, the agreements',
-proposals' and experts' own queries. Every function takes a ``Scope`` (the centres and dates in view) and checks
-no access itself: the views decide which centres a user may see.
+"""The dashboards' scope and the reads no other domain owns: a fixed number of statements whatever the data size.
+
+The agreements', proposals', experts' and ledger's figures are their domains' own queries, which the dashboard
+(``crm.dashboards.summary``) calls with the scope's centres and span. Nothing here checks access: the views decide
+which centres a user may see.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
-from crm.agreements import queries as agreements
 from crm.centres.models import Centre
 from crm.core.periods import Span
-from crm.experts.queries import RosterCounts, roster_counts_by_centre
 from crm.extensions import db
 from crm.partners.models import Organisation, OrganisationType, Partnership
-from crm.proposals import queries as proposals
-from crm.proposals.models import CallDeadline, Proposal
 
 LIST_LIMIT = 8
-# Proposal deadlines and funders' calls this close are shown as coming up.
-HORIZON_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ class Scope:
         return sa.true() if self.centre_ids is None else column.in_(sorted(self.centre_ids))
 
 
-def _short(stmt: sa.Select) -> tuple[list, int]:
+def short(stmt: sa.Select) -> tuple[list, int]:
     """The first LIST_LIMIT records of ``stmt`` and how many there are, in one statement: the count a scalar
     subquery, worked out once, while the list itself stops at LIST_LIMIT rows read in index order."""
     total = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery()
@@ -91,54 +86,3 @@ def shared_organisations(scope: Scope) -> tuple[list[sa.Row], int]:
     )
     rows = db.session.execute(stmt).all()
     return rows, (rows[0].total if rows else 0)
-
-
-# --- agreements: the agreements domain's rules -------------------------------------------------------
-
-
-def agreement_counts(scope: Scope) -> list[tuple]:
-    """(centre_id, status, agreements) as they stood at the period's end."""
-    return agreements.status_counts(scope.centre_ids, scope.span)
-
-
-def agreements_awaiting_action(scope: Scope) -> tuple[list, int]:
-    return _short(agreements.awaiting_action(scope.centre_ids))
-
-
-def agreements_coming_up(scope: Scope) -> tuple[list, int]:
-    return _short(agreements.coming_up(scope.centre_ids, scope.today))
-
-
-def agreements_stalled(scope: Scope) -> tuple[list, int]:
-    return _short(agreements.stalled(scope.centre_ids, scope.today))
-
-
-# --- proposals: standing records, each with its status at the period's end --------------------------
-
-
-def proposal_buckets(scope: Scope) -> list[sa.Row]:
-    """The proposals domain's pipeline sums for the scope, each proposal at its status at the period's end."""
-    return proposals.pipeline_buckets(scope.span, [scope.centres(Proposal.centre_id)])
-
-
-def proposals_due(scope: Scope) -> tuple[list, int]:
-    """Proposals still being prepared whose deadline falls within the horizon."""
-    return _short(proposals.due_between(scope.centre_ids, scope.today, scope.today + timedelta(days=HORIZON_DAYS)))
-
-
-def proposals_overdue(scope: Scope) -> tuple[list, int]:
-    """Proposals past their deadline still in preparation: submitted late, or the status was not updated."""
-    return _short(proposals.past_deadline(scope.centre_ids, scope.today))
-
-
-def call_deadlines(scope: Scope) -> list[tuple[date, CallDeadline]]:
-    """Funders' call deadlines (network-wide) falling within the horizon, yearly ones on their next date."""
-    return proposals.calls_between(scope.today, scope.today + timedelta(days=HORIZON_DAYS))[:LIST_LIMIT]
-
-
-# --- experts: standing records, listed by the period's end ---------------------------------------
-
-
-def roster(scope: Scope) -> dict[int, RosterCounts]:
-    """The experts register's own counts (domestic/foreign, per KMGBF target), four statements."""
-    return roster_counts_by_centre(None if scope.centre_ids is None else sorted(scope.centre_ids), scope.span)

@@ -1,33 +1,39 @@
 """The dashboards' figures, built top to bottom for a scope (centres and a period) and a rate plan.
 
-``build`` reads each register through its own read model (``crm.dashboards.queries``, ``crm.funding.queries``):
-partnerships, agreements, proposals and experts as they stood at the period's end; the ledger's money pledged,
-committed and received in the period, per (currency, rate month) bucket. It then loads every rate the page
-needs into one ``Converter`` and converts each bucket at its month's rate (``crm.money.totals``): the tests hold
-every cell to converting each record one by one. It reads no request: the views pass the scope and the plan.
+``build`` reads each register through the queries of the domain that owns it (agreements, proposals, experts,
+the ledger; partnerships in ``crm.dashboards.queries``) as it stood at the period's end, and the ledger's money
+pledged, committed and received in the period per (currency, rate month) bucket. It then loads every rate the
+page needs into one ``Converter`` and converts each bucket at its month's rate (``crm.money.totals``): the tests
+hold every cell to converting each record one by one. It reads no request: the views pass the scope and the plan.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from itertools import product
 
 from flask_babel import gettext as _
 
+from crm.agreements import queries as agreement_queries
 from crm.agreements.models import AgreementStatus
 from crm.dashboards import queries
 from crm.dashboards.charts import Series, bar_chart, column_chart
-from crm.dashboards.queries import Scope
+from crm.dashboards.queries import LIST_LIMIT, Scope, short
+from crm.experts.queries import roster_counts_by_centre
 from crm.funding.models import Category, Kind, Measure
 from crm.funding.queries import cells_of, ledger_buckets, own_rate_records
 from crm.money.totals import ConvertedTotal, Converter, LeftOut, RatePlan, month_start
 from crm.partners.models import Stage as PartnershipStage
-from crm.proposals.models import ProposalStatus
+from crm.proposals import queries as proposal_queries
+from crm.proposals.models import Proposal, ProposalStatus
 from crm.proposals.queries import Pipeline
 
 MEASURES = tuple(Measure)
 FINANCIAL = {"kind": Kind.FINANCIAL}
+# Proposal deadlines and funders' calls this close are shown as coming up.
+HORIZON_DAYS = 90
 
 
 def quarter_of(month: str) -> str:
@@ -243,13 +249,14 @@ def marginals(counts: dict[tuple, int]) -> dict[tuple, int]:
 
 def build(scope: Scope, plan: RatePlan) -> Dashboard:
     """Every figure of a dashboard: the same statements whatever the data size."""
-    span, ids = scope.span, scope.centre_ids
+    span, ids, today = scope.span, scope.centre_ids, scope.today
+    soon = today + timedelta(days=HORIZON_DAYS)
     centres = queries.centres(scope)
     by_centre = ledger_buckets(span, ids, ("centre_id", "measure"), where=FINANCIAL)
     by_category = ledger_buckets(span, ids, ("category", "measure"), where=FINANCIAL)
     by_month = ledger_buckets(span, ids, ("month", "measure"), where=FINANCIAL)
     by_unit = ledger_buckets(span, ids, ("kind", "unit", "measure"), units=True)
-    proposal_rows = queries.proposal_buckets(scope)
+    proposal_rows = proposal_queries.pipeline_buckets(span, [scope.centres(Proposal.centre_id)])
 
     months = {(r.currency, month_start(r.rate_month)) for rows in (by_centre, by_month, by_unit) for r in rows}
     keys = months | {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}
@@ -284,19 +291,21 @@ def build(scope: Scope, plan: RatePlan) -> Dashboard:
         centres=centres,
         partnerships={(r.centre_id, r.code, r.stage): r[5] for r in partnership_rows},
         partnership_types=[(code, name) for code, name, _ in types],
-        agreements={(centre_id, status): n for centre_id, status, n in queries.agreement_counts(scope)},
-        awaiting=queries.agreements_awaiting_action(scope),
-        coming_up=queries.agreements_coming_up(scope),
+        agreements={(centre_id, status): n for centre_id, status, n in agreement_queries.status_counts(ids, span)},
+        awaiting=short(agreement_queries.awaiting_action(ids)),
+        coming_up=short(agreement_queries.coming_up(ids, today)),
         proposals=proposals,
         proposals_by_centre=proposals_by_centre,
         resources_by_centre=resources_by_centre,
         resources_by_category=resources_by_category,
         resources_by_quarter=resources_by_quarter,
         in_kind=in_kind,
-        deadlines=queries.proposals_due(scope),
-        calls=queries.call_deadlines(scope),
-        experts=queries.roster(scope),
-        flags=Flags(left_out, queries.agreements_stalled(scope), queries.proposals_overdue(scope)),
+        deadlines=short(proposal_queries.due_between(ids, today, soon)),
+        calls=proposal_queries.calls_between(today, soon)[:LIST_LIMIT],
+        experts=roster_counts_by_centre(None if ids is None else sorted(ids), span),
+        flags=Flags(
+            left_out, short(agreement_queries.stalled(ids, today)), short(proposal_queries.past_deadline(ids, today))
+        ),
         shared=queries.shared_organisations(scope) if ids is None else ([], 0),
     )
 

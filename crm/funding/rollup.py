@@ -26,6 +26,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from crm.core import versions
 from crm.core.types import exact_sum
 from crm.extensions import db
 from crm.funding.models import (
@@ -48,6 +49,8 @@ GRAINS = (
     (LedgerCategoryRollup, ("category", "kind", "measure", "currency", "month", "rate_month")),
     (LedgerUnitRollup, ("kind", "unit", "measure", "currency", "month", "rate_month")),
 )
+# A rollup moves only with the entries and tranches it sums, whose own writes bump their centre's version.
+versions.unversioned(*(model.__table__ for model, _ in GRAINS))
 SUMS = ("amount", "quantity")
 COUNTS = ("entries", "records")
 
