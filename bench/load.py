@@ -3,7 +3,9 @@
 Bench-scale data (bench.generate) on SQLite and PostgreSQL, gunicorn with 2 workers and the production settings
 on 127.0.0.1:5117, signed in as a staff member and a coordinator, and ``wrk`` (8 connections, LOAD_SECONDS each,
 30 by default) against each page; requests a second, p50, p99, errors, and each page's throughput as a ratio to
-the bare endpoint's (the login page). The table is printed and appended to bench/load-results.txt.
+the bare endpoint's (the login page). The last two rows are driven while another centre's staff book an entry
+twice a second: a centre's pages stay reused, the network's are rebuilt after each write. The table is printed
+and appended to bench/load-results.txt.
 """
 
 import os
@@ -12,10 +14,14 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from bench.__main__ import build_database, git_revision
 from crm.config import database_url
@@ -29,17 +35,61 @@ SQLITE = Path(tempfile.gettempdir()) / "crm-load.sqlite3"
 BARE = "/login"
 
 
-def pages() -> list[tuple[str, str, str]]:
-    """(name, who, path): the bare endpoint first, the ratio's denominator."""
+# While a page marked so is driven, another centre's staff book a ledger entry this often (seconds).
+WRITE_EVERY = 0.5
+
+
+def pages() -> list[tuple[str, str, str, bool]]:
+    """(name, who, path, while another centre writes): the bare endpoint first, the ratio's denominator."""
     return [
-        ("bare endpoint (login page)", "", BARE),
-        ("centre dashboard", "staff", "/dashboards/centre"),
-        ("network dashboard", "coordinator", "/dashboards/network"),
-        ("network, in EUR at monthly rates", "coordinator", "/dashboards/network?currency=EUR&rates=month"),
-        ("network, 2025 in CNY", "coordinator", "/dashboards/network?from=2025-01-01&to=2025-12-31&currency=CNY"),
-        ("list page (resources)", "coordinator", "/resources"),
-        ("list export (experts.csv)", "staff", "/exports/experts.csv"),
+        ("bare endpoint (login page)", "", BARE, False),
+        ("centre dashboard", "staff", "/dashboards/centre", False),
+        ("network dashboard", "coordinator", "/dashboards/network", False),
+        ("network, in EUR at monthly rates", "coordinator", "/dashboards/network?currency=EUR&rates=month", False),
+        (
+            "network, 2025 in CNY",
+            "coordinator",
+            "/dashboards/network?from=2025-01-01&to=2025-12-31&currency=CNY",
+            False,
+        ),
+        ("list page (resources)", "coordinator", "/resources", False),
+        ("list export (experts.csv)", "staff", "/exports/experts.csv", False),
+        ("centre dashboard, another centre writing", "staff", "/dashboards/centre", True),
+        ("network dashboard, a centre writing", "coordinator", "/dashboards/network", True),
     ]
+
+
+@contextmanager
+def another_centre_writing(app):
+    """A ledger entry booked every WRITE_EVERY s for a centre the staff member is not in, through the app's own
+    service (its rollups and data versions in the same transaction, as a request's would be); yields a list that
+    holds the number of writes once done."""
+    from crm.auth.models import User
+    from crm.centres.models import Centre
+    from crm.funding.services import record_entry
+
+    stop, written = threading.Event(), []
+
+    def write() -> None:
+        with app.app_context():
+            staff = db.session.scalar(sa.select(User).where(User.email.like("bench.staff%")))
+            own = {c.id for c in staff.centres}
+            other = db.session.scalar(sa.select(Centre.id).where(Centre.id.not_in(own)).order_by(Centre.code))
+            entry = {"category": "host_institution", "kind": "financial", "purpose": "core_operations"}
+            entry |= {"stage": "committed", "amount": "1000", "currency": "CNY", "booked_on": date.today()}
+            while not stop.wait(WRITE_EVERY):
+                record_entry(other, dict(entry))
+                db.session.commit()
+                written.append(1)
+            db.session.remove()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def session_cookie(app, token: str) -> str:
@@ -93,13 +143,15 @@ def run_engine(engine: str, url: str, seconds: int, secret: str) -> list[str]:
     try:
         cookies = {who: session_cookie(app, token) for who, token in tokens.items()} | {"": ""}
         rows, bare = [], None
-        for name, who, path in pages():
+        for name, who, path, writes in pages():
             drive(path, cookies[who], 2)  # warm: the first build, the workers' imports
-            result = drive(path, cookies[who], seconds)
+            with another_centre_writing(app) if writes else nullcontext([]) as written:
+                result = drive(path, cookies[who], seconds)
             bare = bare or result["rps"]
             rows.append(
-                f"  {engine:<10} {name:<34} {result['rps']:>8.1f} req/s  p50 {result['p50']:>7.1f} ms  "
+                f"  {engine:<10} {name:<40} {result['rps']:>8.1f} req/s  p50 {result['p50']:>7.1f} ms  "
                 f"p99 {result['p99']:>7.1f} ms  errors {result['errors']:>4}  ratio {result['rps'] / bare:>5.2f}"
+                + (f"  ({len(written)} writes)" if writes else "")
             )
             print(rows[-1], flush=True)
     finally:

@@ -2,6 +2,11 @@
 
     .venv/bin/python -m tools.overflow                        (every demo login, 390 px)
     .venv/bin/python -m tools.overflow --as staff.nies --width 360 --per-endpoint 3
+    .venv/bin/python -m tools.overflow --as staff.ca --language ru --width 1280 --shots /tmp/ru
+
+``--language`` is the browser's (Accept-Language); in a language other than English each page's interface text
+(headings, labels, buttons, table heads, hints, messages: not the records' own words) still in English is listed.
+``--shots DIR`` saves a full-page PNG of every page visited.
 
 From the start page it follows every link of the app (downloads and sign-out left out), visiting up to
 ``--per-endpoint`` addresses of each route, and checks on each page that the document is no wider than the
@@ -10,9 +15,11 @@ it never reached, so a page nobody links to is seen too. Exit status 1 when any 
 """
 
 import argparse
+import re
 import sys
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 # Pages that are not pages: downloads, feeds and the sign-out.
@@ -40,6 +47,25 @@ MEASURE = """() => {
   return {width: doc.scrollWidth, screen: doc.clientWidth, cut, wide};
 }"""
 
+# The interface's own words on a page: what a record holds (table cells, a record's name, its details, the options
+# of a choice of records) is left out, and so are the words every language writes alike.
+ENGLISH = r"""() => {
+  const chrome = 'h2, h3, h4, label, button, th, legend, summary, caption, nav a, .hint, .help, .flash, .error,'
+    + ' .muted, p, li, dt, small, .btn, input[type=submit]';
+  const data = 'td, dd, h1, option, pre, code, blockquote, .record, .data, .brand, .user-name, address';
+  const alike = /^(Word|MoA|MoU|Excel|Redis|Chromium)$/;  // capitals-only words (TSCC, KMGBF, USD) never match
+  const found = new Set();
+  for (const el of document.querySelectorAll(chrome)) {
+    if (el.closest(data) || el.offsetParent === null) continue;
+    for (const node of el.childNodes) {
+      const text = (node.nodeType === 3 ? node.textContent : (node.value || '')).trim();
+      const words = (text.match(/[A-Za-z][a-z]{2,}/g) || []).filter(w => !alike.test(w));
+      if (words.length >= 2 || (words.length === 1 && text.length === words[0].length)) found.add(text.slice(0, 80));
+    }
+  }
+  return [...found];
+}"""
+
 
 @dataclass
 class Finding:
@@ -49,6 +75,7 @@ class Finding:
     screen: int
     cut: list
     wide: list
+    english: tuple = ()
 
     @property
     def overflows(self) -> bool:
@@ -61,6 +88,9 @@ class Finding:
         if self.wide:
             parts.append(f"wide: {', '.join(self.wide)}")
         return "; ".join(parts)
+
+    def english_lines(self) -> str:
+        return f"{self.who:12} {self.path}: " + " | ".join(self.english)
 
 
 def endpoint_of(app, path: str) -> str | None:
@@ -81,8 +111,12 @@ def skipped(path: str) -> bool:
 START = ("/", "/search?q=tsinghua", "/search?q=清华")
 
 
-def walk(page, app, base: str, who: str, per_endpoint: int = 1, limit: int = 600) -> tuple[list[Finding], set[str]]:
-    """Visit the app's pages from START as the signed-in ``page``; return each page's finding and the endpoints seen."""
+def walk(
+    page, app, base: str, who: str, per_endpoint: int = 1, limit: int = 600, english: bool = False, shots=None
+) -> tuple[list[Finding], set[str]]:
+    """Visit the app's pages from START as the signed-in ``page``; return each page's finding and the endpoints seen.
+
+    ``english``: note the interface text still in English; ``shots``: a folder for a PNG of each page."""
     queue = deque(START)
     seen_paths: set[str] = set()
     per: dict[str, int] = {}
@@ -102,7 +136,13 @@ def walk(page, app, base: str, who: str, per_endpoint: int = 1, limit: int = 600
         if "text/html" not in (response.headers.get("content-type") or ""):
             continue
         per[endpoint] = per.get(endpoint, 0) + 1
-        findings.append(Finding(who, path, **page.evaluate(MEASURE)))
+        found = Finding(who, path, **page.evaluate(MEASURE))
+        if english:
+            found.english = tuple(page.evaluate(ENGLISH))
+        if shots is not None:
+            name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "start"
+            page.screenshot(path=str(shots / f"{who}-{name[:80]}.png"), full_page=True)
+        findings.append(found)
         hrefs = page.eval_on_selector_all("a[href]", "all => all.map(a => a.getAttribute('href'))")
         for href in hrefs:
             if href.startswith("/") and not href.startswith("//") and not skipped(href):
@@ -132,7 +172,12 @@ def main():
     parser.add_argument("--as", dest="who", action="append", help="demo login (repeatable); default: every one")
     parser.add_argument("--width", type=int, default=390)
     parser.add_argument("--per-endpoint", type=int, default=2, help="addresses visited per route")
+    parser.add_argument("--language", default="en", help="the browser's language (Accept-Language): en, zh-CN, ru")
+    parser.add_argument("--shots", type=Path, help="a folder for a full-page PNG of every page visited")
     args = parser.parse_args()
+    english = not args.language.startswith("en")
+    if args.shots:
+        args.shots.mkdir(parents=True, exist_ok=True)
 
     import logging
 
@@ -151,15 +196,18 @@ def main():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for who in args.who or sorted(logins):
-            context = browser.new_context(viewport={"width": args.width, "height": 800})
+            context = browser.new_context(viewport={"width": args.width, "height": 800}, locale=args.language)
             page = context.new_page()
             sign_in(page, base, *logins[who])
-            findings, reached = walk(page, app, base, who, args.per_endpoint)
+            findings, reached = walk(page, app, base, who, args.per_endpoint, english=english, shots=args.shots)
             bad = [finding for finding in findings if finding.overflows]
             failed = failed or bool(bad)
-            print(f"{who}: {len(findings)} pages at {args.width}px, {len(bad)} overflowing")
+            print(f"{who}: {len(findings)} pages at {args.width}px in {args.language}, {len(bad)} overflowing")
             for finding in bad:
                 print("  " + str(finding))
+            for finding in findings:
+                if finding.english:
+                    print("  English: " + finding.english_lines())
             unreached = sorted(pages - reached)
             if unreached:
                 print(f"  not reached from any link: {', '.join(unreached)}")

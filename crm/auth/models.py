@@ -7,9 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.core.enums import LabelledEnum
-from crm.core.versions import unversioned
 from crm.core.models import Audited, Timestamped, Versioned, utcnow
 from crm.core.types import value_enum
+from crm.core.versions import unversioned
 from crm.extensions import db
 
 

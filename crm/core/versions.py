@@ -5,7 +5,8 @@ write makes every earlier copy unreachable on every worker and host at the momen
 
 Keys: ``centre:<id>`` for a record of one centre; ``shared`` for a record of no centre (rates, centres, users...)
 and for a write run as a statement (but to the tables ``unversioned`` names), which every centre's pages read;
-``network`` for every write (the network's pages read all of it). Writes on a connection outside the session are not seen: the app makes none to its data.
+``network`` for every write (the network's pages read all of it). Writes on a connection outside the session
+are not seen: the app makes none to its data.
 """
 
 import sqlalchemy as sa

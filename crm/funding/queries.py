@@ -37,7 +37,7 @@ from crm.funding.models import (
 from crm.funding.rollup import GRAINS, records_select
 from crm.money.conversion import Scope
 from crm.money.models import ExchangeRate
-from crm.money.totals import ConvertedTotal, Converter, RatePlan, month_start
+from crm.money.totals import ConvertedTotal, Converter, RatePlan, month_end, month_start
 
 
 def live(stmt: sa.Select) -> sa.Select:
@@ -340,10 +340,26 @@ def own_rate_records(span: Span, centre_ids, varying: set[tuple[str, str]], *, w
     """The records (as ``rollup.records_select`` rows) that cannot be converted within their month's sum: those a
     manual rate scoped to their entry or agreement converts, and those of a (currency, rate month) in ``varying``,
     whose rate changes within the month. One statement, whatever is found."""
-    records = records_select(extra=extra).subquery("records")
-    c = records.c
     scoped_entries = sa.select(ExchangeRate.scope_entry_id).where(ExchangeRate.scope_entry_id.is_not(None))
     scoped_agreements = sa.select(ExchangeRate.scope_agreement_id).where(ExchangeRate.scope_agreement_id.is_not(None))
+    e = LedgerEntry
+    scoped = sa.union(
+        sa.select(e.id).where(e.id.in_(scoped_entries)),
+        sa.select(e.id).where(e.withdraws_id.in_(scoped_entries)),
+        sa.select(e.id).where(e.agreement_id.in_(scoped_agreements)),
+    )
+
+    def only(currency, rate_day) -> sa.ColumnElement:
+        """The same choice on each record's own columns, so that the live records are made of the few chosen and
+        not of the whole ledger: the scoped entries found from their rates, the varying months by date."""
+        months = [
+            sa.and_(currency == code, rate_day.between(month_start(month), month_end(month_start(month))))
+            for code, month in sorted(varying)
+        ]
+        return sa.or_(e.id.in_(scoped), *months)
+
+    records = records_select(extra=extra, only=only).subquery("records")
+    c = records.c
     needs = [c.entry_id.in_(scoped_entries), c.agreement_id.in_(scoped_agreements)]
     if varying:
         needs.append(sa.tuple_(c.currency, c.rate_month).in_(sorted(varying)))

@@ -170,11 +170,13 @@ def changing(entry: LedgerEntry) -> Iterator[None]:
 RECORD_COLUMNS = (*KEY, "day", *SUMS, *COUNTS, "rate_day", "entry_id", "agreement_id")
 
 
-def records_select(extra=()) -> sa.CompoundSelect:
+def records_select(extra=(), only=None) -> sa.CompoundSelect:
     """Every live record as a row of KEY, its date (``day``) and the measures: what the grains sum; then the date
     of its rate (``rate_day``) and the entry and agreement whose scoped manual rates it may use (a withdrawal's:
-    the entry it withdraws). ``extra``: conditions on ``LedgerEntry`` (an entry's, for its tranches too)."""
+    the entry it withdraws). ``extra``: conditions on ``LedgerEntry`` (an entry's, for its tranches too);
+    ``only(currency, rate_day)``: a condition on each record's own currency and rate date."""
     e, t = LedgerEntry, Tranche
+    entry_only, tranche_only = ([only(e.currency, e.rate_on)], [only(t.currency, t.received_on)]) if only else ([], [])
     measure = sa.case((e.stage == Stage.PLEDGED, str(Measure.PLEDGED)), else_=str(Measure.COMMITTED))
     stored = [sa.type_coerce(c, sa.String) for c in (e.category, e.kind)]
     entries = sa.select(
@@ -193,7 +195,7 @@ def records_select(extra=()) -> sa.CompoundSelect:
         e.rate_on,
         sa.func.coalesce(e.withdraws_id, e.id),
         e.agreement_id,
-    ).where(e.voided_at.is_(None), *extra)
+    ).where(e.voided_at.is_(None), *extra, *entry_only)
     tranches = (
         sa.select(
             t.centre_id,
@@ -213,7 +215,7 @@ def records_select(extra=()) -> sa.CompoundSelect:
             e.agreement_id,
         )
         .join(e, e.id == t.entry_id)
-        .where(t.voided_at.is_(None), e.voided_at.is_(None), *extra)
+        .where(t.voided_at.is_(None), e.voided_at.is_(None), *extra, *tranche_only)
     )
     labelled = sa.union_all(entries, tranches).subquery("live_records")
     return sa.select(*(column.label(name) for column, name in zip(labelled.c, RECORD_COLUMNS, strict=True)))

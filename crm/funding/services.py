@@ -11,6 +11,7 @@ from crm.agreements.models import Agreement
 from crm.core.errors import RuleError
 from crm.core.models import utcnow
 from crm.core.records import create_or_update
+from crm.core.templating import format_day
 from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.balance import balance
@@ -164,7 +165,7 @@ def update_entry(entry: LedgerEntry, data: dict, proposals=(), agreement=None) -
     if any(w.booked_on < booked_on for w in withdrawals):
         first = min(w.booked_on for w in withdrawals)
         raise LedgerError(
-            _("The entry cannot be booked after its withdrawal of %(date)s.", date=f"{first:%-d %B %Y}"), "booked_on"
+            _("The entry cannot be booked after its withdrawal of %(date)s.", date=format_day(first)), "booked_on"
         )
     check_expected(booked_on, data.get("expected_on", entry.expected_on))
     stage = Stage(data.get("stage", entry.stage))
@@ -238,7 +239,7 @@ def withdraw_entry(entry: LedgerEntry, data: dict, *, today: date) -> LedgerEntr
         raise LedgerError(
             _(
                 "A withdrawal cannot come before the entry it withdraws (booked on %(date)s).",
-                date=f"{entry.booked_on:%-d %B %Y}",
+                date=format_day(entry.booked_on),
             ),
             "withdrawn_on",
         )
@@ -320,7 +321,7 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
         raise LedgerError(
             _(
                 "Money cannot be received before it was committed (booked on %(date)s).",
-                date=f"{entry.booked_on:%-d %B %Y}",
+                date=format_day(entry.booked_on),
             ),
             "received_on",
         )

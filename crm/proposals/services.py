@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.records import create_or_update
+from crm.core.templating import format_day
 from crm.core.text import web_address
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
@@ -48,8 +49,8 @@ def check_dates(submitted_on: date | None, decision_on: date | None) -> None:
         raise ProposalError(
             _(
                 "The decision (%(decision)s) cannot come before the submission (%(submission)s).",
-                decision=f"{decision_on:%-d %B %Y}",
-                submission=f"{submitted_on:%-d %B %Y}",
+                decision=format_day(decision_on),
+                submission=format_day(submitted_on),
             ),
             "decision_on",
         )
