@@ -10,7 +10,8 @@ benchmark only), times two ways of converting them, and rolls everything back:
 - per amount: read the 100,000 rows, load a RateBook once, convert each (a Conversion per row), total them;
 - per bucket (what dashboards do): GROUP BY currency and date in SQL, convert the buckets.
 
-Each totals through ``ConvertedTotal`` (exact products, rounded once); both count their SQL statements; neither issues one per row.
+Each totals through ``ConvertedTotal`` (exact products, rounded once); both count their SQL statements;
+neither issues one per row.
 """
 
 import random

@@ -73,7 +73,7 @@ def test_totals_convert_by_month_name_their_rates_and_keep_what_has_no_rate(make
     }
     assert total.rate_lines() == ["USD → CNY: 1 USD = 7.2 CNY (manual rate, 2025-03-01)"]
     (missing,) = total.not_converted()
-    assert missing.startswith("KHR 5,000.00 not converted: ") and "no reference rate for KHR" in missing
+    assert missing.startswith("KHR\u00a05,000.00 not converted: ") and "no reference rate for KHR" in missing
     (why,) = d.flags.left_out.lines
     assert why.startswith("KHR: ") and "no reference rate for KHR" in why and d.flags.left_out.currencies == ["KHR"]
     assert "first day of their month" in d.statement and "half to even" in d.statement

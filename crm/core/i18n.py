@@ -13,6 +13,7 @@ LANGUAGES = {"en": "English", "zh_Hans_CN": "中文", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
 # Where the login page's language switch keeps the choice of someone not yet signed in.
 SESSION_KEY = "language"
+_FORMAT_LOCALE = "crm.format_locale"
 
 
 def select_locale() -> str:
@@ -46,9 +47,14 @@ def browser_language() -> str:
 
 
 def format_locale() -> str:
-    """How numbers, dates and money are shown: the user's own format if they chose one, else their language's."""
-    chosen = getattr(current_user, "locale", None) if has_request_context() else None
-    return chosen or select_locale()
+    """How numbers, dates and money are shown: the user's own format if they chose one, else their language's.
+    Worked out once per request (a dashboard formats a few thousand figures)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    known = request.environ.get(_FORMAT_LOCALE)
+    if known is None:
+        known = request.environ[_FORMAT_LOCALE] = getattr(current_user, "locale", None) or select_locale()
+    return known
 
 
 def html_lang(locale_id: str) -> str:

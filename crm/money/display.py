@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cache
 
 from babel import Locale
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 from crm.core.i18n import format_locale
 from crm.money.currencies import minor_units
@@ -22,11 +22,11 @@ def user_locale() -> str:
 
 
 @cache
-def _layout(locale_id: str, digits: int) -> tuple[str, bool]:
-    """(the number pattern with ``digits`` decimals, whether the code comes before the number) for a locale."""
-    currency_pattern = Locale.parse(locale_id).currency_formats["standard"]
-    before = "¤" in currency_pattern.prefix[0]
-    return "#,##0" + ("." + "0" * digits if digits else ""), before
+def _layout(locale_id: str, digits: int) -> tuple[Locale, NumberPattern, bool]:
+    """(the locale, the number pattern with ``digits`` decimals, whether the code comes before the number)."""
+    locale = Locale.parse(locale_id)
+    before = "¤" in locale.currency_formats["standard"].prefix[0]
+    return locale, parse_pattern("#,##0" + ("." + "0" * digits if digits else "")), before
 
 
 def format_money(value, currency: str | None = None, locale: str | None = None) -> str:
@@ -35,8 +35,8 @@ def format_money(value, currency: str | None = None, locale: str | None = None) 
         return ""
     money = (value if isinstance(value, Money) else Money(value, currency)).rounded()
     locale_id = locale or user_locale()
-    pattern, before = _layout(locale_id, minor_units(money.currency))
-    number = format_decimal(money.amount, format=pattern, locale=locale_id, decimal_quantization=True)
+    locale, pattern, before = _layout(locale_id, minor_units(money.currency))
+    number = pattern.apply(money.amount, locale, decimal_quantization=True)
     return f"{money.currency}\u00a0{number}" if before else f"{number}\u00a0{money.currency}"
 
 

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm.money.conversion import NO_SCOPE, Conversion, ConversionError, Leg, RateBook, round_exact
@@ -230,8 +231,10 @@ class ConvertedTotal:
 
     def not_converted(self) -> list[str]:
         """ "not converted: reason" lines, one per currency left out."""
+        from crm.money.display import format_money
+
         return [
-            f"{Money(amount, code)} not converted: {'; '.join(sorted(reasons))}"
+            _("%(amount)s not converted: %(why)s", amount=format_money(amount, code), why="; ".join(sorted(reasons)))
             for code, (amount, reasons) in sorted(self.missing.items())
         ]
 
@@ -250,7 +253,9 @@ class ConvertedTotal:
             for conversion, amount in self.parts.values()
             if conversion.rate is not None and amount
         ]
-        return sorted(cited, key=lambda c: (c.currency, c.conversion.requested_on, c.factors()))
+        return sorted(
+            cited, key=lambda c: (c.currency, c.conversion.requested_on, [(leg.inverted, leg.value) for leg in c.legs])
+        )
 
     def target_part(self) -> Decimal:
         """What was in the target currency already, not converted."""
@@ -306,7 +311,7 @@ class LeftOut:
     def of(cls, *totals: ConvertedTotal) -> "LeftOut":
         reasons: dict[str, set[str]] = defaultdict(set)
         for total in totals:
-            for code, (_, why) in total.missing.items():
+            for code, (_amount, why) in total.missing.items():
                 reasons[code] |= why
         return cls([f"{code}: {'; '.join(sorted(why))}" for code, why in sorted(reasons.items())], sorted(reasons))
 
