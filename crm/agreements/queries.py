@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from crm.agreements.models import (
@@ -140,7 +141,12 @@ def due_items(centre_ids, today: date, *, within_days: int | None = DUE_WITHIN_D
     if stalled_too:
         for agreement, last_on in db.session.execute(stalled(centre_ids, today)).unique():
             chase_on = last_on + timedelta(days=STALLED_AFTER_DAYS)
-            detail = f"{agreement.status.label}: no step for {STALLED_AFTER_DAYS} days"
+            detail = ngettext(
+                "%(status)s: no step for %(num)d day",
+                "%(status)s: no step for %(num)d days",
+                STALLED_AFTER_DAYS,
+                status=agreement.status.label,
+            )
             items.append(_item(agreement, "stalled", _("Agreement to chase"), PartialDate(chase_on), detail))
     return items
 

@@ -31,7 +31,8 @@ class PasswordChangeForm(BaseForm):
         description=PASSWORD_RULE,
     )
     confirm = PasswordField(
-        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", _l("The two entries differ."))]
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", _l("The two entries differ."))],
     )
 
 
@@ -83,5 +84,6 @@ class ResetPasswordForm(BaseForm):
         ],
     )
     confirm = PasswordField(
-        "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", _l("The two entries differ."))]
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", _l("The two entries differ."))],
     )

@@ -1,18 +1,11 @@
 from datetime import date
 
-import pycountry
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.i18n import country_name
 from crm.core.models import Audited, Timestamped, Versioned
 from crm.extensions import db
-
-
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return getattr(country, "common_name", None) or country.name
 
 
 class Centre(Audited, Versioned, Timestamped, db.Model):

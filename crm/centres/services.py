@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from crm.centres.models import Centre, ReportingPeriod
 from crm.core.errors import RuleError
+from crm.core.i18n import country_name, reading_locale
 from crm.core.records import create_or_update
 from crm.extensions import db
 
@@ -17,11 +18,14 @@ class CentreError(RuleError):
     """Refused input in this domain (see crm.core.errors.RuleError)."""
 
 
-@cache
 def country_choices() -> list[tuple[str, str]]:
-    return sorted(
-        ((c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries), key=lambda pair: pair[1]
-    )
+    """Every country, named and sorted in the language being read."""
+    return _country_choices(str(reading_locale()))
+
+
+@cache
+def _country_choices(locale: str) -> list[tuple[str, str]]:
+    return sorted(((c.alpha_2, country_name(c.alpha_2, locale)) for c in pycountry.countries), key=lambda pair: pair[1])
 
 
 def check_countries(codes, field: str) -> list[str]:

@@ -5,7 +5,10 @@ compiled by ``make translations``. Chinese is filed under ``zh_Hans_CN``: Babel 
 catalogue under the other one would silently fall back to English.
 """
 
-from flask import has_request_context, request, session
+import pycountry
+from babel import Locale
+from flask import has_app_context, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 # Locale identifier → the language's own name, as offered to a user choosing it.
@@ -60,3 +63,33 @@ def format_locale() -> str:
 def html_lang(locale_id: str) -> str:
     """The BCP 47 tag for ``<html lang>``: "zh-Hans", "ru", "en"."""
     return "zh-Hans" if locale_id.startswith("zh") else locale_id.split("_")[0]
+
+
+def reading_locale() -> Locale:
+    """The locale words are being written in: the request's, or one forced (the filed report's English)."""
+    return (get_locale() if has_app_context() else None) or Locale("en")
+
+
+def country_name(code: str, locale: str | None = None) -> str:
+    """A country's name in ``locale`` (default: the one being read); in English, pycountry's common name (the
+    reports' "China", "Uzbekistan"), in other languages the CLDR's."""
+    reader = Locale.parse(locale) if locale else reading_locale()
+    if reader.language != "en" and code in reader.territories:
+        return reader.territories[code]
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+def language_name(code: str, locale: str | None = None) -> str:
+    """An ISO 639-3 language's name in ``locale`` (default: the one being read): CLDR's where it has one, else
+    ISO's English."""
+    language = pycountry.languages.get(alpha_3=code)
+    if language is None:
+        return code
+    reader = Locale.parse(locale) if locale else reading_locale()
+    alpha_2 = getattr(language, "alpha_2", None)
+    if reader.language != "en" and alpha_2 in reader.languages:
+        return reader.languages[alpha_2]
+    return language.name

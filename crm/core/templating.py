@@ -9,8 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm.centres.models import country_name
-from crm.core.i18n import LANGUAGES, format_locale, html_lang, select_locale
+from crm.core.i18n import LANGUAGES, country_name, format_locale, html_lang, select_locale
 
 # Navigation: shown when the endpoint exists and the user may use it. The brand links home; the home page
 # lists the user's centres, so only admins, who edit centres, get a Centres entry.

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from crm.centres.services import country_choices
 from crm.core.forms import BaseForm, choices
+from crm.core.i18n import language_name, reading_locale
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
@@ -22,12 +23,21 @@ from crm.partners.models import Organisation
 COMMON_LANGUAGES = ("eng", "rus", "zho", "fra", "spa", "ara", "kaz", "uzb", "kir", "tgk", "tuk", "hye", "aze", "bel")
 
 
-@cache
 def language_choices() -> list[tuple[str, str]]:
-    """ISO 639 languages that have a two-letter code (the widely used ones), keyed by their ISO 639-3 code."""
-    common = [(code, pycountry.languages.get(alpha_3=code).name) for code in COMMON_LANGUAGES]
+    """ISO 639 languages that have a two-letter code (the widely used ones), keyed by their ISO 639-3 code and
+    named in the language being read."""
+    return _language_choices(str(reading_locale()))
+
+
+@cache
+def _language_choices(locale: str) -> list[tuple[str, str]]:
+    common = [(code, language_name(code, locale)) for code in COMMON_LANGUAGES]
     rest = sorted(
-        ((lang.alpha_3, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
+        (
+            (lang.alpha_3, language_name(lang.alpha_3, locale))
+            for lang in pycountry.languages
+            if hasattr(lang, "alpha_2")
+        ),
         key=lambda pair: pair[1],
     )
     return common + [pair for pair in rest if pair[0] not in COMMON_LANGUAGES]

@@ -7,14 +7,15 @@ facet counts are one UNION ALL of GROUP BYs over the matching experts.
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 
-import pycountry
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
 
-from crm.centres.models import Centre, country_name
+from crm.centres.models import Centre
+from crm.core.i18n import country_name, language_name
 from crm.core.kmgbf import TARGETS
 from crm.core.periods import Span
 from crm.core.scoping import scoped
@@ -233,11 +234,6 @@ def facet_counts(search: Search, user=None) -> tuple[int, dict[str, dict[str, in
     return total, counts
 
 
-def language_name(code: str) -> str:
-    language = pycountry.languages.get(alpha_3=code)
-    return language.name if language else code
-
-
 def facets(search: Search, user=None) -> tuple[int, list[Facet]]:
     """The facets to show for ``search``: every value with its count, selected ones first, then by count."""
     total, counts = facet_counts(search, user)
@@ -304,11 +300,20 @@ class OriginCount:
         setattr(self, origin, getattr(self, origin) + count)
 
     def sentence(self) -> str:
-        noun = "expert" if self.total == 1 else "experts"
-        parts = [f"{self.domestic} domestic", f"{self.foreign} foreign"]
+        counts = {"domestic": self.domestic, "foreign": self.foreign, "undetermined": self.undetermined}
         if self.undetermined:
-            parts.append(f"{self.undetermined} not determined")
-        return f"{self.total} {noun}: {', '.join(parts)}"
+            return ngettext(
+                "%(num)d expert: %(domestic)d domestic, %(foreign)d foreign, %(undetermined)d not determined",
+                "%(num)d experts: %(domestic)d domestic, %(foreign)d foreign, %(undetermined)d not determined",
+                self.total,
+                **counts,
+            )
+        return ngettext(
+            "%(num)d expert: %(domestic)d domestic, %(foreign)d foreign",
+            "%(num)d experts: %(domestic)d domestic, %(foreign)d foreign",
+            self.total,
+            **counts,
+        )
 
 
 @dataclass

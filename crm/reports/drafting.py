@@ -27,7 +27,7 @@ from decimal import Decimal
 from flask_babel import force_locale
 
 from crm.agreements.models import AgreementStatus
-from crm.centres.models import country_name
+from crm.core.i18n import country_name
 from crm.core.periods import Span
 from crm.experts.models import PoolStatus
 from crm.experts.queries import roster_counts

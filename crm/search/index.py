@@ -20,7 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crm.agreements.models import Agreement, AgreementKind, AgreementStatus, agreement_counterparts
-from crm.centres.models import Centre, country_name
+from crm.centres.models import Centre
+from crm.core.i18n import country_name
 from crm.core.records import on_created_in_bulk
 from crm.experts.models import Expert, ExpertPool
 from crm.extensions import db
@@ -93,7 +94,7 @@ def organisation_rows(conn, ids):
     stmt = stmt.join(OrganisationType.__table__, OrganisationType.id == ORG.c.type_id)
     stmt = _where(stmt.where(ORG.c.merged_into_id.is_(None)), ORG.c.id, ids)
     return [
-        row(id_, None, org_name(name, acronym), joined(kind, country_name(country) if country else ""),
+        row(id_, None, org_name(name, acronym), joined(kind, country_name(country, "en") if country else ""),
             name, other_names or [], acronym)
         for id_, name, other_names, acronym, country, kind in conn.execute(stmt)
     ]  # fmt: skip
