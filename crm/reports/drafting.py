@@ -54,7 +54,7 @@ from crm.reports.prose import (
     verb,
     with_the,
 )
-from crm.reports.section import AnnexTable, Figure, OutputStatus, RateUsed, Synthesis
+from crm.reports.section import FILED_LANGUAGE, AnnexTable, Figure, OutputStatus, RateUsed, Synthesis
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
 AWAITING_DECISION = {ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value}
@@ -1212,14 +1212,15 @@ ROW_DRAFTERS = {
 }
 
 
-def draft(centre, period, order: list[str] | None = None) -> Draft:
+def draft(centre, period, order: list[str] | None = None, language: str = FILED_LANGUAGE) -> Draft:
     """The section drafted from what counts in the period (``crm.core.periods``), as every page counts it.
 
     ``order``: the template rows the section shows, in its order (hidden ones left out): names are given in full
-    at their first mention in that order."""
+    at their first mention in that order. ``language``: "en", as the report is filed; "zh_Hans_CN" or "ru" for a
+    working copy, drafted from the same records in that language."""
     # The report is filed in English whatever language the interface is in: the choices' labels it quotes
-    # (categories, kinds, stages) are read in English.
-    with force_locale("en"):
+    # (categories, kinds, stages) are read in English; a working copy reads them, and every word, in its language.
+    with force_locale(language):
         return _draft(centre, period, order)
 
 
