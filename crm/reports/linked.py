@@ -48,6 +48,43 @@ class Sentence:
         return "".join(part.text if isinstance(part, Token) else part for part in self.parts)
 
 
+# A named placeholder of a translated sentence ("%(centre)s"), or an escaped percent sign.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+def sentence(key: str, translated: str, **values) -> Sentence:
+    """The Sentence of one translated string: ``translated`` (the sentence's msgid in the drafting language, its
+    placeholders unfilled, e.g. "%(centre)s has initiated engagement with %(count)s.") split on its placeholders,
+    each replaced by its value: a Token stays a token (it keeps its records wherever the language puts it), plain
+    words join the text around them. The English sentence renders exactly as the words were written before.
+
+    A placeholder the translation lacks leaves its token out; one it has that is not given is an error."""
+    parts: list = []
+
+    def add(text: str) -> None:
+        if not text:
+            return
+        if parts and isinstance(parts[-1], str):
+            parts[-1] += text
+        else:
+            parts.append(text)
+
+    at = 0
+    for match in _PLACEHOLDER.finditer(translated):
+        add(translated[at : match.start()])
+        if match.group(0) == "%%":
+            add("%")
+        else:
+            value = values[match.group(1)]
+            if isinstance(value, Token):
+                parts.append(value)
+            else:
+                add(str(value))
+        at = match.end()
+    add(translated[at:])
+    return Sentence(key, parts)
+
+
 @dataclass
 class Drafted:
     """A field's draft: paragraphs of sentences; ``numbered`` fields are the narrative's "1. ..." points, one
