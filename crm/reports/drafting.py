@@ -27,7 +27,7 @@ from decimal import Decimal
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask_babel import force_locale, get_translations
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from crm.agreements.models import AgreementStatus
@@ -56,6 +56,7 @@ from crm.reports.prose import (
     joined,
     locale_id,
     named,
+    ngettext,
     number,
     quoted,
     semicolons,
@@ -154,12 +155,6 @@ def period_span(period) -> str:
 def display_currency(code: str) -> str:
     """CNY as the centres write it."""
     return "RMB" if code == "CNY" else code
-
-
-def ngettext(singular: str, plural: str, count: int) -> str:
-    """A sentence's one msgid in the drafting language's plural form for ``count``, its placeholders left for
-    ``crm.reports.linked.sentence`` to fill (Flask-Babel's own ngettext fills them)."""
-    return get_translations().ngettext(singular, plural, count)
 
 
 def amount_text(money: Money) -> str:
@@ -971,10 +966,13 @@ def partial_text(day) -> str:
     always), "2026年3月17日", "17 марта 2026 г." in a working copy."""
     if english():
         return str(day)
+    chinese = locale_id().startswith("zh")
     if day.precision == "year":
-        return _("%(year)s", year=day.start.year) if locale_id().startswith("ru") else f"{day.start.year}年"
-    pattern = "LLLL y" if day.precision == "month" else "long"
-    return format_date(day.start, pattern, locale=locale_id())
+        return f"{day.start.year}年" if chinese else str(day.start.year)
+    # Russian without its "г.": a date closing a sentence would end in two full stops.
+    if day.precision == "month":
+        return format_date(day.start, "y年M月" if chinese else "LLLL y", locale=locale_id())
+    return format_date(day.start, "long" if chinese else "d MMMM y", locale=locale_id())
 
 
 def on_or_in(day) -> str:
@@ -1049,7 +1047,9 @@ def pool_sentence(w: Words, pool, host_country: str | None, ref: Figure) -> Sent
             "%(count)s: %(domestic)s from %(country)s and %(foreign)s from other countries",
             count=count,
             domestic=number(pool.domestic),
-            country=country_name(host_country),
+            country=country_name(host_country)
+            if english()
+            else Locale.parse(locale_id()).territories.get(host_country, host_country),
             foreign=number(pool.foreign),
         )
     return sentence(
@@ -1278,7 +1278,9 @@ def day_text(day, short: bool = False) -> str:
     """ "30 April 2026" ("30 Apr 2026" short), as the annex always wrote it; a working copy's own long form."""
     if english():
         return f"{day:%-d %b %Y}" if short else f"{day:%-d %B %Y}"
-    return format_date(day, "medium" if short else "long", locale=locale_id())
+    if locale_id().startswith("zh"):
+        return format_date(day, "medium" if short else "long", locale=locale_id())
+    return format_date(day, "d MMM y" if short else "d MMMM y", locale=locale_id())
 
 
 def annex(rec: Records, span: Span, converter: Converter) -> list[AnnexTable]:
@@ -1441,6 +1443,9 @@ def _draft(centre, period, order: list[str] | None) -> Draft:
     )
     key_text, key_list = key_figures(w, rec, converter)
     tables = annex(rec, span, converter)
+    if locale_id().startswith("zh"):
+        for drafted in [outcome, *(row.text for row in rows.values()), *narrative, key_text]:
+            drafted.separator = ""
     return Draft(
         outcome=outcome,
         rows=rows,

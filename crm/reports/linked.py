@@ -92,6 +92,8 @@ class Drafted:
 
     paragraphs: list[list[Sentence]] = field(default_factory=list)
     numbered: bool = False
+    # Between the sentences of a paragraph: a space; none in Chinese, whose full stop "。" holds its own space.
+    separator: str = " "
 
     def sentences(self) -> list[Sentence]:
         return [sentence for paragraph in self.paragraphs for sentence in paragraph]
@@ -112,7 +114,7 @@ class Drafted:
                 text += f"{number}. "
             for index, sentence in enumerate(paragraph):
                 if index:
-                    text += " "
+                    text += self.separator
                 text, added = _append(text, sentence)
                 spans += added
         return LinkedText(text, spans, [s.key for s in self.sentences()])

@@ -15,7 +15,13 @@ import re
 
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, get_translations
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """A msgid in the drafting language's plural form for ``count``, its placeholders unfilled (Flask-Babel's own
+    ngettext fills them, and keeps ``num`` for itself)."""
+    return get_translations().ngettext(singular, plural, count)
 
 
 def locale_id() -> str:
@@ -36,15 +42,15 @@ def figure(value) -> str:
 # The nouns the drafter counts, in every plural form of the working copy's language (English keeps ``counted``'s
 # own rules: "Five project proposals").
 NOUNS = {
-    "partner": lambda n, num: ngettext("%(num)s partner", "%(num)s partners", n, num=num),
-    "potential partner": lambda n, num: ngettext("%(num)s potential partner", "%(num)s potential partners", n, num=num),
-    "project proposal": lambda n, num: ngettext("%(num)s project proposal", "%(num)s project proposals", n, num=num),
-    "proposal": lambda n, num: ngettext("%(num)s proposal", "%(num)s proposals", n, num=num),
-    "more proposal": lambda n, num: ngettext("%(num)s more proposal", "%(num)s more proposals", n, num=num),
-    "project": lambda n, num: ngettext("%(num)s project", "%(num)s projects", n, num=num),
-    "expert": lambda n, num: ngettext("%(num)s expert", "%(num)s experts", n, num=num),
-    "institution": lambda n, num: ngettext("%(num)s institution", "%(num)s institutions", n, num=num),
-    "expert pool": lambda n, num: ngettext("%(num)s expert pool", "%(num)s expert pools", n, num=num),
+    "partner": lambda n: ngettext("%(num)s partner", "%(num)s partners", n),
+    "potential partner": lambda n: ngettext("%(num)s potential partner", "%(num)s potential partners", n),
+    "project proposal": lambda n: ngettext("%(num)s project proposal", "%(num)s project proposals", n),
+    "proposal": lambda n: ngettext("%(num)s proposal", "%(num)s proposals", n),
+    "more proposal": lambda n: ngettext("%(num)s more proposal", "%(num)s more proposals", n),
+    "project": lambda n: ngettext("%(num)s project", "%(num)s projects", n),
+    "expert": lambda n: ngettext("%(num)s expert", "%(num)s experts", n),
+    "institution": lambda n: ngettext("%(num)s institution", "%(num)s institutions", n),
+    "expert pool": lambda n: ngettext("%(num)s expert pool", "%(num)s expert pools", n),
 }
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -95,7 +101,8 @@ def number(count: int, *, opening: bool = False, words: bool = False) -> str:
 def counted(count: int, singular: str, many: str | None = None, *, opening: bool = False) -> str:
     """ "Five project proposals", "1 partner"; in a working copy, the noun's plural form for the count."""
     if not english() and singular in NOUNS:
-        return capitalised(NOUNS[singular](count, figure(count))) if opening else NOUNS[singular](count, figure(count))
+        text = NOUNS[singular](count) % {"num": figure(count)}
+        return capitalised(text) if opening else text
     return f"{number(count, opening=opening)} {singular if count == 1 else (many or singular + 's')}"
 
 
