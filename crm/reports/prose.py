@@ -39,6 +39,8 @@ def figure(value) -> str:
     return format_decimal(value, locale=locale_id())
 
 
+# The last join of a list whose items hold commas, in a working copy's language ("A; B и C").
+_AND = {"ru": " и "}
 # The nouns the drafter counts, in every plural form of the working copy's language (English keeps ``counted``'s
 # own rules: "Five project proposals").
 NOUNS = {
@@ -175,6 +177,9 @@ def joined(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     if not english():
+        # Chinese lists with "、", which no name holds; Russian names that hold commas are kept apart with semicolons.
+        if not locale_id().startswith("zh") and any(re.search(r",(?!\d)", item) for item in items):
+            return "; ".join(items[:-1]) + _AND.get(locale_id().split("_")[0], " ") + items[-1]
         return format_list(items, locale=locale_id())
     # A comma inside a figure ("RMB 500,000") is not one that splits a name.
     if any(re.search(r",(?!\d)", item) for item in items):
