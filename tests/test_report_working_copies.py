@@ -14,7 +14,7 @@ from crm.auth.models import Role
 from crm.extensions import db
 from crm.reports import drafting, prose, services
 from crm.reports.docx import render_docx
-from crm.reports.linked import Sentence, Token, sentence
+from crm.reports.linked import LinkedText, Sentence, Token, annotated, sentence
 from crm.reports.pdf import render_pdf
 from crm.reports.section import LANGUAGE_NAMES
 
@@ -183,6 +183,15 @@ def test_a_chinese_working_copy_exports_to_pdf_and_word_in_chinese(records, logi
     copy = copy_of(section, "zh_Hans_CN")
     data = services.section_data(copy)
     assert data.language == "zh_Hans_CN"
+    # The preview numbers each Chinese sentence with its records, though no space follows its "。".
+    row = copy.outputs[0]
+    marked = annotated(LinkedText.of(row.details, row.links))
+    assert [p.text for p in marked.paragraphs[0]][:2] == [
+        "TSCC WC已与5个伙伴建立联系。",
+        "其中包括Research institutes and universities：Institute 0、Institute 1、Institute 2、Institute 3和"
+        "Institute 4。",
+    ]
+    assert all(passage.refs for passage in marked.paragraphs[0])
 
     text = pdf_text(render_pdf(data), tmp_path)
     flat = re.sub(r"\s+", "", text)

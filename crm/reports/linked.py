@@ -221,8 +221,9 @@ def rebase(old: LinkedText, new_text: str) -> LinkedText:
 
 # --- sentences, as the preview shows where each comes from ----------------------------------------------------
 
-# A sentence ends at . ! ? (or their CJK forms) before a space and a capital, a digit or a quote, or at the end.
-_END = re.compile(r"[.!?。！？](?=\s+[^\sa-z]|\s*$)")
+# A sentence ends at . ! ? (or their CJK forms) before a space and a capital, a digit or a quote, or at the end; a
+# CJK full stop also where the next sentence follows it straight away, as Chinese writes them.
+_END = re.compile(r"[.!?。！？](?=\s+[^\sa-z]|\s*$)|[。！？](?=[^\s”’」』）)])")
 
 
 @dataclass
