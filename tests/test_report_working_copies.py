@@ -211,6 +211,8 @@ def test_a_chinese_working_copy_exports_to_pdf_and_word_in_chinese(records, logi
     login(staff)
     exported = client.get(f"/reports/sections/{copy.id}/export.docx")
     assert exported.status_code == 200 and "working-copy-zh_Hans_CN" in exported.headers["Content-Disposition"]
+    html = client.get(f"/reports/sections/{copy.id}/export.html").get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in html and "工作副本（中文）——不提交" in html and "<th>产出</th>" in html
     # The English export keeps its English words.
     english = docx_text(render_docx(services.section_data(section)))
     assert "Outputs" in english and "工作副本" not in english and "伙伴关系" not in english

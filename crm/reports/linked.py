@@ -391,7 +391,7 @@ def apply(current: LinkedText, new: Drafted, accepted: set[str]) -> LinkedText:
             numbered_items += 1
             where, lead = len(current.text), ("\n\n" if current.text.strip() else "") + f"{numbered_items}. "
         else:
-            where, lead = _insertion_point(current, sentences[:index], _opens_paragraph(new, sentence))
+            where, lead = _insertion_point(current, sentences[:index], _opens_paragraph(new, sentence), new.separator)
         body, spans = _append("", sentence)
         edits.append((where, where, len(edits), lead + body, [s.moved(len(lead)) for s in spans]))
         drafted.append(sentence.key)
@@ -408,7 +408,9 @@ def _opens_paragraph(new: Drafted, sentence: Sentence) -> bool:
     return any(paragraph and paragraph[0] is sentence for paragraph in new.paragraphs)
 
 
-def _insertion_point(current: LinkedText, earlier: list[Sentence], new_paragraph: bool) -> tuple[int, str]:
+def _insertion_point(
+    current: LinkedText, earlier: list[Sentence], new_paragraph: bool, separator: str = " "
+) -> tuple[int, str]:
     """Where an added sentence goes: after the sentence (or, when it opens a paragraph, the paragraph) of the text
     that holds the nearest earlier drafted sentence; at the end when there is none."""
     text = current.text
@@ -422,10 +424,10 @@ def _insertion_point(current: LinkedText, earlier: list[Sentence], new_paragraph
             return (len(text) if stop < 0 else stop), "\n\n"
         match = _END.search(text, at)
         stop = match.end() if match and "\n\n" not in text[at : match.end()] else _paragraph_end(text, at)
-        return stop, " "
+        return stop, separator
     if not text.strip():
         return 0, ""
-    return len(text), "\n\n" if new_paragraph else " "
+    return len(text), "\n\n" if new_paragraph else separator
 
 
 def _paragraph_end(text: str, at: int) -> int:
