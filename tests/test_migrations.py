@@ -435,3 +435,46 @@ def test_the_data_versions_upgrade_keeps_the_records_and_the_next_write_bumps_th
             assert read(keys) == {NETWORK: 1, SHARED: 1, centre_key(centre): 0}
             assert db.session.scalar(sa.text("SELECT count(*) FROM cached_pages")) == 0
         db.engine.dispose()
+
+
+def test_the_section_languages_upgrade_keeps_an_existing_section_as_the_english_one(app):
+    """b7e3f1a9c2d4 with a section: it stays, in English, with its words and rows; a working copy in Russian may
+    then share its period and revision number, a second English revision 1 may not. The downgrade drops the
+    working copy (never filed) with its rows and keeps the English section."""
+    url = scratch_url(app)
+    reset(url)
+    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with migrated.app_context():
+        upgrade(revision="5a17d0c4e2b1")
+        with db.engine.begin() as conn:
+            centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
+            period = insert(
+                conn,
+                "reporting_periods",
+                centre_id=centre,
+                label="2025-2026",
+                starts_on=date(2025, 1, 1),
+                ends_on=date(2026, 4, 30),
+            )
+            section = insert(
+                conn, "report_sections", centre_id=centre, period_id=period, revision=1, outcome="Our outcome."
+            )
+            insert(conn, "report_outputs", centre_id=centre, section_id=section, title="Row", details="Our words.")
+        upgrade()
+        with db.engine.begin() as conn:
+            kept = conn.execute(sa.text("SELECT id, revision, language, outcome FROM report_sections")).all()
+            assert kept == [(section, 1, "en", "Our outcome.")]
+            copy = insert(
+                conn, "report_sections", centre_id=centre, period_id=period, revision=1, language="ru", outcome="Итог."
+            )
+            insert(conn, "report_outputs", centre_id=centre, section_id=copy, title="Строка", details="Слова.")
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            insert(conn, "report_sections", centre_id=centre, period_id=period, revision=1, language="en")
+        downgrade(revision="5a17d0c4e2b1")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, outcome FROM report_sections")).all() == [(section, "Our outcome.")]
+            assert conn.execute(sa.text("SELECT section_id, details FROM report_outputs")).all() == [
+                (section, "Our words.")
+            ]
+        upgrade()
+        db.engine.dispose()

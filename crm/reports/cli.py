@@ -66,12 +66,28 @@ def chosen_revision(centre, period, revision: str):
     "--format", "fmt", type=click.Choice(exports.FORMATS), default="pdf", show_default=True, help="What to write."
 )
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True)
+@click.option(
+    "--language",
+    type=click.Choice(["en", *services.WORKING_LANGUAGES]),
+    default="en",
+    show_default=True,
+    help="en: the section as filed; zh_Hans_CN or ru: its working copy (a fresh one from the records, not saved, "
+    "when none is drafted; --revision is then ignored).",
+)
 @with_appcontext
-def section_command(centre_code: str, period_label: str, revision: str, fmt: str, output: Path):
+def section_command(centre_code: str, period_label: str, revision: str, fmt: str, output: Path, language: str):
     """Export a centre's section for a period: a revision as staff left it (frozen if submitted), or, when nobody
-    has started it, a fresh draft from the records (not saved)."""
+    has started it, a fresh draft from the records (not saved); or its working copy in Chinese or Russian."""
     centre, period = centre_and_period(centre_code, period_label)
-    record, note = chosen_revision(centre, period, revision)
+    if language == "en":
+        record, note = chosen_revision(centre, period, revision)
+    else:
+        record = services.working_copy(period.id, language)
+        note = f"the working copy in {language}"
+        if record is None:
+            english, _ = chosen_revision(centre, period, "latest")
+            record, _ = services.start_working_copy(english, language)
+            note = f"a fresh working copy in {language} from the records (not saved)"
     content, _ = exports.render(services.section_data(record), fmt)
     name = exports.filename(record, fmt)
     db.session.rollback()

@@ -24,7 +24,7 @@ from crm.reports import docx as word
 from crm.reports import pdf
 from crm.reports.drafting import COMPARISON_CURRENCY, Converter, amount_text, unbroken
 from crm.reports.fonts import register_pdf_font
-from crm.reports.models import ReportSection
+from crm.reports.models import FILED_LANGUAGE, ReportSection
 from crm.reports.section import Section
 
 TITLE = "Partnership development and resource mobilization across the TSCC network"
@@ -137,7 +137,7 @@ def gather(label: str) -> Compiled:
     ).all()
     sections = db.session.scalars(
         sa.select(ReportSection)
-        .where(ReportSection.period_id.in_([p.id for p in periods]))
+        .where(ReportSection.period_id.in_([p.id for p in periods]), ReportSection.language == FILED_LANGUAGE)
         .order_by(ReportSection.revision)
     ).all()
     by_period: dict[int, list[ReportSection]] = {}

@@ -27,8 +27,14 @@ from crm.reports.section import (
     AREA_HEADING,
     KEY_FIGURES_HEADING,
     NARRATIVE_HEADING,
+    NO_CONVERSION,
+    NO_RATE,
+    OUTCOME_LABEL,
     OUTPUTS_HEADER,
+    PAGE_OF,
+    RATES_HEADER,
     RATES_HEADING,
+    REPORTING_CURRENCY,
     AnnexTable,
     Section,
     paragraphs,
@@ -169,8 +175,8 @@ def fitted_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
 def outputs_table(document, section: Section) -> None:
     first = first_column_width([output.title for output in section.outputs])
     widths = [first, STATUS_WIDTH, TEXT_WIDTH - first - STATUS_WIDTH]
-    rows = [[output.title, output.status_label, output.details] for output in section.outputs]
-    table_of(document, list(OUTPUTS_HEADER), rows, widths)
+    rows = [[output.title, section.words(output.status_label), output.details] for output in section.outputs]
+    table_of(document, [section.words(word) for word in OUTPUTS_HEADER], rows, widths)
 
 
 def annex_table(document, table: AnnexTable) -> None:
@@ -184,20 +190,21 @@ def annex_table(document, table: AnnexTable) -> None:
 
 
 def rates_annex(document, section: Section) -> None:
-    heading(document, RATES_HEADING, 2)
-    policy = section.conversion_policy or "No amount needed converting."
-    add_text(document, f"Reporting currency: {section.reporting_currency}. {policy}")
+    heading(document, section.words(RATES_HEADING), 2)
+    policy = section.conversion_policy or section.words(NO_CONVERSION)
+    add_text(document, f"{section.words(REPORTING_CURRENCY, currency=section.reporting_currency)} {policy}")
     if not section.rates_used:
-        add_text(document, "No exchange rate was used.")
+        add_text(document, section.words(NO_RATE))
         return
     rows = [
         [f"1 {rate.base} = {rate.rate} {rate.quote}", rate.effective_on, rate.source, rate.reference]
         for rate in section.rates_used
     ]
-    table_of(document, ["Rate", "Date", "Source", "Reference"], rows, [Cm(5), Cm(2.6), Cm(4.4), Cm(5)], size=8.5)
+    header = [section.words(word) for word in RATES_HEADER]
+    table_of(document, header, rows, [Cm(5), Cm(2.6), Cm(4.4), Cm(5)], size=8.5)
 
 
-def page_setup(document, header: list[str]) -> None:
+def page_setup(document, header: list[str], page_of: str = PAGE_OF) -> None:
     page = document.sections[0]
     page.orientation = WD_ORIENT.PORTRAIT
     page.page_width, page.page_height = Cm(21), Cm(29.7)
@@ -207,7 +214,7 @@ def page_setup(document, header: list[str]) -> None:
     for number, line in enumerate(header):
         paragraph = first if number == 0 else page.header.add_paragraph()
         add_run(paragraph, line, size=8)
-    page_numbers(page.footer.paragraphs[0])
+    page_numbers(page.footer.paragraphs[0], page_of)
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
     set_fonts(normal.element.get_or_add_rPr())
@@ -215,13 +222,16 @@ def page_setup(document, header: list[str]) -> None:
         set_fonts(document.styles[name].element.get_or_add_rPr())
 
 
-def page_numbers(paragraph) -> None:
+def page_numbers(paragraph, page_of: str = PAGE_OF) -> None:
     """ "Page N of M", as the PDF has it: Word fills the PAGE and NUMPAGES fields when it lays the pages out."""
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    add_run(paragraph, "Page ", size=8)
-    add_field(paragraph, "PAGE")
-    add_run(paragraph, " of ", size=8)
-    add_field(paragraph, "NUMPAGES")
+    before, _, rest = page_of.partition("%(number)s")
+    between, _, after = rest.partition("%(total)s")
+    for text, field in ((before, "PAGE"), (between, "NUMPAGES"), (after, None)):
+        if text:
+            add_run(paragraph, text, size=8)
+        if field:
+            add_field(paragraph, field)
 
 
 def add_field(paragraph, instruction: str) -> None:
@@ -240,28 +250,30 @@ def add_field(paragraph, instruction: str) -> None:
     paragraph._p.append(field)
 
 
-def new_document(header: list[str], title: str, author: str):
+def new_document(header: list[str], title: str, author: str, page_of: str = PAGE_OF):
     document = Document()
-    page_setup(document, header)
+    page_setup(document, header, page_of)
     document.core_properties.title = title
     document.core_properties.author = author
     return document
 
 
 def add_section(document, section: Section) -> None:
-    heading(document, AREA_HEADING, 1)
+    heading(document, section.words(AREA_HEADING), 1)
+    if section.is_working_copy:
+        add_text(document, section.working_copy_label, bold=True)
     outcome = document.add_paragraph()
-    add_run(outcome, "Outcome 3: ", bold=True)
+    add_run(outcome, section.words(OUTCOME_LABEL) + " ", bold=True)
     add_run(outcome, section.outcome)
     outputs_table(document, section)
-    heading(document, NARRATIVE_HEADING, 2)
+    heading(document, section.words(NARRATIVE_HEADING), 2)
     for _, title, text in section.narrative.parts():
-        add_text(document, title, bold=True)
+        add_text(document, section.words(title), bold=True)
         add_text(document, text, empty="—")
-    heading(document, KEY_FIGURES_HEADING, 2)
+    heading(document, section.words(KEY_FIGURES_HEADING), 2)
     add_text(document, section.key_figures, empty="—")
     if section.annex:
-        heading(document, ANNEX_HEADING, 2)
+        heading(document, section.words(ANNEX_HEADING), 2)
         for table in section.annex:
             annex_table(document, table)
     rates_annex(document, section)
@@ -274,7 +286,8 @@ def saved(document) -> bytes:
 
 
 def render_docx(section: Section) -> bytes:
-    title = f"{AREA_HEADING} — {section.centre_code} {section.period_label}"
-    document = new_document([section.running_header, section.status_line], title, section.official_name)
+    title = f"{section.words(AREA_HEADING)} — {section.centre_code} {section.period_label}"
+    header = [section.running_header, section.status_line]
+    document = new_document(header, title, section.official_name, section.words(PAGE_OF))
     add_section(document, section)
     return saved(document)

@@ -24,7 +24,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from crm.agreements.models import AgreementStatus
 from crm.core.i18n import country_name
@@ -40,21 +44,25 @@ from crm.partners.models import PartnershipRole, Stage
 from crm.proposals.models import ProposalStatus
 from crm.proposals.queries import OPEN, PREPARING
 from crm.reports import queries
-from crm.reports.linked import Drafted, Sentence, Token
+from crm.reports.linked import Drafted, Sentence, Token, sentence
 from crm.reports.models import ChallengeArea
 from crm.reports.prose import (
     capitalised,
     counted,
+    english,
+    figure,
     heading_in_sentence,
     in_sentence,
     joined,
+    locale_id,
     named,
+    ngettext,
     number,
     quoted,
-    verb,
+    semicolons,
     with_the,
 )
-from crm.reports.section import AnnexTable, Figure, OutputStatus, RateUsed, Synthesis
+from crm.reports.section import FILED_LANGUAGE, N_, AnnexTable, Figure, OutputStatus, RateUsed, Synthesis
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
 AWAITING_DECISION = {ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value}
@@ -64,12 +72,12 @@ OPEN_VALUES = {s.value for s in OPEN}
 COMPARISON_CURRENCY = "USD"
 # How a strategy's source categories read in "diversify funding sources, including institutional ... contributions".
 CATEGORY_ADJECTIVES = {
-    Category.HOST_INSTITUTION: "institutional",
-    Category.BILATERAL: "bilateral",
-    Category.MULTILATERAL: "multilateral",
-    Category.GOVERNMENT: "government",
-    Category.PRIVATE_SECTOR: "private sector",
-    Category.FOUNDATION_NGO: "foundation and NGO",
+    Category.HOST_INSTITUTION: N_("institutional"),
+    Category.BILATERAL: N_("bilateral"),
+    Category.MULTILATERAL: N_("multilateral"),
+    Category.GOVERNMENT: N_("government"),
+    Category.PRIVATE_SECTOR: N_("private sector"),
+    Category.FOUNDATION_NGO: N_("foundation and NGO"),
 }
 # An agreement's status in a sentence: (now, since a date).
 AGREEMENT_PHRASES = {
@@ -83,6 +91,21 @@ AGREEMENT_PHRASES = {
     AgreementStatus.TERMINATED: ("has been terminated", "was terminated"),
     AgreementStatus.ABANDONED: ("has been abandoned", "was abandoned"),
 }
+# The same in a working copy: (now, since a date), each one phrase of its language.
+AGREEMENT_STATUS = {
+    AgreementStatus.DRAFTING: (N_("is being drafted"), N_("has been in drafting since %(date)s")),
+    AgreementStatus.UNDER_NEGOTIATION: (N_("is under negotiation"), N_("has been under negotiation since %(date)s")),
+    AgreementStatus.LEGAL_REVIEW: (N_("is under legal review"), N_("has been under legal review since %(date)s")),
+    AgreementStatus.AUTHORITY_APPROVAL: (N_("is awaiting approval"), N_("has been awaiting approval since %(date)s")),
+    AgreementStatus.SIGNED: (N_("has been signed"), N_("was signed on %(date)s")),
+    AgreementStatus.IN_FORCE: (N_("is in force"), N_("has been in force since %(date)s")),
+    AgreementStatus.EXPIRED: (N_("has expired"), N_("expired on %(date)s")),
+    AgreementStatus.TERMINATED: (N_("has been terminated"), N_("was terminated on %(date)s")),
+    AgreementStatus.ABANDONED: (N_("has been abandoned"), N_("was abandoned on %(date)s")),
+}
+# Annex words of a resource's kind and stage.
+KIND_WORDS = {"financial": N_("Financial"), "in_kind": N_("In kind"), "people_time": N_("People's time")}
+STAGE_WORDS = {"pledged": N_("pledged"), "committed": N_("committed"), "received": N_("received")}
 # Above this many partners developed, the row lists them by type; fewer are named in the sentences of their stage.
 LISTED_FROM = 4
 
@@ -135,9 +158,22 @@ def display_currency(code: str) -> str:
 
 
 def amount_text(money: Money) -> str:
+    """ "RMB 500,000"; in a working copy, in its language's number format, the code where it puts it
+    ("1 150 000 RMB")."""
     rounded = money.rounded().amount
+    if not english():
+        pattern = "#,##0" if rounded == rounded.to_integral_value() else "#,##0.00"
+        number_ = format_decimal(rounded, format=pattern, locale=locale_id())
+        before = "¤" in Locale.parse(locale_id()).currency_formats["standard"].pattern.split("#")[0]
+        code = display_currency(money.currency)
+        return f"{code}\u00a0{number_}" if before else f"{number_}\u00a0{code}"
     number_ = f"{rounded:,.0f}" if rounded == rounded.to_integral_value() else f"{rounded:,}"
     return f"{display_currency(money.currency)} {number_}"
+
+
+def and_joined(items: list[str]) -> str:
+    """Amounts in several currencies, "RMB 1,000 and USD 50" (never added); a working copy joins them in its way."""
+    return " and ".join(items) if english() else joined(items)
 
 
 # Money: totals per currency, each converted with its rate named.
@@ -210,21 +246,21 @@ def money_totals(rows: list[queries.ResourceRow]) -> dict[str, Money]:
 
 
 def totals_text(rows: list[queries.ResourceRow], converter: Converter) -> str:
-    return " and ".join(amount_text(m) + converter.equivalents(m) for m in money_totals(rows).values())
+    return and_joined([amount_text(m) + converter.equivalents(m) for m in money_totals(rows).values()])
 
 
 def money_text(amounts: dict[str, Decimal], converter: Converter) -> str:
-    return " and ".join(amount_text(m) + converter.equivalents(m) for m in (Money(a, c) for c, a in amounts.items()))
+    return and_joined([amount_text(m) + converter.equivalents(m) for m in (Money(a, c) for c, a in amounts.items())])
 
 
 def annex_conversion(converter: Converter, money: Money) -> tuple[str, str]:
     """An annex row's amount in US dollars and the rate it was converted at: the one place the annex cites a
     rate (the money domain's own citation)."""
     if money.currency == COMPARISON_CURRENCY:
-        return unbroken(amount_text(money)), "not converted"
+        return unbroken(amount_text(money)), _("not converted")
     result = converter.convert(money, COMPARISON_CURRENCY)
     if isinstance(result, ConversionError):
-        return "—", f"not converted: {result.not_converted}"
+        return "—", _("not converted: %(reason)s", reason=result.not_converted)
     return unbroken(amount_text(result.rounded())), result.explain()
 
 
@@ -332,8 +368,8 @@ class Words:
         self.mentioned.clear()
 
 
-def single(key: str, *parts) -> Drafted:
-    return Drafted([[Sentence(key, list(parts))]])
+def single(key: str, template: str, **values) -> Drafted:
+    return Drafted([[sentence(key, template, **values)]])
 
 
 # --- the rows ---------------------------------------------------------------------------------------------------
@@ -348,14 +384,11 @@ def partnerships_row(w: Words, rec: Records) -> RowDraft:
     sentences = []
     if len(developed) >= LISTED_FROM:
         sentences.append(
-            Sentence(
+            sentence(
                 "partners:count",
-                [
-                    w.centre_token(),
-                    " has initiated engagement with ",
-                    Token("count", counted(len(developed), "partner"), [count_ref]),
-                    ".",
-                ],
+                _("%(centre)s has initiated engagement with %(count)s."),
+                centre=w.centre_token(),
+                count=Token("count", counted(len(developed), "partner"), [count_ref]),
             )
         )
         sentences += type_listing(w, developed)
@@ -368,22 +401,20 @@ def partnerships_row(w: Words, rec: Records) -> RowDraft:
         )
         figures.append(ref)
         sentences.append(
-            Sentence(
+            sentence(
                 "partners:identified",
-                [
-                    "A list of ",
-                    Token("count", counted(len(identified), "potential partner"), [ref]),
-                    " has been identified: ",
-                    w.orgs("names", [p.organisation for p in identified]),
-                    ".",
-                ],
+                _("A list of %(count)s has been identified: %(names)s."),
+                count=Token("count", counted(len(identified), "potential partner"), [ref]),
+                names=w.orgs("names", [p.organisation for p in identified]),
             )
         )
     if rec.agreements:
         figures.append(w.list_ref("Agreements", "agreements.index", len(rec.agreements), area="partnerships"))
     if not sentences:
-        none = Token("none", "No partnerships", [count_ref])
-        return RowDraft(single("partners:none", none, " have been developed yet."), NOT_STARTED, figures)
+        none = Token("none", _("No partnerships"), [count_ref])
+        return RowDraft(
+            single("partners:none", _("%(none)s have been developed yet."), none=none), NOT_STARTED, figures
+        )
     settled = (
         developed and all(p.stage == Stage.ACTIVE for p in developed) and not any(a.is_open for a in rec.agreements)
     )
@@ -399,17 +430,13 @@ def type_listing(w: Words, partners: list[queries.PartnerRow]) -> list[Sentence]
     for index, (code, members) in enumerate(groups.items()):
         heading = members[0].heading
         ref = w.list_ref(heading, "partners.partnerships", len(members), stage="engaged", role="partner", type=code)
-        opening = ["These include "] if index == 0 else []
+        template = _("These include %(heading)s: %(names)s.") if index == 0 else _("%(heading)s: %(names)s.")
         sentences.append(
-            Sentence(
+            sentence(
                 f"partners:type:{code}",
-                [
-                    *opening,
-                    Token("heading", heading),
-                    ": ",
-                    w.orgs("names", [m.organisation for m in members], extra=[ref]),
-                    ".",
-                ],
+                template,
+                heading=Token("heading", heading),
+                names=w.orgs("names", [m.organisation for m in members], extra=[ref]),
             )
         )
     return sentences
@@ -419,10 +446,10 @@ def stage_sentences(w: Words, partners, by_agreement: set[int], listed: bool) ->
     """How far cooperation has come with the partners past first contact; those still at first contact are named
     here only when the row does not list every partner by type."""
     phrases = (
-        (Stage.CONTACTED, "partners:contacted", "{centre} has initiated engagement with {names}."),
-        (Stage.IN_DISCUSSION, "partners:discussion", "Cooperation is being discussed with {names}."),
-        (Stage.AGREEMENT_IN_PREPARATION, "partners:agreement", "An agreement is being prepared with {names}."),
-        (Stage.ACTIVE, "partners:active", "Joint work is under way with {names}."),
+        (Stage.CONTACTED, "partners:contacted", N_("%(centre)s has initiated engagement with %(names)s.")),
+        (Stage.IN_DISCUSSION, "partners:discussion", N_("Cooperation is being discussed with %(names)s.")),
+        (Stage.AGREEMENT_IN_PREPARATION, "partners:agreement", N_("An agreement is being prepared with %(names)s.")),
+        (Stage.ACTIVE, "partners:active", N_("Joint work is under way with %(names)s.")),
     )
     sentences = []
     for stage, key, phrase in phrases:
@@ -431,37 +458,43 @@ def stage_sentences(w: Words, partners, by_agreement: set[int], listed: bool) ->
         members = [p for p in partners if p.stage == stage and p.organisation.id not in by_agreement]
         if not members:
             continue
-        before, _, after = phrase.partition("{names}")
-        parts = []
-        if before.startswith("{centre}"):
-            parts += [w.centre_token(), before.removeprefix("{centre}")]
-        else:
-            parts.append(before)
-        parts += [w.orgs("names", [m.organisation for m in members], article=True), after]
-        sentences.append(Sentence(key, parts))
+        names = w.orgs("names", [m.organisation for m in members], article=True)
+        sentences.append(sentence(key, _(phrase), centre=w.centre_token(), names=names))
     return sentences
+
+
+def agreement_status(agreement: queries.AgreementRow) -> str:
+    """ "has been under negotiation since 2026", "was signed on 12 May 2025", "is being drafted"."""
+    when = (
+        agreement.signed if agreement.status == AgreementStatus.SIGNED and agreement.signed else agreement.status_since
+    )
+    if not english():
+        now, since = AGREEMENT_STATUS[agreement.status]
+        return _(since, date=partial_text(when)) if when is not None else _(now)
+    now, since = AGREEMENT_PHRASES[agreement.status]
+    if when is not None:
+        preposition = "" if since.endswith("since") else (" on" if when.precision == "day" else " in")
+        return f"{since}{preposition} {when}"
+    return now
 
 
 def agreement_sentence(w: Words, agreement: queries.AgreementRow) -> Sentence:
     """ "A draft cooperation agreement with the Regional Environmental Centre for Central Asia (RECCA) has been under
     negotiation since 2026." """
     ref = w.record_ref(agreement.title, "agreements.show", agreement_id=agreement.id)
-    now, since = AGREEMENT_PHRASES[agreement.status]
     kind = in_sentence(agreement.kind.label)
-    opening = f"A draft {kind}" if agreement.is_open else f"The {kind}"
-    when = (
-        agreement.signed if agreement.status == AgreementStatus.SIGNED and agreement.signed else agreement.status_since
-    )
-    if when is not None:
-        preposition = "" if since.endswith("since") else (" on" if when.precision == "day" else " in")
-        status = f"{since}{preposition} {when}"
-    else:
-        status = now
-    parts = [opening]
+    status = Token("status", agreement_status(agreement), [ref])
+    key = f"agreement:{agreement.id}"
     if agreement.counterparts:
-        parts += [" with ", w.orgs("counterparts", agreement.counterparts, article=True, extra=[ref])]
-    parts += [" ", Token("status", status, [ref]), "."]
-    return Sentence(f"agreement:{agreement.id}", parts)
+        counterparts = w.orgs("counterparts", agreement.counterparts, article=True, extra=[ref])
+        template = (
+            _("A draft %(kind)s with %(counterparts)s %(status)s.")
+            if agreement.is_open
+            else _("The %(kind)s with %(counterparts)s %(status)s.")
+        )
+        return sentence(key, template, kind=kind, counterparts=counterparts, status=status)
+    template = _("A draft %(kind)s %(status)s.") if agreement.is_open else _("The %(kind)s %(status)s.")
+    return sentence(key, template, kind=kind, status=status)
 
 
 def proposals_row(w: Words, rec: Records) -> RowDraft:
@@ -478,36 +511,38 @@ def proposals_row(w: Words, rec: Records) -> RowDraft:
     sentences = []
     if submitted:
         sentences.append(
-            Sentence(
+            sentence(
                 "proposals:submitted",
-                [
-                    Token("count", counted(len(submitted), "project proposal", opening=True), [refs["submitted"]]),
-                    f" {verb(len(submitted), 'has', 'have')} been submitted: ",
-                    Token("list", by_funder(w, submitted), [refs["submitted"]]),
-                    ".",
-                ],
+                ngettext(
+                    "%(count)s has been submitted: %(list)s.",
+                    "%(count)s have been submitted: %(list)s.",
+                    len(submitted),
+                ),
+                count=Token("count", counted(len(submitted), "project proposal", opening=True), [refs["submitted"]]),
+                list=Token("list", by_funder(w, submitted), [refs["submitted"]]),
             )
         )
         sentences += decisions(w, submitted, funded, refs)
     elif funded:
         sentences += decisions(w, submitted, funded, refs)
     if preparing:
-        more = "more " if submitted else ""
+        noun = "more proposal" if submitted else "proposal"
         funders = unique([p.funder for p in preparing])
         sentences.append(
-            Sentence(
+            sentence(
                 "proposals:preparing",
-                [
-                    Token("count", counted(len(preparing), f"{more}proposal", opening=True), [refs["preparing"]]),
-                    f" {verb(len(preparing), 'is', 'are')} in preparation, targeting ",
-                    w.orgs("funders", funders, article=True),
-                    ".",
-                ],
+                ngettext(
+                    "%(count)s is in preparation, targeting %(funders)s.",
+                    "%(count)s are in preparation, targeting %(funders)s.",
+                    len(preparing),
+                ),
+                count=Token("count", counted(len(preparing), noun, opening=True), [refs["preparing"]]),
+                funders=w.orgs("funders", funders, article=True),
             )
         )
     if not submitted:
-        none = Token("none", "No project proposals", [refs["submitted"]])
-        sentences.insert(0, Sentence("proposals:none", [none, " have been submitted yet."]))
+        none = Token("none", _("No project proposals"), [refs["submitted"]])
+        sentences.insert(0, sentence("proposals:none", _("%(none)s have been submitted yet."), none=none))
     if not (submitted or preparing or funded):
         return RowDraft(Drafted([sentences]), NOT_STARTED, figures)
     pending = preparing or any(p.status in AWAITING_DECISION for p in submitted)
@@ -524,10 +559,11 @@ def by_funder(w: Words, proposals: list[queries.ProposalRow]) -> str:
     groups: dict[queries.OrgRef, list[str]] = defaultdict(list)
     for proposal in proposals:
         groups[proposal.funder].append(quoted(proposal.title))
-    items = [f"to {named(w.name(funder))}, {joined(titles)}" for funder, titles in groups.items()]
-    if len(items) == 1:
-        return items[0]
-    return "; ".join(items[:-1]) + "; and " + items[-1]
+    items = [
+        _("to %(funder)s, %(titles)s", funder=named(w.name(funder)), titles=joined(titles))
+        for funder, titles in groups.items()
+    ]
+    return semicolons(items)
 
 
 def decisions(w: Words, submitted, funded, refs) -> list[Sentence]:
@@ -536,46 +572,48 @@ def decisions(w: Words, submitted, funded, refs) -> list[Sentence]:
     among = {p.id for p in submitted}
     if funded:
         of_them = all(p.id in among for p in funded) and submitted
-        subject = (
-            f"{number(len(funded), opening=True)} of them"
-            if of_them
-            else counted(len(funded), "proposal", opening=True)
-        )
+        if of_them and english():
+            subject = f"{number(len(funded), opening=True)} of them"
+        elif of_them:
+            subject = _("%(num)s of them", num=number(len(funded)))
+        else:
+            subject = counted(len(funded), "proposal", opening=True)
         sentences.append(
-            Sentence(
+            sentence(
                 "proposals:funded",
-                [
-                    Token("count", subject, [refs["funded"]]),
-                    f" {verb(len(funded), 'has', 'have')} been funded, by ",
-                    w.orgs("funders", unique([p.funder for p in funded]), article=True),
-                    ".",
-                ],
+                ngettext(
+                    "%(count)s has been funded, by %(funders)s.",
+                    "%(count)s have been funded, by %(funders)s.",
+                    len(funded),
+                ),
+                count=Token("count", subject, [refs["funded"]]),
+                funders=w.orgs("funders", unique([p.funder for p in funded]), article=True),
             )
         )
     awaiting = [p for p in submitted if p.status in AWAITING_DECISION]
     if awaiting and funded:
-        subject = (
-            f"The other {number(len(awaiting), words=True)}" if len(awaiting) + len(funded) == len(submitted) else None
-        )
+        subject = None
+        if len(awaiting) + len(funded) == len(submitted):
+            subject = (
+                f"The other {number(len(awaiting), words=True)}"
+                if english()
+                else _("The other %(num)s", num=number(len(awaiting)))
+            )
         subject = subject or counted(len(awaiting), "proposal", opening=True)
         sentences.append(
-            Sentence(
+            sentence(
                 "proposals:awaiting",
-                [
-                    Token("count", subject, [refs["submitted"]]),
-                    f" {verb(len(awaiting), 'awaits', 'await')} a decision.",
-                ],
+                ngettext("%(count)s awaits a decision.", "%(count)s await a decision.", len(awaiting)),
+                count=Token("count", subject, [refs["submitted"]]),
             )
         )
     rejected = [p for p in submitted if p.status == ProposalStatus.REJECTED.value]
     if rejected:
         sentences.append(
-            Sentence(
+            sentence(
                 "proposals:rejected",
-                [
-                    Token("count", counted(len(rejected), "proposal", opening=True), [refs["submitted"]]),
-                    f" {verb(len(rejected), 'was', 'were')} not funded.",
-                ],
+                ngettext("%(count)s was not funded.", "%(count)s were not funded.", len(rejected)),
+                count=Token("count", counted(len(rejected), "proposal", opening=True), [refs["submitted"]]),
             )
         )
     return sentences
@@ -597,16 +635,17 @@ def resources_row(w: Words, rec: Records, converter: Converter) -> RowDraft:
     sentences = []
     if committed:
         total_ref = w.list_ref("Money committed", "funding.index", kind="financial", measure="committed")
-        also = ", as well as in-kind contributions" if in_kind or people else ""
+        template = (
+            _("%(centre)s has mobilized %(total)s in financial resources, as well as in-kind contributions.")
+            if in_kind or people
+            else _("%(centre)s has mobilized %(total)s in financial resources.")
+        )
         sentences.append(
-            Sentence(
+            sentence(
                 "resources:total",
-                [
-                    w.centre_token(),
-                    " has mobilized ",
-                    Token("total", totals_text(committed, converter), [total_ref]),
-                    f" in financial resources{also}.",
-                ],
+                template,
+                centre=w.centre_token(),
+                total=Token("total", totals_text(committed, converter), [total_ref]),
             )
         )
     sentences += source_sentences(w, others)
@@ -614,32 +653,29 @@ def resources_row(w: Words, rec: Records, converter: Converter) -> RowDraft:
         sentences.append(project_sentence(w, projects))
     if pledged:
         sentences.append(
-            Sentence(
+            sentence(
                 "resources:pledged",
-                [
-                    "Pledges not yet committed amount to ",
-                    Token(
-                        "total",
-                        totals_text(pledged, converter),
-                        [w.list_ref("Pledged", "funding.index", kind="financial", measure="pledged")],
-                    ),
-                    ": ",
-                    Token("items", joined([amount_for(w, r) for r in pledged]), entry_refs(w, pledged)),
-                    ".",
-                ],
+                _("Pledges not yet committed amount to %(total)s: %(items)s."),
+                total=Token(
+                    "total",
+                    totals_text(pledged, converter),
+                    [w.list_ref("Pledged", "funding.index", kind="financial", measure="pledged")],
+                ),
+                items=Token("items", joined([amount_for(w, r) for r in pledged]), entry_refs(w, pledged)),
             )
         )
     if withdrawn:
         sentences.append(
-            Sentence(
+            sentence(
                 "resources:withdrawn",
-                [
-                    Token(
-                        "items", joined([amount_for(w, r, negated=True) for r in withdrawn]), entry_refs(w, withdrawn)
-                    ),
-                    ", pledged or committed before this period, ",
-                    f"{verb(len(withdrawn), 'was', 'were')} withdrawn during it.",
-                ],
+                ngettext(
+                    "%(items)s, pledged or committed before this period, was withdrawn during it.",
+                    "%(items)s, pledged or committed before this period, were withdrawn during it.",
+                    len(withdrawn),
+                ),
+                items=Token(
+                    "items", joined([amount_for(w, r, negated=True) for r in withdrawn]), entry_refs(w, withdrawn)
+                ),
             )
         )
     for index, row in enumerate(in_kind):
@@ -652,23 +688,20 @@ def resources_row(w: Words, rec: Records, converter: Converter) -> RowDraft:
         sentences.append(candidates_sentence(w, pool))
     if rec.needs:
         sentences.append(
-            Sentence(
+            sentence(
                 "resources:needs",
-                [
-                    "Financial resources are still required for ",
-                    Token(
-                        "needs",
-                        joined([in_sentence(need.title) for need in rec.needs]),
-                        [w.list_ref("Open funding needs", "funding.index")],
-                    ),
-                    ".",
-                ],
+                _("Financial resources are still required for %(needs)s."),
+                needs=Token(
+                    "needs",
+                    joined([in_sentence(need.title) for need in rec.needs]),
+                    [w.list_ref("Open funding needs", "funding.index")],
+                ),
             )
         )
         figures.append(Figure("Open funding needs", str(len(rec.needs))))
     if not rows:
-        none = Token("none", "No resources", [w.list_ref("Resources", "funding.index")])
-        sentences.insert(0, Sentence("resources:none", [none, " have been mobilized yet."]))
+        none = Token("none", _("No resources"), [w.list_ref("Resources", "funding.index")])
+        sentences.insert(0, sentence("resources:none", _("%(none)s have been mobilized yet."), none=none))
         status = IN_PROGRESS if rec.needs or rec.pools(PoolStatus.CANDIDATES) else NOT_STARTED
         return RowDraft(Drafted([sentences]), status, figures)
     complete = all(r.stage == "received" for r in rows) and not rec.needs
@@ -706,10 +739,16 @@ def amount_for(w: Words, row: queries.ResourceRow, negated: bool = False, source
     """ "RMB 500,000 for the daily operation of TSCC NIES", "RMB 50,000 from CAST for the 2025 Program ..."."""
     money = Money(-row.amount if negated else row.amount, row.currency)
     text = amount_text(money)
-    if source and row.source:
-        text += f" from {named(w.name(row.source))}"
+    origin = named(w.name(row.source)) if source and row.source else ""
     purpose = purpose_of(row)
-    return text + (f" for {purpose}" if purpose else "")
+    if english():
+        text += f" from {origin}" if origin else ""
+        return text + (f" for {purpose}" if purpose else "")
+    if origin and purpose:
+        return _("%(amount)s from %(source)s for %(purpose)s", amount=text, source=origin, purpose=purpose)
+    if origin:
+        return _("%(amount)s from %(source)s", amount=text, source=origin)
+    return _("%(amount)s for %(purpose)s", amount=text, purpose=purpose) if purpose else text
 
 
 def source_sentences(w: Words, rows) -> list[Sentence]:
@@ -720,53 +759,75 @@ def source_sentences(w: Words, rows) -> list[Sentence]:
         by_source[row.source].append(row)
     sentences = []
     for source, entries in by_source.items():
-        act = "provided" if all(r.stage == "received" for r in entries) else "committed"
+        provided = all(r.stage == "received" for r in entries)
         items = Token("amounts", joined([amount_for(w, r, source=False) for r in entries]), entry_refs(w, entries))
+        key = f"resources:source:{source.id if source else 'none'}"
         if source is None:
-            parts = [items, f" {verb(len(entries), 'has', 'have')} been {act}."]
+            template = (
+                ngettext("%(amounts)s has been provided.", "%(amounts)s have been provided.", len(entries))
+                if provided
+                else ngettext("%(amounts)s has been committed.", "%(amounts)s have been committed.", len(entries))
+            )
+            sentences.append(sentence(key, template, amounts=items))
         else:
-            parts = [w.org("source", source, article=True, opening=True), f" has {act} ", items, "."]
-        sentences.append(Sentence(f"resources:source:{source.id if source else 'none'}", parts))
+            template = (
+                _("%(source)s has provided %(amounts)s.") if provided else _("%(source)s has committed %(amounts)s.")
+            )
+            source_token = w.org("source", source, article=True, opening=True)
+            sentences.append(sentence(key, template, source=source_token, amounts=items))
     return sentences
 
 
 def project_sentence(w: Words, rows) -> Sentence:
     projects = {pid for row in rows for pid in row.proposal_ids}
     ref = w.list_ref("Proposals funded", "proposals.index", event="funded")
-    return Sentence(
+    return sentence(
         "resources:projects",
-        [
-            "Funding has been secured for ",
-            Token("count", counted(len(projects), "project"), [ref]),
-            ": ",
-            Token("amounts", joined([amount_for(w, r) for r in rows]), entry_refs(w, rows)),
-            ".",
-        ],
+        _("Funding has been secured for %(count)s: %(amounts)s."),
+        count=Token("count", counted(len(projects), "project"), [ref]),
+        amounts=Token("amounts", joined([amount_for(w, r) for r in rows]), entry_refs(w, rows)),
     )
 
 
 def quantity_text(row: queries.ResourceRow) -> str:
-    return f"{row.quantity.normalize():f} {row.unit}".strip() if row.quantity is not None else ""
+    if row.quantity is None:
+        return ""
+    if not english():
+        return f"{format_decimal(row.quantity.normalize(), format='#,##0.####', locale=locale_id())} {row.unit}".strip()
+    return f"{row.quantity.normalize():f} {row.unit}".strip()
 
 
 def in_kind_sentence(w: Words, row: queries.ResourceRow, first: bool) -> Sentence:
     """ "In the form of in-kind contributions, NIES has provided office space, office equipment, ... (3 staff
     workplaces)." """
-    what = in_sentence(row.description) if row.description else purpose_of(row) or "support"
+    what = in_sentence(row.description) if row.description else purpose_of(row) or _("support")
     quantity = quantity_text(row)
     if quantity and row.unit and row.unit.lower() not in what.lower():
         what += f" ({quantity})"
     if row.amount is not None:
-        what += f", valued at {amount_text(Money(row.amount, row.currency))}"
-    opening = "In the form of in-kind contributions, " if first else ""
-    refs = entry_refs(w, [row])
-    if row.source is None:
-        return Sentence(
-            f"resources:in_kind:{row.id}",
-            [opening, Token("what", capitalised(what) if not opening else what, refs), " has been provided."],
+        valued = amount_text(Money(row.amount, row.currency))
+        what = (
+            f"{what}, valued at {valued}"
+            if english()
+            else _("%(what)s, valued at %(amount)s", what=what, amount=valued)
         )
-    source = w.org("source", row.source, article=True, opening=not opening)
-    return Sentence(f"resources:in_kind:{row.id}", [opening, source, " has provided ", Token("what", what, refs), "."])
+    refs = entry_refs(w, [row])
+    key = f"resources:in_kind:{row.id}"
+    if row.source is None:
+        if first:
+            return sentence(
+                key,
+                _("In the form of in-kind contributions, %(what)s has been provided."),
+                what=Token("what", what, refs),
+            )
+        return sentence(key, _("%(what)s has been provided."), what=Token("what", capitalised(what), refs))
+    source = w.org("source", row.source, article=True, opening=not first)
+    template = (
+        _("In the form of in-kind contributions, %(source)s has provided %(what)s.")
+        if first
+        else _("%(source)s has provided %(what)s.")
+    )
+    return sentence(key, template, source=source, what=Token("what", what, refs))
 
 
 def people_sentence(w: Words, row: queries.ResourceRow) -> Sentence:
@@ -774,7 +835,8 @@ def people_sentence(w: Words, row: queries.ResourceRow) -> Sentence:
     for TSCC NIES-related activities and projects." """
     description = in_sentence(row.description) if row.description else ""
     if description and row.unit and description.lower().startswith(row.unit.lower()):
-        who = f"{number(int(row.quantity)) if row.quantity == int(row.quantity) else row.quantity} {description}"
+        count = number(int(row.quantity)) if row.quantity == int(row.quantity) else row.quantity
+        who = f"{count} {description}"
     else:
         who = quantity_text(row) + (f" ({description})" if description else "")
     purpose = purpose_of(row)
@@ -783,47 +845,89 @@ def people_sentence(w: Words, row: queries.ResourceRow) -> Sentence:
     mentions_source = row.source and any(
         name and name.lower() in description.lower() for name in (row.source.name, row.source.acronym)
     )
-    if row.source and not mentions_source:
-        parts = ["In addition, ", w.org("source", row.source, article=True), " has provided ", Token("who", who, refs)]
-    else:
-        parts = ["In addition, ", Token("who", who, refs), f" {'have' if plural else 'has'} been mobilized"]
+    values = {"who": Token("who", who, refs)}
     if purpose:
-        parts += [" for ", Token("purpose", purpose, refs)]
-    return Sentence(f"resources:people:{row.id}", [*parts, "."])
+        values["purpose"] = Token("purpose", purpose, refs)
+    if row.source and not mentions_source:
+        values["source"] = w.org("source", row.source, article=True)
+        template = (
+            _("In addition, %(source)s has provided %(who)s for %(purpose)s.")
+            if purpose
+            else _("In addition, %(source)s has provided %(who)s.")
+        )
+    elif purpose:
+        template = (
+            _("In addition, %(who)s have been mobilized for %(purpose)s.")
+            if plural
+            else _("In addition, %(who)s has been mobilized for %(purpose)s.")
+        )
+    else:
+        template = (
+            _("In addition, %(who)s have been mobilized.") if plural else _("In addition, %(who)s has been mobilized.")
+        )
+    return sentence(f"resources:people:{row.id}", template, **values)
 
 
 def candidates_sentence(w: Words, pool) -> Sentence:
     """TSCC-CA's words: "The initial list of possible consultants for the TSCC's work has been determined." """
     ref = w.list_ref(pool.name, "experts.index", pool.total, pool=pool.pool_id, centre=w.centre.id)
-    noun = pool.name.lower() if len(pool.name.split()) == 1 else f"experts and consultants ({pool.name})"
-    return Sentence(
+    if english():
+        noun = pool.name.lower() if len(pool.name.split()) == 1 else f"experts and consultants ({pool.name})"
+        count = f"{pool.total} possible {noun}"
+    else:
+        count = ngettext(
+            "%(num)s possible expert or consultant (%(pool)s)",
+            "%(num)s possible experts and consultants (%(pool)s)",
+            pool.total,
+        ) % {"num": figure(pool.total), "pool": pool.name}
+    return sentence(
         f"resources:pool:{pool.pool_id}",
-        ["An initial list of ", Token("count", f"{pool.total} possible {noun}", [ref]), " has been determined."],
+        _("An initial list of %(count)s has been determined."),
+        count=Token("count", count, [ref]),
     )
 
 
 def strategy_row(w: Words, rec: Records) -> RowDraft:
     strategy = rec.strategy
     ref = w.record_ref("Resource mobilisation strategy", "funding.strategy", centre_id=w.centre.id)
-    none = Sentence(
-        "strategy:none", [Token("none", "A resource mobilization strategy", [ref]), " has not been developed yet."]
+    none = sentence(
+        "strategy:none",
+        _("%(none)s has not been developed yet."),
+        none=Token("none", _("A resource mobilization strategy"), [ref]),
     )
     if strategy is None:
         return RowDraft(Drafted([[none]]), NOT_STARTED)
     # A centre with steps but no strategy document: the row's status says "Not started"; the steps say the rest.
     sentences = [] if strategy.status == StrategyStatus.NOT_STARTED else [strategy_status_sentence(strategy, ref)]
     if len(strategy.sources) > 1:
-        labels = Token("sources", joined([source.label for source in strategy.sources]), [ref])
-        opening = ["To build sustainable resource support, ", w.centre_token(), " will draw on resources from "]
-        sentences.append(Sentence("strategy:sources", [*opening, labels, "."]))
+        sentences.append(
+            sentence(
+                "strategy:sources",
+                _("To build sustainable resource support, %(centre)s will draw on resources from %(sources)s."),
+                centre=w.centre_token(),
+                sources=Token("sources", joined([source.label for source in strategy.sources]), [ref]),
+            )
+        )
     end = w.span.ends_on
     done = [step for step in strategy.steps if step.done and (end is None or step.done.start <= end)]
     planned = [step for step in strategy.steps if step not in done]
     sentences += step_sentences(w, strategy.sources, planned, ref)
     for step in done:
         action = Token("action", step.action.rstrip("."), [ref])
-        parts = [w.centre_token(), " set out to ", action, f"; this was done {on_or_in(step.done)}."]
-        sentences.append(Sentence(f"strategy:done:{step.id}", parts))
+        template = (
+            _("%(centre)s set out to %(action)s; this was done on %(date)s.")
+            if step.done.precision == "day"
+            else _("%(centre)s set out to %(action)s; this was done in %(date)s.")
+        )
+        sentences.append(
+            sentence(
+                f"strategy:done:{step.id}",
+                template,
+                centre=w.centre_token(),
+                action=action,
+                date=partial_text(step.done),
+            )
+        )
     status = {
         StrategyStatus.ADOPTED: COMPLETED,
         StrategyStatus.IN_DEVELOPMENT: IN_PROGRESS,
@@ -841,13 +945,34 @@ def step_sentences(w: Words, sources, planned, ref: Figure) -> list[Sentence]:
         if not steps:
             continue
         actions = Token("steps", joined([step_text(step) for step in steps]), [ref])
-        lead = [] if source is None else ["As for ", Token("source", source.label, [ref]), ", "]
-        sentences.append(
-            Sentence(
-                f"strategy:steps:{source.id if source else 'none'}", [*lead, w.centre_token(), " will ", actions, "."]
+        key = f"strategy:steps:{source.id if source else 'none'}"
+        if source is None:
+            sentences.append(sentence(key, _("%(centre)s will %(steps)s."), centre=w.centre_token(), steps=actions))
+        else:
+            sentences.append(
+                sentence(
+                    key,
+                    _("As for %(source)s, %(centre)s will %(steps)s."),
+                    source=Token("source", source.label, [ref]),
+                    centre=w.centre_token(),
+                    steps=actions,
+                )
             )
-        )
     return sentences
+
+
+def partial_text(day) -> str:
+    """A partial date as the drafting language writes it: "2026", "March 2026", "17 March 2026" in English (as
+    always), "2026年3月17日", "17 марта 2026 г." in a working copy."""
+    if english():
+        return str(day)
+    chinese = locale_id().startswith("zh")
+    if day.precision == "year":
+        return f"{day.start.year}年" if chinese else str(day.start.year)
+    # Russian without its "г.": a date closing a sentence would end in two full stops.
+    if day.precision == "month":
+        return format_date(day.start, "y年M月" if chinese else "LLLL y", locale=locale_id())
+    return format_date(day.start, "long" if chinese else "d MMMM y", locale=locale_id())
 
 
 def on_or_in(day) -> str:
@@ -855,19 +980,47 @@ def on_or_in(day) -> str:
 
 
 def step_text(step) -> str:
-    return step.action.rstrip(".") + (f" by {step.due}" if step.due else "")
+    action = step.action.rstrip(".")
+    if not step.due:
+        return action
+    return (
+        f"{action} by {step.due}"
+        if english()
+        else _("%(action)s by %(date)s", action=action, date=partial_text(step.due))
+    )
 
 
 def strategy_status_sentence(strategy, ref: Figure) -> Sentence:
     categories = [Category(c) for c in dict.fromkeys(c for s in strategy.sources for c in s.categories)]
     adjectives = [CATEGORY_ADJECTIVES[c] for c in Category if c in categories and c in CATEGORY_ADJECTIVES]
-    status = "is being developed"
-    if strategy.status == StrategyStatus.ADOPTED:
-        status = f"was adopted {on_or_in(strategy.adopted)}" if strategy.adopted else "has been adopted"
-    parts = ["A resource mobilization strategy ", Token("status", status, [ref]), " to diversify funding sources"]
+    if strategy.status == StrategyStatus.ADOPTED and strategy.adopted:
+        status = (
+            _("was adopted on %(date)s", date=partial_text(strategy.adopted))
+            if strategy.adopted.precision == "day"
+            else _("was adopted in %(date)s", date=partial_text(strategy.adopted))
+        )
+    elif strategy.status == StrategyStatus.ADOPTED:
+        status = _("has been adopted")
+    else:
+        status = _("is being developed")
+    status_token = Token("status", status, [ref])
     if adjectives:
-        parts += [", including ", Token("kinds", f"{joined(adjectives)} contributions", [ref])]
-    return Sentence("strategy:status", [*parts, "."])
+        kinds = (
+            f"{joined(adjectives)} contributions"
+            if english()
+            else _("%(kinds)s contributions", kinds=joined([_(a) for a in adjectives]))
+        )
+        return sentence(
+            "strategy:status",
+            _("A resource mobilization strategy %(status)s to diversify funding sources, including %(kinds)s."),
+            status=status_token,
+            kinds=Token("kinds", kinds, [ref]),
+        )
+    return sentence(
+        "strategy:status",
+        _("A resource mobilization strategy %(status)s to diversify funding sources."),
+        status=status_token,
+    )
 
 
 def additional_row(w: Words, rec: Records) -> RowDraft:
@@ -877,8 +1030,10 @@ def additional_row(w: Words, rec: Records) -> RowDraft:
         for pool in pools
     ]
     if not pools:
-        none = Token("none", "No expert pool", [w.list_ref("Expert pools", "experts.pools")])
-        return RowDraft(single("additional:none", none, " has been established yet."), NOT_STARTED, figures)
+        none = Token("none", _("No expert pool"), [w.list_ref("Expert pools", "experts.pools")])
+        return RowDraft(
+            single("additional:none", _("%(none)s has been established yet."), none=none), NOT_STARTED, figures
+        )
     sentences = [pool_sentence(w, pool, rec.roster.host_country, ref) for pool, ref in zip(pools, figures, strict=True)]
     return RowDraft(Drafted([sentences]), IN_PROGRESS, figures)
 
@@ -886,23 +1041,29 @@ def additional_row(w: Words, rec: Records) -> RowDraft:
 def pool_sentence(w: Words, pool, host_country: str | None, ref: Figure) -> Sentence:
     """ "TSCC NIES has established an expert pool, the CAST expert database, which covers 162 experts: 121 from
     China and 41 from other countries." """
-    origin = ""
+    count = counted(pool.total, "expert")
     if host_country and (pool.domestic or pool.foreign):
-        origin = f": {pool.domestic} from {country_name(host_country)} and {pool.foreign} from other countries"
-    return Sentence(
+        count = _(
+            "%(count)s: %(domestic)s from %(country)s and %(foreign)s from other countries",
+            count=count,
+            domestic=number(pool.domestic),
+            country=country_name(host_country)
+            if english()
+            else Locale.parse(locale_id()).territories.get(host_country, host_country),
+            foreign=number(pool.foreign),
+        )
+    return sentence(
         f"additional:pool:{pool.pool_id}",
-        [
-            w.centre_token(),
-            " has established an expert pool, ",
-            Token("pool", with_the_name(pool.name), [ref]),
-            ", which covers ",
-            Token("count", counted(pool.total, "expert") + origin, [ref]),
-            ".",
-        ],
+        _("%(centre)s has established an expert pool, %(pool)s, which covers %(count)s."),
+        centre=w.centre_token(),
+        pool=Token("pool", with_the_name(pool.name), [ref]),
+        count=Token("count", count, [ref]),
     )
 
 
 def with_the_name(name: str) -> str:
+    if not english():
+        return quoted(name) if locale_id().startswith("ru") else name
     return name if name.lower().startswith("the ") else f"the {name}"
 
 
@@ -919,17 +1080,12 @@ def worked_well(w: Words, rec: Records) -> Drafted:
         headings = [heading_in_sentence(h) for h in dict.fromkeys(p.heading for p in developed)]
         points.append(
             [
-                Sentence(
+                sentence(
                     "worked:partners",
-                    [
-                        "In terms of partnership building, ",
-                        w.centre_token(),
-                        " has engaged ",
-                        Token("count", counted(len(developed), "partner"), [ref]),
-                        ", among them ",
-                        Token("types", joined(headings), [ref]),
-                        ".",
-                    ],
+                    _("In terms of partnership building, %(centre)s has engaged %(count)s, among them %(types)s."),
+                    centre=w.centre_token(),
+                    count=Token("count", counted(len(developed), "partner"), [ref]),
+                    types=Token("types", joined(headings), [ref]),
                 )
             ]
         )
@@ -938,15 +1094,11 @@ def worked_well(w: Words, rec: Records) -> Drafted:
         refs = entry_refs(w, rec.resources)
         points.append(
             [
-                Sentence(
+                sentence(
                     "worked:resources",
-                    [
-                        "In terms of resource mobilization, ",
-                        w.centre_token(),
-                        " has ",
-                        Token("what", joined(phrases), refs),
-                        ".",
-                    ],
+                    _("In terms of resource mobilization, %(centre)s has %(what)s."),
+                    centre=w.centre_token(),
+                    what=Token("what", joined(phrases), refs),
                 )
             ]
         )
@@ -963,15 +1115,27 @@ def mobilised_phrases(w: Words, rec: Records) -> list[str]:
             kinds_by_source[row.source].add("financial" if row.kind == "financial" else "in-kind")
     phrases = []
     for source, kinds in kinds_by_source.items():
-        support = " and ".join(k for k in ("financial", "in-kind") if k in kinds)
-        phrases.append(f"mobilized {support} support from {named(w.name(source))}")
+        name = named(w.name(source))
+        if english():
+            support = " and ".join(k for k in ("financial", "in-kind") if k in kinds)
+            phrases.append(f"mobilized {support} support from {name}")
+        elif kinds == {"financial", "in-kind"}:
+            phrases.append(_("mobilized financial and in-kind support from %(source)s", source=name))
+        elif "financial" in kinds:
+            phrases.append(_("mobilized financial support from %(source)s", source=name))
+        else:
+            phrases.append(_("mobilized in-kind support from %(source)s", source=name))
     projects = {pid for row in rows if row.kind == "financial" for pid in row.proposal_ids}
     if projects:
-        phrases.append(f"secured funding for {counted(len(projects), 'project')}")
+        phrases.append(_("secured funding for %(count)s", count=counted(len(projects), "project")))
     for row in rows:
         if row.kind == "people_time" and row.quantity:
-            source = f" from {named(w.name(row.source))}" if row.source else ""
-            phrases.append(f"obtained {quantity_text(row)}{source}")
+            if row.source:
+                phrases.append(
+                    _("obtained %(what)s from %(source)s", what=quantity_text(row), source=named(w.name(row.source)))
+                )
+            else:
+                phrases.append(_("obtained %(what)s", what=quantity_text(row)))
     return phrases
 
 
@@ -985,11 +1149,16 @@ def challenge_points(w: Words, challenges, attribute: str) -> Drafted:
             continue
         text = text if text.endswith((".", "!", "?")) else text + "."
         ref = w.record_ref(f"Challenge noted {challenge.noted}", "reports.challenge_edit", challenge_id=challenge.id)
-        lead = (
-            [] if text.lower().startswith("in terms of") else [f"In terms of {ChallengeArea(challenge.area).phrase}, "]
+        key = f"{attribute}:{challenge.id}"
+        if text.lower().startswith("in terms of"):
+            points.append([sentence(key, "%(text)s.", text=Token("text", text.rstrip("."), [ref]))])
+            continue
+        template = (
+            _("In terms of partnership building, %(text)s.")
+            if ChallengeArea(challenge.area) == ChallengeArea.PARTNERSHIPS
+            else _("In terms of resource mobilization, %(text)s.")
         )
-        body = in_sentence(text) if lead else text
-        points.append([Sentence(f"{attribute}:{challenge.id}", [*lead, Token("text", body.rstrip("."), [ref]), "."])])
+        points.append([sentence(key, template, text=Token("text", in_sentence(text).rstrip("."), [ref]))])
     return Drafted(points, numbered=True)
 
 
@@ -1024,138 +1193,163 @@ def key_figures(w: Words, rec: Records, converter: Converter) -> tuple[Drafted, 
     if len(developed) >= LISTED_FROM:
         headings = [heading_in_sentence(h) for h in dict.fromkeys(p.heading for p in developed)]
         sentences.append(
-            Sentence(
+            sentence(
                 "key:partners",
-                [
-                    w.centre_token(),
-                    " has initiated the development of a partnership network, engaging ",
-                    Token("count", counted(len(developed), "institution"), [partners_ref]),
-                    " across ",
-                    Token("types", joined(headings), [partners_ref]),
-                    ".",
-                ],
+                _(
+                    "%(centre)s has initiated the development of a partnership network, engaging %(count)s across "
+                    "%(types)s."
+                ),
+                centre=w.centre_token(),
+                count=Token("count", counted(len(developed), "institution"), [partners_ref]),
+                types=Token("types", joined(headings), [partners_ref]),
             )
         )
     elif developed:
         sentences.append(
-            Sentence(
+            sentence(
                 "key:partners",
-                [
-                    w.centre_token(),
-                    " has engaged ",
-                    w.orgs("names", [p.organisation for p in developed], article=True, extra=[partners_ref]),
-                    ".",
-                ],
+                _("%(centre)s has engaged %(names)s."),
+                centre=w.centre_token(),
+                names=w.orgs("names", [p.organisation for p in developed], article=True, extra=[partners_ref]),
             )
         )
     results = []
     if submitted:
         results.append(
-            Token("proposals", f"the submission of {counted(len(submitted), 'project proposal')}", [submitted_ref])
+            Token(
+                "proposals",
+                _("the submission of %(count)s", count=counted(len(submitted), "project proposal")),
+                [submitted_ref],
+            )
         )
+    labels = (_("in institutional support"), _("in project funding"), _("in other financial support"))
     amounts = [
-        (f"{text} in {label}", ref)
-        for (text, ref), label in zip(
-            money.values(), ("institutional support", "project funding", "other financial support"), strict=True
-        )
+        (_("%(amount)s %(label)s", amount=text, label=label), ref)
+        for (text, ref), label in zip(money.values(), labels, strict=True)
         if text
     ]
     in_kind = [r for r in rec.resources if r.kind != "financial" and r.stage != "pledged"]
     if amounts:
-        also = ", with in-kind contributions" if in_kind else ""
-        results.append(
-            Token("money", f"the mobilization of {joined([a for a, _ in amounts])}{also}", [ref for _, ref in amounts])
+        mobilised = joined([a for a, _ref in amounts])
+        text = (
+            _("the mobilization of %(amounts)s, with in-kind contributions", amounts=mobilised)
+            if in_kind
+            else _("the mobilization of %(amounts)s", amounts=mobilised)
         )
+        results.append(Token("money", text, [ref for _amount, ref in amounts]))
     elif in_kind:
-        results.append(Token("money", "the mobilization of in-kind contributions", entry_refs(w, in_kind)))
+        results.append(Token("money", _("the mobilization of in-kind contributions"), entry_refs(w, in_kind)))
     if pools:
-        total = sum(pool.total for pool in pools)
-        noun = "an expert pool" if len(pools) == 1 else f"{counted(len(pools), 'expert pool')}"
-        results.append(Token("pools", f"the establishment of {noun} comprising {counted(total, 'expert')}", pool_refs))
-    if results:
-        parts = ["Resource mobilization efforts have yielded "]
-        for index, token in enumerate(results):
-            if index:
-                parts.append(" and " if index == len(results) - 1 else ", ")
-            parts.append(token)
-        sentences.append(Sentence("key:results", [*parts, "."]))
-    elif not submitted:
-        sentences.append(
-            Sentence(
-                "key:results", [Token("none", "No project proposals", [submitted_ref]), " have been submitted yet."]
+        total = counted(sum(pool.total for pool in pools), "expert")
+        text = (
+            _("the establishment of an expert pool comprising %(total)s", total=total)
+            if len(pools) == 1
+            else _(
+                "the establishment of %(pools)s comprising %(total)s",
+                pools=counted(len(pools), "expert pool"),
+                total=total,
             )
         )
-    figures = [partners_ref, submitted_ref, funded_ref, *(ref for _, ref in money.values()), *pool_refs]
+        results.append(Token("pools", text, pool_refs))
+    if results:
+        values = {f"result{index}": token for index, token in enumerate(results)}
+        template = {
+            1: _("Resource mobilization efforts have yielded %(result0)s."),
+            2: _("Resource mobilization efforts have yielded %(result0)s and %(result1)s."),
+            3: _("Resource mobilization efforts have yielded %(result0)s, %(result1)s and %(result2)s."),
+        }[len(results)]
+        sentences.append(sentence("key:results", template, **values))
+    elif not submitted:
+        sentences.append(
+            sentence(
+                "key:results",
+                _("%(none)s have been submitted yet."),
+                none=Token("none", _("No project proposals"), [submitted_ref]),
+            )
+        )
+    figures = [partners_ref, submitted_ref, funded_ref, *(ref for _amount, ref in money.values()), *pool_refs]
     return Drafted([sentences]), figures
 
 
 # --- the annex and the synthesis -------------------------------------------------------------------------------
 
 
+def day_text(day, short: bool = False) -> str:
+    """ "30 April 2026" ("30 Apr 2026" short), as the annex always wrote it; a working copy's own long form."""
+    if english():
+        return f"{day:%-d %b %Y}" if short else f"{day:%-d %B %Y}"
+    if locale_id().startswith("zh"):
+        return format_date(day, "medium" if short else "long", locale=locale_id())
+    return format_date(day, "d MMM y" if short else "d MMMM y", locale=locale_id())
+
+
 def annex(rec: Records, span: Span, converter: Converter) -> list[AnnexTable]:
-    end = f"{span.ends_on:%-d %B %Y}" if span.ends_on else "today"
+    end = day_text(span.ends_on) if span.ends_on else _("today")
     partners = AnnexTable(
-        "Partners",
-        ["Organisation", "Acronym", "Type", "Stage", "Counted"],
+        _("Partners"),
+        [_("Organisation"), _("Acronym"), _("Type"), _("Stage"), _("Counted")],
         [
             [
                 p.organisation.name,
                 p.organisation.acronym,
                 p.type_name,
                 p.stage.label,
-                "partner developed"
+                _("partner developed")
                 if p.is_developed
-                else ("potential partner" if p.stage == Stage.IDENTIFIED else p.role.label),
+                else (_("potential partner") if p.stage == Stage.IDENTIFIED else p.role.label),
             ]
             for p in rec.partners
         ],
-        empty="No partnership is recorded by the end of the period.",
-        note="Partners developed: engaged (contacted or further) and not closed; the convention body and the host "
-        "institution are reported under area 1.",
+        empty=_("No partnership is recorded by the end of the period."),
+        note=_(
+            "Partners developed: engaged (contacted or further) and not closed; the convention body and the host "
+            "institution are reported under area 1."
+        ),
     )
     agreements = AnnexTable(
-        "Agreements",
-        ["Agreement", "Kind", "Counterparts", f"Status on {end}", "Since", "Signed"],
+        _("Agreements"),
+        [_("Agreement"), _("Kind"), _("Counterparts"), _("Status on %(date)s", date=end), _("Since"), _("Signed")],
         [
             [
                 a.title,
                 a.kind.label,
                 ", ".join(c.short for c in a.counterparts),
                 a.status.label,
-                str(a.status_since or ""),
-                str(a.signed or ""),
+                partial_text(a.status_since) if a.status_since else "",
+                partial_text(a.signed) if a.signed else "",
             ]
             for a in rec.agreements
         ],
-        empty="No agreement of this area is recorded.",
-        note="Host agreements and memoranda of agreement establishing the centre are reported under area 1.",
+        empty=_("No agreement of this area is recorded."),
+        note=_("Host agreements and memoranda of agreement establishing the centre are reported under area 1."),
     )
     listed = [p for p in rec.proposals if p.submitted_in_period or p.funded_in_period or p.status in OPEN_VALUES]
     proposals = AnnexTable(
-        "Project proposals",
-        ["Proposal", "Funder", f"Status on {end}", "Submitted", "Requested", "Awarded"],
+        _("Project proposals"),
+        [_("Proposal"), _("Funder"), _("Status on %(date)s", date=end), _("Submitted"), _("Requested"), _("Awarded")],
         [
             [
                 p.title,
                 p.funder.short,
                 ProposalStatus(p.status).label,
-                f"{p.submitted_on:%-d %B %Y}"
-                if p.submitted_on
-                else ("in this period" if p.submitted_in_period else ""),
+                day_text(p.submitted_on) if p.submitted_on else (_("in this period") if p.submitted_in_period else ""),
                 unbroken(amount_text(p.requested)) if p.requested else "",
                 unbroken(amount_text(p.awarded)) if p.awarded else "",
             ]
             for p in listed
         ],
-        empty="No proposal was submitted, funded or open in the period.",
+        empty=_("No proposal was submitted, funded or open in the period."),
     )
     resources = AnnexTable(
-        "Resources mobilized",
-        ["Booked", "Source", "What", "Kind and stage", "Amount", COMPARISON_CURRENCY, "Rate"],
+        _("Resources mobilized"),
+        [_("Booked"), _("Source"), _("What"), _("Kind and stage"), _("Amount"), COMPARISON_CURRENCY, _("Rate")],
         [resource_line(r, converter) for r in rec.resources],
-        empty="No resource is booked in the period.",
-        note=f"Each amount converted on its own at the rate of {end}, rounded to the cent; totals in the section "
-        "are converted from their exact sums.",
+        empty=_("No resource is booked in the period."),
+        note=_(
+            "Each amount converted on its own at the rate of %(date)s, rounded to the cent; totals in the section "
+            "are converted from their exact sums.",
+            date=end,
+        ),
     )
     return [partners, agreements, proposals, resources]
 
@@ -1165,16 +1359,17 @@ def resource_line(row: queries.ResourceRow, converter: Converter) -> list[str]:
     converted, rate = annex_conversion(converter, money) if money else ("", "")
     what = row.purpose_detail or row.description
     if row.is_withdrawal:
-        what = f"withdrawal: {what}"
-    kind = {"financial": "Financial", "in_kind": "In kind", "people_time": "People's time"}[row.kind]
+        what = _("withdrawal: %(what)s", what=what)
+    kind = _(KIND_WORDS[row.kind])
+    stage = _(STAGE_WORDS[row.stage]) if row.stage in STAGE_WORDS else row.stage
     amount = unbroken(amount_text(money)) if money else quantity_text(row)
     if money and row.quantity is not None:
         amount += f" ({quantity_text(row)})"
     return [
-        unbroken(f"{row.booked_on:%-d %b %Y}") if row.booked_on else "",
+        unbroken(day_text(row.booked_on, short=True)) if row.booked_on else "",
         row.source.short if row.source else "",
         what,
-        f"{kind}, {row.stage}",
+        _("%(kind)s, %(stage)s", kind=kind, stage=stage),
         amount,
         converted,
         rate,
@@ -1212,14 +1407,15 @@ ROW_DRAFTERS = {
 }
 
 
-def draft(centre, period, order: list[str] | None = None) -> Draft:
+def draft(centre, period, order: list[str] | None = None, language: str = FILED_LANGUAGE) -> Draft:
     """The section drafted from what counts in the period (``crm.core.periods``), as every page counts it.
 
     ``order``: the template rows the section shows, in its order (hidden ones left out): names are given in full
-    at their first mention in that order."""
+    at their first mention in that order. ``language``: "en", as the report is filed; "zh_Hans_CN" or "ru" for a
+    working copy, drafted from the same records in that language."""
     # The report is filed in English whatever language the interface is in: the choices' labels it quotes
-    # (categories, kinds, stages) are read in English.
-    with force_locale("en"):
+    # (categories, kinds, stages) are read in English; a working copy reads them, and every word, in its language.
+    with force_locale(language):
         return _draft(centre, period, order)
 
 
@@ -1232,9 +1428,11 @@ def _draft(centre, period, order: list[str] | None) -> Draft:
     w = Words(centre, span)
     outcome = single(
         "outcome",
-        w.centre_token(),
-        " initiates partnership development and begins the process of identifying and developing sustainable, "
-        "long-term resource mobilization.",
+        _(
+            "%(centre)s initiates partnership development and begins the process of identifying and developing "
+            "sustainable, long-term resource mobilization."
+        ),
+        centre=w.centre_token(),
     )
     keys = order if order is not None else list(ROW_DRAFTERS)
     rows = {key: ROW_DRAFTERS[key](w, rec, converter) for key in keys if key in ROW_DRAFTERS}
@@ -1245,6 +1443,9 @@ def _draft(centre, period, order: list[str] | None) -> Draft:
     )
     key_text, key_list = key_figures(w, rec, converter)
     tables = annex(rec, span, converter)
+    if locale_id().startswith("zh"):
+        for drafted in [outcome, *(row.text for row in rows.values()), *narrative, key_text]:
+            drafted.separator = ""
     return Draft(
         outcome=outcome,
         rows=rows,

@@ -25,4 +25,6 @@ def render(section: Section, fmt: str) -> tuple[bytes, str]:
 
 
 def filename(record, fmt: str) -> str:
+    if record.is_working_copy:
+        return f"{record.centre.code}-{record.period.label}-resource-mobilisation-working-copy-{record.language}.{fmt}"
     return f"{record.centre.code}-{record.period.label}-resource-mobilisation-rev{record.revision}.{fmt}"

@@ -48,6 +48,43 @@ class Sentence:
         return "".join(part.text if isinstance(part, Token) else part for part in self.parts)
 
 
+# A named placeholder of a translated sentence ("%(centre)s"), or an escaped percent sign.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+def sentence(key: str, translated: str, **values) -> Sentence:
+    """The Sentence of one translated string: ``translated`` (the sentence's msgid in the drafting language, its
+    placeholders unfilled, e.g. "%(centre)s has initiated engagement with %(count)s.") split on its placeholders,
+    each replaced by its value: a Token stays a token (it keeps its records wherever the language puts it), plain
+    words join the text around them. The English sentence renders exactly as the words were written before.
+
+    A placeholder the translation lacks leaves its token out; one it has that is not given is an error."""
+    parts: list = []
+
+    def add(text: str) -> None:
+        if not text:
+            return
+        if parts and isinstance(parts[-1], str):
+            parts[-1] += text
+        else:
+            parts.append(text)
+
+    at = 0
+    for match in _PLACEHOLDER.finditer(translated):
+        add(translated[at : match.start()])
+        if match.group(0) == "%%":
+            add("%")
+        else:
+            value = values[match.group(1)]
+            if isinstance(value, Token):
+                parts.append(value)
+            else:
+                add(str(value))
+        at = match.end()
+    add(translated[at:])
+    return Sentence(key, parts)
+
+
 @dataclass
 class Drafted:
     """A field's draft: paragraphs of sentences; ``numbered`` fields are the narrative's "1. ..." points, one
@@ -55,6 +92,8 @@ class Drafted:
 
     paragraphs: list[list[Sentence]] = field(default_factory=list)
     numbered: bool = False
+    # Between the sentences of a paragraph: a space; none in Chinese, whose full stop "。" holds its own space.
+    separator: str = " "
 
     def sentences(self) -> list[Sentence]:
         return [sentence for paragraph in self.paragraphs for sentence in paragraph]
@@ -75,7 +114,7 @@ class Drafted:
                 text += f"{number}. "
             for index, sentence in enumerate(paragraph):
                 if index:
-                    text += " "
+                    text += self.separator
                 text, added = _append(text, sentence)
                 spans += added
         return LinkedText(text, spans, [s.key for s in self.sentences()])
@@ -182,8 +221,9 @@ def rebase(old: LinkedText, new_text: str) -> LinkedText:
 
 # --- sentences, as the preview shows where each comes from ----------------------------------------------------
 
-# A sentence ends at . ! ? (or their CJK forms) before a space and a capital, a digit or a quote, or at the end.
-_END = re.compile(r"[.!?。！？](?=\s+[^\sa-z]|\s*$)")
+# A sentence ends at . ! ? (or their CJK forms) before a space and a capital, a digit or a quote, or at the end; a
+# CJK full stop also where the next sentence follows it straight away, as Chinese writes them.
+_END = re.compile(r"[.!?。！？](?=\s+[^\sa-z]|\s*$)|[。！？](?=[^\s”’」』）)])")
 
 
 @dataclass
@@ -351,7 +391,7 @@ def apply(current: LinkedText, new: Drafted, accepted: set[str]) -> LinkedText:
             numbered_items += 1
             where, lead = len(current.text), ("\n\n" if current.text.strip() else "") + f"{numbered_items}. "
         else:
-            where, lead = _insertion_point(current, sentences[:index], _opens_paragraph(new, sentence))
+            where, lead = _insertion_point(current, sentences[:index], _opens_paragraph(new, sentence), new.separator)
         body, spans = _append("", sentence)
         edits.append((where, where, len(edits), lead + body, [s.moved(len(lead)) for s in spans]))
         drafted.append(sentence.key)
@@ -368,7 +408,9 @@ def _opens_paragraph(new: Drafted, sentence: Sentence) -> bool:
     return any(paragraph and paragraph[0] is sentence for paragraph in new.paragraphs)
 
 
-def _insertion_point(current: LinkedText, earlier: list[Sentence], new_paragraph: bool) -> tuple[int, str]:
+def _insertion_point(
+    current: LinkedText, earlier: list[Sentence], new_paragraph: bool, separator: str = " "
+) -> tuple[int, str]:
     """Where an added sentence goes: after the sentence (or, when it opens a paragraph, the paragraph) of the text
     that holds the nearest earlier drafted sentence; at the end when there is none."""
     text = current.text
@@ -382,10 +424,10 @@ def _insertion_point(current: LinkedText, earlier: list[Sentence], new_paragraph
             return (len(text) if stop < 0 else stop), "\n\n"
         match = _END.search(text, at)
         stop = match.end() if match and "\n\n" not in text[at : match.end()] else _paragraph_end(text, at)
-        return stop, " "
+        return stop, separator
     if not text.strip():
         return 0, ""
-    return len(text), "\n\n" if new_paragraph else " "
+    return len(text), "\n\n" if new_paragraph else separator
 
 
 def _paragraph_end(text: str, at: int) -> int:

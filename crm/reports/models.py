@@ -15,18 +15,22 @@ from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.partial_dates import PartialDate, partial_date_column
 from crm.core.types import value_enum
 from crm.extensions import db
-from crm.reports.section import OutputStatus
+from crm.reports.section import FILED_LANGUAGE, OutputStatus
 
 
 class ReportSection(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     __tablename__ = "report_sections"
-    __table_args__ = (sa.UniqueConstraint("period_id", "revision"),)
+    # English revisions are numbered 1, 2...; a working copy in another language has its own numbering.
+    __table_args__ = (sa.UniqueConstraint("period_id", "language", "revision"),)
     # The snapshot repeats the whole section, the links only locate drafted words; the log records the words.
     audit_exclude = ("snapshot", "links")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_periods.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int] = mapped_column(default=1)
+    # "en": the section as filed. Another locale of crm.core.i18n.LANGUAGES ("zh_Hans_CN", "ru"): a working copy
+    # drafted from the same records in that language, never submitted nor filed.
+    language: Mapped[str] = mapped_column(sa.String(20), default=FILED_LANGUAGE, server_default=FILED_LANGUAGE)
     outcome: Mapped[str] = mapped_column(sa.Text, default="")
     worked_well: Mapped[str] = mapped_column(sa.Text, default="")
     challenges: Mapped[str] = mapped_column(sa.Text, default="")
@@ -54,7 +58,14 @@ class ReportSection(Audited, Versioned, Timestamped, CentreScoped, db.Model):
     )
 
     def audit_label(self) -> str:
+        if self.is_working_copy:
+            return f"resource-mobilisation section, working copy in {self.language}"
         return f"resource-mobilisation section, revision {self.revision}"
+
+    @property
+    def is_working_copy(self) -> bool:
+        """A copy in another language than the filed one: never submitted."""
+        return (self.language or FILED_LANGUAGE) != FILED_LANGUAGE
 
     @property
     def is_submitted(self) -> bool:

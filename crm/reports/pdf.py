@@ -36,9 +36,16 @@ from crm.reports.section import (
     AREA_HEADING,
     KEY_FIGURES_HEADING,
     NARRATIVE_HEADING,
+    NO_CONVERSION,
+    NO_RATE,
+    OUTCOME_LABEL,
     OUTPUTS_HEADER,
+    PAGE_OF,
+    RATES_HEADER,
     RATES_HEADING,
+    REPORTING_CURRENCY,
     AnnexTable,
+    OutputStatus,
     Section,
     paragraphs,
 )
@@ -196,12 +203,14 @@ def row_height(cells: list, widths) -> float:
 
 def outputs_table(section: Section, st: dict, font: str) -> Table:
     first = first_column_width([output.title for output in section.outputs], font)
-    status = stringWidth("In progress", font, CELL_SIZE) + CELL_PADDING + 4
+    labels = [section.words(status.label) for status in OutputStatus]
+    status = max(stringWidth(label, font, CELL_SIZE) for label in labels) + CELL_PADDING + 4
     rows = [
-        [output.title, output.status_label, text_block(output.details, st["cell"], empty=" ")]
+        [output.title, section.words(output.status_label), text_block(output.details, st["cell"], empty=" ")]
         for output in section.outputs
     ]
-    return table_of(list(OUTPUTS_HEADER), rows, (first, status, TEXT_WIDTH - first - status), st)
+    header = [section.words(word) for word in OUTPUTS_HEADER]
+    return table_of(header, rows, (first, status, TEXT_WIDTH - first - status), st)
 
 
 def annex_table(table: AnnexTable, st: dict, font: str) -> list:
@@ -217,45 +226,53 @@ def annex_table(table: AnnexTable, st: dict, font: str) -> list:
 
 
 def rates_annex(section: Section, st: dict) -> list:
-    story = [CondPageBreak(4 * cm), Paragraph(markup(RATES_HEADING), st["h2_loose"])]
-    policy = section.conversion_policy or "No amount needed converting."
-    story.append(Paragraph(markup(f"Reporting currency: {section.reporting_currency}. {policy}"), st["body"]))
+    story = [CondPageBreak(4 * cm), Paragraph(markup(section.words(RATES_HEADING)), st["h2_loose"])]
+    policy = section.conversion_policy or section.words(NO_CONVERSION)
+    currency = section.words(REPORTING_CURRENCY, currency=section.reporting_currency)
+    story.append(Paragraph(markup(f"{currency} {policy}"), st["body"]))
     if not section.rates_used:
-        story.append(Paragraph("No exchange rate was used.", st["body"]))
+        story.append(Paragraph(markup(section.words(NO_RATE)), st["body"]))
         return story
     rows = [
         [f"1 {rate.base} = {rate.rate} {rate.quote}", rate.effective_on, rate.source, rate.reference]
         for rate in section.rates_used
     ]
     widths = (TEXT_WIDTH * 0.3, TEXT_WIDTH * 0.15, TEXT_WIDTH * 0.25, TEXT_WIDTH * 0.3)
-    story.append(table_of(["Rate", "Date", "Source", "Reference"], rows, widths, st))
+    story.append(table_of([section.words(word) for word in RATES_HEADER], rows, widths, st))
     return story
 
 
 def section_story(section: Section, st: dict, font: str) -> list:
     flow = [
-        Paragraph(markup(AREA_HEADING), st["h1"]),
+        Paragraph(markup(section.words(AREA_HEADING)), st["h1"]),
         HRFlowable(width="100%", thickness=1.2, color=ACCENT, spaceBefore=0, spaceAfter=8),
-        Paragraph(f'<font color="{ACCENT.hexval()}">Outcome 3:</font> {markup(section.outcome)}', st["body"]),
+    ]
+    if section.is_working_copy:
+        flow.append(Paragraph(f"<b>{markup(section.working_copy_label)}</b>", st["label"]))
+    flow += [
+        Paragraph(
+            f'<font color="{ACCENT.hexval()}">{markup(section.words(OUTCOME_LABEL))}</font> {markup(section.outcome)}',
+            st["body"],
+        ),
         Spacer(1, 4),
         outputs_table(section, st, font),
-        Paragraph(markup(NARRATIVE_HEADING), st["h2"]),
+        Paragraph(markup(section.words(NARRATIVE_HEADING)), st["h2"]),
     ]
     for _, heading, text in section.narrative.parts():
-        flow.append(Paragraph(markup(heading), st["label"]))
+        flow.append(Paragraph(markup(section.words(heading)), st["label"]))
         flow.extend(text_block(text, st["body"], empty="—"))
     flow.append(CondPageBreak(4 * cm))
-    flow.append(Paragraph(markup(KEY_FIGURES_HEADING), st["h2"]))
+    flow.append(Paragraph(markup(section.words(KEY_FIGURES_HEADING)), st["h2"]))
     flow.extend(text_block(section.key_figures, st["body"], empty="—"))
     if section.annex:
-        flow += [CondPageBreak(5 * cm), Paragraph(markup(ANNEX_HEADING), st["h2_loose"])]
+        flow += [CondPageBreak(5 * cm), Paragraph(markup(section.words(ANNEX_HEADING)), st["h2_loose"])]
         for table in section.annex:
             flow.extend(annex_table(table, st, font))
     flow.extend(rates_annex(section, st))
     return flow
 
 
-def numbered_canvas(header: list[str], font: str):
+def numbered_canvas(header: list[str], font: str, page_of: str = PAGE_OF):
     """A canvas that holds its pages until the end, so each can say "Page N of M", under a running header: the
     centre's official name and, beneath it, the report and its status (draft or submitted). Each header line is
     Paragraph markup (``markup``), so a name prints in any script."""
@@ -289,7 +306,7 @@ def numbered_canvas(header: list[str], font: str):
             self.setStrokeColor(RULE_GREY)
             rule = height - 1.25 * cm - (len(header) - 1) * 10
             self.line(MARGIN, rule, width - MARGIN, rule)
-            self.drawRightString(width - MARGIN, 1.1 * cm, f"Page {number} of {total}")
+            self.drawRightString(width - MARGIN, 1.1 * cm, page_of % {"number": number, "total": total})
 
     return NumberedCanvas
 
@@ -305,7 +322,7 @@ def noting_unprintable() -> Iterator[set[str]]:
         _unprintable.reset(token)
 
 
-def build(story: list, header: list[str], title: str, author: str, font: str) -> bytes:
+def build(story: list, header: list[str], title: str, author: str, font: str, page_of: str = PAGE_OF) -> bytes:
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -318,7 +335,7 @@ def build(story: list, header: list[str], title: str, author: str, font: str) ->
         author=author,
         subject="TSCC biennial report",
     )
-    document.build(story, canvasmaker=numbered_canvas(header, font))
+    document.build(story, canvasmaker=numbered_canvas(header, font, page_of))
     return buffer.getvalue()
 
 
@@ -329,5 +346,5 @@ def render_pdf(section: Section) -> bytes:
         story = section_story(section, st, font)
         header = [markup(section.running_header), markup(section.status_line)]
     story += unprintable_note(unprintable, st["small"])
-    title = f"{AREA_HEADING} — {section.centre_code} {section.period_label}"
-    return build(story, header, title, section.official_name, font)
+    title = f"{section.words(AREA_HEADING)} — {section.centre_code} {section.period_label}"
+    return build(story, header, title, section.official_name, font, section.words(PAGE_OF))

@@ -4,9 +4,56 @@ The centres write "Five project proposals have been submitted", "RMB 500,000 for
 NIES", "Research institutions and universities: Tsinghua University, ..."; a draft that reads like a database
 dump ("By stage: contacted 15") is rewritten by staff. Each rule here is one the drafter needs; none invents a
 fact.
+
+A working copy is drafted in Chinese or Russian (under ``force_locale``): there the English rules step aside (no
+articles, no change of case), counts take the language's plural forms (``ngettext``: "1 партнёр", "3 партнёра",
+"5 партнёров"; "5个伙伴"), lists are joined as the language joins them (``babel.lists.format_list``) and numbers
+are written in its format. In English every rule is as it always was.
 """
 
 import re
+
+from babel.lists import format_list
+from babel.numbers import format_decimal
+from flask_babel import get_locale, get_translations
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """A msgid in the drafting language's plural form for ``count``, its placeholders unfilled (Flask-Babel's own
+    ngettext fills them, and keeps ``num`` for itself)."""
+    return get_translations().ngettext(singular, plural, count)
+
+
+def locale_id() -> str:
+    """The locale the section is being drafted in ("en", "zh_Hans_CN", "ru")."""
+    locale = get_locale()
+    return str(locale) if locale else "en"
+
+
+def english() -> bool:
+    return locale_id().split("_")[0] == "en"
+
+
+def figure(value) -> str:
+    """A number in the locale's format: "1 150 000" in Russian."""
+    return format_decimal(value, locale=locale_id())
+
+
+# The last join of a list whose items hold commas, in a working copy's language ("A; B и C").
+_AND = {"ru": " и "}
+# The nouns the drafter counts, in every plural form of the working copy's language (English keeps ``counted``'s
+# own rules: "Five project proposals").
+NOUNS = {
+    "partner": lambda n: ngettext("%(num)s partner", "%(num)s partners", n),
+    "potential partner": lambda n: ngettext("%(num)s potential partner", "%(num)s potential partners", n),
+    "project proposal": lambda n: ngettext("%(num)s project proposal", "%(num)s project proposals", n),
+    "proposal": lambda n: ngettext("%(num)s proposal", "%(num)s proposals", n),
+    "more proposal": lambda n: ngettext("%(num)s more proposal", "%(num)s more proposals", n),
+    "project": lambda n: ngettext("%(num)s project", "%(num)s projects", n),
+    "expert": lambda n: ngettext("%(num)s expert", "%(num)s experts", n),
+    "institution": lambda n: ngettext("%(num)s institution", "%(num)s institutions", n),
+    "expert pool": lambda n: ngettext("%(num)s expert pool", "%(num)s expert pools", n),
+}
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 # Words that already determine a noun phrase: no "the" before them.
@@ -44,7 +91,9 @@ INSTITUTION_WORDS = (
 def number(count: int, *, opening: bool = False, words: bool = False) -> str:
     """A count as the reports write it: "Five" opening a sentence, "5" inside one (as "5 international
     meetings"), or in words where the phrase asks for them ("the other two"); from ten on, figures wherever it
-    stands."""
+    stands. In a working copy: the figure, in its language's format."""
+    if not english():
+        return figure(count)
     if (opening or words) and 0 <= count < len(NUMBER_WORDS):
         word = NUMBER_WORDS[count]
         return word.capitalize() if opening else word
@@ -52,7 +101,10 @@ def number(count: int, *, opening: bool = False, words: bool = False) -> str:
 
 
 def counted(count: int, singular: str, many: str | None = None, *, opening: bool = False) -> str:
-    """ "Five project proposals", "1 partner"."""
+    """ "Five project proposals", "1 partner"; in a working copy, the noun's plural form for the count."""
+    if not english() and singular in NOUNS:
+        text = NOUNS[singular](count) % {"num": figure(count)}
+        return capitalised(text) if opening else text
     return f"{number(count, opening=opening)} {singular if count == 1 else (many or singular + 's')}"
 
 
@@ -62,7 +114,10 @@ def capitalised(text: str) -> str:
 
 def in_sentence(text: str) -> str:
     """A phrase typed in sentence case ("Daily operation of TSCC NIES") as it reads inside a sentence ("daily
-    operation of TSCC NIES"). An acronym or a name in title case ("Kunming Biodiversity Fund workshop") stays."""
+    operation of TSCC NIES"). An acronym or a name in title case ("Kunming Biodiversity Fund workshop") stays. A
+    working copy quotes the records as they are."""
+    if not english():
+        return text
     words = text.split(maxsplit=2)
     if not words or not re.fullmatch(r"[A-Z][a-z]+", words[0]):
         return text
@@ -75,12 +130,16 @@ def in_sentence(text: str) -> str:
 def heading_in_sentence(heading: str) -> str:
     """A type heading inside a sentence: "research institutes and universities", but "UN and international
     bodies" and "NGOs" as they are."""
+    if not english():
+        return heading
     return heading[:1].lower() + heading[1:] if heading[1:2].islower() else heading
 
 
 def with_the(phrase: str) -> str:
     """ "the daily operation of TSCC NIES", "the first Steering Committee meeting"; not "the two CCICED projects"
-    nor "the TSCC NIES-related activities"."""
+    nor "the TSCC NIES-related activities". No article in a working copy."""
+    if not english():
+        return phrase
     first = phrase.split(maxsplit=1)[0].lower() if phrase.strip() else ""
     if not first or first in DETERMINERS or first in NUMBER_WORDS:
         return phrase
@@ -94,7 +153,9 @@ def with_the(phrase: str) -> str:
 
 def named(name: str) -> str:
     """An organisation's name where grammar needs an article: "the China Association for Science and
-    Technology", "the CBD Secretariat"; not "Tsinghua University" nor "NIES"."""
+    Technology", "the CBD Secretariat"; not "Tsinghua University" nor "NIES". No article in a working copy."""
+    if not english():
+        return name
     words = name.split()
     if not words or words[0].lower() == "the":
         return name
@@ -115,6 +176,11 @@ def joined(items: list[str]) -> str:
         return ""
     if len(items) == 1:
         return items[0]
+    if not english():
+        # Chinese lists with "、", which no name holds; Russian names that hold commas are kept apart with semicolons.
+        if not locale_id().startswith("zh") and any(re.search(r",(?!\d)", item) for item in items):
+            return "; ".join(items[:-1]) + _AND.get(locale_id().split("_")[0], " ") + items[-1]
+        return format_list(items, locale=locale_id())
     # A comma inside a figure ("RMB 500,000") is not one that splits a name.
     if any(re.search(r",(?!\d)", item) for item in items):
         return "; ".join(items[:-1]) + "; and " + items[-1]
@@ -122,8 +188,21 @@ def joined(items: list[str]) -> str:
     return ", ".join(items[:-1]) + f"{serial} and " + items[-1]
 
 
+def semicolons(items: list[str]) -> str:
+    """ "A; B; and C": items that hold commas and lists of their own; in a working copy, the language's own
+    semicolon ("；" in Chinese)."""
+    if len(items) == 1:
+        return items[0]
+    if not english():
+        return ("；" if locale_id().startswith("zh") else "; ").join(items)
+    return "; ".join(items[:-1]) + "; and " + items[-1]
+
+
 def quoted(title: str) -> str:
-    """Straight quotes, as the reports write titles: the PDF's CJK font sets curly ones full width."""
+    """Straight quotes, as the reports write titles: the PDF's CJK font sets curly ones full width. A working copy
+    quotes as its language does: “…” in Chinese, «…» in Russian."""
+    if not english():
+        return f"“{title}”" if locale_id().startswith("zh") else f"«{title}»"
     return f'"{title}"'
 
 

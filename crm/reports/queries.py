@@ -32,7 +32,7 @@ from crm.partners.queries import developed
 from crm.proposals.models import Proposal, ProposalStatus
 from crm.proposals.queries import funded_within, submitted_within
 from crm.proposals.queries import statuses_at as proposal_statuses_at
-from crm.reports.models import Challenge, ReportOutput, ReportSection
+from crm.reports.models import FILED_LANGUAGE, Challenge, ReportOutput, ReportSection
 
 
 @dataclass(frozen=True)
@@ -294,12 +294,13 @@ def periods_with_sections(centre_ids: set[int] | None) -> list[PeriodRow]:
     statement (the GCE reads the submitted one beside any newer draft)."""
     latest = (
         sa.select(ReportSection.period_id, sa.func.max(ReportSection.revision).label("revision"))
+        .where(ReportSection.language == FILED_LANGUAGE)
         .group_by(ReportSection.period_id)
         .subquery()
     )
     latest_submitted = (
         sa.select(ReportSection.period_id, sa.func.max(ReportSection.revision).label("revision"))
-        .where(ReportSection.submitted_at.is_not(None))
+        .where(ReportSection.submitted_at.is_not(None), ReportSection.language == FILED_LANGUAGE)
         .group_by(ReportSection.period_id)
         .subquery()
     )
@@ -310,12 +311,20 @@ def periods_with_sections(centre_ids: set[int] | None) -> list[PeriodRow]:
         .outerjoin(latest, latest.c.period_id == ReportingPeriod.id)
         .outerjoin(
             ReportSection,
-            sa.and_(ReportSection.period_id == ReportingPeriod.id, ReportSection.revision == latest.c.revision),
+            sa.and_(
+                ReportSection.period_id == ReportingPeriod.id,
+                ReportSection.language == FILED_LANGUAGE,
+                ReportSection.revision == latest.c.revision,
+            ),
         )
         .outerjoin(latest_submitted, latest_submitted.c.period_id == ReportingPeriod.id)
         .outerjoin(
             submitted,
-            sa.and_(submitted.period_id == ReportingPeriod.id, submitted.revision == latest_submitted.c.revision),
+            sa.and_(
+                submitted.period_id == ReportingPeriod.id,
+                submitted.language == FILED_LANGUAGE,
+                submitted.revision == latest_submitted.c.revision,
+            ),
         )
         .order_by(Centre.code, ReportingPeriod.starts_on.desc())
     )

@@ -9,31 +9,62 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from flask_babel import force_locale, gettext
+
 from crm.core.enums import LabelledEnum
 
+# The report is filed in English: only a section in this language is submitted.
+FILED_LANGUAGE = "en"
+# A working copy's language by its own name.
+LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "ru": "Русский"}
+
+
+def N_(text: str) -> str:
+    """Marks the filed section's English words for the catalogues; they are translated only in a working copy
+    (``in_language``), so the English export never changes."""
+    return text
+
+
+def in_language(text: str, language: str) -> str:
+    """``text`` (a marked English word of the template) in a working copy's language; as it is in English."""
+    if not text or language == FILED_LANGUAGE:
+        return text
+    with force_locale(language):
+        return gettext(text)
+
+
 # The template's words, as the TSCC reporting template (2025-2026) prints them.
-AREA_HEADING = "3. Partnership development and resource mobilization"
-OUTPUTS_HEADER = ("Outputs", "Status", "Details")
-NARRATIVE_HEADING = "What has worked well, ongoing challenges and possible solutions"
+AREA_HEADING = N_("3. Partnership development and resource mobilization")
+OUTPUTS_HEADER = (N_("Outputs"), N_("Status"), N_("Details"))
+NARRATIVE_HEADING = N_("What has worked well, ongoing challenges and possible solutions")
 NARRATIVE_PARTS = (
-    ("worked_well", "What worked well:"),
-    ("challenges", "Challenges:"),
-    ("solutions", "Possible solutions:"),
+    ("worked_well", N_("What worked well:")),
+    ("challenges", N_("Challenges:")),
+    ("solutions", N_("Possible solutions:")),
 )
-KEY_FIGURES_HEADING = "Part III. Key achievement: partnership network and resource mobilization"
-ANNEX_HEADING = "Annex. Supporting documentation: the records behind the section"
-RATES_HEADING = "Annex. Currency conversion"
+KEY_FIGURES_HEADING = N_("Part III. Key achievement: partnership network and resource mobilization")
+ANNEX_HEADING = N_("Annex. Supporting documentation: the records behind the section")
+RATES_HEADING = N_("Annex. Currency conversion")
+OUTCOME_LABEL = N_("Outcome 3:")
+RATES_HEADER = (N_("Rate"), N_("Date"), N_("Source"), N_("Reference"))
+REPORTING_CURRENCY = N_("Reporting currency: %(currency)s.")
+NO_CONVERSION = N_("No amount needed converting.")
+NO_RATE = N_("No exchange rate was used.")
+PAGE_OF = N_("Page %(number)s of %(total)s")
+BIENNIAL_REPORT = N_("Biennial report %(period)s")
+# The label every page and export of a working copy carries.
+WORKING_COPY = N_("Working copy in %(language)s — not filed")
 DEFAULT_OUTCOME = (
     "The TSCC initiates partnership development and begins the process of identifying and developing "
     "sustainable, long-term resource mobilization."
 )
 # The template's output rows, in its order; staff may retitle, move and hide them, and add their own.
 TEMPLATE_ROWS = (
-    ("partnerships", "Partnerships developed"),
-    ("proposals", "Project proposals submitted"),
-    ("resources", "Resources mobilized"),
-    ("strategy", "Resource mobilization strategy"),
-    ("additional", "Additional result(s)"),
+    ("partnerships", N_("Partnerships developed")),
+    ("proposals", N_("Project proposals submitted")),
+    ("resources", N_("Resources mobilized")),
+    ("strategy", N_("Resource mobilization strategy")),
+    ("additional", N_("Additional result(s)")),
 )
 
 # The template's indicative word counts.
@@ -48,7 +79,8 @@ class OutputStatus(LabelledEnum):
     COMPLETED = "completed"
 
     # Words of the filed section, which is written in English: not translated.
-    __labels__ = {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed"}
+    # (A working copy prints them in its language: ``Section.words``.)
+    __labels__ = {"not_started": N_("Not started"), "in_progress": N_("In progress"), "completed": N_("Completed")}
 
 
 STATUS_CHOICES = [(status.value, status.label) for status in OutputStatus]
@@ -191,10 +223,32 @@ class Section:
     links: dict = field(default_factory=dict)
     annex: list[AnnexTable] = field(default_factory=list)
     synthesis: Synthesis | None = None
+    # "en" as filed; a working copy's locale ("zh_Hans_CN", "ru"): never submitted.
+    language: str = FILED_LANGUAGE
 
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
+
+    @property
+    def is_working_copy(self) -> bool:
+        return self.language != FILED_LANGUAGE
+
+    def words(self, text: str, **values) -> str:
+        """A word of the template as this section prints it: in English as filed, translated in a working copy."""
+        text = in_language(text, self.language)
+        return text % values if values else text
+
+    @property
+    def working_copy_label(self) -> str:
+        """ "工作副本（中文）——不提交 · Working copy in 中文 — not filed": in both languages, so that nobody reading
+        either takes it for the filed section; empty for the English section."""
+        if not self.is_working_copy:
+            return ""
+        name = LANGUAGE_NAMES.get(self.language, self.language)
+        english = WORKING_COPY % {"language": name}
+        own = self.words(WORKING_COPY, language=name)
+        return english if own == english else f"{own} · {english}"
 
     @property
     def submitted_on(self) -> str | None:
@@ -219,6 +273,8 @@ class Section:
     @property
     def status_line(self) -> str:
         """ "Biennial report 2025-2026 · Draft, revision 2" or "... · Revision 1, submitted 30 April 2026"."""
+        if self.is_working_copy:
+            return f"{self.words(BIENNIAL_REPORT, period=self.period_label)} · {self.working_copy_label}"
         if self.is_submitted:
             day = date.fromisoformat(self.submitted_on)
             state = f"Revision {self.revision}, submitted {day.day} {day:%B %Y}"

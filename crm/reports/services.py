@@ -19,8 +19,11 @@ from crm.reports import drafting
 from crm.reports.linked import Change, Drafted, LinkedText, rebase
 from crm.reports.linked import apply as apply_linked
 from crm.reports.linked import redraft_changes as linked_changes
-from crm.reports.models import Challenge, ChallengeArea, ReportOutput, ReportSection
-from crm.reports.section import TEMPLATE_ROWS, Narrative, Output, OutputStatus, Section
+from crm.reports.models import FILED_LANGUAGE, Challenge, ChallengeArea, ReportOutput, ReportSection
+from crm.reports.section import TEMPLATE_ROWS, Narrative, Output, OutputStatus, Section, in_language
+
+# The languages a working copy may be drafted in (crm.core.i18n.LANGUAGES but the filed one), as their own name.
+WORKING_LANGUAGES = {"zh_Hans_CN": "中文", "ru": "Русский"}
 
 # Template rows a report may leave out: hidden from the start when the records give them nothing to tell.
 OPTIONAL_ROWS = ("additional",)
@@ -35,6 +38,15 @@ TEXT_FIELDS = (
 
 class SectionError(RuleError):
     """Refused input in this domain (see crm.core.errors.RuleError)."""
+
+    @classmethod
+    def working_copy(cls, section: ReportSection) -> "SectionError":
+        return cls(
+            _(
+                "This is a working copy in %(language)s: it is not filed. Submit or fill in the English section.",
+                language=WORKING_LANGUAGES.get(section.language, section.language),
+            )
+        )
 
 
 class SectionFrozen(SectionError):
@@ -53,6 +65,12 @@ def check_editable(section: ReportSection) -> None:
         raise SectionFrozen(section)
 
 
+def check_filed_language(section: ReportSection) -> None:
+    """Only the English section is filed: a working copy is neither submitted nor filled into the report."""
+    if section.is_working_copy:
+        raise SectionError.working_copy(section)
+
+
 def touch(section: ReportSection) -> None:
     """Bump the section's version even when only its rows changed, so a stale edit form is a conflict."""
     section.updated_at = utcnow()
@@ -62,15 +80,18 @@ def touch(section: ReportSection) -> None:
 
 
 def sections_of_period(period_id: int) -> list[ReportSection]:
+    """The English revisions of a period's section (the working copies apart)."""
     return db.session.scalars(
-        sa.select(ReportSection).where(ReportSection.period_id == period_id).order_by(ReportSection.revision)
+        sa.select(ReportSection)
+        .where(ReportSection.period_id == period_id, ReportSection.language == FILED_LANGUAGE)
+        .order_by(ReportSection.revision)
     ).all()
 
 
 def latest_section(period_id: int) -> ReportSection | None:
     return db.session.scalar(
         sa.select(ReportSection)
-        .where(ReportSection.period_id == period_id)
+        .where(ReportSection.period_id == period_id, ReportSection.language == FILED_LANGUAGE)
         .order_by(ReportSection.revision.desc())
         .limit(1)
     )
@@ -85,7 +106,7 @@ def draft_for(section: ReportSection) -> drafting.Draft:
     """The draft of the section's period, its template rows in the section's order: names are given in full where
     the section first mentions them."""
     order = [row.key for row in shown_rows(section) if row.key]
-    return drafting.draft(section.centre, section.period, order)
+    return drafting.draft(section.centre, section.period, order, language=section.language or FILED_LANGUAGE)
 
 
 def live_section(section: ReportSection, draft: drafting.Draft | None = None) -> Section:
@@ -120,6 +141,7 @@ def live_section(section: ReportSection, draft: drafting.Draft | None = None) ->
         conversion_policy=draft.conversion_policy,
         rates_used=draft.rates_used,
         revision=section.revision,
+        language=section.language or FILED_LANGUAGE,
         links=section.links or {},
         annex=draft.annex,
         synthesis=draft.synthesis,
@@ -141,7 +163,11 @@ def previous_outcome(centre, period) -> str | None:
     earlier = db.session.scalar(
         sa.select(ReportSection.outcome)
         .join(ReportingPeriod, ReportingPeriod.id == ReportSection.period_id)
-        .where(ReportSection.centre_id == centre.id, ReportingPeriod.starts_on < period.starts_on)
+        .where(
+            ReportSection.centre_id == centre.id,
+            ReportSection.language == FILED_LANGUAGE,
+            ReportingPeriod.starts_on < period.starts_on,
+        )
         .order_by(ReportingPeriod.starts_on.desc(), ReportSection.revision.desc())
         .limit(1)
     )
@@ -177,6 +203,59 @@ def start_section(centre, period) -> ReportSection:
     db.session.add(section)
     db.session.flush()
     return section
+
+
+def working_copies(period_id: int) -> list[ReportSection]:
+    return db.session.scalars(
+        sa.select(ReportSection)
+        .where(ReportSection.period_id == period_id, ReportSection.language != FILED_LANGUAGE)
+        .order_by(ReportSection.language, ReportSection.revision)
+    ).all()
+
+
+def working_copy(period_id: int, language: str) -> ReportSection | None:
+    return db.session.scalar(
+        sa.select(ReportSection)
+        .where(ReportSection.period_id == period_id, ReportSection.language == language)
+        .order_by(ReportSection.revision.desc())
+        .limit(1)
+    )
+
+
+def start_working_copy(section: ReportSection, language: str) -> tuple[ReportSection, bool]:
+    """(the period's working copy in ``language``, whether it was drafted now): drafted from the same records as
+    the English section, in its rows' order and with its rows shown and hidden; one per language, never filed."""
+    if language not in WORKING_LANGUAGES:
+        raise SectionError(_("A working copy is drafted in Chinese or Russian."))
+    existing = working_copy(section.period_id, language)
+    if existing is not None:
+        return existing, False
+    order = [row.key for row in shown_rows(section) if row.key]
+    draft = drafting.draft(section.centre, section.period, order, language=language)
+    copy = ReportSection(centre=section.centre, period=section.period, revision=1, language=language, links={})
+    for name, drafted in draft.texts.items():
+        write_linked(copy, name, drafted.render())
+    titles = dict(TEMPLATE_ROWS)
+    for position, row in enumerate(section.outputs):
+        drafted = draft.rows.get(row.key) if row.key else None
+        title = in_language(titles[row.key], language) if row.key and row.title == titles.get(row.key) else row.title
+        copied = ReportOutput(
+            centre_id=section.centre_id,
+            position=position,
+            key=row.key,
+            title=title,
+            status=drafted.suggested_status if drafted else row.status,
+            is_hidden=row.is_hidden,
+            links={},
+        )
+        if drafted:
+            write_row(copied, drafted.text.render())
+        else:
+            copied.details = row.details
+        copy.outputs.append(copied)
+    db.session.add(copy)
+    db.session.flush()
+    return copy, True
 
 
 def linked_text(section: ReportSection, name: str) -> LinkedText:
@@ -440,6 +519,7 @@ def check_filed_on(section: ReportSection, filed_on: date | None, today: date) -
 
 def submit(section: ReportSection, user, filed_on: date | None = None, today: date | None = None) -> ReportSection:
     """Freeze the section as reported: words, figures and the rates used, kept as they are today."""
+    check_filed_language(section)
     check_editable(section)
     today = today or utcnow().date()
     section.filed_on = check_filed_on(section, filed_on, today)
@@ -456,6 +536,7 @@ def submit(section: ReportSection, user, filed_on: date | None = None, today: da
 
 def new_revision(section: ReportSection) -> ReportSection:
     """A draft that starts from the submitted words (and their links); the submitted revision stays as it was."""
+    check_filed_language(section)
     if not section.is_submitted:
         raise SectionError(_("Only a submitted section can be revised; this one is still a draft."))
     latest = latest_section(section.period_id)
@@ -488,7 +569,9 @@ def new_revision(section: ReportSection) -> ReportSection:
 
 def find_revision(period_id: int, revision: int | None = None) -> ReportSection | None:
     """The latest submitted revision of a period's section, or the given one (submitted or not)."""
-    stmt = sa.select(ReportSection).where(ReportSection.period_id == period_id)
+    stmt = sa.select(ReportSection).where(
+        ReportSection.period_id == period_id, ReportSection.language == FILED_LANGUAGE
+    )
     if revision is None:
         stmt = stmt.where(ReportSection.submitted_at.is_not(None))
     else:

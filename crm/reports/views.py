@@ -99,6 +99,8 @@ def section_page(section: ReportSection, add_row_form=None, submit_form=None, fi
         record=section,
         section=services.section_data(section),
         revisions=services.sections_of_period(section.period_id),
+        working_copies=services.working_copies(section.period_id),
+        working_languages=services.WORKING_LANGUAGES,
         history=queries.section_history(section),
         can_write=current_user.can_write(section.centre_id),
         version_form=VersionForm(version=section.version),
@@ -197,10 +199,35 @@ def redraft(section: ReportSection):
     return form_page("reports/redraft.html", form=form, record=section, redraft=redrafted)
 
 
+@bp.route("/sections/<int:section_id>/working-copy/<language>", methods=["POST"])
+@login_required
+def working_copy(section_id: int, language: str):
+    """A working copy of the section in Chinese or Russian, drafted from the same records (never filed); the one
+    already drafted is opened."""
+    section = section_or_404(section_id, write=True)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        copy, drafted = services.start_working_copy(section, language)
+    except services.SectionError as error:
+        flash(str(error), "warning")
+        return redirect(url_for("reports.show", section_id=section.id))
+    name = services.WORKING_LANGUAGES[language]
+    if drafted:
+        flash(_("Drafted a working copy in %(language)s from the records. It is not filed.", language=name), "success")
+    else:
+        flash(_("The working copy in %(language)s is already drafted: here it is.", language=name), "info")
+    return redirect(url_for("reports.show", section_id=copy.id))
+
+
 @bp.route("/sections/<int:section_id>/submit", methods=["POST"])
 @login_required
 @editable_section
 def submit(section: ReportSection):
+    if section.is_working_copy:
+        flash(str(services.SectionError.working_copy(section)), "warning")
+        return redirect(url_for("reports.show", section_id=section.id))
     form = SubmitForm()
     if form.validate_on_submit():
         check_version(section, form.version.data, {})
@@ -246,6 +273,9 @@ def export(section_id: int, fmt: str):
 def fill_report(section_id: int):
     """Staff's own Word report back with area 3 and the Part III achievement filled in; nothing is stored."""
     section = section_or_404(section_id)
+    if section.is_working_copy:
+        flash(str(services.SectionError.working_copy(section)), "warning")
+        return redirect(url_for("reports.show", section_id=section.id))
     form = FillForm()
     if form.validate_on_submit():
         upload = form.report.data

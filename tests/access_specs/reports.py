@@ -27,6 +27,10 @@ RULES = {
     ),
     "reports.submit": Rule(args=_section, method="POST", coordinator=403, admin=403),
     "reports.revise": Rule(args=_section, method="POST", coordinator=403, admin=403),
+    # As starting a section: only staff who write the centre's records.
+    "reports.working_copy": Rule(
+        args=lambda w: _section(w) | {"language": "ru"}, method="POST", coordinator=403, admin=403
+    ),
     # Filling a report file changes nothing stored: whoever reads the section may (no file sent: the form again).
     "reports.fill_report": Rule(args=_section, method="POST", coordinator=422, admin=422),
     "reports.compilation_page": Rule(staff=403),
