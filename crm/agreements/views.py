@@ -44,7 +44,7 @@ bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 @related_section(order=10)
 def agreements_with_partner(partnership):
     return RelatedSection(
-        "Agreements", "agreements/_partner_section.html", {"agreements": queries.for_partnership(partnership)}
+        _("Agreements"), "agreements/_partner_section.html", {"agreements": queries.for_partnership(partnership)}
     )
 
 
