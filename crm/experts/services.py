@@ -124,7 +124,7 @@ def check_day_rate(basis: EngagementBasis, amount, currency: str | None) -> tupl
             "A day rate applies to paid consultants only: change the basis or clear the rate.", "day_rate"
         )
     try:
-        return money_pair(amount, currency, "the day rate")
+        return money_pair(amount, currency, _("the day rate"))
     except PairError as error:
         raise ExpertError(str(error), "day_rate" if error.part == "amount" else "day_rate_currency") from None
 
@@ -422,7 +422,7 @@ def add_engagement(expert: Expert, activity: str, started_on: date, ended_on: da
     if ended_on is not None and ended_on < started_on:
         raise ExpertError(_("The engagement cannot end before it starts."), "ended_on")
     try:
-        days = check_quantity(days, "Days worked", allow_zero=True)
+        days = check_quantity(days, _("Days worked"), allow_zero=True)
     except AmountError as error:
         raise ExpertError(str(error), "days_worked") from None
     if days != days.quantize(Decimal("0.1")):

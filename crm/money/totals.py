@@ -19,11 +19,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm.money.conversion import NO_SCOPE, Conversion, ConversionError, Leg, RateBook, round_exact
 from crm.money.currencies import normalise_currency
-from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
+from crm.money.policy import DEFAULT_SOURCES, Policy, rounding_statement, source_list
 from crm.money.value import EXACT, Money, exactly
 
 # (currency, the rate date of the amounts — a month's first day, a day, or None for undated ones —, exact sum)
@@ -89,18 +90,23 @@ class RatePlan:
         """The conversion policy in words, printed under every converted figure."""
         fallback = self.fallback_on.isoformat()
         if self.key == "end":
-            return f"{self.policy.describe()}; {rounding_statement(self.target)}."
+            return _(
+                "%(policy)s; %(rounding)s.", policy=self.policy.describe(), rounding=rounding_statement(self.target)
+            )
         if self.key == "un":
             head = self.policy.describe()
         else:
-            sources = ", then ".join(SOURCE_NAMES[s] for s in DEFAULT_SOURCES)
-            head = (
+            head = _(
                 "Amounts are summed per month and converted at the rate in force on the first day of their month, "
-                f"or the latest before it ({sources})"
+                "or the latest before it (%(sources)s)",
+                sources=source_list(DEFAULT_SOURCES),
             )
-        return (
-            f"{head}; amounts without a date, and proposals' requested and expected amounts, at the rate of "
-            f"{fallback}; {rounding_statement(self.target)}."
+        return _(
+            "%(policy)s; amounts without a date, and proposals' requested and expected amounts, at the rate of "
+            "%(day)s; %(rounding)s.",
+            policy=head,
+            day=fallback,
+            rounding=rounding_statement(self.target),
         )
 
 
@@ -201,7 +207,7 @@ class ConvertedTotal:
         for den, num in self.sums.items():
             (n, d), (dn, dd) = num.as_integer_ratio(), den.as_integer_ratio()
             terms.append((n * dd, d * dn))
-        common = math.lcm(*(d for _, d in terms))
+        common = math.lcm(*(d for _n, d in terms))
         return Fraction(sum(n * (common // d) for n, d in terms), common)
 
     @property
@@ -237,7 +243,7 @@ class ConvertedTotal:
 
     def left_out(self) -> list[Money]:
         """What was not converted, a Money per currency."""
-        return [Money(amount, code) for code, (amount, _) in sorted(self.missing.items())]
+        return [Money(amount, code) for code, (amount, _why) in sorted(self.missing.items())]
 
     def missing_currencies(self) -> list[str]:
         return sorted(self.missing)
@@ -306,7 +312,7 @@ class LeftOut:
     def of(cls, *totals: ConvertedTotal) -> "LeftOut":
         reasons: dict[str, set[str]] = defaultdict(set)
         for total in totals:
-            for code, (_, why) in total.missing.items():
+            for code, (_amount, why) in total.missing.items():
                 reasons[code] |= why
         return cls([f"{code}: {'; '.join(sorted(why))}" for code, why in sorted(reasons.items())], sorted(reasons))
 
