@@ -74,11 +74,11 @@ def create_agreement(centre_id: int, data: dict, recorded_by_id: int | None, tod
 def deletion_of_agreement(agreement: Agreement) -> Deletion:
     return deletion(
         agreement,
-        f"the agreement “{agreement.title}”",
+        _("the agreement “%(title)s”", title=agreement.title),
         consequences(
-            counted(len(agreement.steps), "status step"),
-            counted(len(agreement.documents), "document version"),
-            counted(len(agreement.amendments), "amendment"),
+            counted(len(agreement.steps), "status_steps"),
+            counted(len(agreement.documents), "document_versions"),
+            counted(len(agreement.amendments), "amendments"),
         ),
         _("Link them to another agreement, or to none, first."),
     )
@@ -189,7 +189,7 @@ def deletion_of_step(step: AgreementStep) -> Deletion:
     blocked = (
         "" if len(step.agreement.steps) > 1 else _("An agreement keeps at least one step: correct this one instead.")
     )
-    return Deletion(f"the step “{step.status.label}” of {step.occurred}", [], blocked)
+    return Deletion(_("the step “%(status)s” of %(date)s", status=step.status.label, date=step.occurred), [], blocked)
 
 
 def remove_step(step: AgreementStep) -> None:

@@ -11,6 +11,8 @@ from datetime import date
 from functools import cache
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from crm.core.models import Audited, model_classes
 from crm.core.partial_dates import PartialDate
@@ -29,12 +31,12 @@ class Change:
     @property
     def sentence(self) -> str:
         """The change as a reader says it: "Award set to CNY 300,000.00", "Stage changed from Contacted to Active"."""
-        name = self.field[:1].upper() + self.field[1:]
+        words = {"field": self.field[:1].upper() + self.field[1:], "before": self.before, "after": self.after}
         if self.before == NOTHING:
-            return f"{name} set to {self.after}"
+            return _("%(field)s set to %(after)s", **words)
         if self.after == NOTHING:
-            return f"{name} cleared (was {self.before})"
-        return f"{name} changed from {self.before} to {self.after}"
+            return _("%(field)s cleared (was %(before)s)", **words)
+        return _("%(field)s changed from %(before)s to %(after)s", **words)
 
 
 # What each audited table's records are called in a sentence; others read as their table's name, singular.
@@ -70,17 +72,190 @@ def noun(entity: str) -> str:
     return NOUNS.get(entity) or entity.replace("_", " ").removesuffix("s")
 
 
+# Each audited table's headlines, one whole sentence per action, so that each language words it its own way
+# (Russian agrees the verb with the noun's gender; Chinese puts the verb first). Made from NOUNS and ``noun``.
+HEADLINES = {
+    "agreement_documents": {
+        "create": _l("Added the agreement document %(label)s"),
+        "update": _l("Changed the agreement document %(label)s"),
+        "delete": _l("Removed the agreement document %(label)s"),
+    },
+    "agreement_steps": {
+        "create": _l("Added the status step %(label)s"),
+        "update": _l("Changed the status step %(label)s"),
+        "delete": _l("Removed the status step %(label)s"),
+    },
+    "agreements": {
+        "create": _l("Added the agreement %(label)s"),
+        "update": _l("Changed the agreement %(label)s"),
+        "delete": _l("Removed the agreement %(label)s"),
+    },
+    "amendments": {
+        "create": _l("Added the amendment %(label)s"),
+        "update": _l("Changed the amendment %(label)s"),
+        "delete": _l("Removed the amendment %(label)s"),
+    },
+    "call_deadlines": {
+        "create": _l("Added the call deadline %(label)s"),
+        "update": _l("Changed the call deadline %(label)s"),
+        "delete": _l("Removed the call deadline %(label)s"),
+    },
+    "centres": {
+        "create": _l("Added the centre %(label)s"),
+        "update": _l("Changed the centre %(label)s"),
+        "delete": _l("Removed the centre %(label)s"),
+    },
+    "challenges": {
+        "create": _l("Added the challenge %(label)s"),
+        "update": _l("Changed the challenge %(label)s"),
+        "delete": _l("Removed the challenge %(label)s"),
+    },
+    "contacts": {
+        "create": _l("Added the contact %(label)s"),
+        "update": _l("Changed the contact %(label)s"),
+        "delete": _l("Removed the contact %(label)s"),
+    },
+    "exchange_rates": {
+        "create": _l("Added the exchange rate %(label)s"),
+        "update": _l("Changed the exchange rate %(label)s"),
+        "delete": _l("Removed the exchange rate %(label)s"),
+    },
+    "expert_cvs": {
+        "create": _l("Added the expert cv %(label)s"),
+        "update": _l("Changed the expert cv %(label)s"),
+        "delete": _l("Removed the expert cv %(label)s"),
+    },
+    "expert_engagements": {
+        "create": _l("Added the expert's engagement %(label)s"),
+        "update": _l("Changed the expert's engagement %(label)s"),
+        "delete": _l("Removed the expert's engagement %(label)s"),
+    },
+    "expert_pools": {
+        "create": _l("Added the expert pool %(label)s"),
+        "update": _l("Changed the expert pool %(label)s"),
+        "delete": _l("Removed the expert pool %(label)s"),
+    },
+    "experts": {
+        "create": _l("Added %(label)s to the roster"),
+        "update": _l("Changed %(label)s"),
+        "delete": _l("Removed %(label)s from the roster"),
+    },
+    "funding_mechanisms": {
+        "create": _l("Added the funding mechanism %(label)s"),
+        "update": _l("Changed the funding mechanism %(label)s"),
+        "delete": _l("Removed the funding mechanism %(label)s"),
+    },
+    "funding_needs": {
+        "create": _l("Added the funding need %(label)s"),
+        "update": _l("Changed the funding need %(label)s"),
+        "delete": _l("Removed the funding need %(label)s"),
+    },
+    "interactions": {
+        "create": _l("Added the interaction %(label)s"),
+        "update": _l("Changed the interaction %(label)s"),
+        "delete": _l("Removed the interaction %(label)s"),
+    },
+    "ledger_entries": {
+        "create": _l("Added the resource %(label)s"),
+        "update": _l("Changed the resource %(label)s"),
+        "delete": _l("Removed the resource %(label)s"),
+    },
+    "mobilisation_strategies": {
+        "create": _l("Added the resource mobilisation strategy %(label)s"),
+        "update": _l("Changed the resource mobilisation strategy %(label)s"),
+        "delete": _l("Removed the resource mobilisation strategy %(label)s"),
+    },
+    "organisation_types": {
+        "create": _l("Added the organisation type %(label)s"),
+        "update": _l("Changed the organisation type %(label)s"),
+        "delete": _l("Removed the organisation type %(label)s"),
+    },
+    "organisations": {
+        "create": _l("%(label)s added to the directory"),
+        "update": _l("Changed the organisation %(label)s"),
+        "delete": _l("Removed the organisation %(label)s"),
+    },
+    "partnerships": {
+        "create": _l("Added the partnership %(label)s"),
+        "update": _l("Changed the partnership %(label)s"),
+        "delete": _l("Removed the partnership %(label)s"),
+    },
+    "proposal_documents": {
+        "create": _l("Added the proposal document %(label)s"),
+        "update": _l("Changed the proposal document %(label)s"),
+        "delete": _l("Removed the proposal document %(label)s"),
+    },
+    "proposal_partners": {
+        "create": _l("Added the proposal partner %(label)s"),
+        "update": _l("Changed the proposal partner %(label)s"),
+        "delete": _l("Removed the proposal partner %(label)s"),
+    },
+    "proposal_status_changes": {
+        "create": _l("Added the proposal status %(label)s"),
+        "update": _l("Changed the proposal status %(label)s"),
+        "delete": _l("Removed the proposal status %(label)s"),
+    },
+    "proposals": {
+        "create": _l("Added the proposal %(label)s"),
+        "update": _l("Changed the proposal %(label)s"),
+        "delete": _l("Removed the proposal %(label)s"),
+    },
+    "rate_imports": {
+        "create": _l("Added the rate import %(label)s"),
+        "update": _l("Changed the rate import %(label)s"),
+        "delete": _l("Removed the rate import %(label)s"),
+    },
+    "report_outputs": {
+        "create": _l("Added the report output %(label)s"),
+        "update": _l("Changed the report output %(label)s"),
+        "delete": _l("Removed the report output %(label)s"),
+    },
+    "report_sections": {
+        "create": _l("Added the report section %(label)s"),
+        "update": _l("Changed the report section %(label)s"),
+        "delete": _l("Removed the report section %(label)s"),
+    },
+    "reporting_periods": {
+        "create": _l("Added the reporting period %(label)s"),
+        "update": _l("Changed the reporting period %(label)s"),
+        "delete": _l("Removed the reporting period %(label)s"),
+    },
+    "strategy_sources": {
+        "create": _l("Added the source of the strategy %(label)s"),
+        "update": _l("Changed the source of the strategy %(label)s"),
+        "delete": _l("Removed the source of the strategy %(label)s"),
+    },
+    "strategy_steps": {
+        "create": _l("Added the step of the strategy %(label)s"),
+        "update": _l("Changed the step of the strategy %(label)s"),
+        "delete": _l("Removed the step of the strategy %(label)s"),
+    },
+    "tranches": {
+        "create": _l("Added the receipt %(label)s"),
+        "update": _l("Changed the receipt %(label)s"),
+        "delete": _l("Removed the receipt %(label)s"),
+    },
+    "users": {
+        "create": _l("Added the user %(label)s"),
+        "update": _l("Changed the user %(label)s"),
+        "delete": _l("Removed the user %(label)s"),
+    },
+}
+# A table added later reads in English until it has its own sentences above.
+FALLBACK = {
+    "create": "Added the {noun} {label}",
+    "update": "Changed the {noun} {label}",
+    "delete": "Removed the {noun} {label}",
+}
+
+
 def headline(entry) -> str:
     """What happened, in the record's own terms: "Tsinghua University added to the directory", "Changed the
     partnership Tsinghua University", "Removed the status step Signed (May 2027)"."""
-    label = entry.label
-    if entry.entity == "organisations" and entry.action == "create":
-        return f"{label} added to the directory"
-    if entry.entity == "experts":
-        where = {"create": "Added {} to the roster", "update": "Changed {}", "delete": "Removed {} from the roster"}
-        return where[entry.action].format(label)
-    verb = {"create": "Added", "update": "Changed", "delete": "Removed"}[entry.action]
-    return f"{verb} the {noun(entry.entity)} {label}"
+    sentences = HEADLINES.get(entry.entity)
+    if sentences is None:
+        return FALLBACK[entry.action].format(noun=noun(entry.entity), label=entry.label)
+    return str(sentences[entry.action]) % {"label": entry.label}
 
 
 def _currency_key(key: str) -> str | None:
@@ -138,7 +313,7 @@ def _value(value, enum=None) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if enum is not None:
         try:
             member = enum(value)
@@ -151,7 +326,9 @@ def _value(value, enum=None) -> str:
 def _partial_date(on, precision) -> str:
     if on is None:
         return NOTHING
-    return str(PartialDate(date.fromisoformat(on), precision or "day"))
+    from crm.core.templating import format_partial
+
+    return format_partial(PartialDate(date.fromisoformat(on), precision or "day"))
 
 
 def _field(key: str) -> str:
@@ -179,7 +356,7 @@ def _labels(entries) -> dict[type, dict[int, str]]:
 def _reference(value, labels: dict[int, str]) -> str:
     if value is None:
         return NOTHING
-    return labels.get(value) or f"#{value}, since deleted"
+    return labels.get(value) or _("#%(id)s, since deleted", id=value)
 
 
 def _money(amount, currency) -> str:

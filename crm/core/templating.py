@@ -97,7 +97,15 @@ def format_partial(value) -> str:
     """A partial date as entered: "2025", "March 2026", "17 March 2026"; a plain date as ``format_day``."""
     if value is None:
         return ""
-    return format_day(value) if isinstance(value, date) else str(value)
+    if isinstance(value, date):
+        return format_day(value)
+    if getattr(value, "precision", None) == "month":
+        from crm.core.partial_dates import month_words
+
+        return month_words(value.start.year, value.start.month)
+    if getattr(value, "precision", None) == "day":
+        return format_day(value.start)
+    return str(value)
 
 
 def text_rows(value, minimum: int = 3, maximum: int = 25, width: int = 80) -> int:

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 import pycountry
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
-from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
+from crm.core.deletion import Deletion, consequences, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.partial_dates import PartialDate
@@ -467,8 +468,16 @@ def save_pool(
 
 def deletion_of_pool(pool: ExpertPool) -> Deletion:
     members = db.session.scalar(sa.select(sa.func.count()).where(pool_memberships.c.pool_id == pool.id))
-    also = counted(members, "membership")
-    return deletion(pool, f"the pool “{pool.name}”", consequences(also and f"{also} (the experts stay on the roster)"))
+    also = (
+        ngettext(
+            "%(num)d membership (the experts stay on the roster)",
+            "%(num)d memberships (the experts stay on the roster)",
+            members,
+        )
+        if members
+        else None
+    )
+    return deletion(pool, _("the pool “%(name)s”", name=pool.name), consequences(also))
 
 
 def delete_pool(pool: ExpertPool) -> None:
