@@ -75,10 +75,13 @@ def dated_until(stmt: sa.Select, model, day, centre_ids, until: date | None) -> 
 
 def due_in(days_left: int) -> str:
     """How far off a date is, in words: "today", "tomorrow", "in 5 days", "1 day late"."""
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
+
     if days_left == 0:
-        return "today"
+        return _("today")
     if days_left == 1:
-        return "tomorrow"
+        return _("tomorrow")
     if days_left > 1:
-        return f"in {days_left} days"
-    return f"{-days_left} day{'s' if days_left < -1 else ''} late"
+        return ngettext("in %(num)d day", "in %(num)d days", days_left)
+    return ngettext("%(num)d day late", "%(num)d days late", -days_left)

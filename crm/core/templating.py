@@ -5,6 +5,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -127,6 +128,8 @@ def register(app):
 
     app.jinja_env.globals.update(
         html_lang=lambda: html_lang(select_locale()),
+        # The language a template is rendered in, force_locale included (mail is written in its recipient's).
+        rendered_lang=lambda: html_lang(str(get_locale() or "en")),
         html_lang_of=html_lang,
         current_language=select_locale,
         languages=LANGUAGES,
