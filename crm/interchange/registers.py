@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crm.agreements import queries as agreement_queries
@@ -157,6 +158,24 @@ class Context:
         return self.indexes[kind]
 
 
+# The registers' titles as pages and messages show them, in the reader's language. ``Register.title`` stays
+# English: it names the sheets of templates and exports, and a sheet's name tells an import which register it is.
+SHOWN_TITLES = {
+    "organisations": _l("Organisations"),
+    "partnerships": _l("Partnerships"),
+    "contacts": _l("Contacts"),
+    "agreements": _l("Agreements"),
+    "agreement_steps": _l("Agreement steps"),
+    "pools": _l("Pools"),
+    "experts": _l("Experts"),
+    "proposals": _l("Proposals"),
+    "proposal_status": _l("Proposal status history"),
+    "ledger": _l("Resources"),
+    "tranches": _l("Tranches received"),
+    "rates": _l("Exchange rates"),
+}
+
+
 @dataclass(frozen=True)
 class Register:
     name: str
@@ -174,6 +193,11 @@ class Register:
     batch: Callable | None = None  # context → a batch writer with ``finish()`` for the whole sheet
     duplicates: Callable | None = None  # values of a new row → likely duplicates to confirm
     fields: dict = field(default_factory=dict)  # a service's field names that are not column keys → column keys
+
+    @property
+    def shown_title(self) -> str:
+        """ "Experts", "Эксперты", "专家": the title in the reader's language (``title`` is the sheet name)."""
+        return str(SHOWN_TITLES.get(self.name, self.title))
 
     @property
     def ref_column(self) -> Column:
