@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 # In the reader's language: the CBD's official short titles in its Chinese and Russian versions (the catalogues).
+# "30%" is passed in, as "30% of" would read as a %-format to gettext's tools.
 TARGETS: dict[int, str] = {
     1: _l("Plan and Manage all Areas To Reduce Biodiversity Loss"),
-    2: _l("Restore 30% of all Degraded Ecosystems"),
-    3: _l("Conserve 30% of Land, Waters and Seas"),
+    2: _l("Restore %(share)s of all Degraded Ecosystems", share="30%"),
+    3: _l("Conserve %(share)s of Land, Waters and Seas", share="30%"),
     4: _l("Halt Species Extinction, Protect Genetic Diversity, and Manage Human-Wildlife Conflicts"),
     5: _l("Ensure Sustainable, Safe and Legal Harvesting and Trade of Wild Species"),
     6: _l("Reduce the Introduction of Invasive Alien Species by 50% and Minimize Their Impact"),
