@@ -378,7 +378,7 @@ PARTNERSHIPS = Register(
             "The partner organisation.",
             "IOZ",
             required=True,
-            fixed="A partnership stays with its organisation: start another partnership for another organisation.",
+            fixed=_l("A partnership stays with its organisation: start another partnership for another organisation."),
         ),
         Column("stage", "Stage", Choice(Stage, "stage"), "How far the engagement has come.", "in_discussion", True),
         Column("areas", "Areas of cooperation", Text(5000), "What you work on together.", "Wetland restoration"),
@@ -417,7 +417,7 @@ CONTACTS = Register(
             "IOZ",
             required=True,
             show=lambda record: record.partnership.organisation.name,
-            fixed="A contact stays with the partnership it was added to.",
+            fixed=_l("A contact stays with the partnership it was added to."),
         ),
         Column("name", "Name", Text(200, lines=False), "The person's name.", "Li Wei", True),
         Column("title", "Title or position", Text(200, lines=False), "Their position.", "Deputy director"),
@@ -874,10 +874,25 @@ PROPOSAL_STATUS = Register(
 # --- the ledger and the tranches received ------------------------------------------------------------------
 
 
-CORRECTED = (
-    "An entry's {what} is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw it "
-    "(a real event), and record a new entry if needed."
-)
+# Why a stored entry's column is not overwritten by an import: one whole sentence per column.
+CORRECTED = {
+    "kind": _l(
+        "An entry's kind is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw it "
+        "(a real event), and record a new entry if needed."
+    ),
+    "amount": _l(
+        "An entry's amount is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw it "
+        "(a real event), and record a new entry if needed."
+    ),
+    "currency": _l(
+        "An entry's currency is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw "
+        "it (a real event), and record a new entry if needed."
+    ),
+    "quantity": _l(
+        "An entry's quantity is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw "
+        "it (a real event), and record a new entry if needed."
+    ),
+}
 
 
 def _ledger_filters(args, reader) -> funding_queries.LedgerFilters:
@@ -932,7 +947,7 @@ LEDGER = Register(
             "Money, in kind, or people's time.",
             "financial",
             True,
-            fixed=CORRECTED.format(what="kind"),
+            fixed=CORRECTED["kind"],
         ),
         Column("purpose", "Purpose", Choice(Purpose, "purpose"), "What it is for.", "core_operations", True),
         Column("purpose_detail", "Purpose in words", Text(500, lines=False), "What exactly.", "Daily operation"),
@@ -944,14 +959,12 @@ LEDGER = Register(
             Number("The amount", allow_negative=True),
             "The sum of money, or the valuation of goods and time.",
             500000,
-            fixed=CORRECTED.format(what="amount"),
+            fixed=CORRECTED["amount"],
             currency="currency",
             rate_on="rate_on",
             rate_scope=lambda record: RateScope(record.id, record.agreement_id),
         ),
-        Column(
-            "currency", "Currency", Currency(), "The amount's currency.", "CNY", fixed=CORRECTED.format(what="currency")
-        ),
+        Column("currency", "Currency", Currency(), "The amount's currency.", "CNY", fixed=CORRECTED["currency"]),
         Column("booked_on", "Pledged or committed on", Day(), "The date it was pledged or committed.", "2025-05-20"),
         Column("description", "Description", Text(10000), "What is given (required for goods, services and time).", ""),
         Column(
@@ -960,7 +973,7 @@ LEDGER = Register(
             Number("The quantity", allow_negative=True),
             "How many (goods, services, time).",
             None,
-            fixed=CORRECTED.format(what="quantity"),
+            fixed=CORRECTED["quantity"],
         ),
         Column("unit", "Unit", Text(100, lines=False), "The unit of the quantity: interns, workstations...", ""),
         Column("valuation_method", "Valuation method", Text(300, lines=False), "How the valuation was made.", ""),

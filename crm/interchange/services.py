@@ -643,7 +643,7 @@ class SheetJob:
             return
         refused = [key for key in changed if register.history or by_key[key].fixed]
         for key in refused:
-            reason = by_key[key].fixed or (
+            reason = str(by_key[key].fixed) or (
                 _(
                     "A stored entry of the %(register)s is not changed by an import: add a new row instead.",
                     register=register.shown_title.lower(),
