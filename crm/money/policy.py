@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 
 from crm.money.currencies import minor_units
 from crm.money.models import RateSource
@@ -22,17 +21,18 @@ from crm.money.models import RateSource
 # Tried in this order unless a policy says otherwise: the admin's word, then the rates a UN body expects.
 DEFAULT_SOURCES = (RateSource.MANUAL, RateSource.UN, RateSource.ECB, RateSource.FOREX)
 # Shown on dashboards in the reader's language, and quoted in the filed report, drafted under force_locale("en").
+# In a sentence ("manual rates, then UN operational rates"): the context keeps them apart from the headings' words.
 SOURCE_NAMES = {
-    RateSource.MANUAL: _l("manual rates"),
-    RateSource.UN: _l("UN operational rates"),
-    RateSource.ECB: _l("ECB reference rates"),
-    RateSource.FOREX: _l("forex-python rates"),
+    RateSource.MANUAL: lambda: pgettext("rate sources, in a sentence", "manual rates"),
+    RateSource.UN: lambda: pgettext("rate sources, in a sentence", "UN operational rates"),
+    RateSource.ECB: lambda: pgettext("rate sources, in a sentence", "ECB reference rates"),
+    RateSource.FOREX: lambda: pgettext("rate sources, in a sentence", "forex-python rates"),
 }
 
 
 def source_list(sources) -> str:
     """ "manual rates, then UN operational rates", in the reader's language."""
-    names = [str(SOURCE_NAMES[RateSource(s)]) for s in sources]
+    names = [SOURCE_NAMES[RateSource(s)]() for s in sources]
     text = names[0] if names else ""
     for name in names[1:]:
         text = _("%(earlier)s, then %(later)s", earlier=text, later=name)
