@@ -17,6 +17,7 @@ from crm.agreements.models import (
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.partial_dates import PartialDate
+from crm.core.templating import format_partial
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
 from crm.partners.models import Organisation
@@ -189,7 +190,11 @@ def deletion_of_step(step: AgreementStep) -> Deletion:
     blocked = (
         "" if len(step.agreement.steps) > 1 else _("An agreement keeps at least one step: correct this one instead.")
     )
-    return Deletion(_("the step “%(status)s” of %(date)s", status=step.status.label, date=step.occurred), [], blocked)
+    return Deletion(
+        _("the step “%(status)s” of %(date)s", status=step.status.label, date=format_partial(step.occurred)),
+        [],
+        blocked,
+    )
 
 
 def remove_step(step: AgreementStep) -> None:
