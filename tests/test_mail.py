@@ -92,12 +92,16 @@ def test_each_message_is_written_in_its_recipients_language(app, smtp, nies):
     nies["owner"].language, nies["colleague"].language = "zh_Hans_CN", "ru"
     db.session.commit()
     assert run_job(app).exit_code == 0
-    to = {m["To"].addresses[0].display_name: m for m in inbox.messages if m["Subject"].startswith("What is due")}
+    # The subjects too, and the HTML says which language it is in.
+    to = {m["To"].addresses[0].display_name: m for m in inbox.messages if m["Subject"].startswith("Предстоящие сроки")}
     russian = body(to[CYRILLIC], "plain")
     assert f"Здравствуйте, {CYRILLIC}!" in russian and "Hello" not in russian
-    reminder = next(m for m in inbox.messages if m["Subject"].startswith("Reminder"))
+    assert '<html lang="ru">' in body(to[CYRILLIC], "html")
+    reminder = next(m for m in inbox.messages if m["Subject"].startswith("提醒："))
+    assert reminder["Subject"] == "提醒：提案截止日期（7 天后）— Заявка в ГЭФ: сохранение степей"
     chinese = body(reminder, "html")
     assert f"{CHINESE}，您好：" in chinese and "Заявка в ГЭФ" in chinese and "Open the record" not in chinese
+    assert '<html lang="zh-Hans">' in chinese
 
 
 def test_running_the_job_again_sends_nothing_twice(app, smtp, nies):

@@ -37,7 +37,7 @@ def catalogue_faults(language: str) -> list[str]:
     for message in catalogue("pot"):
         if not message.id:
             continue
-        entry = translated.get(message.id)
+        entry = translated.get(message.id, context=message.context)
         if entry is None:
             faults.append(f"missing: {message.id!r}")
             continue

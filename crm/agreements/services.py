@@ -17,6 +17,7 @@ from crm.agreements.models import (
 from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.partial_dates import PartialDate
+from crm.core.templating import format_partial
 from crm.core.uploads import StoredUpload
 from crm.extensions import db
 from crm.partners.models import Organisation
@@ -74,11 +75,11 @@ def create_agreement(centre_id: int, data: dict, recorded_by_id: int | None, tod
 def deletion_of_agreement(agreement: Agreement) -> Deletion:
     return deletion(
         agreement,
-        f"the agreement “{agreement.title}”",
+        _("the agreement “%(title)s”", title=agreement.title),
         consequences(
-            counted(len(agreement.steps), "status step"),
-            counted(len(agreement.documents), "document version"),
-            counted(len(agreement.amendments), "amendment"),
+            counted(len(agreement.steps), "status_steps"),
+            counted(len(agreement.documents), "document_versions"),
+            counted(len(agreement.amendments), "amendments"),
         ),
         _("Link them to another agreement, or to none, first."),
     )
@@ -189,7 +190,11 @@ def deletion_of_step(step: AgreementStep) -> Deletion:
     blocked = (
         "" if len(step.agreement.steps) > 1 else _("An agreement keeps at least one step: correct this one instead.")
     )
-    return Deletion(f"the step “{step.status.label}” of {step.occurred}", [], blocked)
+    return Deletion(
+        _("the step “%(status)s” of %(date)s", status=step.status.label, date=format_partial(step.occurred)),
+        [],
+        blocked,
+    )
 
 
 def remove_step(step: AgreementStep) -> None:

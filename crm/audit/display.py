@@ -11,6 +11,9 @@ from datetime import date
 from functools import cache
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from crm.core.models import Audited, model_classes
 from crm.core.partial_dates import PartialDate
@@ -29,12 +32,186 @@ class Change:
     @property
     def sentence(self) -> str:
         """The change as a reader says it: "Award set to CNY 300,000.00", "Stage changed from Contacted to Active"."""
-        name = self.field[:1].upper() + self.field[1:]
+        field = field_words(self.field)
+        words = {"field": field[:1].upper() + field[1:], "before": self.before, "after": self.after}
         if self.before == NOTHING:
-            return f"{name} set to {self.after}"
+            return _("%(field)s set to %(after)s", **words)
         if self.after == NOTHING:
-            return f"{name} cleared (was {self.before})"
-        return f"{name} changed from {self.before} to {self.after}"
+            return _("%(field)s cleared (was %(before)s)", **words)
+        return _("%(field)s changed from %(before)s to %(after)s", **words)
+
+
+# A changed field as the history names it, in the reader's language (by its English name); a field added later reads
+# in English until it is listed here.
+FIELD_WORDS = {
+    "acronym": lambda: pgettext("a field in the change history", "acronym"),
+    "action": lambda: pgettext("a field in the change history", "action"),
+    "active": lambda: pgettext("a field in the change history", "active"),
+    "activity": lambda: pgettext("a field in the change history", "activity"),
+    "adopted": lambda: pgettext("a field in the change history", "adopted"),
+    "affiliation": lambda: pgettext("a field in the change history", "affiliation"),
+    "agreed": lambda: pgettext("a field in the change history", "agreed"),
+    "agreement": lambda: pgettext("a field in the change history", "agreement"),
+    "amount": lambda: pgettext("a field in the change history", "amount"),
+    "amount requested": lambda: pgettext("a field in the change history", "amount requested"),
+    "area": lambda: pgettext("a field in the change history", "area"),
+    "areas": lambda: pgettext("a field in the change history", "areas"),
+    "attendees": lambda: pgettext("a field in the change history", "attendees"),
+    "availability": lambda: pgettext("a field in the change history", "availability"),
+    "availability until": lambda: pgettext("a field in the change history", "availability until"),
+    "award": lambda: pgettext("a field in the change history", "award"),
+    "base": lambda: pgettext("a field in the change history", "base"),
+    "booked on": lambda: pgettext("a field in the change history", "booked on"),
+    "categories": lambda: pgettext("a field in the change history", "categories"),
+    "category": lambda: pgettext("a field in the change history", "category"),
+    "centre": lambda: pgettext("a field in the change history", "centre"),
+    "challenge": lambda: pgettext("a field in the change history", "challenge"),
+    "challenges": lambda: pgettext("a field in the change history", "challenges"),
+    "changed on": lambda: pgettext("a field in the change history", "changed on"),
+    "code": lambda: pgettext("a field in the change history", "code"),
+    "contact notes": lambda: pgettext("a field in the change history", "contact notes"),
+    "country": lambda: pgettext("a field in the change history", "country"),
+    "created by": lambda: pgettext("a field in the change history", "created by"),
+    "day rate": lambda: pgettext("a field in the change history", "day rate"),
+    "days worked": lambda: pgettext("a field in the change history", "days worked"),
+    "deadline on": lambda: pgettext("a field in the change history", "deadline on"),
+    "decided at": lambda: pgettext("a field in the change history", "decided at"),
+    "decision on": lambda: pgettext("a field in the change history", "decision on"),
+    "description": lambda: pgettext("a field in the change history", "description"),
+    "details": lambda: pgettext("a field in the change history", "details"),
+    "done": lambda: pgettext("a field in the change history", "done"),
+    "due": lambda: pgettext("a field in the change history", "due"),
+    "due on": lambda: pgettext("a field in the change history", "due on"),
+    "effective": lambda: pgettext("a field in the change history", "effective"),
+    "effective on": lambda: pgettext("a field in the change history", "effective on"),
+    "eligibility notes": lambda: pgettext("a field in the change history", "eligibility notes"),
+    "email": lambda: pgettext("a field in the change history", "email"),
+    "ended on": lambda: pgettext("a field in the change history", "ended on"),
+    "ends on": lambda: pgettext("a field in the change history", "ends on"),
+    "engaged": lambda: pgettext("a field in the change history", "engaged"),
+    "engagement basis": lambda: pgettext("a field in the change history", "engagement basis"),
+    "entry": lambda: pgettext("a field in the change history", "entry"),
+    "expected on": lambda: pgettext("a field in the change history", "expected on"),
+    "expert": lambda: pgettext("a field in the change history", "expert"),
+    "expiry": lambda: pgettext("a field in the change history", "expiry"),
+    "filed on": lambda: pgettext("a field in the change history", "filed on"),
+    "findings": lambda: pgettext("a field in the change history", "findings"),
+    "follow up": lambda: pgettext("a field in the change history", "follow up"),
+    "funder": lambda: pgettext("a field in the change history", "funder"),
+    "host country": lambda: pgettext("a field in the change history", "host country"),
+    "host institution": lambda: pgettext("a field in the change history", "host institution"),
+    "imported at": lambda: pgettext("a field in the change history", "imported at"),
+    "imported by": lambda: pgettext("a field in the change history", "imported by"),
+    "is hidden": lambda: pgettext("a field in the change history", "is hidden"),
+    "is out of order": lambda: pgettext("a field in the change history", "is out of order"),
+    "is over outstanding": lambda: pgettext("a field in the change history", "is over outstanding"),
+    "is yearly": lambda: pgettext("a field in the change history", "is yearly"),
+    "key": lambda: pgettext("a field in the change history", "key"),
+    "key figures": lambda: pgettext("a field in the change history", "key figures"),
+    "kind": lambda: pgettext("a field in the change history", "kind"),
+    "kmgbf targets": lambda: pgettext("a field in the change history", "kmgbf targets"),
+    "label": lambda: pgettext("a field in the change history", "label"),
+    "language": lambda: pgettext("a field in the change history", "language"),
+    "languages": lambda: pgettext("a field in the change history", "languages"),
+    "launched on": lambda: pgettext("a field in the change history", "launched on"),
+    "links": lambda: pgettext("a field in the change history", "links"),
+    "listed": lambda: pgettext("a field in the change history", "listed"),
+    "locale": lambda: pgettext("a field in the change history", "locale"),
+    "match keys": lambda: pgettext("a field in the change history", "match keys"),
+    "mechanism": lambda: pgettext("a field in the change history", "mechanism"),
+    "merged into": lambda: pgettext("a field in the change history", "merged into"),
+    "name": lambda: pgettext("a field in the change history", "name"),
+    "nationality": lambda: pgettext("a field in the change history", "nationality"),
+    "next review": lambda: pgettext("a field in the change history", "next review"),
+    "next step": lambda: pgettext("a field in the change history", "next step"),
+    "next step on": lambda: pgettext("a field in the change history", "next step on"),
+    "note": lambda: pgettext("a field in the change history", "note"),
+    "noted": lambda: pgettext("a field in the change history", "noted"),
+    "notes": lambda: pgettext("a field in the change history", "notes"),
+    "occurred": lambda: pgettext("a field in the change history", "occurred"),
+    "occurred on": lambda: pgettext("a field in the change history", "occurred on"),
+    "organisation": lambda: pgettext("a field in the change history", "organisation"),
+    "original name": lambda: pgettext("a field in the change history", "original name"),
+    "other names": lambda: pgettext("a field in the change history", "other names"),
+    "outcome": lambda: pgettext("a field in the change history", "outcome"),
+    "owner": lambda: pgettext("a field in the change history", "owner"),
+    "parties": lambda: pgettext("a field in the change history", "parties"),
+    "partnership": lambda: pgettext("a field in the change history", "partnership"),
+    "password hash": lambda: pgettext("a field in the change history", "password hash"),
+    "period": lambda: pgettext("a field in the change history", "period"),
+    "phone": lambda: pgettext("a field in the change history", "phone"),
+    "plural name": lambda: pgettext("a field in the change history", "plural name"),
+    "position": lambda: pgettext("a field in the change history", "position"),
+    "probability": lambda: pgettext("a field in the change history", "probability"),
+    "proposal": lambda: pgettext("a field in the change history", "proposal"),
+    "provider": lambda: pgettext("a field in the change history", "provider"),
+    "purpose": lambda: pgettext("a field in the change history", "purpose"),
+    "purpose detail": lambda: pgettext("a field in the change history", "purpose detail"),
+    "quantity": lambda: pgettext("a field in the change history", "quantity"),
+    "quote": lambda: pgettext("a field in the change history", "quote"),
+    "rate": lambda: pgettext("a field in the change history", "rate"),
+    "rate on": lambda: pgettext("a field in the change history", "rate on"),
+    "reason": lambda: pgettext("a field in the change history", "reason"),
+    "received on": lambda: pgettext("a field in the change history", "received on"),
+    "recorded at": lambda: pgettext("a field in the change history", "recorded at"),
+    "recorded by": lambda: pgettext("a field in the change history", "recorded by"),
+    "reference": lambda: pgettext("a field in the change history", "reference"),
+    "report area": lambda: pgettext("a field in the change history", "report area"),
+    "residence country": lambda: pgettext("a field in the change history", "residence country"),
+    "resolved": lambda: pgettext("a field in the change history", "resolved"),
+    "responsible": lambda: pgettext("a field in the change history", "responsible"),
+    "revision": lambda: pgettext("a field in the change history", "revision"),
+    "role": lambda: pgettext("a field in the change history", "role"),
+    "rows": lambda: pgettext("a field in the change history", "rows"),
+    "scope": lambda: pgettext("a field in the change history", "scope"),
+    "scope agreement": lambda: pgettext("a field in the change history", "scope agreement"),
+    "scope entry": lambda: pgettext("a field in the change history", "scope entry"),
+    "section": lambda: pgettext("a field in the change history", "section"),
+    "session token": lambda: pgettext("a field in the change history", "session token"),
+    "sha256": lambda: pgettext("a field in the change history", "sha256"),
+    "short name": lambda: pgettext("a field in the change history", "short name"),
+    "signed": lambda: pgettext("a field in the change history", "signed"),
+    "signed place": lambda: pgettext("a field in the change history", "signed place"),
+    "size": lambda: pgettext("a field in the change history", "size"),
+    "snapshot": lambda: pgettext("a field in the change history", "snapshot"),
+    "solution": lambda: pgettext("a field in the change history", "solution"),
+    "solutions": lambda: pgettext("a field in the change history", "solutions"),
+    "source": lambda: pgettext("a field in the change history", "source"),
+    "stage": lambda: pgettext("a field in the change history", "stage"),
+    "started on": lambda: pgettext("a field in the change history", "started on"),
+    "starts on": lambda: pgettext("a field in the change history", "starts on"),
+    "status": lambda: pgettext("a field in the change history", "status"),
+    "status since": lambda: pgettext("a field in the change history", "status since"),
+    "storage key": lambda: pgettext("a field in the change history", "storage key"),
+    "strategy": lambda: pgettext("a field in the change history", "strategy"),
+    "submitted at": lambda: pgettext("a field in the change history", "submitted at"),
+    "submitted by": lambda: pgettext("a field in the change history", "submitted by"),
+    "submitted on": lambda: pgettext("a field in the change history", "submitted on"),
+    "summary": lambda: pgettext("a field in the change history", "summary"),
+    "targets": lambda: pgettext("a field in the change history", "targets"),
+    "themes": lambda: pgettext("a field in the change history", "themes"),
+    "title": lambda: pgettext("a field in the change history", "title"),
+    "type": lambda: pgettext("a field in the change history", "type"),
+    "unit": lambda: pgettext("a field in the change history", "unit"),
+    "uploaded at": lambda: pgettext("a field in the change history", "uploaded at"),
+    "uploaded by": lambda: pgettext("a field in the change history", "uploaded by"),
+    "valid until": lambda: pgettext("a field in the change history", "valid until"),
+    "valuation evidence": lambda: pgettext("a field in the change history", "valuation evidence"),
+    "valuation method": lambda: pgettext("a field in the change history", "valuation method"),
+    "version number": lambda: pgettext("a field in the change history", "version number"),
+    "vetting": lambda: pgettext("a field in the change history", "vetting"),
+    "void reason": lambda: pgettext("a field in the change history", "void reason"),
+    "voided at": lambda: pgettext("a field in the change history", "voided at"),
+    "voided by": lambda: pgettext("a field in the change history", "voided by"),
+    "website": lambda: pgettext("a field in the change history", "website"),
+    "withdraws": lambda: pgettext("a field in the change history", "withdraws"),
+    "worked well": lambda: pgettext("a field in the change history", "worked well"),
+}
+
+
+def field_words(name: str) -> str:
+    words = FIELD_WORDS.get(name)
+    return words() if words is not None else name
 
 
 # What each audited table's records are called in a sentence; others read as their table's name, singular.
@@ -70,17 +247,190 @@ def noun(entity: str) -> str:
     return NOUNS.get(entity) or entity.replace("_", " ").removesuffix("s")
 
 
+# Each audited table's headlines, one whole sentence per action, so that each language words it its own way
+# (Russian agrees the verb with the noun's gender; Chinese puts the verb first). Made from NOUNS and ``noun``.
+HEADLINES = {
+    "agreement_documents": {
+        "create": _l("Added the agreement document %(label)s"),
+        "update": _l("Changed the agreement document %(label)s"),
+        "delete": _l("Removed the agreement document %(label)s"),
+    },
+    "agreement_steps": {
+        "create": _l("Added the status step %(label)s"),
+        "update": _l("Changed the status step %(label)s"),
+        "delete": _l("Removed the status step %(label)s"),
+    },
+    "agreements": {
+        "create": _l("Added the agreement %(label)s"),
+        "update": _l("Changed the agreement %(label)s"),
+        "delete": _l("Removed the agreement %(label)s"),
+    },
+    "amendments": {
+        "create": _l("Added the amendment %(label)s"),
+        "update": _l("Changed the amendment %(label)s"),
+        "delete": _l("Removed the amendment %(label)s"),
+    },
+    "call_deadlines": {
+        "create": _l("Added the call deadline %(label)s"),
+        "update": _l("Changed the call deadline %(label)s"),
+        "delete": _l("Removed the call deadline %(label)s"),
+    },
+    "centres": {
+        "create": _l("Added the centre %(label)s"),
+        "update": _l("Changed the centre %(label)s"),
+        "delete": _l("Removed the centre %(label)s"),
+    },
+    "challenges": {
+        "create": _l("Added the challenge %(label)s"),
+        "update": _l("Changed the challenge %(label)s"),
+        "delete": _l("Removed the challenge %(label)s"),
+    },
+    "contacts": {
+        "create": _l("Added the contact %(label)s"),
+        "update": _l("Changed the contact %(label)s"),
+        "delete": _l("Removed the contact %(label)s"),
+    },
+    "exchange_rates": {
+        "create": _l("Added the exchange rate %(label)s"),
+        "update": _l("Changed the exchange rate %(label)s"),
+        "delete": _l("Removed the exchange rate %(label)s"),
+    },
+    "expert_cvs": {
+        "create": _l("Added the expert cv %(label)s"),
+        "update": _l("Changed the expert cv %(label)s"),
+        "delete": _l("Removed the expert cv %(label)s"),
+    },
+    "expert_engagements": {
+        "create": _l("Added the expert's engagement %(label)s"),
+        "update": _l("Changed the expert's engagement %(label)s"),
+        "delete": _l("Removed the expert's engagement %(label)s"),
+    },
+    "expert_pools": {
+        "create": _l("Added the expert pool %(label)s"),
+        "update": _l("Changed the expert pool %(label)s"),
+        "delete": _l("Removed the expert pool %(label)s"),
+    },
+    "experts": {
+        "create": _l("Added %(label)s to the roster"),
+        "update": _l("Changed %(label)s"),
+        "delete": _l("Removed %(label)s from the roster"),
+    },
+    "funding_mechanisms": {
+        "create": _l("Added the funding mechanism %(label)s"),
+        "update": _l("Changed the funding mechanism %(label)s"),
+        "delete": _l("Removed the funding mechanism %(label)s"),
+    },
+    "funding_needs": {
+        "create": _l("Added the funding need %(label)s"),
+        "update": _l("Changed the funding need %(label)s"),
+        "delete": _l("Removed the funding need %(label)s"),
+    },
+    "interactions": {
+        "create": _l("Added the interaction %(label)s"),
+        "update": _l("Changed the interaction %(label)s"),
+        "delete": _l("Removed the interaction %(label)s"),
+    },
+    "ledger_entries": {
+        "create": _l("Added the resource %(label)s"),
+        "update": _l("Changed the resource %(label)s"),
+        "delete": _l("Removed the resource %(label)s"),
+    },
+    "mobilisation_strategies": {
+        "create": _l("Added the resource mobilisation strategy %(label)s"),
+        "update": _l("Changed the resource mobilisation strategy %(label)s"),
+        "delete": _l("Removed the resource mobilisation strategy %(label)s"),
+    },
+    "organisation_types": {
+        "create": _l("Added the organisation type %(label)s"),
+        "update": _l("Changed the organisation type %(label)s"),
+        "delete": _l("Removed the organisation type %(label)s"),
+    },
+    "organisations": {
+        "create": _l("%(label)s added to the directory"),
+        "update": _l("Changed the organisation %(label)s"),
+        "delete": _l("Removed the organisation %(label)s"),
+    },
+    "partnerships": {
+        "create": _l("Added the partnership %(label)s"),
+        "update": _l("Changed the partnership %(label)s"),
+        "delete": _l("Removed the partnership %(label)s"),
+    },
+    "proposal_documents": {
+        "create": _l("Added the proposal document %(label)s"),
+        "update": _l("Changed the proposal document %(label)s"),
+        "delete": _l("Removed the proposal document %(label)s"),
+    },
+    "proposal_partners": {
+        "create": _l("Added the proposal partner %(label)s"),
+        "update": _l("Changed the proposal partner %(label)s"),
+        "delete": _l("Removed the proposal partner %(label)s"),
+    },
+    "proposal_status_changes": {
+        "create": _l("Added the proposal status %(label)s"),
+        "update": _l("Changed the proposal status %(label)s"),
+        "delete": _l("Removed the proposal status %(label)s"),
+    },
+    "proposals": {
+        "create": _l("Added the proposal %(label)s"),
+        "update": _l("Changed the proposal %(label)s"),
+        "delete": _l("Removed the proposal %(label)s"),
+    },
+    "rate_imports": {
+        "create": _l("Added the rate import %(label)s"),
+        "update": _l("Changed the rate import %(label)s"),
+        "delete": _l("Removed the rate import %(label)s"),
+    },
+    "report_outputs": {
+        "create": _l("Added the report output %(label)s"),
+        "update": _l("Changed the report output %(label)s"),
+        "delete": _l("Removed the report output %(label)s"),
+    },
+    "report_sections": {
+        "create": _l("Added the report section %(label)s"),
+        "update": _l("Changed the report section %(label)s"),
+        "delete": _l("Removed the report section %(label)s"),
+    },
+    "reporting_periods": {
+        "create": _l("Added the reporting period %(label)s"),
+        "update": _l("Changed the reporting period %(label)s"),
+        "delete": _l("Removed the reporting period %(label)s"),
+    },
+    "strategy_sources": {
+        "create": _l("Added the source of the strategy %(label)s"),
+        "update": _l("Changed the source of the strategy %(label)s"),
+        "delete": _l("Removed the source of the strategy %(label)s"),
+    },
+    "strategy_steps": {
+        "create": _l("Added the step of the strategy %(label)s"),
+        "update": _l("Changed the step of the strategy %(label)s"),
+        "delete": _l("Removed the step of the strategy %(label)s"),
+    },
+    "tranches": {
+        "create": _l("Added the receipt %(label)s"),
+        "update": _l("Changed the receipt %(label)s"),
+        "delete": _l("Removed the receipt %(label)s"),
+    },
+    "users": {
+        "create": _l("Added the user %(label)s"),
+        "update": _l("Changed the user %(label)s"),
+        "delete": _l("Removed the user %(label)s"),
+    },
+}
+# A table added later reads in English until it has its own sentences above.
+FALLBACK = {
+    "create": "Added the {noun} {label}",
+    "update": "Changed the {noun} {label}",
+    "delete": "Removed the {noun} {label}",
+}
+
+
 def headline(entry) -> str:
     """What happened, in the record's own terms: "Tsinghua University added to the directory", "Changed the
     partnership Tsinghua University", "Removed the status step Signed (May 2027)"."""
-    label = entry.label
-    if entry.entity == "organisations" and entry.action == "create":
-        return f"{label} added to the directory"
-    if entry.entity == "experts":
-        where = {"create": "Added {} to the roster", "update": "Changed {}", "delete": "Removed {} from the roster"}
-        return where[entry.action].format(label)
-    verb = {"create": "Added", "update": "Changed", "delete": "Removed"}[entry.action]
-    return f"{verb} the {noun(entry.entity)} {label}"
+    sentences = HEADLINES.get(entry.entity)
+    if sentences is None:
+        return FALLBACK[entry.action].format(noun=noun(entry.entity), label=entry.label)
+    return str(sentences[entry.action]) % {"label": entry.label}
 
 
 def _currency_key(key: str) -> str | None:
@@ -138,7 +488,7 @@ def _value(value, enum=None) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if enum is not None:
         try:
             member = enum(value)
@@ -151,7 +501,9 @@ def _value(value, enum=None) -> str:
 def _partial_date(on, precision) -> str:
     if on is None:
         return NOTHING
-    return str(PartialDate(date.fromisoformat(on), precision or "day"))
+    from crm.core.templating import format_partial
+
+    return format_partial(PartialDate(date.fromisoformat(on), precision or "day"))
 
 
 def _field(key: str) -> str:
@@ -179,7 +531,7 @@ def _labels(entries) -> dict[type, dict[int, str]]:
 def _reference(value, labels: dict[int, str]) -> str:
     if value is None:
         return NOTHING
-    return labels.get(value) or f"#{value}, since deleted"
+    return labels.get(value) or _("#%(id)s, since deleted", id=value)
 
 
 def _money(amount, currency) -> str:

@@ -32,6 +32,7 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -47,9 +48,10 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 # zxcvbn's score from 0 (guessable in a few tries) to 4; 3 resists an offline attack on a slow hash.
 MIN_PASSWORD_SCORE = 3
-PASSWORD_RULE = (
-    f"At least {MIN_PASSWORD_LENGTH} characters, and not a common, repeated or easily guessed password "
-    "(a few unrelated words make a good one)."
+PASSWORD_RULE = _l(
+    "At least %(count)s characters, and not a common, repeated or easily guessed password "
+    "(a few unrelated words make a good one).",
+    count=MIN_PASSWORD_LENGTH,
 )
 THROTTLE_WINDOW = timedelta(minutes=15)
 DEVICE_COOKIE = "crm_device"

@@ -26,10 +26,59 @@ class Deletion:
     blocked: str = ""  # why it may not be deleted, in words; empty when it may
 
 
+# A count of each kind of record, by table name (and the few other things a confirmation counts), in the reader's
+# language: one ngettext per noun, as Russian has three plural forms ("1 контакт", "3 контакта", "5 контактов").
+COUNTS = {
+    "agreement_documents": lambda n: ngettext("%(num)d agreement document", "%(num)d agreement documents", n),
+    "agreement_steps": lambda n: ngettext("%(num)d agreement step", "%(num)d agreement steps", n),
+    "agreements": lambda n: ngettext("%(num)d agreement", "%(num)d agreements", n),
+    "amendments": lambda n: ngettext("%(num)d amendment", "%(num)d amendments", n),
+    "challenges": lambda n: ngettext("%(num)d challenge", "%(num)d challenges", n),
+    "contacts": lambda n: ngettext("%(num)d contact", "%(num)d contacts", n),
+    "exchange_rates": lambda n: ngettext("%(num)d exchange rate", "%(num)d exchange rates", n),
+    "expert_pools": lambda n: ngettext("%(num)d expert pool", "%(num)d expert pools", n),
+    "experts": lambda n: ngettext("%(num)d expert", "%(num)d experts", n),
+    "funding_mechanisms": lambda n: ngettext("%(num)d funding mechanism", "%(num)d funding mechanisms", n),
+    "funding_needs": lambda n: ngettext("%(num)d funding need", "%(num)d funding needs", n),
+    "interactions": lambda n: ngettext("%(num)d interaction", "%(num)d interactions", n),
+    "ledger_entries": lambda n: ngettext("%(num)d ledger entry", "%(num)d ledger entries", n),
+    "ledger_rollups": lambda n: ngettext("%(num)d ledger rollup", "%(num)d ledger rollups", n),
+    "ledger_rollups_by_centre": lambda n: ngettext(
+        "%(num)d ledger centre rollup", "%(num)d ledger rollups by centre", n
+    ),
+    "mobilisation_strategies": lambda n: ngettext(
+        "%(num)d mobilisation strategy", "%(num)d mobilisation strategies", n
+    ),
+    "organisations": lambda n: ngettext("%(num)d organisation", "%(num)d organisations", n),
+    "partnerships": lambda n: ngettext("%(num)d partnership", "%(num)d partnerships", n),
+    "proposal_documents": lambda n: ngettext("%(num)d proposal document", "%(num)d proposal documents", n),
+    "proposal_partners": lambda n: ngettext("%(num)d proposal partner", "%(num)d proposal partners", n),
+    "proposals": lambda n: ngettext("%(num)d proposal", "%(num)d proposals", n),
+    "report_outputs": lambda n: ngettext("%(num)d report output", "%(num)d report outputs", n),
+    "report_sections": lambda n: ngettext("%(num)d report section", "%(num)d report sections", n),
+    "strategy_sources": lambda n: ngettext("%(num)d strategy source", "%(num)d strategy sources", n),
+    "strategy_steps": lambda n: ngettext("%(num)d strategy step", "%(num)d strategy steps", n),
+    "tranches": lambda n: ngettext("%(num)d tranche", "%(num)d tranches", n),
+    "agreement_counterparts": lambda n: ngettext(
+        "%(num)d link in agreement counterparts", "%(num)d links in agreement counterparts", n
+    ),
+    "ledger_entry_proposals": lambda n: ngettext(
+        "%(num)d link in ledger entry proposals", "%(num)d links in ledger entry proposals", n
+    ),
+    "status_steps": lambda n: ngettext("%(num)d status step", "%(num)d status steps", n),
+    "document_versions": lambda n: ngettext("%(num)d document version", "%(num)d document versions", n),
+    "memberships": lambda n: ngettext("%(num)d membership", "%(num)d memberships", n),
+}
+
+
 def counted(number: int, noun: str, plural: str | None = None) -> str | None:
-    """'1 contact', '3 contacts'; None for none, so that lists of consequences skip it."""
+    """'1 contact', '3 contacts' (``noun``: a key of COUNTS, as a rule a table's name); None for none, so that lists
+    of consequences skip it. A noun COUNTS lacks reads in English: '1 thing', '2 things' (or ``plural``)."""
     if not number:
         return None
+    words = COUNTS.get(noun)
+    if words is not None:
+        return words(number)
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
@@ -49,7 +98,9 @@ def blocking_references(record) -> list[str]:
             if key.column.table is table and key.ondelete is None and other is not table:
                 number = db.session.scalar(sa.select(sa.func.count()).select_from(other).where(key.parent == record.id))
                 name = other.name.replace("_", " ")
-                if other in classes:
+                if other.name in COUNTS:
+                    found.append(counted(number, other.name))
+                elif other in classes:
                     singular = re.sub(r"(?<!^)(?=[A-Z])", " ", classes[other].__name__).lower()  # LedgerEntry
                     found.append(counted(number, singular, name))
                 else:  # a link table

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from babel.dates import format_skeleton
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import composite, mapped_column
 from wtforms import StringField
 
@@ -80,33 +83,40 @@ _DAY_MONTH_YEAR = re.compile(r"^(?:(\d{1,2})\s+)?([A-Za-z]+)\.?,?\s+(\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
 
 
+def month_words(year: int, month: int) -> str:
+    """A month as the reader's language names it: "February 2026", "февраль 2026 г.", "2026年2月"."""
+    from crm.core.i18n import format_locale
+
+    return format_skeleton("yMMMM", date(year, month, 1), locale=format_locale())
+
+
 def _build(year: int, month: int | None, day: int | None) -> PartialDate:
     if not 1900 <= year <= 2200:
-        raise ValueError(f"{year} is not a plausible year.")
+        raise ValueError(_("%(year)s is not a plausible year.", year=year))
     if month is None:
         return PartialDate(date(year, 1, 1), "year")
     if not 1 <= month <= 12:
-        raise ValueError(f"There is no month {month}.")
+        raise ValueError(_("There is no month %(month)s.", month=month))
     if day is None:
         return PartialDate(date(year, month, 1), "month")
     try:
         return PartialDate(date(year, month, day), "day")
     except ValueError:
-        raise ValueError(f"{calendar.month_name[month]} {year} has no day {day}.") from None
+        raise ValueError(_("%(month)s has no day %(day)s.", month=month_words(year, month), day=day)) from None
 
 
 def _month(name: str) -> int:
     try:
         return _MONTHS[name.lower()]
     except KeyError:
-        raise ValueError(f"{name!r} is not a month name.") from None
+        raise ValueError(_("%(name)s is not a month name.", name=repr(name))) from None
 
 
 def parse_partial_date(text: str) -> PartialDate:
     """'2026', '2026-03', 'March 2026', 'Mar 2026', '2026-03-17', '17 March 2026', 'March 17, 2026'."""
     text = " ".join((text or "").split())
     if not text:
-        raise ValueError("Enter a date.")
+        raise ValueError(_("Enter a date."))
     if match := _ISO.match(text):
         year, month, day = match.groups()
         return _build(int(year), int(month) if month else None, int(day) if day else None)
@@ -116,7 +126,7 @@ def parse_partial_date(text: str) -> PartialDate:
     if match := _MONTH_DAY_YEAR.match(text):
         month, day, year = match.groups()
         return _build(int(year), _month(month), int(day))
-    raise ValueError(f"{text!r} is not a date: write 2026-03-17, 2026-03 or March 2026, or 2026.")
+    raise ValueError(_("%(text)s is not a date: write 2026-03-17, 2026-03 or March 2026, or 2026.", text=repr(text)))
 
 
 def format_partial_date(value: PartialDate | None) -> str:
@@ -127,7 +137,7 @@ class PartialDateField(StringField):
     """A text field whose data is a PartialDate (or None when left empty and optional)."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("description", "A day (2026-03-17), a month (2026-03 or March 2026) or a year (2026).")
+        kwargs.setdefault("description", _l("A day (2026-03-17), a month (2026-03 or March 2026) or a year (2026)."))
         super().__init__(label, validators, **kwargs)
         self.raw_text = ""
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -92,10 +93,18 @@ def read_date(raw: str | None, field: str, label: str) -> date | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        message = f"“{raw[:40]}” is not a date: write the {label} as YYYY-MM-DD, e.g. 2025-01-31."
+        if label == "start":
+            message = _("“%(raw)s” is not a date: write the start as YYYY-MM-DD, e.g. 2025-01-31.", raw=raw[:40])
+        else:
+            message = _("“%(raw)s” is not a date: write the end as YYYY-MM-DD, e.g. 2025-01-31.", raw=raw[:40])
         raise SpanError(field, message) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        message = f"{day.isoformat()} is outside the dates the records cover ({FIRST_DAY.year}–{LAST_DAY.year})."
+        message = _(
+            "%(day)s is outside the dates the records cover (%(first)s–%(last)s).",
+            day=day.isoformat(),
+            first=FIRST_DAY.year,
+            last=LAST_DAY.year,
+        )
         raise SpanError(field, message)
     return day
 
@@ -118,15 +127,27 @@ def read_span(args, periods=()) -> Span:
     label = (args.get("period") or "").strip()
     if starts_on and ends_on and ends_on < starts_on:
         raise SpanError(
-            "to", f"The period ends ({ends_on.isoformat()}) before it starts ({starts_on.isoformat()}): swap the dates."
+            "to",
+            _(
+                "The period ends (%(end)s) before it starts (%(start)s): swap the dates.",
+                end=ends_on.isoformat(),
+                start=starts_on.isoformat(),
+            ),
         )
     spans = period_spans(periods)
     if starts_on or ends_on:
         return Span(starts_on, ends_on, label if label in spans else "")
     if label and label != "all":
         if label not in spans:
-            known = ", ".join(sorted(spans)) or "none recorded"
-            raise SpanError("period", f"There is no reporting period “{label[:40]}” (periods: {known}).")
+            if not spans:
+                raise SpanError(
+                    "period", _("There is no reporting period “%(label)s” (none recorded).", label=label[:40])
+                )
+            known = ", ".join(sorted(spans))
+            raise SpanError(
+                "period",
+                _("There is no reporting period “%(label)s” (periods: %(known)s).", label=label[:40], known=known),
+            )
         return spans[label]
     return Span()
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -96,7 +97,15 @@ def format_partial(value) -> str:
     """A partial date as entered: "2025", "March 2026", "17 March 2026"; a plain date as ``format_day``."""
     if value is None:
         return ""
-    return format_day(value) if isinstance(value, date) else str(value)
+    if isinstance(value, date):
+        return format_day(value)
+    if getattr(value, "precision", None) == "month":
+        from crm.core.partial_dates import month_words
+
+        return month_words(value.start.year, value.start.month)
+    if getattr(value, "precision", None) == "day":
+        return format_day(value.start)
+    return str(value)
 
 
 def text_rows(value, minimum: int = 3, maximum: int = 25, width: int = 80) -> int:
@@ -118,6 +127,8 @@ def register(app):
 
     app.jinja_env.globals.update(
         html_lang=lambda: html_lang(select_locale()),
+        # The language a template is rendered in, force_locale included (mail is written in its recipient's).
+        rendered_lang=lambda: html_lang(str(get_locale() or "en")),
         html_lang_of=html_lang,
         current_language=select_locale,
         languages=LANGUAGES,

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 import pycountry
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from crm.audit.models import AuditEntry
 from crm.audit.services import history_for
-from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
+from crm.core.deletion import Deletion, consequences, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.partial_dates import PartialDate
@@ -124,7 +125,7 @@ def check_day_rate(basis: EngagementBasis, amount, currency: str | None) -> tupl
             "A day rate applies to paid consultants only: change the basis or clear the rate.", "day_rate"
         )
     try:
-        return money_pair(amount, currency, "the day rate")
+        return money_pair(amount, currency, _("the day rate"))
     except PairError as error:
         raise ExpertError(str(error), "day_rate" if error.part == "amount" else "day_rate_currency") from None
 
@@ -422,7 +423,7 @@ def add_engagement(expert: Expert, activity: str, started_on: date, ended_on: da
     if ended_on is not None and ended_on < started_on:
         raise ExpertError(_("The engagement cannot end before it starts."), "ended_on")
     try:
-        days = check_quantity(days, "Days worked", allow_zero=True)
+        days = check_quantity(days, _("Days worked"), allow_zero=True)
     except AmountError as error:
         raise ExpertError(str(error), "days_worked") from None
     if days != days.quantize(Decimal("0.1")):
@@ -467,8 +468,16 @@ def save_pool(
 
 def deletion_of_pool(pool: ExpertPool) -> Deletion:
     members = db.session.scalar(sa.select(sa.func.count()).where(pool_memberships.c.pool_id == pool.id))
-    also = counted(members, "membership")
-    return deletion(pool, f"the pool “{pool.name}”", consequences(also and f"{also} (the experts stay on the roster)"))
+    also = (
+        ngettext(
+            "%(num)d membership (the experts stay on the roster)",
+            "%(num)d memberships (the experts stay on the roster)",
+            members,
+        )
+        if members
+        else None
+    )
+    return deletion(pool, _("the pool “%(name)s”", name=pool.name), consequences(also))
 
 
 def delete_pool(pool: ExpertPool) -> None:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from crm.centres.models import Centre
 from crm.core.due import DueItem, dated_until
@@ -538,7 +539,7 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
         DueItem.of(
             entry,
             uid=f"tranche-expected-{entry.id}",
-            kind="Tranche expected",
+            kind=_l("Tranche expected"),
             title=entry.purpose_detail or entry.description or entry.purpose.label,
             due=PartialDate(entry.expected_on),
             endpoint="funding.show",

@@ -93,7 +93,7 @@ def entry_values(data: dict) -> dict:
         if data.get("amount") in (None, ""):
             raise LedgerError(_("A financial entry needs its amount."), "amount")
         values["amount"], values["currency"] = money_pair(
-            data.get("amount"), data.get("currency"), "amount", "currency", "The amount"
+            data.get("amount"), data.get("currency"), "amount", "currency", _("The amount")
         )
         values["quantity"] = None
         values["unit"] = values["valuation_method"] = values["valuation_evidence"] = ""
@@ -104,7 +104,7 @@ def entry_values(data: dict) -> dict:
     if not values["unit"]:
         raise LedgerError(_("Give the unit of the quantity: interns, workstations, staff provided for..."), "unit")
     values["amount"], values["currency"] = money_pair(
-        data.get("amount"), data.get("currency"), "amount", "currency", "The valuation"
+        data.get("amount"), data.get("currency"), "amount", "currency", _("The valuation")
     )
     if values["amount"] is not None and not values["valuation_method"]:
         raise LedgerError(_("Say how the valuation was made (market rent, day rate × days...)."), "valuation_method")
@@ -283,7 +283,7 @@ def _withdrawn_part(entry: LedgerEntry, asked) -> tuple[Decimal | None, Decimal 
         raise LedgerError(_("Everything committed has been received: money that came cannot be withdrawn."))
     if asked in (None, ""):
         return most.amount, None
-    amount, _currency = money_pair(asked, entry.currency, "amount", "amount", "The amount withdrawn")
+    amount, _currency = money_pair(asked, entry.currency, "amount", "amount", _("The amount withdrawn"))
     if amount > most.amount:
         raise LedgerError(_("At most %(amount)s is outstanding and can be withdrawn.", amount=most.rounded()), "amount")
     return amount, None
@@ -325,7 +325,7 @@ def record_tranche(entry: LedgerEntry, data: dict) -> Tranche:
             ),
             "received_on",
         )
-    amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", "The amount received")
+    amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", _("The amount received"))
     if amount is None:
         raise LedgerError(_("Give the amount received."), "amount")
     tranche = Tranche(
@@ -394,7 +394,7 @@ def save_need(need: FundingNeed | None, centre_id: int, data: dict) -> FundingNe
     title = text(data, "title")
     if not title:
         raise LedgerError(_("Say what the resources are needed for."), "title")
-    amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", "The estimate")
+    amount, code = money_pair(data.get("amount"), data.get("currency"), "amount", "currency", _("The estimate"))
     values = {
         "title": title,
         "purpose": Purpose(data["purpose"]),

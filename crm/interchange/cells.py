@@ -20,6 +20,8 @@ from decimal import Decimal
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from crm.core.kmgbf import TARGETS
 from crm.core.partial_dates import PartialDate, parse_partial_date
@@ -53,10 +55,13 @@ def shown(raw) -> str:
 def as_text(raw) -> str:
     """Any cell as text: numbers in full, dates as ISO dates."""
     if isinstance(raw, CellErrorValue):
-        raise CellError(f"The cell shows the spreadsheet error {raw}: type the value itself.")
+        raise CellError(_("The cell shows the spreadsheet error %(error)s: type the value itself.", error=raw))
     if isinstance(raw, Inexact):
         raise CellError(
-            f"{shown(raw)} is a long number that a spreadsheet rounds: format the column as text and type it again."
+            _(
+                "%(value)s is a long number that a spreadsheet rounds: format the column as text and type it again.",
+                value=shown(raw),
+            )
         )
     if isinstance(raw, bool):
         return "yes" if raw else "no"
@@ -115,12 +120,18 @@ class Text(Reader):
         """The cell's text under the app's one text rule (crm.core.text), as a form would keep it."""
         text = as_text(raw)
         if has_nul(text):
-            raise CellError("The cell holds a NUL character (binary data, not text): retype the cell.")
+            raise CellError(_("The cell holds a NUL character (binary data, not text): retype the cell."))
         text = clean_text(text, multiline=self.lines).strip()
         if not self.lines:
             text = " ".join(text.split())
         if len(text) > self.max_length:
-            raise CellError(f"At most {self.max_length:,} characters; this cell has {len(text):,}.")
+            raise CellError(
+                _(
+                    "At most %(limit)s characters; this cell has %(length)s.",
+                    limit=f"{self.max_length:,}",
+                    length=f"{len(text):,}",
+                )
+            )
         return text
 
     def allowed(self) -> str:
@@ -138,7 +149,9 @@ class Email(Text):
         try:
             validate_email(text, check_deliverability=False)
         except EmailNotValidError:
-            raise CellError(f"{shown(text)} is not an e-mail address such as name@example.org.") from None
+            raise CellError(
+                _("%(value)s is not an e-mail address such as name@example.org.", value=shown(text))
+            ) from None
         return text
 
     def allowed(self) -> str:
@@ -147,20 +160,25 @@ class Email(Text):
 
 def as_number(raw, context: ReadContext, allow_negative: bool = False) -> Decimal:
     if isinstance(raw, bool):
-        raise CellError(f"{shown(raw)} is not a number.")
+        raise CellError(_("%(value)s is not a number.", value=shown(raw)))
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, Decimal):
         return raw
     if isinstance(raw, Inexact):
         raise CellError(
-            f"{shown(raw)} has more than 15 significant digits, which a spreadsheet rounds: "
-            "type it as text (with an apostrophe first) to keep every digit."
+            _(
+                "%(value)s has more than 15 significant digits, which a spreadsheet rounds: "
+                "type it as text (with an apostrophe first) to keep every digit.",
+                value=shown(raw),
+            )
         )
     if isinstance(raw, date):
-        raise CellError(f"{shown(as_text(raw))} is a date, not a number.")
+        raise CellError(_("%(value)s is a date, not a number.", value=shown(as_text(raw))))
     if isinstance(raw, FormulaText):
-        raise CellError(f"{shown(raw)} is a formula: formulas are never calculated on import; type the number.")
+        raise CellError(
+            _("%(value)s is a formula: formulas are never calculated on import; type the number.", value=shown(raw))
+        )
     try:
         return read_amount(as_text(raw), context.locale, allow_negative=allow_negative)
     except AmountError as error:
@@ -192,7 +210,14 @@ class Integer(Reader):
     def read(self, raw, context):
         number = as_number(raw, context, allow_negative=True)
         if number != number.to_integral_value() or not self.minimum <= number <= self.maximum:
-            raise CellError(f"{shown(as_text(raw))}: give a whole number from {self.minimum} to {self.maximum}.")
+            raise CellError(
+                _(
+                    "%(value)s: give a whole number from %(minimum)s to %(maximum)s.",
+                    value=shown(as_text(raw)),
+                    minimum=self.minimum,
+                    maximum=self.maximum,
+                )
+            )
         return int(number)
 
     def allowed(self) -> str:
@@ -228,8 +253,14 @@ def _day_of(text: str) -> PartialDate:
         first, second, year = (int(part) for part in match.groups())
         if first <= 12 and second <= 12 and first != second:
             raise CellError(
-                f"{shown(text)} could be {_spelled(year, second, first)} or {_spelled(year, first, second)}: "
-                f"write it as {year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}."
+                _(
+                    "%(value)s could be %(one)s or %(other)s: write it as %(one_iso)s or %(other_iso)s.",
+                    value=shown(text),
+                    one=_spelled(year, second, first),
+                    other=_spelled(year, first, second),
+                    one_iso=f"{year}-{second:02d}-{first:02d}",
+                    other_iso=f"{year}-{first:02d}-{second:02d}",
+                )
             )
         day, month = (first, second) if first > 12 or first == second else (second, first)
         return _built(f"{year}-{month}-{day}", text)
@@ -238,7 +269,9 @@ def _day_of(text: str) -> PartialDate:
 
 def _spelled(year: int, month: int, day: int) -> str:
     try:
-        return f"{date(year, month, day):%-d %B %Y}"
+        from crm.core.templating import format_day
+
+        return format_day(date(year, month, day))
     except ValueError:
         return f"{year}-{month:02d}-{day:02d}"
 
@@ -248,10 +281,17 @@ def _built(text: str, original: str) -> PartialDate:
         return parse_partial_date(text)
     except ValueError as error:
         reason = str(error).rstrip(".") if "is not a date" not in str(error) else ""
-        raise CellError(
-            f"{shown(original)} is not a date{': ' + reason if reason else ''}: write it as 2026-03-17, "
-            "17.03.2026 or 17 March 2026."
-        ) from None
+        if reason:
+            message = _(
+                "%(value)s is not a date: %(reason)s: write it as 2026-03-17, 17.03.2026 or 17 March 2026.",
+                value=shown(original),
+                reason=reason,
+            )
+        else:
+            message = _(
+                "%(value)s is not a date: write it as 2026-03-17, 17.03.2026 or 17 March 2026.", value=shown(original)
+            )
+        raise CellError(message) from None
 
 
 class Day(Reader):
@@ -264,11 +304,20 @@ class Day(Reader):
             return raw
         if isinstance(raw, int | Decimal) and not isinstance(raw, bool):
             raise CellError(
-                f"{shown(as_text(raw))} is a number, not a date: format the cell as a date or write 2026-03-17."
+                _(
+                    "%(value)s is a number, not a date: format the cell as a date or write 2026-03-17.",
+                    value=shown(as_text(raw)),
+                )
             )
         value = _day_of(as_text(raw).strip())
         if value.precision != "day":
-            raise CellError(f"{shown(as_text(raw))} names a {value.precision}; this column needs the day: 2026-03-17.")
+            if value.precision == "month":
+                message = _(
+                    "%(value)s names a month; this column needs the day: 2026-03-17.", value=shown(as_text(raw))
+                )
+            else:
+                message = _("%(value)s names a year; this column needs the day: 2026-03-17.", value=shown(as_text(raw)))
+            raise CellError(message)
         return value.start
 
     def allowed(self) -> str:
@@ -286,7 +335,9 @@ class PartialDay(Reader):
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if isinstance(raw, Decimal):
-            raise CellError(f"{shown(as_text(raw))} is a number, not a date: write 2026-03-17, 2026-03 or 2026.")
+            raise CellError(
+                _("%(value)s is a number, not a date: write 2026-03-17, 2026-03 or 2026.", value=shown(as_text(raw)))
+            )
         return _day_of(as_text(raw).strip())
 
     def cell(self, value):
@@ -298,6 +349,21 @@ class PartialDay(Reader):
 
 def _code(text: str) -> str:
     return re.sub(r"[\s\-/]+", "_", text.strip().casefold()).strip("_")
+
+
+# A refused choice, one whole sentence per kind of choice (by ``Choice.what``), in the reader's language.
+CHOICE_REFUSALS = {
+    "stage": _l("%(value)s is not a stage: use one of %(codes)s."),
+    "kind of agreement": _l("%(value)s is not a kind of agreement: use one of %(codes)s."),
+    "status": _l("%(value)s is not a status: use one of %(codes)s."),
+    "engagement basis": _l("%(value)s is not an engagement basis: use one of %(codes)s."),
+    "availability": _l("%(value)s is not an availability: use one of %(codes)s."),
+    "vetting status": _l("%(value)s is not a vetting status: use one of %(codes)s."),
+    "category": _l("%(value)s is not a category: use one of %(codes)s."),
+    "kind of resource": _l("%(value)s is not a kind of resource: use one of %(codes)s."),
+    "purpose": _l("%(value)s is not a purpose: use one of %(codes)s."),
+    "source of rates": _l("%(value)s is not a source of rates: use one of %(codes)s."),
+}
 
 
 class Choice(Reader):
@@ -317,8 +383,11 @@ class Choice(Reader):
         text = as_text(raw)
         value = self.lookup.get(_code(text))
         if value is None:
-            article = "an" if self.what[:1] in "aeiou" else "a"
-            raise CellError(f"{shown(text)} is not {article} {self.what}: use one of {self.allowed_codes()}.")
+            sentence = CHOICE_REFUSALS.get(self.what)
+            if sentence is None:  # a choice added later, until it has its sentence below
+                article = "an" if self.what[:1] in "aeiou" else "a"
+                raise CellError(f"{shown(text)} is not {article} {self.what}: use one of {self.allowed_codes()}.")
+            raise CellError(str(sentence) % {"value": shown(text), "codes": self.allowed_codes()})
         return value
 
     def cell(self, value):
@@ -359,7 +428,7 @@ class Flag(Reader):
             return raw
         value = self.WORDS.get(as_text(raw).strip().casefold())
         if value is None:
-            raise CellError(f"{shown(as_text(raw))}: write yes or no.")
+            raise CellError(_("%(value)s: write yes or no.", value=shown(as_text(raw))))
         return value
 
     def cell(self, value):
@@ -409,7 +478,9 @@ class Target(Reader):
     def read(self, raw, context):
         text = re.sub(r"^(target|t)\s*", "", as_text(raw).strip(), flags=re.IGNORECASE)
         if not text.isdigit() or int(text) not in TARGETS:
-            raise CellError(f"{shown(as_text(raw))} is not a KMGBF target: targets are numbered 1 to 23.")
+            raise CellError(
+                _("%(value)s is not a KMGBF target: targets are numbered 1 to 23.", value=shown(as_text(raw)))
+            )
         return int(text)
 
     def allowed(self) -> str:
@@ -432,7 +503,10 @@ class Country(Reader):
             return (_by_code(pycountry.countries, text) or pycountry.countries.lookup(text)).alpha_2
         except LookupError:
             raise CellError(
-                f"{shown(text)} is not a country: use its ISO 3166 code (CN, KZ, UZ...) or English name."
+                _(
+                    "%(value)s is not a country: use its ISO 3166 code (CN, KZ, UZ...) or English name.",
+                    value=shown(text),
+                )
             ) from None
 
     def allowed(self) -> str:
@@ -448,7 +522,10 @@ class Language(Reader):
             language = _by_code(pycountry.languages, text) or pycountry.languages.lookup(text)
         except LookupError:
             raise CellError(
-                f"{shown(text)} is not a language: use its ISO 639 code (en, zh, ru, kk) or English name."
+                _(
+                    "%(value)s is not a language: use its ISO 639 code (en, zh, ru, kk) or English name.",
+                    value=shown(text),
+                )
             ) from None
         return language.alpha_3
 

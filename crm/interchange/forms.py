@@ -47,7 +47,9 @@ class UploadForm(BaseForm):
         self.centre_id.choices = choices((str(c.id), c.code) for c in centres)
         if len(centres) < 2:
             del self.centre_id
-        self.register.choices = choices(((r.name, r.title) for r in registers), blank=_l("Tell from the sheet names"))
+        self.register.choices = choices(
+            ((r.name, r.shown_title) for r in registers), blank=_l("Tell from the sheet names")
+        )
 
 
 class ConfirmForm(BaseForm):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from crm.agreements.models import Agreement
 from crm.auth.models import User, memberships
@@ -75,7 +76,14 @@ class Index:
         if len(kept) == 1:
             return kept[0]
         listed = "; ".join(f"{self.prefix}-{i} {self.labels[i]}" for i in found[:5])
-        raise CellError(f"“{text[:60]}” may be any of {len(found)}: {listed}. Write the ref of the one you mean.")
+        raise CellError(
+            _(
+                "“%(text)s” may be any of %(count)s: %(listed)s. Write the ref of the one you mean.",
+                text=text[:60],
+                count=len(found),
+                listed=listed,
+            )
+        )
 
 
 class OrganisationIndex(Index):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from crm.agreements import queries as agreement_queries
@@ -157,6 +158,24 @@ class Context:
         return self.indexes[kind]
 
 
+# The registers' titles as pages and messages show them, in the reader's language. ``Register.title`` stays
+# English: it names the sheets of templates and exports, and a sheet's name tells an import which register it is.
+SHOWN_TITLES = {
+    "organisations": _l("Organisations"),
+    "partnerships": _l("Partnerships"),
+    "contacts": _l("Contacts"),
+    "agreements": _l("Agreements"),
+    "agreement_steps": _l("Agreement steps"),
+    "pools": _l("Pools"),
+    "experts": _l("Experts"),
+    "proposals": _l("Proposals"),
+    "proposal_status": _l("Proposal status history"),
+    "ledger": _l("Resources"),
+    "tranches": _l("Tranches received"),
+    "rates": _l("Exchange rates"),
+}
+
+
 @dataclass(frozen=True)
 class Register:
     name: str
@@ -174,6 +193,11 @@ class Register:
     batch: Callable | None = None  # context → a batch writer with ``finish()`` for the whole sheet
     duplicates: Callable | None = None  # values of a new row → likely duplicates to confirm
     fields: dict = field(default_factory=dict)  # a service's field names that are not column keys → column keys
+
+    @property
+    def shown_title(self) -> str:
+        """ "Experts", "Эксперты", "专家": the title in the reader's language (``title`` is the sheet name)."""
+        return str(SHOWN_TITLES.get(self.name, self.title))
 
     @property
     def ref_column(self) -> Column:
@@ -354,7 +378,7 @@ PARTNERSHIPS = Register(
             "The partner organisation.",
             "IOZ",
             required=True,
-            fixed="A partnership stays with its organisation: start another partnership for another organisation.",
+            fixed=_l("A partnership stays with its organisation: start another partnership for another organisation."),
         ),
         Column("stage", "Stage", Choice(Stage, "stage"), "How far the engagement has come.", "in_discussion", True),
         Column("areas", "Areas of cooperation", Text(5000), "What you work on together.", "Wetland restoration"),
@@ -393,7 +417,7 @@ CONTACTS = Register(
             "IOZ",
             required=True,
             show=lambda record: record.partnership.organisation.name,
-            fixed="A contact stays with the partnership it was added to.",
+            fixed=_l("A contact stays with the partnership it was added to."),
         ),
         Column("name", "Name", Text(200, lines=False), "The person's name.", "Li Wei", True),
         Column("title", "Title or position", Text(200, lines=False), "Their position.", "Deputy director"),
@@ -850,10 +874,25 @@ PROPOSAL_STATUS = Register(
 # --- the ledger and the tranches received ------------------------------------------------------------------
 
 
-CORRECTED = (
-    "An entry's {what} is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw it "
-    "(a real event), and record a new entry if needed."
-)
+# Why a stored entry's column is not overwritten by an import: one whole sentence per column.
+CORRECTED = {
+    "kind": _l(
+        "An entry's kind is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw it "
+        "(a real event), and record a new entry if needed."
+    ),
+    "amount": _l(
+        "An entry's amount is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw it "
+        "(a real event), and record a new entry if needed."
+    ),
+    "currency": _l(
+        "An entry's currency is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw "
+        "it (a real event), and record a new entry if needed."
+    ),
+    "quantity": _l(
+        "An entry's quantity is not overwritten by an import: on the entry's page, void it (a mistake) or withdraw "
+        "it (a real event), and record a new entry if needed."
+    ),
+}
 
 
 def _ledger_filters(args, reader) -> funding_queries.LedgerFilters:
@@ -908,7 +947,7 @@ LEDGER = Register(
             "Money, in kind, or people's time.",
             "financial",
             True,
-            fixed=CORRECTED.format(what="kind"),
+            fixed=CORRECTED["kind"],
         ),
         Column("purpose", "Purpose", Choice(Purpose, "purpose"), "What it is for.", "core_operations", True),
         Column("purpose_detail", "Purpose in words", Text(500, lines=False), "What exactly.", "Daily operation"),
@@ -920,14 +959,12 @@ LEDGER = Register(
             Number("The amount", allow_negative=True),
             "The sum of money, or the valuation of goods and time.",
             500000,
-            fixed=CORRECTED.format(what="amount"),
+            fixed=CORRECTED["amount"],
             currency="currency",
             rate_on="rate_on",
             rate_scope=lambda record: RateScope(record.id, record.agreement_id),
         ),
-        Column(
-            "currency", "Currency", Currency(), "The amount's currency.", "CNY", fixed=CORRECTED.format(what="currency")
-        ),
+        Column("currency", "Currency", Currency(), "The amount's currency.", "CNY", fixed=CORRECTED["currency"]),
         Column("booked_on", "Pledged or committed on", Day(), "The date it was pledged or committed.", "2025-05-20"),
         Column("description", "Description", Text(10000), "What is given (required for goods, services and time).", ""),
         Column(
@@ -936,7 +973,7 @@ LEDGER = Register(
             Number("The quantity", allow_negative=True),
             "How many (goods, services, time).",
             None,
-            fixed=CORRECTED.format(what="quantity"),
+            fixed=CORRECTED["quantity"],
         ),
         Column("unit", "Unit", Text(100, lines=False), "The unit of the quantity: interns, workstations...", ""),
         Column("valuation_method", "Valuation method", Text(300, lines=False), "How the valuation was made.", ""),

@@ -28,6 +28,7 @@ from operator import attrgetter
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from crm.core.errors import RuleError
 from crm.core.models import utcnow
@@ -84,7 +85,7 @@ class Issue:
     def cell(self) -> str:
         if not self.row:
             return ""
-        return f"{column_letter(self.column)}{self.row}" if self.column else f"row {self.row}"
+        return f"{column_letter(self.column)}{self.row}" if self.column else _("row %(row)s", row=self.row)
 
 
 @dataclass
@@ -132,7 +133,7 @@ class Progress:
 
     @property
     def line(self) -> str:
-        return f"Checked {self.done:,} of {self.total:,} rows"
+        return _("Checked %(done)s of %(total)s rows", done=f"{self.done:,}", total=f"{self.total:,}")
 
 
 @dataclass
@@ -242,7 +243,11 @@ def _plan(workbook, options: Options, centre, user, outcome: Outcome) -> list[tu
     """Each sheet with its register, in the order they are written; file-level errors into ``outcome``."""
     chosen = register_named(options.register) if options.register else None
     if options.register and chosen is None:
-        outcome.file_error = f"There is no register called “{options.register}”: choose one of {_register_list()}."
+        outcome.file_error = _(
+            "There is no register called “%(name)s”: choose one of %(registers)s.",
+            name=options.register,
+            registers=_register_list(),
+        )
         return []
     data_sheets = [sheet for sheet in workbook.sheets if header_key(sheet.name) not in COMPANION_SHEETS]
     planned: dict[str, tuple[Register, Sheet]] = {}
@@ -250,39 +255,56 @@ def _plan(workbook, options: Options, centre, user, outcome: Outcome) -> list[tu
         register = _register_of(sheet, chosen, len(data_sheets))
         if register is None:
             outcome.skipped.append(
-                f"Sheet “{sheet.name}” is not named after a register ({_register_list()}) and was not read."
+                _(
+                    "Sheet “%(sheet)s” is not named after a register (%(registers)s) and was not read.",
+                    sheet=sheet.name,
+                    registers=_register_list(),
+                )
                 if len(data_sheets) > 1
-                else f"The columns of “{sheet.name}” do not say which register it is: choose the register."
+                else _(
+                    "The columns of “%(sheet)s” do not say which register it is: choose the register.", sheet=sheet.name
+                )
             )
             continue
         if register.name in planned:
-            outcome.file_error = (
-                f"Two sheets hold {register.title}: “{planned[register.name][1].name}” and “{sheet.name}”."
+            outcome.file_error = _(
+                "Two sheets hold %(register)s: “%(one)s” and “%(other)s”.",
+                register=register.shown_title,
+                one=planned[register.name][1].name,
+                other=sheet.name,
             )
             return []
         if not may_import(register, user, centre):
             outcome.file_error = _not_allowed(register, centre)
             return []
         if register.scope == "centre" and centre is None:
-            outcome.file_error = f"{register.title} belong to a centre: choose the centre to import into."
+            outcome.file_error = _(
+                "%(register)s belong to a centre: choose the centre to import into.", register=register.shown_title
+            )
             return []
         planned[register.name] = (register, sheet)
         outcome.read_sheets.append((sheet, register.title))
     if not planned and not outcome.file_error:
-        outcome.file_error = outcome.skipped.pop() if outcome.skipped else "The file holds no register to import."
+        outcome.file_error = outcome.skipped.pop() if outcome.skipped else _("The file holds no register to import.")
     return [planned[name] for name in REGISTERS if name in planned]
 
 
 def _register_list() -> str:
-    return ", ".join(register.title for register in REGISTERS.values())
+    return ", ".join(register.shown_title for register in REGISTERS.values())
 
 
 def _not_allowed(register: Register, centre) -> str:
     if register.scope == "rates":
-        return "Exchange rates are imported by administrators only."
+        return _("Exchange rates are imported by administrators only.")
     if register.scope == "directory":
-        return "The directory of organisations is kept by the centres' staff and administrators."
-    return f"Your account may not import {register.title.lower()} into {centre.code if centre else 'this centre'}."
+        return _("The directory of organisations is kept by the centres' staff and administrators.")
+    if centre is None:
+        return _("Your account may not import %(register)s into this centre.", register=register.shown_title.lower())
+    return _(
+        "Your account may not import %(register)s into %(centre)s.",
+        register=register.shown_title.lower(),
+        centre=centre.code,
+    )
 
 
 def _register_of(sheet: Sheet, chosen: Register | None, sheets: int) -> Register | None:
@@ -383,13 +405,13 @@ class SheetJob:
         for position, text in enumerate(self.sheet.headers, start=1):
             column = known.get(header_key(text))
             if column is None and self.converted(text):
-                message = "An amount converted by an export, with its rates: not read (its amount and currency are)."
+                message = _("An amount converted by an export, with its rates: not read (its amount and currency are).")
                 self.cell_issue(self.sheet.header_row, position, message, is_error=False)
             elif column is None and text:
                 self.cell_issue(self.sheet.header_row, position, self.unknown_header(text))
                 wrong = True
             elif column is not None and column.key in self.positions:
-                self.cell_issue(self.sheet.header_row, position, f"The column “{text}” comes twice.")
+                self.cell_issue(self.sheet.header_row, position, _("The column “%(header)s” comes twice.", header=text))
                 wrong = True
             elif column is not None:
                 self.positions[column.key] = position
@@ -402,7 +424,7 @@ class SheetJob:
                         self.sheet.header_row,
                         0,
                         "",
-                        f"The required column “{column.header}” is missing.",
+                        _("The required column “%(header)s” is missing.", header=column.header),
                     )
                 )
                 wrong = True
@@ -417,8 +439,14 @@ class SheetJob:
     def unknown_header(self, text: str) -> str:
         headers = [column.header for column in self.register.all_columns]
         close = difflib.get_close_matches(text, headers, n=1, cutoff=0.6)
-        hint = f" Did you mean “{close[0]}”?" if close else ""
-        return f"“{text}” is not a column of {self.register.title}.{hint} The columns are: {', '.join(headers)}."
+        words = {"header": text, "register": self.register.shown_title, "columns": ", ".join(headers)}
+        if close:
+            return _(
+                "“%(header)s” is not a column of %(register)s. Did you mean “%(close)s”? The columns are: %(columns)s.",
+                close=close[0],
+                **words,
+            )
+        return _("“%(header)s” is not a column of %(register)s. The columns are: %(columns)s.", **words)
 
     # Cells
 
@@ -446,7 +474,8 @@ class SheetJob:
 
     def read_cell(self, row: Row, column: Column, position: int, raw) -> None:
         if isinstance(raw, FormulaText):
-            self.cell_issue(row.number, position, f"A formula ({raw[:60]}): read as its text, never calculated.", False)
+            message = _("A formula (%(formula)s): read as its text, never calculated.", formula=raw[:60])
+            self.cell_issue(row.number, position, message, False)
         if is_empty(raw):
             if column.required:
                 row.missing.append(column.key)
@@ -499,7 +528,7 @@ class SheetJob:
             values = {column.key: column.current(record) for column in self.register.columns}
             by_key.setdefault(self.register.key(values), []).append(record)
         seen: dict[object, int] = {}
-        noun = self.register.title.lower()
+        noun = self.register.shown_title.lower()
         for row in rows:
             if row.failed:
                 continue
@@ -508,10 +537,23 @@ class SheetJob:
                 number = ref_id(ref, self.register.prefix)
                 row.record = stored["by_id"].get(number) if number is not None else None
                 if row.record is None:
-                    where = self.context.centre.code if self.register.scope == "centre" else "the app"
-                    self.issue(
-                        row.number, "ref", f"“{ref}” is not a ref of {noun} in {where} ({self.register.prefix}-123)."
-                    )
+                    example = f"{self.register.prefix}-123"
+                    if self.register.scope == "centre":
+                        message = _(
+                            "“%(ref)s” is not a ref of %(register)s in %(centre)s (%(example)s).",
+                            ref=ref,
+                            register=noun,
+                            centre=self.context.centre.code,
+                            example=example,
+                        )
+                    else:
+                        message = _(
+                            "“%(ref)s” is not a ref of %(register)s in the app (%(example)s).",
+                            ref=ref,
+                            register=noun,
+                            example=example,
+                        )
+                    self.issue(row.number, "ref", message)
                     row.failed = True
                     continue
             self.settle_ambiguous(row, final=row.record is not None)
@@ -522,9 +564,10 @@ class SheetJob:
                 matches = by_key.get(key, [])
                 if len(matches) > 1:
                     refs = ", ".join(f"{self.register.prefix}-{m.id}" for m in matches[:5])
-                    self.issue(
-                        row.number, self.key_column(), f"Several stored {noun} match this row ({refs}): add the ref."
+                    message = _(
+                        "Several stored %(register)s match this row (%(refs)s): add the ref.", register=noun, refs=refs
                     )
+                    self.issue(row.number, self.key_column(), message)
                     row.failed = True
                     continue
                 row.record = matches[0] if matches else None
@@ -535,9 +578,8 @@ class SheetJob:
                 continue
             identity = row.record.id if row.record is not None else key
             if identity in seen:
-                self.issue(
-                    row.number, self.key_column(), f"The same record as row {seen[identity]}: each record once a file."
-                )
+                message = _("The same record as row %(row)s: each record once a file.", row=seen[identity])
+                self.issue(row.number, self.key_column(), message)
                 row.failed = True
                 continue
             seen[identity] = row.number
@@ -601,8 +643,11 @@ class SheetJob:
             return
         refused = [key for key in changed if register.history or by_key[key].fixed]
         for key in refused:
-            reason = by_key[key].fixed or (
-                f"A stored entry of the {register.title.lower()} is not changed by an import: add a new row instead."
+            reason = str(by_key[key].fixed) or (
+                _(
+                    "A stored entry of the %(register)s is not changed by an import: add a new row instead.",
+                    register=register.shown_title.lower(),
+                )
             )
             self.issue(row.number, key, reason)
         if refused:
@@ -636,7 +681,7 @@ class SheetJob:
             return False
         except sa.exc.IntegrityError as error:
             current_app.logger.info("Import row refused by the database: %s", error.orig)
-            self.issue(row.number, None, "The database refused this row: it conflicts with a stored record.")
+            self.issue(row.number, None, _("The database refused this row: it conflicts with a stored record."))
             return False
         return True
 
@@ -647,7 +692,9 @@ class SheetJob:
         except sa.exc.IntegrityError as error:
             current_app.logger.info("Import batch refused by the database: %s", error.orig)
             self.outcome.issues.append(
-                Issue(self.sheet.name, 0, 0, "", "The database refused these rows: one conflicts with a stored record.")
+                Issue(
+                    self.sheet.name, 0, 0, "", _("The database refused these rows: one conflicts with a stored record.")
+                )
             )
 
 
@@ -876,7 +923,7 @@ class Check:
             current_app.logger.exception("Import check failed for pending import %s", self.pending_id)
             db.session.rollback()
             self.outcome = Outcome(
-                file_error="The check failed unexpectedly: the error was logged; nothing was written."
+                file_error=_("The check failed unexpectedly: the error was logged; nothing was written.")
             )
 
 

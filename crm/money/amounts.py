@@ -23,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
 from crm.core.types import MONEY_SCALE, RATE_SCALE
 from crm.money.currencies import minor_units
@@ -44,8 +46,9 @@ class AmountError(ValueError):
 
 
 def _language(locale: str) -> str:
+    """The name of ``locale``'s language in the reader's own language ("English", "английский", "英语")."""
     try:
-        return Locale.parse(locale).get_display_name("en") or locale
+        return Locale.parse(locale).get_display_name(get_locale() or "en") or locale
     except (ValueError, UnknownLocaleError):
         return locale
 
@@ -64,28 +67,36 @@ def read_amount(text: str, locale: str = "en", *, allow_negative: bool = False) 
     negative = raw.startswith(MINUS_SIGNS)
     if negative:
         if not allow_negative:
-            raise AmountError(f"“{shown}”: the amount cannot be negative.")
+            raise AmountError(_("“%(shown)s”: the amount cannot be negative.", shown=shown))
         raw = raw[1:]
     if raw.startswith("+"):
         raw = raw[1:]
     if not raw:
-        raise AmountError(f"“{shown}” is not a number.")
+        raise AmountError(_("“%(shown)s” is not a number.", shown=shown))
     if "e" in raw.lower() and re.fullmatch(r"[0-9.,]+[eE][+-]?[0-9]+", raw):
-        raise AmountError(f"“{shown}”: write the number in full, without an exponent (1e3 is 1000).")
+        raise AmountError(_("“%(shown)s”: write the number in full, without an exponent (1e3 is 1000).", shown=shown))
     if not re.fullmatch(r"[0-9.,]+", raw) or not re.search(r"[0-9]", raw):
-        raise AmountError(f"“{shown}” is not a number: use digits, with {_marks(locale)}.")
+        raise _not_a_number(shown, locale)
     number = _plain(raw, shown, locale)
     try:
         value = Decimal(number)
     except InvalidOperation:
-        raise AmountError(f"“{shown}” is not a number: use digits, with {_marks(locale)}.") from None
+        raise _not_a_number(shown, locale) from None
     return -value if negative else value
 
 
-def _marks(locale: str) -> str:
+def _not_a_number(shown: str, locale: str) -> AmountError:
+    """ "“1.2.3” is not a number: use digits, with “.” before the decimals (as in 1,234.50).", one sentence."""
     mark = decimal_mark(locale)
     example = "1 234,50" if mark == "," else "1,234.50"
-    return f"“{mark}” before the decimals (as in {example})"
+    return AmountError(
+        _(
+            "“%(shown)s” is not a number: use digits, with “%(mark)s” before the decimals (as in %(example)s).",
+            shown=shown,
+            mark=mark,
+            example=example,
+        )
+    )
 
 
 def _plain(raw: str, shown: str, locale: str) -> str:
@@ -96,37 +107,47 @@ def _plain(raw: str, shown: str, locale: str) -> str:
     if dots and commas:
         last = "." if raw.rfind(".") > raw.rfind(",") else ","
         group = "," if last == "." else "."
-        whole, _, decimals = raw.rpartition(last)
+        whole, _mark, decimals = raw.rpartition(last)
         if raw.count(last) != 1 or not decimals or not GROUPED[group].match(whole):
-            raise AmountError(f"“{shown}” is not a number: use digits, with {_marks(locale)}.")
+            raise _not_a_number(shown, locale)
         return whole.replace(group, "") + "." + decimals
     if not dots and not commas:
         return raw
     used = "." if dots else ","
-    whole, _, decimals = raw.rpartition(used)
+    whole, _mark, decimals = raw.rpartition(used)
     whole = whole or "0"  # ",5" is a half
     if used == mark:
         if raw.count(used) != 1 or not decimals:
-            raise AmountError(f"“{shown}” is not a number: use digits, with {_marks(locale)}.")
+            raise _not_a_number(shown, locale)
         return whole + "." + decimals
     # The locale's other mark: it may group thousands.
     grouped = bool(GROUPED[used].match(raw))
     if raw.count(used) > 1:
         if grouped:
             return raw.replace(used, "")
-        raise AmountError(f"“{shown}” is not a number: use digits, with {_marks(locale)}.")
+        raise _not_a_number(shown, locale)
     if not whole or not decimals:
-        raise AmountError(f"“{shown}” is not a number: use digits, with {_marks(locale)}.")
+        raise _not_a_number(shown, locale)
     as_group, as_decimal = whole + decimals, _in_locale(f"{whole}.{decimals}", mark)
     if grouped and other == ",":
         return as_group  # "1,234" in English
     if grouped or other == ",":
         # "1.234" in Russian, "7,2" in English.
-        name = "point" if used == "." else "comma"
+        words = {"shown": shown, "group": as_group, "decimal": as_decimal, "language": _language(locale)}
+        if used == ".":
+            raise AmountError(
+                _(
+                    "“%(shown)s” can be read as %(group)s (the point grouping thousands) or as %(decimal)s (the point "
+                    "marking decimals). In %(language)s a comma marks the decimals: write %(group)s or %(decimal)s.",
+                    **words,
+                )
+            )
         raise AmountError(
-            f"“{shown}” can be read as {as_group} (the {name} grouping thousands) or as {as_decimal} (the {name} "
-            f"marking decimals). In {_language(locale)} {'a comma' if mark == ',' else 'a point'} marks the "
-            f"decimals: write {as_group} or {as_decimal}."
+            _(
+                "“%(shown)s” can be read as %(group)s (the comma grouping thousands) or as %(decimal)s (the comma "
+                "marking decimals). In %(language)s a point marks the decimals: write %(group)s or %(decimal)s.",
+                **words,
+            )
         )
     return f"{whole}.{decimals}"
 
@@ -147,55 +168,104 @@ def _significant_places(value: Decimal) -> int:
 
 def _finite(value, what: str) -> Decimal:
     if isinstance(value, float | bool):
-        raise AmountError(f"{what} must be an exact decimal.")
+        raise AmountError(_("%(what)s must be an exact decimal.", what=what))
     try:
         value = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
-        raise AmountError(f"{what} must be a number such as 250000 or 1250.50.") from None
+        raise AmountError(_("%(what)s must be a number such as 250000 or 1250.50.", what=what)) from None
     if not value.is_finite():
-        raise AmountError(f"{what} must be a number such as 250000 or 1250.50.")
+        raise AmountError(_("%(what)s must be a number such as 250000 or 1250.50.", what=what))
     return value
 
 
 def check_amount(
-    value, currency: str | None = None, *, allow_zero: bool = False, allow_negative: bool = False, what="The amount"
+    value,
+    currency: str | None = None,
+    *,
+    allow_zero: bool = False,
+    allow_negative: bool = False,
+    what: str | None = None,
 ) -> Decimal:
-    """``value`` as the ledger keeps it, or AmountError: below MAX_AMOUNT, in the currency's minor units."""
+    """``value`` as the ledger keeps it, or AmountError: below MAX_AMOUNT, in the currency's minor units.
+
+    ``what``: the amount as the message names it ("The award"), in the reader's language; each message is one
+    translated sentence around it."""
+    what = what or _("The amount")
     value = _finite(value, what)
     if value < 0 and not allow_negative:
-        raise AmountError(f"{what} cannot be negative.")
+        raise AmountError(_("%(what)s cannot be negative.", what=what))
     if value == 0 and not allow_zero:
-        raise AmountError(f"{what} must be more than zero.")
+        raise AmountError(_("%(what)s must be more than zero.", what=what))
     if abs(value) >= MAX_AMOUNT:
-        raise AmountError(f"{what} must be less than {MAX_AMOUNT:,} (ten trillion) units of its currency.")
+        raise AmountError(
+            _(
+                "%(what)s must be less than %(limit)s (ten trillion) units of its currency.",
+                what=what,
+                limit=f"{MAX_AMOUNT:,}",
+            )
+        )
     digits = minor_units(currency) if currency else MONEY_SCALE
     if _significant_places(value) > digits:
-        unit = "no decimals" if digits == 0 else f"at most {digits} decimal places"
-        raise AmountError(f"{what} has more decimals than {currency or 'an amount'} allows: {unit} (ISO 4217).")
+        if digits == 0 and currency:
+            message = _(
+                "%(what)s has more decimals than %(currency)s allows: no decimals (ISO 4217).",
+                what=what,
+                currency=currency,
+            )
+        elif currency:
+            message = ngettext(
+                "%(what)s has more decimals than %(currency)s allows: at most %(num)d decimal place (ISO 4217).",
+                "%(what)s has more decimals than %(currency)s allows: at most %(num)d decimal places (ISO 4217).",
+                digits,
+                what=what,
+                currency=currency,
+            )
+        else:
+            message = ngettext(
+                "%(what)s has more decimals than an amount allows: at most %(num)d decimal place (ISO 4217).",
+                "%(what)s has more decimals than an amount allows: at most %(num)d decimal places (ISO 4217).",
+                digits,
+                what=what,
+            )
+        raise AmountError(message)
     return value
 
 
-def check_rate(value, what: str = "The rate") -> Decimal:
+def check_rate(value, what: str | None = None) -> Decimal:
     """A rate as the rates table keeps it: positive, below MAX_RATE, at most RATE_PLACES decimals."""
+    what = what or _("The rate")
     value = _finite(value, what)
     if value <= 0:
-        raise AmountError(f"{what} must be more than zero.")
+        raise AmountError(_("%(what)s must be more than zero.", what=what))
     if value >= MAX_RATE:
-        raise AmountError(f"{what} must be less than {MAX_RATE:,} units per unit.")
+        raise AmountError(_("%(what)s must be less than %(limit)s units per unit.", what=what, limit=f"{MAX_RATE:,}"))
     if _significant_places(value) > RATE_PLACES:
-        raise AmountError(f"{what} has more than {RATE_PLACES} decimal places (rates keep at most {RATE_PLACES}).")
+        raise AmountError(
+            _(
+                "%(what)s has more than %(places)s decimal places (rates keep at most %(places)s).",
+                what=what,
+                places=RATE_PLACES,
+            )
+        )
     return value
 
 
-def check_quantity(value, what: str = "The quantity", *, allow_zero: bool = False) -> Decimal:
+def check_quantity(value, what: str | None = None, *, allow_zero: bool = False) -> Decimal:
+    what = what or _("The quantity")
     value = _finite(value, what)
     if value < 0 or (value == 0 and not allow_zero):
-        raise AmountError(f"{what} must be more than zero." if not allow_zero else f"{what} cannot be negative.")
+        if allow_zero:
+            raise AmountError(_("%(what)s cannot be negative.", what=what))
+        raise AmountError(_("%(what)s must be more than zero.", what=what))
     if value >= MAX_QUANTITY:
-        raise AmountError(f"{what} must be less than {MAX_QUANTITY:,}.")
+        raise AmountError(_("%(what)s must be less than %(limit)s.", what=what, limit=f"{MAX_QUANTITY:,}"))
     if _significant_places(value) > QUANTITY_PLACES:
         raise AmountError(
-            f"{what} has more than {QUANTITY_PLACES} decimal places (quantities keep at most {QUANTITY_PLACES})."
+            _(
+                "%(what)s has more than %(places)s decimal places (quantities keep at most %(places)s).",
+                what=what,
+                places=QUANTITY_PLACES,
+            )
         )
     return value
 
@@ -218,18 +288,19 @@ class PairError(AmountError):
         self.part = part  # "amount" | "currency"
 
 
-def money_pair(amount, code, what: str = "the amount") -> tuple[Decimal | None, str | None]:
+def money_pair(amount, code, what: str | None = None) -> tuple[Decimal | None, str | None]:
     """(amount, currency) both given and valid, or both empty; else PairError naming the part at fault.
 
     The one check of an amount with its currency, for every service (forms, imports, seeds and the CLI alike)."""
     from crm.money.currencies import normalise_currency
 
+    what = str(what or _("the amount"))
     if amount in (None, "") and not code:
         return None, None
     if amount in (None, ""):
-        raise PairError(f"Give {what} with its currency, or leave both empty.", "amount")
+        raise PairError(_("Give %(what)s with its currency, or leave both empty.", what=what), "amount")
     if not code:
-        raise PairError(f"Choose the currency of {what}.", "currency")
+        raise PairError(_("Choose the currency of %(what)s.", what=what), "currency")
     try:
         currency = normalise_currency(code)
     except ValueError as error:

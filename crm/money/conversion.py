@@ -31,10 +31,11 @@ from fractions import Fraction
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 from crm.extensions import db
 from crm.money.currencies import minor_units, normalise_currency
-from crm.money.models import NETWORK, SOURCE_LABELS, ExchangeRate, RateSource
+from crm.money.models import NETWORK, SOURCE_LABELS, SOURCE_WORDS, ExchangeRate, RateSource
 from crm.money.policy import Policy
 from crm.money.providers import ecb
 from crm.money.value import EXACT, Money
@@ -117,14 +118,32 @@ class Leg:
 
     @property
     def source_label(self) -> str:
-        return SOURCE_LABELS[RateSource(self.source)]
+        return str(SOURCE_LABELS[RateSource(self.source)])
 
     def words(self) -> str:
-        """ "1 EUR = 7.991 CNY, ECB reference rate of 2026-04-01 (divided by)"."""
-        scope = "" if self.scope == NETWORK else f", for {self.scope.replace(':', ' #')}"
-        how = ", divided by" if self.inverted else ""
-        value = display_rate(self.value)
-        return f"1 {self.base} = {value} {self.quote} ({self.source_label}{scope}, {self.effective_on}{how})"
+        """ "1 EUR = 7.991 CNY (ECB reference rate, 2026-04-01, divided by)", in the reader's language."""
+        words = {
+            "base": self.base,
+            "value": display_rate(self.value),
+            "quote": self.quote,
+            "source": self.source_label,
+            "day": self.effective_on,
+        }
+        if self.scope != NETWORK:
+            kind, _colon, number = self.scope.partition(":")
+            words["scope"] = (
+                _("entry #%(number)s", number=number)
+                if kind == "entry"
+                else _("agreement #%(number)s", number=number)
+                if kind == "agreement"
+                else self.scope
+            )
+            if self.inverted:
+                return _("1 %(base)s = %(value)s %(quote)s (%(source)s, for %(scope)s, %(day)s, divided by)", **words)
+            return _("1 %(base)s = %(value)s %(quote)s (%(source)s, for %(scope)s, %(day)s)", **words)
+        if self.inverted:
+            return _("1 %(base)s = %(value)s %(quote)s (%(source)s, %(day)s, divided by)", **words)
+        return _("1 %(base)s = %(value)s %(quote)s (%(source)s, %(day)s)", **words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +214,7 @@ class Conversion:
 
     @property
     def source_label(self) -> str:
-        return SOURCE_LABELS[RateSource(self.source)] if self.source else ""
+        return str(SOURCE_LABELS[RateSource(self.source)]) if self.source else ""
 
     def explain(self) -> str:
         """The rates used, each with its value, source and date: what a reader multiplies the amount by."""
@@ -412,7 +431,7 @@ class RateBook:
         if policy.rate_date(first) == policy.rate_date(last):
             return False
         codes = {currency, target} | {PIVOTS[RateSource(s)] for s in policy.sources}
-        for (source, base, quote, _), series in self._series.items():
+        for (source, base, quote, _scope), series in self._series.items():
             if source in {str(s) for s in policy.sources} and base in codes and quote in codes:
                 if any(first < day <= last for day in series.dates):
                     return True
@@ -433,8 +452,8 @@ def explain_failure(a: str, b: str, day: date, found: dict[RateSource, _Found]) 
             if only_one and only_other:
                 (x,), (y,) = sorted(only_one)[:1], sorted(only_other)[:1]
                 return MixedSources(
-                    f"the {SOURCE_LABELS[one]}s have {x} but not {y}, and the {SOURCE_LABELS[other]}s have {y} but "
-                    f"not {x}: the app never combines two sources in one conversion, so a {SOURCE_LABELS[one]} for "
+                    f"the {SOURCE_WORDS[one]}s have {x} but not {y}, and the {SOURCE_WORDS[other]}s have {y} but "
+                    f"not {x}: the app never combines two sources in one conversion, so a {SOURCE_WORDS[one]} for "
                     f"{y} (or a manual rate) is needed",
                     currency=y,
                 )
@@ -442,7 +461,7 @@ def explain_failure(a: str, b: str, day: date, found: dict[RateSource, _Found]) 
     kind: type[ConversionError] = MissingRate
     lacking = ""
     for source, result in found.items():
-        label = SOURCE_LABELS[source]
+        label = SOURCE_WORDS[source]
         gap = next((g for g in map(lambda c: ecb.coverage_gap(c, day), (a, b)) if g), None)
         if source == RateSource.ECB and gap:
             # The gap says it all: the ECB does not publish (or no longer publishes) the currency.

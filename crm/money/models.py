@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import Audited, Timestamped, Versioned, utcnow
@@ -25,13 +26,21 @@ class RateSource(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return SOURCE_LABELS[self]
+        return str(SOURCE_LABELS[self])
 
 
 # The scope of a rate that converts anything in its range: every imported rate, and network manual rates.
 NETWORK = "network"
 
+# In the reader's language (rate pages, cited rates); the filed report quotes them drafted under force_locale("en").
 SOURCE_LABELS = {
+    RateSource.MANUAL: _l("manual rate"),
+    RateSource.UN: _l("UN operational rate"),
+    RateSource.ECB: _l("ECB reference rate"),
+    RateSource.FOREX: _l("forex-python rate"),
+}
+# The English words, for the conversion errors still written in English around them.
+SOURCE_WORDS = {
     RateSource.MANUAL: "manual rate",
     RateSource.UN: "UN operational rate",
     RateSource.ECB: "ECB reference rate",
@@ -78,12 +87,16 @@ class ExchangeRate(Audited, Versioned, Timestamped, db.Model):
     @property
     def scope_words(self) -> str:
         """ "the network, 1–31 October 2026", "ledger entry #12", "agreement #5"."""
+        from flask_babel import gettext as _
+
         if self.scope == NETWORK:
             if self.source != RateSource.MANUAL.value:
-                return "the network"
-            return f"the network, {self.effective_on} to {self.valid_until}"
-        kind, _, number = self.scope.partition(":")
-        return f"{'ledger entry' if kind == 'entry' else 'agreement'} #{number}"
+                return _("the network")
+            return _("the network, %(start)s to %(end)s", start=self.effective_on, end=self.valid_until)
+        kind, _colon, number = self.scope.partition(":")
+        if kind == "entry":
+            return _("ledger entry #%(number)s", number=number)
+        return _("agreement #%(number)s", number=number)
 
     @property
     def source_label(self) -> str:

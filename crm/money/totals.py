@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from crm.money.conversion import NO_SCOPE, Conversion, ConversionError, Leg, RateBook, round_exact
 from crm.money.currencies import normalise_currency
-from crm.money.policy import DEFAULT_SOURCES, SOURCE_NAMES, Policy, rounding_statement
+from crm.money.policy import DEFAULT_SOURCES, Policy, rounding_statement, source_list
 from crm.money.value import EXACT, Money, exactly
 
 # (currency, the rate date of the amounts — a month's first day, a day, or None for undated ones —, exact sum)
@@ -90,18 +90,23 @@ class RatePlan:
         """The conversion policy in words, printed under every converted figure."""
         fallback = self.fallback_on.isoformat()
         if self.key == "end":
-            return f"{self.policy.describe()}; {rounding_statement(self.target)}."
+            return _(
+                "%(policy)s; %(rounding)s.", policy=self.policy.describe(), rounding=rounding_statement(self.target)
+            )
         if self.key == "un":
             head = self.policy.describe()
         else:
-            sources = ", then ".join(SOURCE_NAMES[s] for s in DEFAULT_SOURCES)
-            head = (
+            head = _(
                 "Amounts are summed per month and converted at the rate in force on the first day of their month, "
-                f"or the latest before it ({sources})"
+                "or the latest before it (%(sources)s)",
+                sources=source_list(DEFAULT_SOURCES),
             )
-        return (
-            f"{head}; amounts without a date, and proposals' requested and expected amounts, at the rate of "
-            f"{fallback}; {rounding_statement(self.target)}."
+        return _(
+            "%(policy)s; amounts without a date, and proposals' requested and expected amounts, at the rate of "
+            "%(day)s; %(rounding)s.",
+            policy=head,
+            day=fallback,
+            rounding=rounding_statement(self.target),
         )
 
 
@@ -202,7 +207,7 @@ class ConvertedTotal:
         for den, num in self.sums.items():
             (n, d), (dn, dd) = num.as_integer_ratio(), den.as_integer_ratio()
             terms.append((n * dd, d * dn))
-        common = math.lcm(*(d for _, d in terms))
+        common = math.lcm(*(d for _n, d in terms))
         return Fraction(sum(n * (common // d) for n, d in terms), common)
 
     @property
@@ -240,7 +245,7 @@ class ConvertedTotal:
 
     def left_out(self) -> list[Money]:
         """What was not converted, a Money per currency."""
-        return [Money(amount, code) for code, (amount, _) in sorted(self.missing.items())]
+        return [Money(amount, code) for code, (amount, _why) in sorted(self.missing.items())]
 
     def missing_currencies(self) -> list[str]:
         return sorted(self.missing)

@@ -5,6 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from crm.centres.models import Centre
 from crm.core.due import DueItem, dated_until
@@ -225,7 +226,7 @@ def due_items(centre_ids, until: date | None) -> list[DueItem]:
         DueItem.of(
             p,
             uid=f"partnership-next-step-{p.id}",
-            kind=_("Next step"),
+            kind=_l("Next step"),
             title=p.organisation.display_name,
             due=PartialDate(p.next_step_on),
             endpoint="partners.partnership",

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from crm.centres.services import CentreError, check_countries
-from crm.core.deletion import Deletion, consequences, counted, delete_record, deletion
+from crm.core.deletion import COUNTS, Deletion, consequences, counted, delete_record, deletion
 from crm.core.errors import RuleError
 from crm.core.kmgbf import check_targets
 from crm.core.models import model_classes
@@ -166,10 +166,10 @@ def partnership_of(centre_id: int, organisation_id: int) -> Partnership | None:
 def deletion_of_partnership(partnership: Partnership) -> Deletion:
     return deletion(
         partnership,
-        f"the partnership with {partnership.organisation.display_name}",
+        _("the partnership with %(name)s", name=partnership.organisation.display_name),
         consequences(
-            counted(len(partnership.contacts), "contact"),
-            counted(len(partnership.interactions), "interaction"),
+            counted(len(partnership.contacts), "contacts"),
+            counted(len(partnership.interactions), "interactions"),
         ),
     )
 
@@ -340,6 +340,8 @@ def _moved(table, column, number: int, owner: type) -> str:
     words = MERGE_NOUNS.get((table.name, column.key))
     if words is not None:
         return words(number)
+    if table.name in COUNTS:
+        return counted(number, table.name)
     return counted(number, re.sub(r"(?<!^)(?=[A-Z])", " ", owner.__name__).lower())
 
 

@@ -341,7 +341,7 @@ def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
         DueItem.of(
             p,
             uid=f"proposal-deadline-{p.id}",
-            kind=_("Proposal deadline"),
+            kind=_l("Proposal deadline"),
             title=p.title,
             due=PartialDate(p.deadline_on),
             endpoint="proposals.show",
@@ -355,7 +355,7 @@ def due_items(centre_ids, today: date, until: date | None) -> list[DueItem]:
         items.append(
             DueItem(
                 uid=f"call-deadline-{call.id}",
-                kind=_("Call deadline"),
+                kind=_l("Call deadline"),
                 title=f"{mechanism.display_name}: {call.label}",
                 due=PartialDate(due),
                 endpoint="proposals.funders",

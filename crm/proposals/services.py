@@ -78,8 +78,8 @@ def proposal_values(data: dict, status: ProposalStatus) -> dict:
         raise ProposalError(_("Give the proposal's title."), "title")
     if not data.get("funder_id"):
         raise ProposalError(_("Choose the funder."), "funder_id")
-    requested = money_pair(data, "requested_amount", "requested_currency", "requested amount")
-    awarded = money_pair(data, "awarded_amount", "awarded_currency", "awarded amount")
+    requested = money_pair(data, "requested_amount", "requested_currency", _("requested amount"))
+    awarded = money_pair(data, "awarded_amount", "awarded_currency", _("awarded amount"))
     check_award(status, awarded[0])
     check_dates(data.get("submitted_on"), data.get("decision_on"))
     check_mechanism(data["funder_id"], data.get("mechanism_id"))
@@ -175,7 +175,7 @@ def change_status(proposal: Proposal, data: dict, user=None) -> ProposalStatusCh
     if status.is_decided and status != ProposalStatus.WITHDRAWN:
         decision_on = changed_on
     check_dates(submitted_on, decision_on)
-    awarded_amount, awarded_currency = money_pair(data, "awarded_amount", "awarded_currency", "awarded amount")
+    awarded_amount, awarded_currency = money_pair(data, "awarded_amount", "awarded_currency", _("awarded amount"))
     check_award(status, awarded_amount)
     proposal.status = status
     proposal.submitted_on, proposal.decision_on = submitted_on, decision_on

@@ -43,7 +43,7 @@ def event(item: DueItem, url: str, host: str, stamp: datetime) -> Event:
     # Details may be lazily translated labels (a status): made text before joining.
     ev.add("description", "\n".join(str(line) for line in lines if line))
     ev.add("url", url)
-    ev.add("categories", [item.kind])
+    ev.add("categories", [str(item.kind)])
     # A deadline is not a meeting: it does not make its day busy.
     ev.add("transp", "TRANSPARENT")
     ev.add("sequence", max(item.revision - 1, 0))

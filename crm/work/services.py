@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from crm.auth.models import User
 from crm.core.due import DueItem, due_in
 from crm.core.errors import RuleError
+from crm.core.i18n import language_of
 from crm.core.mail import enqueue, queued_keys
 from crm.core.models import utcnow
 from crm.core.scoping import readable_centre_ids
@@ -109,16 +111,26 @@ class Queued:
 
 
 def _digest_subject(work: MyWork) -> str:
+    """ "What is due: 1 overdue, 2 this week", in the language of the locale in force (the recipient's)."""
+    counts = {bucket: work.count(bucket) for bucket in ("overdue", "week", "month")}
     parts = [
-        f"{work.count('overdue')} overdue" if work.count("overdue") else "",
-        f"{work.count('week')} this week" if work.count("week") else "",
-        f"{work.count('month')} in the next 30 days" if work.count("month") else "",
+        ngettext("%(num)d overdue", "%(num)d overdue", counts["overdue"]) if counts["overdue"] else "",
+        ngettext("%(num)d this week", "%(num)d this week", counts["week"]) if counts["week"] else "",
+        ngettext("%(num)d in the next 30 days", "%(num)d in the next 30 days", counts["month"])
+        if counts["month"]
+        else "",
     ]
-    return "What is due: " + (", ".join(part for part in parts if part) or "agreements coming up")
+    listed = _(", ").join(part for part in parts if part)
+    if not listed:
+        return _("What is due: agreements coming up")
+    return _("What is due: %(counts)s", counts=listed)
 
 
 def _reminder_subject(item: DueItem, days_left: int) -> str:
-    return f"Reminder: {item.kind.lower()} {due_in(days_left)} — {item.title}"[:300]
+    """ "Reminder: proposal deadline in 7 days — GEF proposal", in the language of the locale in force."""
+    return _("Reminder: %(kind)s %(due)s — %(title)s", kind=item.kind.lower(), due=due_in(days_left), title=item.title)[
+        :300
+    ]
 
 
 def queue_due(today: date) -> Queued:
@@ -133,17 +145,19 @@ def queue_due(today: date) -> Queued:
         pref = prefs.get(user.id) or preferences(user)
         visible = visible_to(items, readable_centre_ids(user))
         work = my_work(visible, user.id, today)
-        if pref.weekly_digest and work.total:
-            context = {"work": work, "today": today}
-            wanted.append((digest_key(user, today), user, "digest", _digest_subject(work), context))
-        for item in visible:
-            days_left = item.days_left(today)
-            threshold = reminder_threshold(days_left, pref.reminder_days) if item.owner_id == user.id else None
-            if threshold is not None:
-                context = {"item": item, "days_left": days_left, "today": today}
-                subject = _reminder_subject(item, days_left)
-                wanted.append((reminder_key(user, item, threshold), user, "reminder", subject, context))
-    done = queued_keys(key for key, *_ in wanted)
+        # Subjects in the recipient's language, as ``enqueue`` writes the bodies.
+        with force_locale(language_of(user)):
+            if pref.weekly_digest and work.total:
+                context = {"work": work, "today": today}
+                wanted.append((digest_key(user, today), user, "digest", _digest_subject(work), context))
+            for item in visible:
+                days_left = item.days_left(today)
+                threshold = reminder_threshold(days_left, pref.reminder_days) if item.owner_id == user.id else None
+                if threshold is not None:
+                    context = {"item": item, "days_left": days_left, "today": today}
+                    subject = _reminder_subject(item, days_left)
+                    wanted.append((reminder_key(user, item, threshold), user, "reminder", subject, context))
+    done = queued_keys(key for key, *_rest in wanted)
     queued = Queued()
     for key, user, template, subject, context in wanted:
         if key not in done and enqueue(key, user, template, subject, **context):

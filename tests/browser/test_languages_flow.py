@@ -21,7 +21,8 @@ INTERFACE_TEXT = """() => {
     .map(el => el.innerText.trim()).filter(Boolean);
 }"""
 # Words that read the same in every language: codes, acronyms, the app's name.
-URL = re.compile(r"https?://\S*|\S+\.\w{2,}\S*")  # an address in a hint: www.example.org or https://…
+# Not the interface's words: an address in a hint (www.example.org, https://…), what the user typed, quoted back.
+NOT_WORDS = re.compile(r"https?://\S*|\S+\.\w{2,}\S*|“[^”]*”")
 ALIKE = {"TSCC", "KMGBF", "CBD", "GCE", "CSV", "XLSX", "PDF", "Word", "ICS", "URL", "YYYY", "MM", "DD", "MoA", "MoU"}
 
 
@@ -29,7 +30,7 @@ def english_in(page) -> list[str]:
     """The interface texts of the page that still hold an English word (two letters or more, not a code)."""
     found = []
     for text in page.evaluate(INTERFACE_TEXT):
-        words = [w for w in re.findall(r"[A-Za-z]{2,}", URL.sub("", text)) if w not in ALIKE and not w.isupper()]
+        words = [w for w in re.findall(r"[A-Za-z]{2,}", NOT_WORDS.sub("", text)) if w not in ALIKE and not w.isupper()]
         if words:
             found.append(text[:100])
     return found

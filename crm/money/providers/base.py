@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.numbers import list_currencies
+from flask_babel import gettext as _
 
 from crm.money.amounts import AmountError, check_rate
 from crm.money.currencies import known_currencies
@@ -42,7 +43,7 @@ def read_rate(value) -> Decimal:
         value = repr(value)  # JSON numbers come as floats; their shortest repr is what the service wrote
     text = str(value).strip().replace(",", "")
     try:
-        return check_rate(text, f"The rate {text[:40]!r}")
+        return check_rate(text, _("The rate %(text)s", text=repr(text[:40])))
     except AmountError as error:
         raise BadRate(str(error)) from None
 
