@@ -99,7 +99,7 @@ def bar_chart(
     if len(categories) != len(values):
         raise ValueError("One value per category.")
     label_width = min(220, max(60, int(max((len(c) for c in categories), default=4) * CHAR_WIDTH) + 12))
-    bar_height, gap, top = 18, 8, 34
+    bar_height, gap, top = 18, 8, 42  # room for the title and, below it, the axis label in any script
     plot_left, plot_right = label_width, width - 70
     plot_height = max(1, len(categories)) * (bar_height + gap)
     height = top + plot_height + 46
@@ -120,7 +120,7 @@ def bar_chart(
     if not categories:
         body.append(_text((plot_left + plot_right) / 2, top + 14, _("No data"), anchor="middle", css="muted"))
     body.append(_text((plot_left + plot_right) / 2, height - 6, value_axis, anchor="middle", css="axis-label"))
-    body.append(_text(0, top - 6, category_axis, css="axis-label"))
+    body.append(_text(0, top - 10, category_axis, css="axis-label"))
     description = "; ".join(f"{c}: {label(v)}" for c, v in zip(categories, values, strict=True)) or _("No data")
     return _svg(width, height, title, description, body, "bar-chart")
 
