@@ -32,6 +32,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from crm.extensions import db
 from crm.money.currencies import minor_units, normalise_currency
@@ -73,7 +74,7 @@ class ConversionError(Exception):
 
     @property
     def not_converted(self) -> str:
-        return f"not converted: {self.reason}"
+        return _("not converted: %(reason)s", reason=self.reason)
 
     def about(self, money: Money, target: str) -> "ConversionError":
         """The same error, for another amount (errors are cached per currency pair and date)."""
@@ -452,9 +453,15 @@ def explain_failure(a: str, b: str, day: date, found: dict[RateSource, _Found]) 
             if only_one and only_other:
                 (x,), (y,) = sorted(only_one)[:1], sorted(only_other)[:1]
                 return MixedSources(
-                    f"the {SOURCE_WORDS[one]}s have {x} but not {y}, and the {SOURCE_WORDS[other]}s have {y} but "
-                    f"not {x}: the app never combines two sources in one conversion, so a {SOURCE_WORDS[one]} for "
-                    f"{y} (or a manual rate) is needed",
+                    _(
+                        "the %(one)ss have %(x)s but not %(y)s, and the %(other)ss have %(y)s but not %(x)s: the app "
+                        "never combines two sources in one conversion, so a %(one)s for %(y)s (or a manual rate) is "
+                        "needed",
+                        one=SOURCE_WORDS[one],
+                        other=SOURCE_WORDS[other],
+                        x=x,
+                        y=y,
+                    ),
                     currency=y,
                 )
     reasons: list[str] = []
@@ -471,20 +478,42 @@ def explain_failure(a: str, b: str, day: date, found: dict[RateSource, _Found]) 
             continue
         for leg in result.stale:
             kind = StaleRate
-            limit = (
-                "past the end of its range"
-                if source == RateSource.MANUAL
-                else f"more than {STALENESS_DAYS[source]} days"
-            )
-            reasons.append(
-                f"the latest {label} for {leg.base}/{leg.quote} is of {leg.effective_on}, {limit} before {day}"
-            )
+            reasons.append(_stale(label, f"{leg.base}/{leg.quote}", leg.effective_on, day, source))
             lacking = lacking or _lacking([(leg.base, leg.quote)], a, b)
         if result.missing:
-            reasons.append(f"no {label} for {_pairs(result.missing)} on or before {day}")
+            reasons.append(
+                _(
+                    "no %(source)s for %(pairs)s on or before %(day)s",
+                    source=label,
+                    pairs=_pairs(result.missing),
+                    day=day,
+                )
+            )
             lacking = lacking or _lacking(result.missing, a, b)
-    reason = "; ".join(dict.fromkeys(reasons)) or f"no rate for {a}/{b} on or before {day}"
+    reason = "; ".join(dict.fromkeys(reasons)) or _(
+        "no rate for %(pair)s on or before %(day)s", pair=f"{a}/{b}", day=day
+    )
     return kind(reason, currency=lacking or a)
+
+
+def _stale(label, pair: str, effective_on: date, day: date, source: RateSource) -> str:
+    if source == RateSource.MANUAL:
+        return _(
+            "the latest %(source)s for %(pair)s is of %(date)s, past the end of its range before %(day)s",
+            source=label,
+            pair=pair,
+            date=effective_on,
+            day=day,
+        )
+    return ngettext(
+        "the latest %(source)s for %(pair)s is of %(date)s, more than %(num)d day before %(day)s",
+        "the latest %(source)s for %(pair)s is of %(date)s, more than %(num)d days before %(day)s",
+        STALENESS_DAYS[source],
+        source=label,
+        pair=pair,
+        date=effective_on,
+        day=day,
+    )
 
 
 def _pairs(pairs) -> str:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import Audited, Timestamped, Versioned, utcnow
@@ -40,11 +41,12 @@ SOURCE_LABELS = {
     RateSource.FOREX: _l("forex-python rate"),
 }
 # The English words, for the conversion errors still written in English around them.
+# One rate of a source, inside a sentence (why a conversion failed); read when the sentence is made.
 SOURCE_WORDS = {
-    RateSource.MANUAL: "manual rate",
-    RateSource.UN: "UN operational rate",
-    RateSource.ECB: "ECB reference rate",
-    RateSource.FOREX: "forex-python rate",
+    RateSource.MANUAL: lazy_pgettext("a rate of a source, in a sentence", "manual rate"),
+    RateSource.UN: lazy_pgettext("a rate of a source, in a sentence", "UN operational rate"),
+    RateSource.ECB: lazy_pgettext("a rate of a source, in a sentence", "ECB reference rate"),
+    RateSource.FOREX: lazy_pgettext("a rate of a source, in a sentence", "forex-python rate"),
 }
 
 

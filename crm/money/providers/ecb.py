@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import currency_converter
+from flask_babel import gettext as _
 
 from crm.money.providers.base import BadRate, ParsedRate, ParsedRates, currency_problem, is_withdrawn, read_rate
 
@@ -108,11 +109,11 @@ def coverage_gap(currency: str, on: date) -> str | None:
     """Why the ECB has no reference rate for ``currency`` on ``on``, or None when it publishes one."""
     span = packaged_span()
     if currency not in span:
-        return f"the ECB publishes no reference rate for {currency}"
+        return _("the ECB publishes no reference rate for %(currency)s", currency=currency)
     first, last = span[currency]
     file_end = span[PIVOT][1]
     if (file_end - last).days > DISCONTINUED_AFTER_DAYS and on > last:
-        return f"the ECB's {currency} reference rate stops on {last.isoformat()}"
+        return _("the ECB's %(currency)s reference rate stops on %(date)s", currency=currency, date=last.isoformat())
     if on < first:
-        return f"the ECB's {currency} reference rate starts on {first.isoformat()}"
+        return _("the ECB's %(currency)s reference rate starts on %(date)s", currency=currency, date=first.isoformat())
     return None
