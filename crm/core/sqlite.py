@@ -49,6 +49,17 @@ class ExactSumAggregate:
         return None if self.total is None else _exact(self.total)
 
 
+def exact_join(high, low, big):
+    """An ``exact_sum`` from its parts (``crm.core.types``): the SQLite sums of the high and low 32 bits of the
+    values that fit 63 bits, and the Python aggregate of the others; NULL when there was nothing to sum."""
+    if high is None and big is None:
+        return None
+    total = 0 if high is None else (high << 32) + low
+    if big is not None:
+        total += _as_int(big)
+    return _exact(total)
+
+
 def exact_add(a, b):
     """a + b for ``ExactSum`` columns (a rollup's running sums); NULL + x is x, as the rollup's SUM rules want."""
     if a is None:
@@ -73,6 +84,7 @@ def configure_sqlite(engine) -> None:
         cursor.close()
         dbapi_connection.create_aggregate("exact_sum", 1, ExactSumAggregate)
         dbapi_connection.create_function("exact_add", 2, exact_add, deterministic=True)
+        dbapi_connection.create_function("exact_join", 3, exact_join, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):

@@ -160,6 +160,27 @@ def _sum_elsewhere(element, compiler, **kw):
     return f"sum({compiler.process(element.clauses, **kw)})"
 
 
+# SQLite: each value that fits 63 bits (an INTEGER, or the text of one of at most 18 characters) is split into its
+# high and low 32 bits, which SQLite's own SUM adds without overflow (up to 2^31 rows); only the larger ones go
+# through the Python aggregate (FILTER: it is not even called for the others). The two halves are joined in SQL
+# while the high half is small enough that the join cannot overflow, else by ``exact_join`` (crm.core.sqlite), in
+# Python integers. The same exact sum as the aggregate alone, at a fraction of its calls (one per row).
+_SQLITE_EXACT_SUM = (
+    "CASE WHEN {big} IS NULL AND {high} BETWEEN -1073741824 AND 1073741824 THEN {high} * 4294967296 + {low} "
+    "ELSE exact_join({high}, {low}, {big}) END"
+)
+
+
 @compiles(exact_sum, "sqlite")
 def _sum_on_sqlite(element, compiler, **kw):
-    return f"exact_sum({compiler.process(element.clauses, **kw)})"
+    def value() -> str:
+        return compiler.process(element.clauses, **kw)
+
+    def fits() -> str:
+        return f"(typeof({value()}) = 'integer' OR length({value()}) <= 18)"
+
+    return _SQLITE_EXACT_SUM.format(
+        big=f"exact_sum({value()}) FILTER (WHERE NOT {fits()})",
+        high=f"sum(CAST({value()} AS INTEGER) >> 32) FILTER (WHERE {fits()})",
+        low=f"sum(CAST({value()} AS INTEGER) & 4294967295) FILTER (WHERE {fits()})",
+    )
