@@ -131,6 +131,10 @@ class LedgerEntry(Voidable, Audited, Versioned, Timestamped, CentreScoped, db.Mo
         sa.CheckConstraint("(amount IS NULL OR amount > 0) OR withdraws_id IS NOT NULL", name="amount_positive"),
         # What the dashboards filter and group on, in that order.
         sa.Index("ix_ledger_entries_rollup", "centre_id", "stage", "category", "kind", "currency", "booked_on"),
+        # Live entries and withdrawals: the lists' counts read it, not the table, and a page's withdrawals are
+        # found through it (SQLite's statistics count every NULL withdraws_id alike, so it will not use the
+        # index on withdraws_id alone for "withdraws_id IN (…)").
+        sa.Index("ix_ledger_entries_live", "voided_at", "withdraws_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
