@@ -262,6 +262,18 @@ class ConvertedTotal:
             cited, key=lambda c: (c.currency, c.conversion.requested_on, [(leg.inverted, leg.value) for leg in c.legs])
         )
 
+    def citation_summary(self) -> tuple[int, date | None, date | None]:
+        """How many citations ``citations`` gives, and the rate dates of its first and last: what a figure citing
+        its rates in summary shows, without making and sorting them."""
+        keys = [
+            (conversion.money.currency, conversion.requested_on)
+            for conversion, amount in self.parts.values()
+            if conversion.rate is not None and amount
+        ]
+        if not keys:
+            return 0, None, None
+        return len(keys), min(keys)[1], max(keys)[1]
+
     def target_part(self) -> Decimal:
         """What was in the target currency already, not converted."""
         return sum((amount for conversion, amount in self.parts.values() if conversion.rate is None), Decimal(0))
