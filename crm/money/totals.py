@@ -159,8 +159,10 @@ class ConvertedTotal:
     ) -> "ConvertedTotal":
         """The total of ``buckets`` ((currency, rate date) → exact sum), each converted by ``unit(key)``."""
         total = cls(target)
-        for key, amount in buckets.items():
-            total.add(key[0], amount, unit(key))
+        parts = [(key[0], amount, unit(key)) for key, amount in buckets.items()]
+        with exactly():  # once for the whole cell, not once per bucket
+            for currency, amount, conversion in parts:
+                total._add(currency, amount, conversion)
         return total
 
     @classmethod
@@ -178,22 +180,26 @@ class ConvertedTotal:
     def add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
         """``amount`` of ``currency``, converted at ``unit`` (the conversion of one unit), or left out with its
         reason. Nothing adds nothing."""
+        with exactly():
+            self._add(currency, amount, unit)
+
+    def _add(self, currency: str, amount: Decimal, unit: Conversion | ConversionError) -> None:
+        """``add``, within ``exactly()``."""
         if not amount:
             return
-        with exactly():
-            self.subtotals[currency] += amount
-            if isinstance(unit, ConversionError):
-                self._leave_out(currency, amount, {unit.reason})
-                return
-            if unit.rate is None:  # the target itself
-                self.sums[Decimal(1)] += amount
-            else:
-                self.sums[unit.rate.den] += amount * unit.rate.num
-            part = self.parts.get(id(unit))
-            if part is None:
-                self.parts[id(unit)] = [unit, amount]
-            else:
-                part[1] += amount
+        self.subtotals[currency] += amount
+        if isinstance(unit, ConversionError):
+            self._leave_out(currency, amount, {unit.reason})
+            return
+        if unit.rate is None:  # the target itself
+            self.sums[Decimal(1)] += amount
+        else:
+            self.sums[unit.rate.den] += amount * unit.rate.num
+        part = self.parts.get(id(unit))
+        if part is None:
+            self.parts[id(unit)] = [unit, amount]
+        else:
+            part[1] += amount
 
     def _leave_out(self, currency: str, amount: Decimal, reasons: set[str]) -> None:
         before, known = self.missing.get(currency, (Decimal(0), set()))
