@@ -269,16 +269,14 @@ class ConvertedTotal:
         )
 
     def citation_summary(self) -> tuple[int, date | None, date | None]:
-        """How many citations ``citations`` gives, and the rate dates of its first and last: what a figure citing
-        its rates in summary shows, without making and sorting them."""
-        keys = [
-            (conversion.money.currency, conversion.requested_on)
+        """How many citations ``citations`` gives, and its earliest and latest rate dates: what a figure citing its
+        rates in summary shows, without making and sorting them."""
+        days = [
+            conversion.requested_on
             for conversion, amount in self.parts.values()
             if conversion.rate is not None and amount
         ]
-        if not keys:
-            return 0, None, None
-        return len(keys), min(keys)[1], max(keys)[1]
+        return (len(days), min(days), max(days)) if days else (0, None, None)
 
     def target_part(self) -> Decimal:
         """What was in the target currency already, not converted."""
