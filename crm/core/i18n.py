@@ -19,6 +19,11 @@ SESSION_KEY = "language"
 _FORMAT_LOCALE = "crm.format_locale"
 
 
+def N_(text: str) -> str:
+    """Marks ``text`` for the catalogues where it is defined; it is translated where it is shown (gettext)."""
+    return text
+
+
 def select_locale() -> str:
     """The signed-in user's language, else the one chosen on the login page, else the browser's best match, else
     English (as for the command line, outside any request)."""

@@ -26,6 +26,7 @@ from crm.funding.models import Category, Kind, Measure
 from crm.funding.queries import cells_of, ledger_buckets, own_rate_records
 from crm.money.totals import ConvertedTotal, Converter, LeftOut, RatePlan, month_start
 from crm.partners.models import Stage as PartnershipStage
+from crm.partners.models import shown_type_name
 from crm.proposals import queries as proposal_queries
 from crm.proposals.models import Proposal, ProposalStatus
 from crm.proposals.queries import Pipeline
@@ -290,7 +291,7 @@ def build(scope: Scope, plan: RatePlan) -> Dashboard:
         plan=plan,
         centres=centres,
         partnerships={(r.centre_id, r.code, r.stage): r[5] for r in partnership_rows},
-        partnership_types=[(code, name) for code, name, _ in types],
+        partnership_types=[(code, shown_type_name(name)) for code, name, _ in types],
         agreements={(centre_id, status): n for centre_id, status, n in agreement_queries.status_counts(ids, span)},
         awaiting=short(agreement_queries.awaiting_action(ids)),
         coming_up=short(agreement_queries.coming_up(ids, today)),

@@ -64,7 +64,7 @@ from crm.money.currencies import normalise_currency
 from crm.money.models import ExchangeRate, RateSource
 from crm.partners import queries as partner_queries
 from crm.partners import services as partner_services
-from crm.partners.models import Contact, Organisation, Partnership, Stage
+from crm.partners.models import DEFAULT_TYPES, Contact, Organisation, Partnership, Stage
 from crm.partners.services import fold
 from crm.proposals import queries as proposal_queries
 from crm.proposals import services as proposal_services
@@ -335,7 +335,7 @@ ORGANISATIONS = Register(
                 "organisation_type",
                 "Type",
                 "The code or the name of a type: "
-                + "; ".join(f"{code} ({name})" for code, name, _ in partner_services.DEFAULT_TYPES)
+                + "; ".join(f"{code} ({name})" for code, name, _ in DEFAULT_TYPES)
                 + "; or a type an administrator added.",
             ),
             "The kind of organisation.",

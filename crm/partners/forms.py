@@ -34,7 +34,7 @@ class OrganisationForm(BaseForm):
 
     def __init__(self, *args, types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.type_id.choices = choices(((t.id, t.name) for t in types), blank="—")
+        self.type_id.choices = choices(((t.id, t.shown_name) for t in types), blank="—")
         self.country.choices = choices(country_choices(), blank="—")
 
 

@@ -1,15 +1,37 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.enums import LabelledEnum
+from crm.core.i18n import N_
 from crm.core.kmgbf import TARGETS
 from crm.core.models import Audited, CentreScoped, Timestamped, Versioned
 from crm.core.partial_dates import PartialDate, partial_date_column
 from crm.core.types import value_enum
 from crm.extensions import db
+
+# The types the app seeds (the first migration), with the plural headings the reports list partners under; admins
+# add more (crm.partners.services.add_type). The names are marked for the catalogues: the interface shows a seeded
+# type in the reader's language, one an admin added or renamed as typed. The filed report keeps them English.
+DEFAULT_TYPES = (
+    ("un_international", N_("UN or international body"), "UN and international bodies"),
+    ("government", N_("National or local government"), "National and local government bodies"),
+    ("research", N_("Research institute or university"), "Research institutes and universities"),
+    ("cooperation_platform", N_("International cooperation platform"), "International cooperation platforms"),
+    ("ngo", N_("NGO or civil society"), "NGOs and civil society organizations"),
+    ("private", N_("Private sector"), "Private sector organizations"),
+    ("funder", N_("Funder"), "Funders"),
+    ("iplc_women_youth", N_("IPLC, women or youth organisation"), "IPLC, women and youth organizations"),
+)
+SEEDED_NAMES = frozenset(name for _code, name, _plural in DEFAULT_TYPES)
+
+
+def shown_type_name(name: str) -> str:
+    """A type's name as the interface shows it: a seeded one in the reader's language, any other as typed."""
+    return gettext(name) if name in SEEDED_NAMES else name
 
 
 class OrganisationType(Audited, Versioned, Timestamped, db.Model):
@@ -27,6 +49,10 @@ class OrganisationType(Audited, Versioned, Timestamped, db.Model):
     @property
     def heading(self) -> str:
         return self.plural_name or self.name
+
+    @property
+    def shown_name(self) -> str:
+        return shown_type_name(self.name)
 
 
 class Organisation(Audited, Versioned, Timestamped, db.Model):

@@ -30,19 +30,6 @@ from crm.partners.models import (
     Stage,
 )
 
-# The types the issue names, with the plural headings the reports list partners under; admins add more
-# (see add_type).
-DEFAULT_TYPES = (
-    ("un_international", "UN or international body", "UN and international bodies"),
-    ("government", "National or local government", "National and local government bodies"),
-    ("research", "Research institute or university", "Research institutes and universities"),
-    ("cooperation_platform", "International cooperation platform", "International cooperation platforms"),
-    ("ngo", "NGO or civil society", "NGOs and civil society organizations"),
-    ("private", "Private sector", "Private sector organizations"),
-    ("funder", "Funder", "Funders"),
-    ("iplc_women_youth", "IPLC, women or youth organisation", "IPLC, women and youth organizations"),
-)
-
 # Words that do not tell two organisations apart ("The Institute of Zoology" = "Institute Zoology").
 COMMON_WORDS = {"the", "of", "and", "for", "a", "an", "in", "on", "at", "to", "de", "la", "le", "des", "du", "et"}
 

@@ -12,10 +12,10 @@ from tools.overflow import sign_in
 pytestmark = pytest.mark.browser
 
 # The interface's words on a page: the records' own (table cells, a record's name in the heading, the options and
-# ticked lists that name records, what a template marks ``.record``: organisation types a centre names) are left out.
+# ticked lists that name records) are left out.
 INTERFACE_TEXT = """() => {
   const chrome = 'nav a, h2, h3, legend, th, .field > label, .field > .label, button, .flash, .error, .help, .callout';
-  const records = 'td, h1, option, .check-list, .brand, .user-menu, .record';
+  const records = 'td, h1, option, .check-list, .brand, .user-menu';
   return [...document.querySelectorAll(chrome)]
     .filter(el => el.offsetParent !== null && !el.closest(records))
     .map(el => el.innerText.trim()).filter(Boolean);
