@@ -3,7 +3,6 @@ network compilation (PDF and Word) of every submitted section with its synthesis
 
 import io
 import re
-import subprocess
 from datetime import date, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from crm.auth.models import Role, User
 from crm.centres.services import centre_by_code
 from crm.extensions import db
 from crm.reports import compilation, services
+from tests.exported import pdf_text
 
 
 def staff(email: str) -> User:
@@ -30,12 +30,6 @@ def submitted(seeded):
     services.submit(services.start_section(ca, ca.periods[0]), None, date(2026, 4, 30), today=date(2026, 5, 2))
     db.session.commit()
     return first
-
-
-def pdf_text(content: bytes, tmp_path) -> str:
-    path = tmp_path / "compilation.pdf"
-    path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
 
 
 def test_the_date_filed_is_the_day_staff_give_today_by_default_never_in_the_future(make, login, client):

@@ -4,7 +4,6 @@ The English section and its exports do not change."""
 
 import io
 import re
-import subprocess
 
 import pytest
 from docx import Document
@@ -17,20 +16,9 @@ from crm.reports.docx import render_docx
 from crm.reports.linked import LinkedText, Sentence, Token, annotated, sentence
 from crm.reports.pdf import render_pdf
 from crm.reports.section import LANGUAGE_NAMES
+from tests.exported import docx_text, pdf_text
 
 NBSP = "\u00a0"
-
-
-def pdf_text(content: bytes, tmp_path) -> str:
-    path = tmp_path / "section.pdf"
-    path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
-
-
-def docx_text(content: bytes) -> str:
-    document = Document(io.BytesIO(content))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 @pytest.fixture

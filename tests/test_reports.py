@@ -2,7 +2,6 @@
 
 import io
 import re
-import subprocess
 
 import pytest
 import sqlalchemy as sa
@@ -18,23 +17,12 @@ from crm.reports import services
 from crm.reports.docx import render_docx
 from crm.reports.pdf import render_pdf
 from crm.reports.section import Narrative, Output, Section, word_count
+from tests.exported import docx_text, pdf_text
 from tests.factories import section_form
 from tests.statements import statements_of_page
 
 CYRILLIC = "Региональный экологический центр Центральной Азии"
 CHINESE = "南京环境科学研究所"
-
-
-def pdf_text(content: bytes, tmp_path) -> str:
-    path = tmp_path / "section.pdf"
-    path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
-
-
-def docx_text(content: bytes) -> str:
-    document = Document(io.BytesIO(content))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 def plain_section(**changes) -> Section:
