@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core.text import clean_text, has_nul
@@ -22,6 +23,19 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def contact_email_field() -> StringField:
+    """A person's e-mail address, optional, as a partner's contact or an expert gives it (the longest address
+    SMTP carries)."""
+    return StringField(
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter an e-mail address such as name@example.org.")),
+            Length(max=254),
+        ],
+    )
 
 
 def refuse_nul(form, field) -> None:

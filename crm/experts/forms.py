@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.centres.services import country_choices
-from crm.core.forms import BaseForm, choices
+from crm.core.forms import BaseForm, choices, contact_email_field
 from crm.core.i18n import language_name, reading_locale
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
@@ -84,14 +84,7 @@ class ExpertForm(BaseForm):
         description=_l("From the organisation directory."),
     )
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
-    email = StringField(
-        _l("E-mail"),
-        validators=[
-            Optional(),
-            Email(message=_l("Enter an e-mail address such as name@example.org.")),
-            Length(max=254),
-        ],
-    )
+    email = contact_email_field()
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=60)])
     contact_notes = TextAreaField(_l("Other contact details"), validators=[Optional(), Length(max=2000)])
     languages = SelectMultipleField(

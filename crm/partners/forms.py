@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from crm.centres.services import country_choices
-from crm.core.forms import BaseForm, choices
+from crm.core.forms import BaseForm, choices, contact_email_field
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
@@ -103,14 +103,7 @@ class PartnershipEditForm(VersionMixin, PartnershipForm):
 class ContactForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     title = StringField(_l("Title or position"), validators=[Optional(), Length(max=200)])
-    email = StringField(
-        _l("E-mail"),
-        validators=[
-            Optional(),
-            Email(message=_l("Enter an e-mail address such as name@example.org.")),
-            Length(max=254),
-        ],
-    )
+    email = contact_email_field()
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=60)])
     languages = StringField(
         _l("Languages"), validators=[Optional(), Length(max=200)], description=_l("e.g. English, Chinese, Russian")
