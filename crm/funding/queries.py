@@ -339,33 +339,29 @@ def ledger_buckets(
 
 def own_rate_records(span: Span, centre_ids, varying: set[tuple[str, str]], *, where=None, extra=()) -> list:
     """The records (as ``rollup.records_select`` rows) that cannot be converted within their month's sum: those a
-    manual rate scoped to their entry or agreement converts, and those of a (currency, rate month) in ``varying``,
-    whose rate changes within the month. One statement, whatever is found."""
+    manual rate scoped to their entry or agreement converts (a withdrawal: the entry it withdraws), and those of a
+    (currency, rate month) in ``varying``, whose rate changes within the month. One statement, whatever is found:
+    the choice is made on each record's own columns, so that the live records are made of the few chosen and not
+    of the whole ledger."""
     scoped_entries = sa.select(ExchangeRate.scope_entry_id).where(ExchangeRate.scope_entry_id.is_not(None))
     scoped_agreements = sa.select(ExchangeRate.scope_agreement_id).where(ExchangeRate.scope_agreement_id.is_not(None))
     e = LedgerEntry
     scoped = sa.union(
-        sa.select(e.id).where(e.id.in_(scoped_entries)),
+        sa.select(e.id).where(e.withdraws_id.is_(None), e.id.in_(scoped_entries)),
         sa.select(e.id).where(e.withdraws_id.in_(scoped_entries)),
         sa.select(e.id).where(e.agreement_id.in_(scoped_agreements)),
     )
 
     def only(currency, rate_day) -> sa.ColumnElement:
-        """The same choice on each record's own columns, so that the live records are made of the few chosen and
-        not of the whole ledger: the scoped entries found from their rates, the varying months by date."""
         months = [
             sa.and_(currency == code, rate_day.between(month_start(month), month_end(month_start(month))))
             for code, month in sorted(varying)
         ]
         return sa.or_(e.id.in_(scoped), *months)
 
-    records = records_select(extra=extra, only=only).subquery("records")
-    c = records.c
-    needs = [c.entry_id.in_(scoped_entries), c.agreement_id.in_(scoped_agreements)]
-    if varying:
-        needs.append(sa.tuple_(c.currency, c.rate_month).in_(sorted(varying)))
+    c = records_select(extra=extra, only=only).subquery("records").c
     stmt = sa.select(c).where(
-        span.within(c.day), sa.or_(*needs), *(matches(c[key], _stored(value)) for key, value in (where or {}).items())
+        span.within(c.day), *(matches(c[key], _stored(value)) for key, value in (where or {}).items())
     )
     if centre_ids is not None:
         stmt = stmt.where(c.centre_id.in_(sorted(centre_ids)))

@@ -259,11 +259,7 @@ class ConvertedTotal:
     def citations(self) -> list[Citation]:
         """Each currency and rate the total used, with the amount it converted: amount × the rates cited, summed
         exactly and rounded once, is the total."""
-        cited = [
-            Citation(conversion.money.currency, amount, conversion)
-            for conversion, amount in self.parts.values()
-            if conversion.rate is not None and amount
-        ]
+        cited = [Citation(conversion.money.currency, amount, conversion) for conversion, amount in self._cited()]
         return sorted(
             cited, key=lambda c: (c.currency, c.conversion.requested_on, [(leg.inverted, leg.value) for leg in c.legs])
         )
@@ -271,12 +267,14 @@ class ConvertedTotal:
     def citation_summary(self) -> tuple[int, date | None, date | None]:
         """How many citations ``citations`` gives, and its earliest and latest rate dates: what a figure citing its
         rates in summary shows, without making and sorting them."""
-        days = [
-            conversion.requested_on
-            for conversion, amount in self.parts.values()
-            if conversion.rate is not None and amount
-        ]
+        days = [conversion.requested_on for conversion, _amount in self._cited()]
         return (len(days), min(days), max(days)) if days else (0, None, None)
+
+    def _cited(self):
+        """(conversion, amount) of each part converted at a rate: those a citation names."""
+        return (
+            (conversion, amount) for conversion, amount in self.parts.values() if conversion.rate is not None and amount
+        )
 
     def target_part(self) -> Decimal:
         """What was in the target currency already, not converted."""
