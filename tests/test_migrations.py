@@ -41,11 +41,20 @@ def reset(url: str) -> None:
     engine.dispose()
 
 
-def test_upgrade_yields_exactly_the_models(app):
+@contextmanager
+def scratch_database(app):
+    """Inside: an app on an empty scratch database of the engine under test, to migrate step by step."""
     url = scratch_url(app)
     reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with create_app({"SQLALCHEMY_DATABASE_URI": url}).app_context():
+        try:
+            yield
+        finally:
+            db.engine.dispose()
+
+
+def test_upgrade_yields_exactly_the_models(app):
+    with scratch_database(app):
         upgrade()
         with db.engine.connect() as conn, warnings.catch_warnings():
             # Neither SQLite's reflection nor autogenerate compares expression indexes: checked by name below.
@@ -55,7 +64,6 @@ def test_upgrade_yields_exactly_the_models(app):
             context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)
             expression_indexes = set(index_names(conn)) & EXPRESSION_INDEXES
-        db.engine.dispose()
     assert diff == [], f"Models and migrations differ: {diff}"
     assert expression_indexes == EXPRESSION_INDEXES
 
@@ -105,10 +113,7 @@ def test_corrections_survive_the_upgrade_to_voids_and_withdrawals(app):
     withdrawal converted at its entry's rate date; a reversed tranche and its reversal become one voided tranche;
     money booked as received gets its tranche; the rollups equal a rebuild; the partnerships and experts of
     8b2f0c1d9e7a take the day they were recorded. The downgrade refuses what the old ledger cannot hold."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="3c1d2e4f5a6b")
         with db.engine.begin() as conn:
             centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
@@ -175,7 +180,6 @@ def test_corrections_survive_the_upgrade_to_voids_and_withdrawals(app):
         upgrade()
         with on_engine(db.engine):
             check_the_corrections(booked, undated, received)
-        db.engine.dispose()
 
 
 @contextmanager
@@ -210,10 +214,7 @@ def check_the_corrections(booked: int, undated: int, received: int) -> None:
 def test_the_downgrade_keeps_withdrawals_and_refuses_voids(app):
     """Down and up again, a withdrawal stays a withdrawal; a voided record has no form in the earlier ledger, so the
     downgrade refuses, with the reason, and changes nothing."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade()
         entry = dict(category="other", kind="financial", purpose="other", stage="committed", currency="CNY")
         with db.engine.begin() as conn:
@@ -247,17 +248,13 @@ def test_the_downgrade_keeps_withdrawals_and_refuses_voids(app):
         with pytest.raises(SystemExit) as refused:
             downgrade(revision="3c1d2e4f5a6b")
         assert "Cannot downgrade: 2 voided records" in str(refused.value.__context__)
-        db.engine.dispose()
 
 
 def test_the_report_records_upgrade_keeps_existing_data(app):
     """143cd6d6159d with data: every partnership stays a partner except the CBD Secretariat's, now each centre's
     convention body; the app's types get their plural headings; pools stay established; agreements follow their
     kind; sections and rows keep their words, none hidden, no links yet. Down and up again keeps them."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="d886449e3a27")
         with db.engine.begin() as conn:
             centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
@@ -304,16 +301,12 @@ def test_the_report_records_upgrade_keeps_existing_data(app):
             row = conn.execute(sa.text("SELECT details, is_hidden, links FROM report_outputs")).one()
             assert row.details == "Our words." and not row.is_hidden and row.links in ({}, "{}")
             assert conn.scalar(sa.text("SELECT outcome FROM report_sections")) == "Our outcome."
-        db.engine.dispose()
 
 
 def test_rates_keep_their_values_as_network_rates_and_a_scoped_rate_stops_the_downgrade(app):
     """44c5db34501c with data: every stored rate converts the network as before, a manual one for the 31 days it
     did; down again is refused while a rate is scoped to one entry, since the earlier schema would apply it to all."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="8b2f0c1d9e7a")
         rate = dict(base="USD", quote="KZT", effective_on=date(2025, 10, 1), imported_at=datetime(2025, 10, 2))
         with db.engine.begin() as conn:
@@ -335,16 +328,12 @@ def test_rates_keep_their_values_as_network_rates_and_a_scoped_rate_stops_the_do
         assert "Cannot downgrade: 1 manual rates entered for one ledger entry" in str(refused.value.__context__)
         with db.engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT count(*) FROM exchange_rates")) == 2
-        db.engine.dispose()
 
 
 def test_the_search_index_is_filled_from_the_records_and_a_merge_stops_the_downgrade(app):
     """019c94fa8921 with data: the index holds every organisation and partnership, found by their folded names in
     any script through the engine's index; down and up again rebuilds it; a merged organisation stops the downgrade."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="fc637f950775")
         with db.engine.begin() as conn:
             centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
@@ -383,16 +372,12 @@ def test_the_search_index_is_filled_from_the_records_and_a_merge_stops_the_downg
         assert "merged into others" in str(refused.value.__context__)
         with db.engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT count(*) FROM search_entries")) == 2
-        db.engine.dispose()
 
 
 def test_existing_users_keep_english_and_their_format_follows_the_language(app):
     """a18e0c1d2b3f with data: an existing user reads English; the old default format "en" becomes "as the
     language", a format chosen otherwise stays; the downgrade writes "en" back."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="019c94fa8921")
         account = dict(password_hash="x", role="staff", active=True, password_changed_at=datetime.now(UTC))
         with db.engine.begin() as conn:
@@ -407,7 +392,6 @@ def test_existing_users_keep_english_and_their_format_follows_the_language(app):
         assert users("language, locale") == [("a@example.org", "en", ""), ("b@example.org", "en", "ru")]
         downgrade(revision="019c94fa8921")
         assert users("locale") == [("a@example.org", "en"), ("b@example.org", "ru")]
-        db.engine.dispose()
 
 
 def test_the_data_versions_upgrade_keeps_the_records_and_the_next_write_bumps_the_versions(app):
@@ -417,10 +401,7 @@ def test_the_data_versions_upgrade_keeps_the_records_and_the_next_write_bumps_th
     from crm.centres.models import Centre
     from crm.core.versions import NETWORK, SHARED, centre_key, read
 
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="a18e0c1d2b3f")
         with db.engine.begin() as conn:
             centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
@@ -434,17 +415,13 @@ def test_the_data_versions_upgrade_keeps_the_records_and_the_next_write_bumps_th
             db.session.commit()
             assert read(keys) == {NETWORK: 1, SHARED: 1, centre_key(centre): 0}
             assert db.session.scalar(sa.text("SELECT count(*) FROM cached_pages")) == 0
-        db.engine.dispose()
 
 
 def test_the_section_languages_upgrade_keeps_an_existing_section_as_the_english_one(app):
     """b7e3f1a9c2d4 with a section: it stays, in English, with its words and rows; a working copy in Russian may
     then share its period and revision number, a second English revision 1 may not. The downgrade drops the
     working copy (never filed) with its rows and keeps the English section."""
-    url = scratch_url(app)
-    reset(url)
-    migrated = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with migrated.app_context():
+    with scratch_database(app):
         upgrade(revision="5a17d0c4e2b1")
         with db.engine.begin() as conn:
             centre = insert(conn, "centres", code="TSCC-X", name="X", short_name="X", reporting_currency="CNY")
@@ -477,4 +454,3 @@ def test_the_section_languages_upgrade_keeps_an_existing_section_as_the_english_
                 (section, "Our words.")
             ]
         upgrade()
-        db.engine.dispose()
