@@ -4,13 +4,15 @@ Bench-scale data (bench.generate) on SQLite and PostgreSQL, gunicorn with 2 work
 on 127.0.0.1:5117, signed in as a staff member and a coordinator, and ``wrk`` (8 connections, LOAD_SECONDS each,
 30 by default) against each page; requests a second, p50, p99, errors, and each page's throughput as a ratio to
 the bare endpoint's (the login page). The last two rows are driven while another centre's staff book an entry
-twice a second: a centre's pages stay reused, the network's are rebuilt after each write. The table is printed
-and appended to bench/load-results.txt.
+twice a second: a centre's pages stay reused, the network's are rebuilt after each write. Then each dashboard's
+first request after a write it reads, one at a time (AFTER_A_WRITE times): the median and the longest, against
+``make bench``'s target. The table is printed and appended to bench/load-results.txt.
 """
 
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,13 @@ BARE = "/login"
 
 # While a page marked so is driven, another centre's staff book a ledger entry this often (seconds).
 WRITE_EVERY = 0.5
+# The first request after a write, one at a time, this many times a page: (name, who, path, the write in the
+# reader's own centre, make bench's target median in ms).
+AFTER_A_WRITE = 10
+FIRST_AFTER_A_WRITE = (
+    ("centre dashboard", "staff", "/dashboards/centre", True, 80),
+    ("network dashboard", "coordinator", "/dashboards/network", False, 150),
+)
 
 
 def pages() -> list[tuple[str, str, str, bool]]:
@@ -59,27 +68,39 @@ def pages() -> list[tuple[str, str, str, bool]]:
     ]
 
 
-@contextmanager
-def another_centre_writing(app):
-    """A ledger entry booked every WRITE_EVERY s for a centre the staff member is not in, through the app's own
-    service (its rollups and data versions in the same transaction, as a request's would be); yields a list that
-    holds the number of writes once done."""
+def booker(own_centre: bool):
+    """A function booking one ledger entry for the staff member's centre (``own_centre``) or for another one,
+    through the app's own service (its rollups and data versions in the same transaction, as a request's would
+    be). Called inside an app context."""
     from crm.auth.models import User
     from crm.centres.models import Centre
     from crm.funding.services import record_entry
 
+    staff = db.session.scalar(sa.select(User).where(User.email.like("bench.staff%")))
+    own = {c.id for c in staff.centres}
+    chosen = Centre.id.in_(own) if own_centre else Centre.id.not_in(own)
+    centre = db.session.scalar(sa.select(Centre.id).where(chosen).order_by(Centre.code))
+    entry = {"category": "host_institution", "kind": "financial", "purpose": "core_operations"}
+    entry |= {"stage": "committed", "amount": "1000", "currency": "CNY", "booked_on": date.today()}
+
+    def book() -> None:
+        record_entry(centre, dict(entry))
+        db.session.commit()
+
+    return book
+
+
+@contextmanager
+def another_centre_writing(app):
+    """A ledger entry booked every WRITE_EVERY s for a centre the staff member is not in; yields a list that holds
+    the number of writes once done."""
     stop, written = threading.Event(), []
 
     def write() -> None:
         with app.app_context():
-            staff = db.session.scalar(sa.select(User).where(User.email.like("bench.staff%")))
-            own = {c.id for c in staff.centres}
-            other = db.session.scalar(sa.select(Centre.id).where(Centre.id.not_in(own)).order_by(Centre.code))
-            entry = {"category": "host_institution", "kind": "financial", "purpose": "core_operations"}
-            entry |= {"stage": "committed", "amount": "1000", "currency": "CNY", "booked_on": date.today()}
+            book = booker(own_centre=False)
             while not stop.wait(WRITE_EVERY):
-                record_entry(other, dict(entry))
-                db.session.commit()
+                book()
                 written.append(1)
             db.session.remove()
 
@@ -90,6 +111,22 @@ def another_centre_writing(app):
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def after_a_write(app, path: str, cookie: str, own_centre: bool) -> list[float]:
+    """Milliseconds of AFTER_A_WRITE requests to ``path``, each the first after a write its page reads (the
+    reader's own centre's for a centre page, any centre's for the network's): no reused copy is usable."""
+    timings = []
+    with app.app_context():
+        book = booker(own_centre)
+        for _ in range(AFTER_A_WRITE):
+            book()
+            started = time.perf_counter()
+            with urllib.request.urlopen(urllib.request.Request(BASE + path, headers={"Cookie": cookie})) as response:
+                response.read()
+            timings.append((time.perf_counter() - started) * 1000)
+        db.session.remove()
+    return timings
 
 
 def session_cookie(app, token: str) -> str:
@@ -152,6 +189,15 @@ def run_engine(engine: str, url: str, seconds: int, secret: str) -> list[str]:
                 f"  {engine:<10} {name:<40} {result['rps']:>8.1f} req/s  p50 {result['p50']:>7.1f} ms  "
                 f"p99 {result['p99']:>7.1f} ms  errors {result['errors']:>4}  ratio {result['rps'] / bare:>5.2f}"
                 + (f"  ({len(written)} writes)" if writes else "")
+            )
+            print(rows[-1], flush=True)
+        for name, who, path, own_centre, target in FIRST_AFTER_A_WRITE:
+            timings = after_a_write(app, path, cookies[who], own_centre)
+            median = statistics.median(timings)
+            verdict = "met" if median <= target else "MISSED"
+            rows.append(
+                f"  {engine:<10} {name + ', first request after a write':<52} median {median:>7.1f} ms  "
+                f"max {max(timings):>7.1f} ms  ({len(timings)} writes; make bench target ≤{target} ms {verdict})"
             )
             print(rows[-1], flush=True)
     finally:
