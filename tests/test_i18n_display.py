@@ -1,0 +1,132 @@
+"""What the app words itself, shown in the reader's language even where it is stored: the search results' details,
+the import's "is not …" refusals, the section's headings on its edit page, and the labels of the change history."""
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from crm.audit.display import headline, readable_all, shown_label
+from crm.audit.models import AuditEntry
+from crm.auth.models import Role
+from crm.extensions import db
+from crm.interchange import lookups
+from crm.interchange.cells import CellError
+from crm.partners.models import Interaction, InteractionKind
+from crm.reports import services
+from crm.search import queries
+from crm.search.models import SearchEntry
+
+
+def test_a_search_result_s_detail_is_worded_in_the_reader_s_language_whoever_wrote_it(app, make, nies, login, client):
+    research = make.organisation_type(name="Research institute or university", code="research-i18n")
+    with force_locale("ru"):  # written by a Russian reader
+        organisation = make.organisation(name="Tsinghua University", type=research, country="CN")
+        make.partnership(nies, organisation, stage="contacted")
+    stored = db.session.scalars(sa.select(SearchEntry.detail).where(SearchEntry.register == "organisations")).all()
+    # Stored in no language: the type and the country are kept as codes.
+    assert stored and all("Китай" not in detail and "China" not in detail for detail in stored)
+    reader = make.user(Role.STAFF, [nies], language="zh_Hans_CN")
+    login(reader)
+    page = client.get("/search?q=tsinghua").get_data(as_text=True)
+    assert "研究机构或大学 · 中国" in page
+    assert "TSCC-NIES · 已联系" in page
+    assert "Research institute or university" not in page and "Contacted" not in page
+    with force_locale("en"):
+        english = queries.search("tsinghua", reader)
+    details = {group.register: group.hits[0].detail for group in english if group.hits}
+    assert details["organisations"] == "Research institute or university · China"
+    assert details["partnerships"] == "TSCC-NIES · Contacted"
+
+
+def test_a_row_written_before_details_were_coded_shows_as_stored(app, make, staff):
+    db.session.add(
+        SearchEntry(
+            register="pools",
+            record_id=99,
+            link_id=99,
+            centre_id=staff.centres[0].id,
+            title="Old",
+            detail="x · y",
+            terms="|old pool|",
+        )
+    )
+    db.session.commit()
+    with force_locale("ru"):
+        (hit,) = next(group for group in queries.search("old pool", staff) if group.register == "pools").hits
+    assert (hit.title, hit.detail) == ("Old", "x · y")
+
+
+@pytest.mark.parametrize(
+    ("language", "by_ref", "by_name"),
+    [
+        ("ru", "POOL-999999 — не пул TSCC-NIES.", "«Ghosts» — не пул TSCC-NIES: добавьте его на листе pools"),
+        ("zh_Hans_CN", "POOL-999999 不是TSCC-NIES 的专家库。", "“Ghosts”不是TSCC-NIES 的专家库：请在 pools 工作表"),
+    ],
+)
+def test_an_import_s_unknown_reference_is_refused_in_the_reader_s_language(app, nies, language, by_ref, by_name):
+    with force_locale(language):
+        index = lookups.pools(SimpleNamespace(centre=nies))
+        with pytest.raises(CellError) as refused:
+            index.candidates("POOL-999999")
+        assert str(refused.value) == by_ref
+        with pytest.raises(CellError) as refused:
+            index.candidates("Ghosts")
+        assert str(refused.value).startswith(by_name)
+        assert "pool of" not in str(refused.value)
+
+
+def test_a_working_copy_s_edit_page_heads_its_parts_in_the_copy_s_language(make, login, client):
+    centre = make.centre(code="TSCC-ED", short_name="TSCC ED", reporting_currency="CNY")
+    period = make.period(centre)
+    section = services.start_section(centre, period)
+    db.session.commit()
+    copy, _ = services.start_working_copy(section, "ru")
+    db.session.commit()
+    login(make.user(Role.STAFF, [centre], language="zh_Hans_CN"))
+    page = client.get(f"/reports/sections/{copy.id}/edit").get_data(as_text=True)
+    assert "3. Развитие партнёрств и мобилизация ресурсов" in page
+    assert "Часть III. Основное достижение: сеть партнёрств и мобилизация ресурсов" in page
+    assert "<th>Результаты</th>" in page
+    assert "Partnership development and resource mobilization" not in page
+    assert "What has worked well" not in page and "<th>Outputs</th>" not in page
+    # The English section's page keeps the filed template's English words.
+    english = client.get(f"/reports/sections/{section.id}/edit").get_data(as_text=True)
+    assert "3. Partnership development and resource mobilization" in english and "<th>Outputs</th>" in english
+
+
+def test_the_history_s_labels_and_recorded_fields_read_in_the_reader_s_language(app, make, nies):
+    partnership = make.partnership(nies, make.organisation(name="Tsinghua University"))
+    with force_locale("zh_Hans_CN"):  # written by a Chinese reader
+        db.session.add(
+            Interaction(
+                partnership_id=partnership.id,
+                centre_id=nies.id,
+                occurred_on=date(2025, 3, 1),
+                kind=InteractionKind.MEETING,
+                summary=".",
+            )
+        )
+        db.session.commit()
+    expert = make.expert(nies)
+    entries = {
+        entry.entity: entry
+        for entry in db.session.scalars(sa.select(AuditEntry).where(AuditEntry.entity.in_(["interactions", "experts"])))
+    }
+    # Kept in English whoever wrote it, so that every reader reads it in their language.
+    assert entries["interactions"].label == "Meeting on 2025-03-01"
+    assert entries["experts"].label == f"expert #{expert.id}"
+    with force_locale("ru"):
+        assert shown_label("interactions", entries["interactions"].label) == "Встреча 2025-03-01"
+        assert headline(entries["experts"]) == f"В реестр экспертов добавлен(а) эксперт №{expert.id}"
+    with force_locale("zh_Hans_CN"):
+        assert f"专家 #{expert.id}" in headline(entries["experts"])
+        fields = [change.field_label for change in readable_all([entries["experts"]])[entries["experts"].id]]
+        assert "其他名称" in fields
+        assert "other names" not in fields
+        # A label that is a record's own words shows as written; a seeded type's name in the reader's language.
+        assert shown_label("organisations", "Tsinghua University") == "Tsinghua University"
+        assert shown_label("organisation_types", "Research institute or university") == "研究机构或大学"
+        assert shown_label("organisation_types", "Think tanks we added") == "Think tanks we added"
