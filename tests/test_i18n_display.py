@@ -1,6 +1,7 @@
 """What the app words itself, shown in the reader's language even where it is stored: the search results' details,
 the import's "is not …" refusals, the section's headings on its edit page, and the labels of the change history."""
 
+import itertools
 from datetime import date
 from types import SimpleNamespace
 
@@ -130,3 +131,67 @@ def test_the_history_s_labels_and_recorded_fields_read_in_the_reader_s_language(
         assert shown_label("organisations", "Tsinghua University") == "Tsinghua University"
         assert shown_label("organisation_types", "Research institute or university") == "研究机构或大学"
         assert shown_label("organisation_types", "Think tanks we added") == "Think tanks we added"
+
+
+def test_a_working_copy_lists_partners_under_the_seeded_type_headings_in_its_language(make):
+    from crm.reports import drafting
+
+    centre = make.centre(code="TSCC-TH", short_name="TSCC TH", reporting_currency="CNY")
+    period = make.period(centre)
+    research = make.organisation_type(
+        name="Research institute or university", plural_name="Research institutes and universities", code="r-th"
+    )
+    typed = make.organisation_type(name="Think tank", plural_name="Think tanks", code="tt-th")
+    for n in range(4):
+        make.partnership(centre, make.organisation(name=f"University {n}", type=research))
+        make.partnership(centre, make.organisation(name=f"Ideas Lab {n}", type=typed))
+    russian = drafting.draft(centre, period, language="ru")
+    chinese = drafting.draft(centre, period, language="zh_Hans_CN")
+    english = drafting.draft(centre, period, language="en")
+    assert "Среди них — Научные институты и университеты: University 0" in russian.rows["partnerships"].details
+    assert "Research institutes and universities" not in russian.rows["partnerships"].details
+    assert "研究机构和大学" in chinese.rows["partnerships"].details
+    # Inside a sentence of the narrative, a Russian heading reads in lower case, as an English one does.
+    narrative = " ".join(text.text for text in russian.texts.values())
+    assert "научные институты и университеты" in narrative and "Научные институты" not in narrative
+    # The filed English report keeps the seeded words; a heading an admin typed reads as typed in every language.
+    assert "These include Research institutes and universities: University 0" in english.rows["partnerships"].details
+    assert "Think tanks" in chinese.rows["partnerships"].details
+    annex_types = {row[2] for table in chinese.annex for row in table.rows if len(row) > 2}
+    assert "研究机构和大学" in annex_types or "研究机构或大学" in annex_types
+
+
+def test_why_a_conversion_failed_names_the_rate_source_in_the_reader_s_language():
+    from crm.money.models import SOURCE_WORDS, RateSource
+
+    with force_locale("zh_Hans_CN"):
+        assert str(SOURCE_WORDS[RateSource.MANUAL]) == "手动汇率"
+    with force_locale("ru"):
+        assert str(SOURCE_WORDS[RateSource.UN]) == "операционный курс ООН"
+
+
+def test_chinese_in_a_pdf_wraps_between_characters_but_keeps_english_words_whole(app):
+    from reportlab.lib.styles import ParagraphStyle
+
+    from crm.reports.fonts import register_pdf_font
+    from crm.reports.pdf import Paragraph, markup
+
+    font = register_pdf_font()
+    style = ParagraphStyle("cell", fontName=font, fontSize=9, leading=12)
+    text = (
+        "已提交5份项目建议书：向UNDP China提交“7th National Report Project in China”。其中3份已获得CAST和CCICED的资助。"
+    )
+    assert Paragraph(markup(text), style).style.wordWrap == "CJK"
+    # English and Russian wrap at their spaces, as before.
+    assert not Paragraph(markup("Research institutes and universities"), style).style.wordWrap
+    for width in range(110, 260, 7):
+        paragraph = Paragraph(markup(text), style)
+        paragraph.wrap(width, 1000)
+        lines = [
+            "".join(getattr(w, "text", "") for w in line.words) if hasattr(line, "words") else " ".join(line[1])
+            for line in paragraph.blPara.lines
+        ]
+        assert len(lines) > 1
+        for before, after in itertools.pairwise(lines):
+            assert not (before.endswith("C") and after.startswith("hina")), (width, lines)
+            assert not (before.endswith("Nati") or after.startswith("onal")), (width, lines)

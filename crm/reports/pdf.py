@@ -20,13 +20,14 @@ from io import BytesIO
 from itertools import groupby
 from xml.sax.saxutils import escape
 
+from reportlab import platypus
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
 from crm.core.text import printable
@@ -62,6 +63,21 @@ ACCENT = colors.HexColor("#1f4f42")
 MUTED = colors.HexColor("#4a5a52")
 CELL_SIZE = 9
 CELL_PADDING = 12
+
+
+# Chinese (and Japanese, Korean) characters, written without spaces between words.
+CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
+class Paragraph(platypus.Paragraph):
+    """A paragraph wrapped as its script is: one with Chinese in it between any two characters (ReportLab's CJK
+    wrapping, which keeps an English name inside it whole: "China", never "C / hina"), any other only at its spaces
+    (CJK wrapping would cut a narrow column's English words anywhere)."""
+
+    def __init__(self, text, style=None, *args, **kwargs):
+        if style is not None and not getattr(style, "wordWrap", None) and CJK.search(text or ""):
+            style = ParagraphStyle(f"{style.name}_cjk", parent=style, wordWrap="CJK")
+        super().__init__(text, style, *args, **kwargs)
 
 
 # The characters of the PDF being built that no installed font has (one set per render).
