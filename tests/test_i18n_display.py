@@ -2,6 +2,7 @@
 the import's "is not …" refusals, the section's headings on its edit page, and the labels of the change history."""
 
 import itertools
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -195,3 +196,53 @@ def test_chinese_in_a_pdf_wraps_between_characters_but_keeps_english_words_whole
         for before, after in itertools.pairwise(lines):
             assert not (before.endswith("C") and after.startswith("hina")), (width, lines)
             assert not (before.endswith("Nati") or after.startswith("onal")), (width, lines)
+
+
+def test_a_chart_leaves_room_for_chinese_category_labels(app):
+    from decimal import Decimal
+
+    from crm.dashboards.charts import bar_chart
+
+    with app.test_request_context():
+        svg = str(
+            bar_chart(
+                "按组织类型的伙伴关系",
+                ["联合国或国际机构", "研究机构或大学"],
+                [Decimal(4), Decimal(7)],
+                value_axis="伙伴关系",
+                category_axis="组织类型",
+            )
+        )
+    # Each label whole (it was cut to "国或国际机构"), and the bars start right of it: 8 characters of 12 px.
+    assert ">联合国或国际机构</text>" in svg and ">研究机构或大学</text>" in svg
+    bar = re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="[\d.]+" height="18"', svg)
+    assert float(bar.group(1)) >= 8 * 12
+
+
+def test_pages_word_their_own_hints_in_the_reader_s_language(make, login, client):
+    centre = make.centre(code="TSCC-PG", short_name="TSCC PG", reporting_currency="CNY", parties=["KH", "CN"])
+    period = make.period(centre)
+    section = services.start_section(centre, period)
+    db.session.commit()
+    copy, _ = services.start_working_copy(section, "ru")
+    db.session.commit()
+    make.organisation(name="Tsinghua University")
+    login(make.user(Role.STAFF, [centre], language="zh_Hans_CN"))
+    # The organisations' names are 名称 (姓名 is a person's).
+    assert "名称" in client.get("/organisations").get_data(as_text=True)
+    # Parties listed as Chinese lists them.
+    assert "柬埔寨、中国" in client.get("/").get_data(as_text=True)
+    # The section page's word counts and suggestions are the interface's, in the reader's language.
+    page = client.get(f"/reports/sections/{section.id}").get_data(as_text=True)
+    assert "/ 150 words" not in page and "over the indicative limit" not in page and "The records suggest" not in page
+    # A Russian working copy's statuses are offered in Russian on its edit page.
+    edit = client.get(f"/reports/sections/{copy.id}/edit").get_data(as_text=True)
+    assert ">В процессе</option>" in edit and ">Не начат</option>" in edit
+    assert ">In progress</option>" not in edit and ">Not started</option>" not in edit
+
+
+def test_the_history_names_the_system_in_the_reader_s_language(make, nies, login, client):
+    organisation = make.organisation(name="Tsinghua University")  # written by no one signed in
+    login(make.user(Role.STAFF, [nies], language="ru"))
+    page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
+    assert "· система</div>" in page and "· system</div>" not in page

@@ -8,6 +8,7 @@ the numbers printed come from the exact values through ``label``.
 """
 
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,6 +20,17 @@ from markupsafe import Markup, escape
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999")
 FONT_SIZE = 12
 CHAR_WIDTH = 6.6  # average glyph width at FONT_SIZE, to size label areas without a font engine
+WIDE_WIDTH = FONT_SIZE  # a Chinese character (a full-width one) is as wide as the font is high
+
+
+def char_width(ch: str) -> float:
+    return WIDE_WIDTH if unicodedata.east_asian_width(ch) in ("W", "F") else CHAR_WIDTH
+
+
+def text_width(text: str) -> float:
+    """A label's width at FONT_SIZE, without a font engine: "研究机构或大学" is about twice as wide as its seven
+    characters would be in Latin letters."""
+    return sum(char_width(ch) for ch in text)
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,7 @@ def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
             f'<rect x="{cursor:.1f}" y="{y - 10:.1f}" width="10" height="10" fill="{colour}" class="series-{index}"/>'
         )
         parts.append(_text(cursor + 14, y, item.name, css="legend"))
-        cursor += 14 + len(item.name) * CHAR_WIDTH + 18
+        cursor += 14 + text_width(item.name) + 18
     return parts
 
 
@@ -98,7 +110,7 @@ def bar_chart(
     """Horizontal bars, one per category: for counts or amounts by type, stage, status."""
     if len(categories) != len(values):
         raise ValueError("One value per category.")
-    label_width = min(220, max(60, int(max((len(c) for c in categories), default=4) * CHAR_WIDTH) + 12))
+    label_width = min(220, max(60, int(max((text_width(c) for c in categories), default=4 * CHAR_WIDTH)) + 12))
     bar_height, gap, top = 18, 8, 42  # room for the title and, below it, the axis label in any script
     plot_left, plot_right = label_width, width - 70
     plot_height = max(1, len(categories)) * (bar_height + gap)
@@ -217,5 +229,13 @@ def _value_grid(
 
 def _clip(text: str, width: float) -> str:
     """Shorten a category label to the room it has; the full name stays in the bar's tooltip and the table."""
-    room = int((width - 12) / CHAR_WIDTH)
-    return text if len(text) <= room else text[: max(1, room - 1)] + "…"
+    room = width - 12
+    if text_width(text) <= room:
+        return text
+    kept, used = "", char_width("…")
+    for ch in text:
+        used += char_width(ch)
+        if used > room:
+            break
+        kept += ch
+    return (kept or text[:1]) + "…"

@@ -25,7 +25,7 @@ from crm.reports.forms import (
 )
 from crm.reports.linked import LinkedText, annotated
 from crm.reports.models import Challenge, ReportSection
-from crm.reports.section import TEMPLATE_ROWS, in_language, paragraphs, word_count
+from crm.reports.section import STATUS_CHOICES, TEMPLATE_ROWS, in_language, paragraphs, word_count
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -150,6 +150,9 @@ def edit(section: ReportSection):
         return in_language(text, section.language)
 
     templates = {key: words(title) for key, title in TEMPLATE_ROWS}
+    statuses = [(value, words(label)) for value, label in STATUS_CHOICES]
+    for entry in form.outputs:
+        entry.form.status.choices = statuses
     return form_page("reports/edit.html", form=form, record=section, rows=rows, templates=templates, words=words)
 
 
