@@ -246,3 +246,17 @@ def test_the_history_names_the_system_in_the_reader_s_language(make, nies, login
     login(make.user(Role.STAFF, [nies], language="ru"))
     page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
     assert "· система</div>" in page and "· system</div>" not in page
+
+
+def test_a_chart_s_short_figures_are_written_as_the_reader_s_language_writes_them(app):
+    from decimal import Decimal
+
+    from crm.dashboards.charts import compact
+
+    with force_locale("ru"):
+        assert compact(Decimal("167300")) == "167,3\xa0тыс." and compact(Decimal("1234567")) == "1,23\xa0млн"
+        assert compact(Decimal("950")) == "950" and compact(Decimal("12.5")) == "12,5"
+    with force_locale("zh_Hans_CN"):
+        assert compact(Decimal("200000")) == "20万"
+    with force_locale("en"):
+        assert compact(Decimal("1234567")) == "1.23M"

@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_compact_decimal, format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from crm.core.i18n import reading_locale
 
 # Colour-blind-safe palette (Okabe-Ito), in the order series are drawn.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999")
@@ -40,8 +43,14 @@ class Series:
 
 
 def compact(value: Decimal | int) -> str:
-    """A short label for a bar: 1234567 → "1.23M", 950 → "950"."""
+    """A short label for a bar: 1234567 → "1.23M", 950 → "950"; in Russian "1,23 млн", in Chinese "123.46万"
+    (Chinese counts in ten thousands)."""
     number = Decimal(value)
+    locale = reading_locale()
+    if locale.language != "en":
+        if abs(number) >= 1000:
+            return format_compact_decimal(number, locale=locale, fraction_digits=2)
+        return format_decimal(number, "#,##0.##", locale=locale)
     for threshold, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
         if abs(number) >= threshold:
             return f"{(number / threshold).quantize(Decimal('0.01')).normalize():f}{suffix}"
