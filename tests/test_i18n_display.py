@@ -260,3 +260,19 @@ def test_a_chart_s_short_figures_are_written_as_the_reader_s_language_writes_the
         assert compact(Decimal("200000")) == "20万"
     with force_locale("en"):
         assert compact(Decimal("1234567")) == "1.23M"
+
+
+def test_an_upload_that_cannot_be_read_is_refused_in_the_reader_s_language(app):
+    from crm.interchange import reading
+
+    with force_locale("ru"), pytest.raises(reading.ReadError) as refused:
+        reading.check(b"%PDF-1.7 a CV")
+    assert str(refused.value) == "Этот файл — документ PDF, а не таблица: загрузите книгу Excel (.xlsx) или файл CSV."
+    with force_locale("zh_Hans_CN"), pytest.raises(reading.ReadError) as refused:
+        reading.check(b"")
+    assert str(refused.value) == "文件为空。"
+    with force_locale("zh_Hans_CN"):
+        workbook = reading.read(b"name;email\nWang;w@x.org\n")
+        assert workbook.described == "CSV 文本，UTF-8，分隔符为分号"
+    with force_locale("en"):
+        assert reading.read(b"name;email\nWang;w@x.org\n").described == "CSV text, UTF-8, separated by semicolons"
