@@ -217,6 +217,13 @@ def test_a_chart_leaves_room_for_chinese_category_labels(app):
     assert ">联合国或国际机构</text>" in svg and ">研究机构或大学</text>" in svg
     bar = re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="[\d.]+" height="18"', svg)
     assert float(bar.group(1)) >= 8 * 12
+    with app.test_request_context():
+        russian = str(
+            bar_chart(
+                "Предложения", ["В подготовке", "Подано"], [2, 2], value_axis="Предложения", category_axis="Статус"
+            )
+        )
+    assert ">В подготовке</text>" in russian  # it was cut to "В подготов…"
 
 
 def test_pages_word_their_own_hints_in_the_reader_s_language(make, login, client):

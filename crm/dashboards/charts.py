@@ -26,8 +26,13 @@ CHAR_WIDTH = 6.6  # average glyph width at FONT_SIZE, to size label areas withou
 WIDE_WIDTH = FONT_SIZE  # a Chinese character (a full-width one) is as wide as the font is high
 
 
+CYRILLIC_WIDTH = 7.4  # Cyrillic letters run wider than Latin ones ("Принимающее учреждение")
+
+
 def char_width(ch: str) -> float:
-    return WIDE_WIDTH if unicodedata.east_asian_width(ch) in ("W", "F") else CHAR_WIDTH
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return WIDE_WIDTH
+    return CYRILLIC_WIDTH if "\u0400" <= ch <= "\u04ff" else CHAR_WIDTH
 
 
 def text_width(text: str) -> float:
@@ -119,7 +124,7 @@ def bar_chart(
     """Horizontal bars, one per category: for counts or amounts by type, stage, status."""
     if len(categories) != len(values):
         raise ValueError("One value per category.")
-    label_width = min(220, max(60, int(max((text_width(c) for c in categories), default=4 * CHAR_WIDTH)) + 12))
+    label_width = min(220, max(60, math.ceil(max((text_width(c) for c in categories), default=4 * CHAR_WIDTH)) + 12))
     bar_height, gap, top = 18, 8, 42  # room for the title and, below it, the axis label in any script
     plot_left, plot_right = label_width, width - 70
     plot_height = max(1, len(categories)) * (bar_height + gap)
