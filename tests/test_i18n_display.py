@@ -283,3 +283,11 @@ def test_an_upload_that_cannot_be_read_is_refused_in_the_reader_s_language(app):
         assert workbook.described == "CSV 文本，UTF-8，分隔符为分号"
     with force_locale("en"):
         assert reading.read(b"name;email\nWang;w@x.org\n").described == "CSV text, UTF-8, separated by semicolons"
+
+
+def test_the_network_compilation_says_its_table_is_the_filed_english_one(make, login, client):
+    make.period(make.centre(code="TSCC-CO", short_name="TSCC CO"))
+    login(make.user(Role.COORDINATOR, language="ru"))
+    page = client.get("/reports/compilation").get_data(as_text=True)
+    assert '<table class="table synthesis" lang="en">' in page
+    assert "Сводная таблица в том виде, в каком подаётся сводный отчёт: на английском языке." in page
