@@ -291,3 +291,15 @@ def test_the_network_compilation_says_its_table_is_the_filed_english_one(make, l
     page = client.get("/reports/compilation").get_data(as_text=True)
     assert '<table class="table synthesis" lang="en">' in page
     assert "Сводная таблица в том виде, в каком подаётся сводный отчёт: на английском языке." in page
+
+
+def test_a_working_copy_s_annex_of_rates_says_how_each_rate_was_used_in_its_language(seeded):
+    from crm.reports import drafting
+
+    nies = seeded["TSCC-NIES"]
+    english = drafting.draft(nies, nies.periods[0])
+    russian = drafting.draft(nies, nies.periods[0], language="ru")
+    chinese = drafting.draft(nies, nies.periods[0], language="zh_Hans_CN")
+    assert english.rates_used[0].source == "ECB reference rate, used for CNY → USD (via EUR)"
+    assert russian.rates_used[0].source == "справочный курс ЕЦБ, использован для CNY → USD (через EUR)"
+    assert chinese.rates_used[0].source == "欧洲央行参考汇率，用于 CNY → USD（经由欧元）"

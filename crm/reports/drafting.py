@@ -65,6 +65,14 @@ from crm.reports.prose import (
 from crm.reports.section import FILED_LANGUAGE, N_, AnnexTable, Figure, OutputStatus, RateUsed, Synthesis
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
+# How a conversion went (``crm.money.conversion.Conversion.path``), as the annex of rates says it.
+PATHS = {
+    "same currency": N_("same currency"),
+    "direct": N_("direct"),
+    "inverse": N_("inverse"),
+    "via USD": N_("via USD"),
+    "via EUR": N_("via EUR"),
+}
 AWAITING_DECISION = {ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value}
 PREPARING_VALUES = {s.value for s in PREPARING}
 OPEN_VALUES = {s.value for s in OPEN}
@@ -219,8 +227,13 @@ class Converter:
                 quote=leg.quote,
                 rate=display_rate(leg.value),
                 effective_on=leg.effective_on.isoformat(),
-                source=leg.source_label
-                + (f", used for {conversion.money.currency} → {conversion.target} ({conversion.path})"),
+                source=_(
+                    "%(source)s, used for %(currency)s → %(target)s (%(path)s)",
+                    source=leg.source_label,
+                    currency=conversion.money.currency,
+                    target=conversion.target,
+                    path=_(PATHS[conversion.path]) if conversion.path in PATHS else conversion.path,
+                ),
                 reference=leg.reference,
             )
 

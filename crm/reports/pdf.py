@@ -69,6 +69,12 @@ CELL_PADDING = 12
 CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
 
 
+# What a column is kept at least as wide as: a run of other characters than spaces (a word, a figure kept whole
+# by its no-break spaces) or, in Chinese, which may break between any two characters, four of them (a column no
+# narrower than a short word: 已承诺, not 已 / 承 / 诺).
+UNBREAKABLE = re.compile(f"{CJK.pattern}{{1,4}}|(?:(?!{CJK.pattern})[^ \\t\\n])+")
+
+
 class Paragraph(platypus.Paragraph):
     """A paragraph wrapped as its script is: one with Chinese in it between any two characters (ReportLab's CJK
     wrapping, which keeps an English name inside it whole: "China", never "C / hina"), any other only at its spaces
@@ -166,10 +172,14 @@ def column_widths(columns: list[str], rows: list[list[str]], total: float, font:
         # Two points spare: a figure measured to the point would still wrap its last digit.
         return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING + 2
 
+    def split(text: str) -> list[str]:
+        # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole; Chinese
+        # breaks between its characters, so "欧洲央行参考汇率" is not one word (UNBREAKABLE).
+        return [w for part in re.split(r"[ \t\n]+", text) for w in UNBREAKABLE.findall(part)] or [""]
+
     def longest_word(column: int) -> float:
-        # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole.
-        words = [width(w, True) for w in re.split(r"[ \t\n]+", columns[column])]
-        return max(words + [width(w) for row in rows for w in re.split(r"[ \t\n]+", row[column])])
+        words = [width(w, True) for w in split(columns[column])]
+        return max(words + [width(w) for row in rows for w in split(row[column])])
 
     least = [longest_word(i) for i in range(len(columns))]
     natural = [max([width(columns[i], True)] + [width(row[i]) for row in rows]) for i in range(len(columns))]
