@@ -39,7 +39,7 @@ dev-install: $(VENV)/.dev-installed $(MO_FILES)
 ## translations: extract every marked string into the template, update each language's catalogue, compile them
 translations: $(VENV)/.installed
 	@mkdir -p $(TRANSLATIONS)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-wrap --sort-by-file \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 --no-wrap --sort-by-file \
 	  --project "TSCC CRM" -o $(TRANSLATIONS)/messages.pot crm templates
 	@for l in $(LANGUAGES); do \
 	  if [ -f $(TRANSLATIONS)/$$l/LC_MESSAGES/messages.po ]; then \

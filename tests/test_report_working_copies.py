@@ -176,8 +176,8 @@ def test_a_chinese_working_copy_exports_to_pdf_and_word_in_chinese(records, logi
     marked = annotated(LinkedText.of(row.details, row.links))
     assert [p.text for p in marked.paragraphs[0]][:2] == [
         "TSCC WC已与5个伙伴建立联系。",
-        "其中包括Research institutes and universities：Institute 0、Institute 1、Institute 2、Institute 3和"
-        "Institute 4。",
+        # A seeded type's heading in the copy's language; the records' own names as written.
+        "其中包括研究机构和大学：Institute 0、Institute 1、Institute 2、Institute 3和Institute 4。",
     ]
     assert all(passage.refs for passage in marked.paragraphs[0])
 

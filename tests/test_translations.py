@@ -60,7 +60,7 @@ def test_every_message_is_translated_with_its_placeholders(language):
 def test_the_catalogues_are_current_with_the_sources(tmp_path):
     """Extracted afresh as ``make translations`` extracts, the sources give exactly the template's messages."""
     fresh = tmp_path / "messages.pot"
-    keywords = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2"]
+    keywords = ["-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "-k", "lazy_pgettext:1c,2"]
     sources = [str(ROOT / "crm"), str(ROOT / "templates")]
     arguments = ["-F", str(ROOT / "babel.cfg"), *keywords, "-o", str(fresh), *sources]
     CommandLineInterface().run(["pybabel", "-q", "extract", *arguments])

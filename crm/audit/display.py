@@ -5,6 +5,8 @@ history pages show what the forms show ('Under negotiation', 'December 2025', 'G
 entry's references name are read for a whole page of entries at once: one statement per kind of record.
 """
 
+import calendar
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +30,11 @@ class Change:
     field: str
     before: str
     after: str
+
+    @property
+    def field_label(self) -> str:
+        """The field as the history names it, in the reader's language ("other names" → "其他名称")."""
+        return field_words(self.field)
 
     @property
     def sentence(self) -> str:
@@ -60,19 +67,24 @@ FIELD_WORDS = {
     "availability": lambda: pgettext("a field in the change history", "availability"),
     "availability until": lambda: pgettext("a field in the change history", "availability until"),
     "award": lambda: pgettext("a field in the change history", "award"),
+    "awarded currency": lambda: pgettext("a field in the change history", "awarded currency"),
     "base": lambda: pgettext("a field in the change history", "base"),
     "booked on": lambda: pgettext("a field in the change history", "booked on"),
     "categories": lambda: pgettext("a field in the change history", "categories"),
     "category": lambda: pgettext("a field in the change history", "category"),
     "centre": lambda: pgettext("a field in the change history", "centre"),
+    "centres": lambda: pgettext("a field in the change history", "centres"),
     "challenge": lambda: pgettext("a field in the change history", "challenge"),
     "challenges": lambda: pgettext("a field in the change history", "challenges"),
     "changed on": lambda: pgettext("a field in the change history", "changed on"),
     "code": lambda: pgettext("a field in the change history", "code"),
     "contact notes": lambda: pgettext("a field in the change history", "contact notes"),
+    "counterparts": lambda: pgettext("a field in the change history", "counterparts"),
     "country": lambda: pgettext("a field in the change history", "country"),
     "created by": lambda: pgettext("a field in the change history", "created by"),
+    "currency": lambda: pgettext("a field in the change history", "currency"),
     "day rate": lambda: pgettext("a field in the change history", "day rate"),
+    "day rate currency": lambda: pgettext("a field in the change history", "day rate currency"),
     "days worked": lambda: pgettext("a field in the change history", "days worked"),
     "deadline on": lambda: pgettext("a field in the change history", "deadline on"),
     "decided at": lambda: pgettext("a field in the change history", "decided at"),
@@ -141,9 +153,11 @@ FIELD_WORDS = {
     "period": lambda: pgettext("a field in the change history", "period"),
     "phone": lambda: pgettext("a field in the change history", "phone"),
     "plural name": lambda: pgettext("a field in the change history", "plural name"),
+    "pools": lambda: pgettext("a field in the change history", "pools"),
     "position": lambda: pgettext("a field in the change history", "position"),
     "probability": lambda: pgettext("a field in the change history", "probability"),
     "proposal": lambda: pgettext("a field in the change history", "proposal"),
+    "proposals": lambda: pgettext("a field in the change history", "proposals"),
     "provider": lambda: pgettext("a field in the change history", "provider"),
     "purpose": lambda: pgettext("a field in the change history", "purpose"),
     "purpose detail": lambda: pgettext("a field in the change history", "purpose detail"),
@@ -157,6 +171,8 @@ FIELD_WORDS = {
     "recorded by": lambda: pgettext("a field in the change history", "recorded by"),
     "reference": lambda: pgettext("a field in the change history", "reference"),
     "report area": lambda: pgettext("a field in the change history", "report area"),
+    "reporting currency": lambda: pgettext("a field in the change history", "reporting currency"),
+    "requested currency": lambda: pgettext("a field in the change history", "requested currency"),
     "residence country": lambda: pgettext("a field in the change history", "residence country"),
     "resolved": lambda: pgettext("a field in the change history", "resolved"),
     "responsible": lambda: pgettext("a field in the change history", "responsible"),
@@ -424,13 +440,148 @@ FALLBACK = {
 }
 
 
+def _english_labels(enum) -> dict[str, str]:
+    """An enum's labels in English (as the log keeps them) → its values."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        return {str(member.label): member.value for member in enum}
+
+
+def _enum_label(enum, english: str) -> str | None:
+    """The reader's label of the member whose English label is ``english``; None when no member has it."""
+    value = _english_labels(enum).get(english)
+    return None if value is None else str(enum(value).label)
+
+
+MONTHS = {name: number for number, name in enumerate(calendar.month_name) if name}
+_PARTIAL = re.compile(r"^(?:(\d{1,2}) )?(?:([A-Z][a-z]+) )?(\d{4})$")
+
+
+def _partial_words(text: str) -> str:
+    """A partial date as a label wrote it ("May 2027", "3 May 2027", "2027") in the reader's words."""
+    match = _PARTIAL.match(text)
+    if match is None or (match.group(2) and match.group(2) not in MONTHS) or (match.group(1) and not match.group(2)):
+        return text
+    from crm.core.templating import format_partial
+
+    day, month, year = match.groups()
+    precision = "day" if day else "month" if month else "year"
+    try:
+        on = date(int(year), MONTHS.get(month, 1), int(day or 1))
+    except ValueError:
+        return text
+    return format_partial(PartialDate(on, precision))
+
+
+def _interaction(match):
+    from crm.partners.models import InteractionKind
+
+    kind = _enum_label(InteractionKind, match.group(1))
+    return None if kind is None else _("%(kind)s on %(date)s", kind=kind, date=match.group(2))
+
+
+def _agreement_step(match):
+    from crm.agreements.models import AgreementStatus
+
+    status = _enum_label(AgreementStatus, match.group(1))
+    return None if status is None else _("%(status)s (%(date)s)", status=status, date=_partial_words(match.group(2)))
+
+
+def _proposal_partner(match):
+    from crm.proposals.models import PartnerRole
+
+    try:
+        role = PartnerRole(match.group(2)).label
+    except ValueError:
+        return None
+    return _(
+        "proposal #%(proposal)s: %(role)s #%(organisation)s",
+        proposal=match.group(1),
+        role=str(role).lower(),
+        organisation=match.group(3),
+    )
+
+
+def _proposal_status(match):
+    from crm.proposals.models import ProposalStatus
+
+    try:
+        status = ProposalStatus(match.group(2)).label
+    except ValueError:
+        return None
+    return _("proposal #%(proposal)s → %(status)s", proposal=match.group(1), status=status)
+
+
+def _ledger_entry(match):
+    from crm.funding.models import Purpose
+
+    what = match.group(2)
+    what = _enum_label(Purpose, what) or what
+    return _("withdrawal from %(what)s", what=what) if match.group(1) else what
+
+
+def _report_section(match):
+    from crm.reports.section import LANGUAGE_NAMES
+
+    if match.group(1):
+        language = LANGUAGE_NAMES.get(match.group(1), match.group(1))
+        return _("resource-mobilisation section, working copy in %(language)s", language=language)
+    return _("resource-mobilisation section, revision %(number)s", number=match.group(2))
+
+
+def _organisation_type(match):
+    from crm.partners.models import shown_type_name
+
+    return shown_type_name(match.group(0))
+
+
+# The labels the models write in English (``crm.audit.services.english_label``) that a reader should read in their
+# language: by table, the label's shape and how it reads. A label of another shape (a record's own name, an older
+# entry written in another language) shows as stored.
+LABELS = {
+    "interactions": (re.compile(r"^(.+) on (\d{4}-\d{2}-\d{2})$"), _interaction),
+    "agreement_steps": (re.compile(r"^(.+) \((.+)\)$"), _agreement_step),
+    "experts": (re.compile(r"^expert #(\d+)$"), lambda m: _("expert #%(id)s", id=m.group(1))),
+    "expert_cvs": (re.compile(r"^CV of expert #(\d+)$"), lambda m: _("CV of expert #%(id)s", id=m.group(1))),
+    "proposal_partners": (re.compile(r"^proposal #(\d+): (\w+) #(\d+)$"), _proposal_partner),
+    "proposal_status_changes": (re.compile(r"^proposal #(\d+) → (\w+)$"), _proposal_status),
+    "ledger_entries": (re.compile(r"^(withdrawal from )?(.*)$", re.S), _ledger_entry),
+    "tranches": (
+        re.compile(r"^tranche of (.+) received (\d{4}-\d{2}-\d{2})$"),
+        lambda m: _("tranche of %(value)s received %(date)s", value=m.group(1), date=m.group(2)),
+    ),
+    "mobilisation_strategies": (
+        re.compile(r"^resource mobilisation strategy$"),
+        lambda m: _("resource mobilisation strategy"),
+    ),
+    "report_sections": (
+        re.compile(r"^resource-mobilisation section, (?:working copy in (\w+)|revision (\d+))$"),
+        _report_section,
+    ),
+    "organisation_types": (re.compile(r"^.+$", re.S), _organisation_type),
+}
+
+
+def shown_label(entity: str, label: str) -> str:
+    """A record's label as the log keeps it (English), in the reader's language when it is one the models word."""
+    known = LABELS.get(entity)
+    if known is None or not label:
+        return label
+    pattern, words = known
+    match = pattern.match(label)
+    shown = words(match) if match else None
+    return label if shown is None else shown
+
+
 def headline(entry) -> str:
     """What happened, in the record's own terms: "Tsinghua University added to the directory", "Changed the
     partnership Tsinghua University", "Removed the status step Signed (May 2027)"."""
     sentences = HEADLINES.get(entry.entity)
+    label = shown_label(entry.entity, entry.label)
     if sentences is None:
-        return FALLBACK[entry.action].format(noun=noun(entry.entity), label=entry.label)
-    return str(sentences[entry.action]) % {"label": entry.label}
+        return FALLBACK[entry.action].format(noun=noun(entry.entity), label=label)
+    return str(sentences[entry.action]) % {"label": label}
 
 
 def _currency_key(key: str) -> str | None:
@@ -521,8 +672,13 @@ def _labels(entries) -> dict[type, dict[int, str]]:
         for key, pair in (entry.changes or {}).items():
             if key in references:
                 wanted[references[key]].update(value for value in pair if isinstance(value, int))
+    from crm.audit.services import english_label
+
     return {
-        cls: {record.id: record.audit_label() for record in db.session.scalars(sa.select(cls).where(cls.id.in_(ids)))}
+        cls: {
+            record.id: shown_label(cls.__tablename__, english_label(record.audit_label))
+            for record in db.session.scalars(sa.select(cls).where(cls.id.in_(ids)))
+        }
         for cls, ids in wanted.items()
         if ids
     }

@@ -6,10 +6,12 @@ entry commits or rolls back together with the change it records.
 
 import contextvars
 from contextlib import contextmanager
+from functools import partial
 from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import has_request_context
+from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -106,6 +108,13 @@ def _keep_old_values(mapper, cls):
         prop.active_history = True
 
 
+def english_label(label) -> str:
+    """A record's label as the log keeps it: in English whoever writes (a kind or a status named in it too), so that
+    ``crm.audit.display.shown_label`` can word it in each reader's language."""
+    with force_locale("en"):
+        return str(label())
+
+
 @event.listens_for(Session, "after_flush")
 def _record(session, flush_context):
     actor_id, actor_email = _actor()
@@ -121,7 +130,7 @@ def _record(session, flush_context):
                 "action": action,
                 "entity": obj.__tablename__,
                 "entity_id": obj.id,
-                "label": obj.audit_label()[:300],
+                "label": english_label(obj.audit_label)[:300],
                 "changes": changes,
             }
         )
@@ -165,7 +174,7 @@ def record_created(model, rows: list[dict], members: list[dict[str, list[str]]])
                 "action": "create",
                 "entity": model.__tablename__,
                 "entity_id": row["id"],
-                "label": model.audit_label(SimpleNamespace(**values))[:300],
+                "label": english_label(partial(model.audit_label, SimpleNamespace(**values)))[:300],
                 "changes": changes,
             }
         )

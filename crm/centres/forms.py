@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     DateField,
     SelectField,
@@ -24,7 +25,9 @@ class CentreForm(BaseForm):
         ],
         description=_l("Short and stable, e.g. TSCC-CA."),
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    name = StringField(
+        lazy_pgettext("the name of an organisation or a centre", "Name"), validators=[DataRequired(), Length(max=300)]
+    )
     short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=100)])
     host_institution = StringField(_l("Host institution"), validators=[DataRequired(), Length(max=300)])
     host_country = SelectField(

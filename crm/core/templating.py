@@ -72,6 +72,12 @@ def format_timestamp(value: datetime | None, seconds: bool = False) -> str:
     return value.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " UTC" if value else ""
 
 
+def listed(items) -> str:
+    """Names side by side as the reader's language lists them: "Cambodia, China" but "柬埔寨、中国"."""
+    separator = "、" if str(get_locale() or "en").startswith("zh") else ", "
+    return separator.join(str(item) for item in items)
+
+
 def format_count(value: int | None) -> str:
     """A count of rows, records or bytes: "12,345"."""
     return format_decimal(value, locale=format_locale()) if value is not None else ""
@@ -143,6 +149,7 @@ def register(app):
         timestamp=format_timestamp,
         filesize=format_filesize,
         number=format_count,
+        listed=listed,
         seconds=format_seconds,
         country=country_name,
         money=format_money,

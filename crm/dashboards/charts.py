@@ -8,17 +8,37 @@ the numbers printed come from the exact values through ``label``.
 """
 
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_compact_decimal, format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from crm.core.i18n import reading_locale
 
 # Colour-blind-safe palette (Okabe-Ito), in the order series are drawn.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999")
 FONT_SIZE = 12
 CHAR_WIDTH = 6.6  # average glyph width at FONT_SIZE, to size label areas without a font engine
+WIDE_WIDTH = FONT_SIZE  # a Chinese character (a full-width one) is as wide as the font is high
+
+
+CYRILLIC_WIDTH = 7.4  # Cyrillic letters run wider than Latin ones ("Принимающее учреждение")
+
+
+def char_width(ch: str) -> float:
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return WIDE_WIDTH
+    return CYRILLIC_WIDTH if "\u0400" <= ch <= "\u04ff" else CHAR_WIDTH
+
+
+def text_width(text: str) -> float:
+    """A label's width at FONT_SIZE, without a font engine: "研究机构或大学" is about twice as wide as its seven
+    characters would be in Latin letters."""
+    return sum(char_width(ch) for ch in text)
 
 
 @dataclass(frozen=True)
@@ -28,8 +48,14 @@ class Series:
 
 
 def compact(value: Decimal | int) -> str:
-    """A short label for a bar: 1234567 → "1.23M", 950 → "950"."""
+    """A short label for a bar: 1234567 → "1.23M", 950 → "950"; in Russian "1,23 млн", in Chinese "123.46万"
+    (Chinese counts in ten thousands)."""
     number = Decimal(value)
+    locale = reading_locale()
+    if locale.language != "en":
+        if abs(number) >= 1000:
+            return format_compact_decimal(number, locale=locale, fraction_digits=2)
+        return format_decimal(number, "#,##0.##", locale=locale)
     for threshold, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k")):
         if abs(number) >= threshold:
             return f"{(number / threshold).quantize(Decimal('0.01')).normalize():f}{suffix}"
@@ -81,7 +107,7 @@ def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
             f'<rect x="{cursor:.1f}" y="{y - 10:.1f}" width="10" height="10" fill="{colour}" class="series-{index}"/>'
         )
         parts.append(_text(cursor + 14, y, item.name, css="legend"))
-        cursor += 14 + len(item.name) * CHAR_WIDTH + 18
+        cursor += 14 + text_width(item.name) + 18
     return parts
 
 
@@ -98,7 +124,7 @@ def bar_chart(
     """Horizontal bars, one per category: for counts or amounts by type, stage, status."""
     if len(categories) != len(values):
         raise ValueError("One value per category.")
-    label_width = min(220, max(60, int(max((len(c) for c in categories), default=4) * CHAR_WIDTH) + 12))
+    label_width = min(220, max(60, math.ceil(max((text_width(c) for c in categories), default=4 * CHAR_WIDTH)) + 12))
     bar_height, gap, top = 18, 8, 42  # room for the title and, below it, the axis label in any script
     plot_left, plot_right = label_width, width - 70
     plot_height = max(1, len(categories)) * (bar_height + gap)
@@ -217,5 +243,13 @@ def _value_grid(
 
 def _clip(text: str, width: float) -> str:
     """Shorten a category label to the room it has; the full name stays in the bar's tooltip and the table."""
-    room = int((width - 12) / CHAR_WIDTH)
-    return text if len(text) <= room else text[: max(1, room - 1)] + "…"
+    room = width - 12
+    if text_width(text) <= room:
+        return text
+    kept, used = "", char_width("…")
+    for ch in text:
+        used += char_width(ch)
+        if used > room:
+            break
+        kept += ch
+    return (kept or text[:1]) + "…"

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField
 
 from crm.core.forms import BaseForm, choices
-from crm.interchange.reading import DELIMITERS, ENCODINGS
+from crm.interchange.reading import DELIMITER_WORDS, ENCODINGS
 
 # How numbers typed as text are written, by example: the locale ``read_amount`` reads them in.
 NUMBER_FORMATS = (
@@ -39,7 +39,7 @@ class UploadForm(BaseForm):
     )
     delimiter = SelectField(
         _l("Separator of a CSV file"),
-        choices=choices(((key, name) for key, name in DELIMITERS.items()), blank=_l("Detect")),
+        choices=choices(DELIMITER_WORDS.items(), blank=_l("Detect")),
         default="",
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from crm.agreements.models import Agreement
 from crm.auth.models import User, memberships
@@ -40,8 +41,8 @@ class Index:
     """The records of one kind a sheet may name: by id (for refs) and by folded name."""
 
     prefix: str  # the refs of this kind: ORG, POOL...
-    what: str  # "an organisation of the directory", "a pool of TSCC-NIES"
-    hint: str  # what to do when nothing matches
+    what: str  # "an organisation of the directory", "a pool of TSCC-NIES", in the reader's language
+    hint: str  # what to do when nothing matches, in the reader's language
     ids: set[int] = field(default_factory=set)
     names: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     labels: dict[int, str] = field(default_factory=dict)
@@ -58,11 +59,11 @@ class Index:
         number = ref_id(text, self.prefix)
         if number is not None:
             if number not in self.ids:
-                raise CellError(f"{self.prefix}-{number} is not {self.what}.")
+                raise CellError(_("%(ref)s is not %(what)s.", ref=f"{self.prefix}-{number}", what=self.what))
             return [number]
         found = self.names.get(self.key(text), [])
         if not found:
-            raise CellError(f"“{text[:60]}” is not {self.what}: {self.hint}")
+            raise CellError(_("“%(text)s” is not %(what)s: %(hint)s", text=text[:60], what=self.what, hint=self.hint))
         return found
 
     def key(self, text: str) -> str:
@@ -102,8 +103,8 @@ class OrganisationIndex(Index):
 def organisations(context) -> Index:
     index = OrganisationIndex(
         "ORG",
-        "an organisation of the directory",
-        "add it in the organisations sheet, or on the Organisations page, or write its ref (ORG-12).",
+        pgettext("is not …", "an organisation of the directory"),
+        _("add it in the organisations sheet, or on the Organisations page, or write its ref (ORG-12)."),
     )
     rows = db.session.execute(sa.select(Organisation.id, Organisation.name, Organisation.match_keys))
     for record_id, name, keys in rows:
@@ -112,19 +113,19 @@ def organisations(context) -> Index:
 
 
 def organisation_types(context) -> Index:
-    index = Index("TYPE", "a type of organisation", "use a code or name from the Notes sheet.")
+    index = Index("TYPE", pgettext("is not …", "a type of organisation"), _("use a code or name from the Notes sheet."))
     for kind in db.session.scalars(sa.select(OrganisationType)):
         index.add(kind.id, kind.name, (fold(kind.code.replace("_", " ")), fold(kind.name)))
     return index
 
 
-def _centre_what(context, noun: str) -> str:
-    return f"{noun} of {context.centre.code}"
-
-
 def partnerships(context) -> Index:
     """The centre's partnerships, named by their organisation (any of its names) or by PAR-12."""
-    index = Index("PAR", _centre_what(context, "a partner"), "add the partnership in the partnerships sheet first.")
+    index = Index(
+        "PAR",
+        pgettext("is not …", "a partner of %(centre)s", centre=context.centre.code),
+        _("add the partnership in the partnerships sheet first."),
+    )
     rows = db.session.execute(
         sa.select(Partnership.id, Organisation.name, Organisation.match_keys)
         .join(Organisation, Organisation.id == Partnership.organisation_id)
@@ -135,31 +136,35 @@ def partnerships(context) -> Index:
     return index
 
 
-def _by_text(context, prefix: str, noun: str, hint: str, column, model) -> Index:
-    index = Index(prefix, _centre_what(context, noun), hint)
+def _by_text(prefix: str, what: str, hint: str, column, model, context) -> Index:
+    index = Index(prefix, what, hint)
     for record_id, text in db.session.execute(sa.select(model.id, column).where(model.centre_id == context.centre.id)):
         index.add(record_id, text, (fold(text),))
     return index
 
 
 def pools(context) -> Index:
-    return _by_text(
-        context, "POOL", "a pool", "add it in the pools sheet or on the Pools page.", ExpertPool.name, ExpertPool
-    )
+    what = pgettext("is not …", "a pool of %(centre)s", centre=context.centre.code)
+    return _by_text("POOL", what, _("add it in the pools sheet or on the Pools page."), ExpertPool.name, ExpertPool,
+                    context)  # fmt: skip
 
 
 def agreements(context) -> Index:
-    return _by_text(
-        context, "AGR", "an agreement", "write its title as recorded, or its ref.", Agreement.title, Agreement
-    )
+    what = pgettext("is not …", "an agreement of %(centre)s", centre=context.centre.code)
+    return _by_text("AGR", what, _("write its title as recorded, or its ref."), Agreement.title, Agreement, context)
 
 
 def proposals(context) -> Index:
-    return _by_text(context, "PRO", "a proposal", "write its title as recorded, or its ref.", Proposal.title, Proposal)
+    what = pgettext("is not …", "a proposal of %(centre)s", centre=context.centre.code)
+    return _by_text("PRO", what, _("write its title as recorded, or its ref."), Proposal.title, Proposal, context)
 
 
 def entries(context) -> Index:
-    index = Index("RES", _centre_what(context, "a ledger entry"), "name the entry by its ref (RES-12), as exported.")
+    index = Index(
+        "RES",
+        pgettext("is not …", "a ledger entry of %(centre)s", centre=context.centre.code),
+        _("name the entry by its ref (RES-12), as exported."),
+    )
     for record_id in db.session.scalars(sa.select(LedgerEntry.id).where(LedgerEntry.centre_id == context.centre.id)):
         index.add(record_id, f"RES-{record_id}", ())
     return index
@@ -171,7 +176,11 @@ class MemberIndex(Index):
 
 
 def members(context) -> Index:
-    index = MemberIndex("USER", f"a user of {context.centre.code}", "write the e-mail of one of the centre's accounts.")
+    index = MemberIndex(
+        "USER",
+        pgettext("is not …", "a user of %(centre)s", centre=context.centre.code),
+        _("write the e-mail of one of the centre's accounts."),
+    )
     rows = db.session.execute(
         sa.select(User.id, User.email).join(memberships).where(memberships.c.centre_id == context.centre.id)
     )
@@ -181,7 +190,11 @@ def members(context) -> Index:
 
 
 def mechanisms(context) -> Index:
-    index = Index("MEC", "a funder's programme or call", "add it on the Funders page, or leave the cell empty.")
+    index = Index(
+        "MEC",
+        pgettext("is not …", "a funder's programme or call"),
+        _("add it on the Funders page, or leave the cell empty."),
+    )
     for record_id, name in db.session.execute(sa.select(FundingMechanism.id, FundingMechanism.name)):
         index.add(record_id, name, (fold(name),))
     return index

@@ -36,6 +36,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
@@ -49,6 +52,7 @@ from openpyxl.worksheet._reader import (
     _cast_number,
 )
 
+from crm.core.i18n import reading_locale
 from crm.interchange.writing import unquote
 
 MAX_ROWS = 20_000
@@ -60,24 +64,34 @@ MAX_ZIP_PARTS = 2_000
 EXACT_DIGITS = 15
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+# The separators as a person reading the page calls them (DELIMITERS: the command line's names).
+DELIMITER_WORDS = {",": _l("comma"), ";": _l("semicolon"), "\t": _l("tab")}
+# What a file "is separated by": "CSV text, UTF-8, separated by semicolons".
+SEPARATED_BY = {",": _l("commas"), ";": _l("semicolons"), "\t": _l("tabs")}
 # Encodings a user may name when a file is not Unicode: what Windows and older Chinese software write.
 ENCODINGS = {
-    "cp1251": "Cyrillic (Windows-1251)",
-    "gb18030": "Chinese (GB18030 / GBK)",
-    "cp1252": "Western European (Windows-1252)",
-    "koi8_r": "Cyrillic (KOI8-R)",
-    "big5": "Chinese, traditional (Big5)",
+    "cp1251": _l("Cyrillic (Windows-1251)"),
+    "gb18030": _l("Chinese (GB18030 / GBK)"),
+    "cp1252": _l("Western European (Windows-1252)"),
+    "koi8_r": _l("Cyrillic (KOI8-R)"),
+    "big5": _l("Chinese, traditional (Big5)"),
 }
 # Signatures of files people upload by mistake, for a message that says what the file is.
 SIGNATURES = (
-    (b"%PDF-", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"MZ", "a Windows program"),
-    (b"\x7fELF", "a program"),
-    (b"{\\rtf", "an RTF document"),
+    (b"%PDF-", _l("This file is a PDF document, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")),
+    (b"\x89PNG", _l("This file is a PNG image, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")),
+    (
+        b"\xff\xd8\xff",
+        _l("This file is a JPEG image, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file."),
+    ),
+    (b"GIF8", _l("This file is a GIF image, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")),
+    (
+        b"\x1f\x8b",
+        _l("This file is a gzip archive, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file."),
+    ),
+    (b"MZ", _l("This file is a Windows program, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")),
+    (b"\x7fELF", _l("This file is a program, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")),
+    (b"{\\rtf", _l("This file is an RTF document, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")),
 )
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DTD_MARKERS = tuple(
@@ -136,8 +150,9 @@ class Workbook:
     @property
     def described(self) -> str:
         if self.kind == "xlsx":
-            return "Excel workbook (XLSX)"
-        return f"CSV text, {self.encoding}, separated by {DELIMITERS.get(self.delimiter, self.delimiter)}s"
+            return _("Excel workbook (XLSX)")
+        separator = SEPARATED_BY.get(self.delimiter, self.delimiter)
+        return _("CSV text, %(encoding)s, separated by %(separator)s", encoding=self.encoding, separator=separator)
 
 
 def header_key(text) -> str:
@@ -148,7 +163,7 @@ def header_key(text) -> str:
 def read(content: bytes, options: ReadOptions = ReadOptions(), known_headers: frozenset[str] = frozenset()) -> Workbook:
     """The sheets of an uploaded file, or ReadError. ``known_headers`` (``header_key`` form) guide CSV detection."""
     if not content:
-        raise ReadError("The file is empty.")
+        raise ReadError(_("The file is empty."))
     if content.startswith(b"PK\x03\x04"):
         return _read_xlsx(content)
     _refuse_known_binaries(content)
@@ -158,31 +173,33 @@ def read(content: bytes, options: ReadOptions = ReadOptions(), known_headers: fr
 def check(content: bytes, options: ReadOptions = ReadOptions(), known_headers: frozenset[str] = frozenset()) -> str:
     """The guards alone, without reading a cell (an upload's first look): the kind of file, or ReadError."""
     if not content:
-        raise ReadError("The file is empty.")
+        raise ReadError(_("The file is empty."))
     if content.startswith(b"PK\x03\x04"):
         _check_archive(content)
         return "xlsx"
     _refuse_known_binaries(content)
-    text, _ = _decode(content, options.encoding)
+    text, _encoding = _decode(content, options.encoding)
     if _looks_binary(text):
-        raise ReadError(NOT_A_SPREADSHEET)
+        raise ReadError(str(NOT_A_SPREADSHEET))
     if not options.delimiter:
         _detect_delimiter(text, known_headers)
     return "csv"
 
 
-NOT_A_SPREADSHEET = "This file is neither an Excel workbook nor text: it is not a spreadsheet."
+NOT_A_SPREADSHEET = _l("This file is neither an Excel workbook nor text: it is not a spreadsheet.")
 
 
 def _refuse_known_binaries(content: bytes) -> None:
     if content.startswith(OLE_SIGNATURE):
         raise ReadError(
-            "This is an old Excel file (.xls) or a password-protected workbook: open it and save it as an Excel "
-            "workbook (.xlsx) without a password, or as CSV."
+            _(
+                "This is an old Excel file (.xls) or a password-protected workbook: open it and save it as an Excel "
+                "workbook (.xlsx) without a password, or as CSV."
+            )
         )
-    for signature, what in SIGNATURES:
+    for signature, refusal in SIGNATURES:
         if content.startswith(signature):
-            raise ReadError(f"This file is {what}, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")
+            raise ReadError(str(refusal))
 
 
 # --- XLSX ----------------------------------------------------------------------------------------------------
@@ -194,7 +211,7 @@ def _read_xlsx(content: bytes) -> Workbook:
         parts = _XlsxParts(content)
     except Exception as error:  # openpyxl raises anything from KeyError to XML errors on a hostile file
         log.info("Unreadable workbook: %r", error)
-        raise ReadError("The workbook could not be read: it is damaged or not an Excel workbook.") from None
+        raise ReadError(_("The workbook could not be read: it is damaged or not an Excel workbook.")) from None
     try:
         sheets, total = [], 0
         for name, path in parts.worksheets():
@@ -207,11 +224,11 @@ def _read_xlsx(content: bytes) -> Workbook:
         raise
     except Exception as error:
         log.info("Unreadable sheet: %r", error)
-        raise ReadError("A sheet of the workbook could not be read: it is damaged.") from None
+        raise ReadError(_("A sheet of the workbook could not be read: it is damaged.")) from None
     finally:
         parts.archive.close()
     if not sheets:
-        raise ReadError("The workbook has no rows.")
+        raise ReadError(_("The workbook has no rows."))
     return Workbook("xlsx", sheets)
 
 
@@ -264,7 +281,7 @@ class _SheetParser(WorkSheetParser):
             no_network=True,
             huge_tree=False,
         )
-        for _, element in events:
+        for _event, element in events:
             yield self.row_values(element)
             element.clear()
             while element.getprevious() is not None:
@@ -341,20 +358,27 @@ def _check_archive(content: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, ValueError):
-        raise ReadError("The file looks like a zip archive but is damaged: it is not a readable workbook.") from None
+        raise ReadError(_("The file looks like a zip archive but is damaged: it is not a readable workbook.")) from None
     with archive:
         parts = archive.infolist()
         names = {part.filename for part in parts}
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise ReadError(_not_a_workbook(archive, names))
         if len(parts) > MAX_ZIP_PARTS:
-            raise ReadError(f"The workbook has {len(parts):,} parts; a spreadsheet has far fewer. It was not opened.")
+            raise ReadError(
+                _(
+                    "The workbook has %(count)s parts; a spreadsheet has far fewer. It was not opened.",
+                    count=_n(len(parts)),
+                )
+            )
         stated = sum(part.file_size for part in parts)
         if stated > MAX_UNZIPPED_BYTES:
             raise ReadError(_bomb(stated))
         for part in parts:
             if part.flag_bits & 0x1:
-                raise ReadError("The workbook is password-protected: save it without a password and upload it again.")
+                raise ReadError(
+                    _("The workbook is password-protected: save it without a password and upload it again.")
+                )
             if part.file_size > 1024 * 1024 and part.file_size > MAX_RATIO * max(part.compress_size, 1):
                 raise ReadError(_bomb(stated))
         inflated = 0
@@ -364,16 +388,19 @@ def _check_archive(content: bytes) -> None:
 
 def _not_a_workbook(archive: zipfile.ZipFile, names: set[str]) -> str:
     if "word/document.xml" in names:
-        return "This is a Word document, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file."
+        return _("This is a Word document, not a spreadsheet: upload an Excel workbook (.xlsx) or a CSV file.")
     if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype")[:100]:
-        return "This is an OpenDocument spreadsheet (.ods): save it as an Excel workbook (.xlsx) or CSV first."
-    return "This zip archive is not an Excel workbook: upload an Excel workbook (.xlsx) or a CSV file."
+        return _("This is an OpenDocument spreadsheet (.ods): save it as an Excel workbook (.xlsx) or CSV first.")
+    return _("This zip archive is not an Excel workbook: upload an Excel workbook (.xlsx) or a CSV file.")
 
 
 def _bomb(size: int) -> str:
-    return (
-        f"The workbook would inflate to {size / 1024 / 1024:,.0f} MB (a “zip bomb”), beyond the "
-        f"{MAX_UNZIPPED_BYTES // 1024 // 1024} MB a spreadsheet of {MAX_ROWS:,} rows could need. It was not opened."
+    return _(
+        "The workbook would inflate to %(size)s MB (a “zip bomb”), beyond the %(limit)s MB a spreadsheet of "
+        "%(rows)s rows could need. It was not opened.",
+        size=_n(round(size / 1024 / 1024)),
+        limit=_n(MAX_UNZIPPED_BYTES // 1024 // 1024),
+        rows=_n(MAX_ROWS),
     )
 
 
@@ -389,15 +416,17 @@ def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, inflated: int) -
                 window = tail + chunk
                 if any(marker in window for marker in DTD_MARKERS):
                     raise ReadError(
-                        "The workbook declares XML entities (a DTD), which no spreadsheet needs and which can "
-                        "expand without limit (“billion laughs”). It was not opened."
+                        _(
+                            "The workbook declares XML entities (a DTD), which no spreadsheet needs and which can "
+                            "expand without limit (“billion laughs”). It was not opened."
+                        )
                     )
                 tail = chunk[-32:]
     except ReadError:
         raise
     except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError, OSError):
         raise ReadError(
-            "The workbook could not be read: a part of it is damaged or uses unknown compression."
+            _("The workbook could not be read: a part of it is damaged or uses unknown compression.")
         ) from None
     return inflated
 
@@ -463,13 +492,22 @@ def _header_text(value) -> str:
 
 
 def _too_wide(sheet: str, row: int, columns: int) -> str:
-    return (
-        f"Sheet “{sheet}”, row {row} has {columns} columns; at most {MAX_COLUMNS} are read. Remove the extra columns."
+    return _(
+        "Sheet “%(sheet)s”, row %(row)s has %(columns)s columns; at most %(limit)s are read. Remove the extra columns.",
+        sheet=sheet,
+        row=row,
+        columns=columns,
+        limit=MAX_COLUMNS,
     )
 
 
+def _n(number: int) -> str:
+    """A count as the reader writes it: 100,000 or 100 000."""
+    return format_decimal(number, locale=reading_locale())
+
+
 def _too_long() -> str:
-    return f"The file has more than {MAX_ROWS:,} rows: split it into files of at most {MAX_ROWS:,} rows."
+    return _("The file has more than %(rows)s rows: split it into files of at most %(rows)s rows.", rows=_n(MAX_ROWS))
 
 
 # --- CSV -----------------------------------------------------------------------------------------------------
@@ -478,7 +516,7 @@ def _too_long() -> str:
 def _read_csv(content: bytes, options: ReadOptions, known_headers: frozenset[str]) -> Workbook:
     text, encoding = _decode(content, options.encoding)
     if _looks_binary(text):
-        raise ReadError(NOT_A_SPREADSHEET)
+        raise ReadError(str(NOT_A_SPREADSHEET))
     delimiter = options.delimiter or _detect_delimiter(text, known_headers)
     csv.field_size_limit(MAX_CELL_CHARS + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -499,9 +537,11 @@ def _read_csv(content: bytes, options: ReadOptions, known_headers: frozenset[str
                 raise ReadError(_too_long())
             rows.append((number, values))
     except csv.Error as error:
-        raise ReadError(f"Row {number + 1} of the CSV file cannot be read ({error}): check its quotes.") from None
+        raise ReadError(
+            _("Row %(row)s of the CSV file cannot be read (%(error)s): check its quotes.", row=number + 1, error=error)
+        ) from None
     if headers is None:
-        raise ReadError("The file has no rows.")
+        raise ReadError(_("The file has no rows."))
     return Workbook("csv", [Sheet("CSV", headers, header_row, rows)], encoding, delimiter)
 
 
@@ -511,7 +551,8 @@ def _decode(content: bytes, chosen: str) -> tuple[str, str]:
             return content.decode(chosen).removeprefix("\ufeff"), ENCODINGS.get(chosen, chosen)
         except (UnicodeDecodeError, LookupError):
             raise NeedsChoice(
-                f"The file is not written in {ENCODINGS.get(chosen, chosen)}: choose another.", "encoding"
+                _("The file is not written in %(encoding)s: choose another.", encoding=ENCODINGS.get(chosen, chosen)),
+                "encoding",
             ) from None
     if content.startswith(codecs.BOM_UTF8):
         return _strict(content[3:], "utf-8"), "UTF-8 (with BOM)"
@@ -521,13 +562,15 @@ def _decode(content: bytes, chosen: str) -> tuple[str, str]:
     if unmarked:
         return _strict(content, unmarked), "UTF-16"
     if _looks_binary(content[:4096].decode("latin-1")):
-        raise ReadError(NOT_A_SPREADSHEET)
+        raise ReadError(str(NOT_A_SPREADSHEET))
     try:
         return content.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         raise NeedsChoice(
-            "The file is not Unicode (UTF-8 or UTF-16): choose the encoding it was saved in, or save it again as "
-            "“CSV UTF-8” or as an Excel workbook.",
+            _(
+                "The file is not Unicode (UTF-8 or UTF-16): choose the encoding it was saved in, or save it again as "
+                "“CSV UTF-8” or as an Excel workbook."
+            ),
             "encoding",
         ) from None
 
@@ -536,7 +579,9 @@ def _strict(content: bytes, encoding: str) -> str:
     try:
         return content.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError:
-        raise ReadError(f"The file says it is {encoding.upper()} but is not: save it again as CSV UTF-8.") from None
+        raise ReadError(
+            _("The file says it is %(encoding)s but is not: save it again as CSV UTF-8.", encoding=encoding.upper())
+        ) from None
 
 
 def _utf16_without_bom(content: bytes) -> str | None:
@@ -583,7 +628,7 @@ def _detect_delimiter(text: str, known_headers: frozenset[str]) -> str:
         if rows:
             firsts[delimiter] = rows
     if not firsts:
-        raise ReadError("The file has no rows.")
+        raise ReadError(_("The file has no rows."))
     known = {d: sum(header_key(cell) in known_headers for cell in rows[0]) for d, rows in firsts.items()}
     best = max(known.values())
     if best and list(known.values()).count(best) == 1:
@@ -593,4 +638,4 @@ def _detect_delimiter(text: str, known_headers: frozenset[str]) -> str:
         return even[0]
     if all(len(rows[0]) == 1 for rows in firsts.values()):
         return ","
-    raise NeedsChoice("The separator between the columns could not be told for sure: choose it.", "delimiter")
+    raise NeedsChoice(_("The separator between the columns could not be told for sure: choose it."), "delimiter")

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -12,7 +13,7 @@ from crm.partners.models import InteractionKind, PartnershipRole, Stage
 
 class OrganisationForm(BaseForm):
     name = StringField(
-        _l("Name"),
+        lazy_pgettext("the name of an organisation or a centre", "Name"),
         validators=[DataRequired(), Length(max=300)],
         description=_l("The name in English, as the organisation writes it."),
     )

@@ -17,21 +17,28 @@ from crm.extensions import db
 # add more (crm.partners.services.add_type). The names are marked for the catalogues: the interface shows a seeded
 # type in the reader's language, one an admin added or renamed as typed. The filed report keeps them English.
 DEFAULT_TYPES = (
-    ("un_international", N_("UN or international body"), "UN and international bodies"),
-    ("government", N_("National or local government"), "National and local government bodies"),
-    ("research", N_("Research institute or university"), "Research institutes and universities"),
-    ("cooperation_platform", N_("International cooperation platform"), "International cooperation platforms"),
-    ("ngo", N_("NGO or civil society"), "NGOs and civil society organizations"),
-    ("private", N_("Private sector"), "Private sector organizations"),
-    ("funder", N_("Funder"), "Funders"),
-    ("iplc_women_youth", N_("IPLC, women or youth organisation"), "IPLC, women and youth organizations"),
+    ("un_international", N_("UN or international body"), N_("UN and international bodies")),
+    ("government", N_("National or local government"), N_("National and local government bodies")),
+    ("research", N_("Research institute or university"), N_("Research institutes and universities")),
+    ("cooperation_platform", N_("International cooperation platform"), N_("International cooperation platforms")),
+    ("ngo", N_("NGO or civil society"), N_("NGOs and civil society organizations")),
+    ("private", N_("Private sector"), N_("Private sector organizations")),
+    ("funder", N_("Funder"), N_("Funders")),
+    ("iplc_women_youth", N_("IPLC, women or youth organisation"), N_("IPLC, women and youth organizations")),
 )
 SEEDED_NAMES = frozenset(name for _code, name, _plural in DEFAULT_TYPES)
+SEEDED_HEADINGS = frozenset(plural for _code, _name, plural in DEFAULT_TYPES)
 
 
 def shown_type_name(name: str) -> str:
     """A type's name as the interface shows it: a seeded one in the reader's language, any other as typed."""
     return gettext(name) if name in SEEDED_NAMES else name
+
+
+def shown_type_heading(heading: str) -> str:
+    """A type's heading in reports (its plural, else its name) in the language being written: a seeded one
+    translated in a working copy, as seeded in the filed English report; one an admin typed as typed."""
+    return gettext(heading) if heading in SEEDED_HEADINGS or heading in SEEDED_NAMES else heading
 
 
 class OrganisationType(Audited, Versioned, Timestamped, db.Model):

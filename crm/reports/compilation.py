@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from reportlab.platypus import PageBreak, Paragraph
+from reportlab.platypus import PageBreak
 
 from crm.centres.models import Centre, ReportingPeriod
 from crm.extensions import db
@@ -25,6 +25,7 @@ from crm.reports import pdf
 from crm.reports.drafting import COMPARISON_CURRENCY, Converter, amount_text, unbroken
 from crm.reports.fonts import register_pdf_font
 from crm.reports.models import FILED_LANGUAGE, ReportSection
+from crm.reports.pdf import Paragraph
 from crm.reports.section import Section
 
 TITLE = "Partnership development and resource mobilization across the TSCC network"

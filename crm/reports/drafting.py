@@ -40,7 +40,7 @@ from crm.funding.queries import headline_figures, open_needs, strategy_of
 from crm.money.conversion import Conversion, ConversionError, RateBook, display_rate
 from crm.money.policy import DEFAULT_SOURCES, Policy
 from crm.money.value import Money
-from crm.partners.models import PartnershipRole, Stage
+from crm.partners.models import PartnershipRole, Stage, shown_type_heading
 from crm.proposals.models import ProposalStatus
 from crm.proposals.queries import OPEN, PREPARING
 from crm.reports import queries
@@ -65,6 +65,14 @@ from crm.reports.prose import (
 from crm.reports.section import FILED_LANGUAGE, N_, AnnexTable, Figure, OutputStatus, RateUsed, Synthesis
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = (s.value for s in OutputStatus)
+# How a conversion went (``crm.money.conversion.Conversion.path``), as the annex of rates says it.
+PATHS = {
+    "same currency": N_("same currency"),
+    "direct": N_("direct"),
+    "inverse": N_("inverse"),
+    "via USD": N_("via USD"),
+    "via EUR": N_("via EUR"),
+}
 AWAITING_DECISION = {ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value}
 PREPARING_VALUES = {s.value for s in PREPARING}
 OPEN_VALUES = {s.value for s in OPEN}
@@ -219,8 +227,13 @@ class Converter:
                 quote=leg.quote,
                 rate=display_rate(leg.value),
                 effective_on=leg.effective_on.isoformat(),
-                source=leg.source_label
-                + (f", used for {conversion.money.currency} → {conversion.target} ({conversion.path})"),
+                source=_(
+                    "%(source)s, used for %(currency)s → %(target)s (%(path)s)",
+                    source=leg.source_label,
+                    currency=conversion.money.currency,
+                    target=conversion.target,
+                    path=_(PATHS[conversion.path]) if conversion.path in PATHS else conversion.path,
+                ),
                 reference=leg.reference,
             )
 
@@ -428,7 +441,7 @@ def type_listing(w: Words, partners: list[queries.PartnerRow]) -> list[Sentence]
         groups[partner.type_code].append(partner)
     sentences = []
     for index, (code, members) in enumerate(groups.items()):
-        heading = members[0].heading
+        heading = shown_type_heading(members[0].heading)
         ref = w.list_ref(heading, "partners.partnerships", len(members), stage="engaged", role="partner", type=code)
         template = _("These include %(heading)s: %(names)s.") if index == 0 else _("%(heading)s: %(names)s.")
         sentences.append(
@@ -1077,7 +1090,7 @@ def worked_well(w: Words, rec: Records) -> Drafted:
     developed = rec.developed
     if len(developed) >= LISTED_FROM:
         ref = w.list_ref("Partners developed", "partners.partnerships", stage="engaged", role="partner")
-        headings = [heading_in_sentence(h) for h in dict.fromkeys(p.heading for p in developed)]
+        headings = [heading_in_sentence(shown_type_heading(h)) for h in dict.fromkeys(p.heading for p in developed)]
         points.append(
             [
                 sentence(
@@ -1191,7 +1204,7 @@ def key_figures(w: Words, rec: Records, converter: Converter) -> tuple[Drafted, 
     ]
     sentences = []
     if len(developed) >= LISTED_FROM:
-        headings = [heading_in_sentence(h) for h in dict.fromkeys(p.heading for p in developed)]
+        headings = [heading_in_sentence(shown_type_heading(h)) for h in dict.fromkeys(p.heading for p in developed)]
         sentences.append(
             sentence(
                 "key:partners",
@@ -1292,7 +1305,7 @@ def annex(rec: Records, span: Span, converter: Converter) -> list[AnnexTable]:
             [
                 p.organisation.name,
                 p.organisation.acronym,
-                p.type_name,
+                shown_type_heading(p.type_name),
                 p.stage.label,
                 _("partner developed")
                 if p.is_developed

@@ -20,13 +20,14 @@ from io import BytesIO
 from itertools import groupby
 from xml.sax.saxutils import escape
 
+from reportlab import platypus
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
 from crm.core.text import printable
@@ -62,6 +63,27 @@ ACCENT = colors.HexColor("#1f4f42")
 MUTED = colors.HexColor("#4a5a52")
 CELL_SIZE = 9
 CELL_PADDING = 12
+
+
+# Chinese (and Japanese, Korean) characters, written without spaces between words.
+CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
+# What a column is kept at least as wide as: a run of other characters than spaces (a word, a figure kept whole
+# by its no-break spaces) or, in Chinese, which may break between any two characters, four of them (a column no
+# narrower than a short word: 已承诺, not 已 / 承 / 诺).
+UNBREAKABLE = re.compile(f"{CJK.pattern}{{1,4}}|(?:(?!{CJK.pattern})[^ \\t\\n])+")
+
+
+class Paragraph(platypus.Paragraph):
+    """A paragraph wrapped as its script is: one with Chinese in it between any two characters (ReportLab's CJK
+    wrapping, which keeps an English name inside it whole: "China", never "C / hina"), any other only at its spaces
+    (CJK wrapping would cut a narrow column's English words anywhere)."""
+
+    def __init__(self, text, style=None, *args, **kwargs):
+        if style is not None and not getattr(style, "wordWrap", None) and CJK.search(text or ""):
+            style = ParagraphStyle(f"{style.name}_cjk", parent=style, wordWrap="CJK")
+        super().__init__(text, style, *args, **kwargs)
 
 
 # The characters of the PDF being built that no installed font has (one set per render).
@@ -150,10 +172,14 @@ def column_widths(columns: list[str], rows: list[list[str]], total: float, font:
         # Two points spare: a figure measured to the point would still wrap its last digit.
         return stringWidth(text, font, size + 0.5 if heading else size) + CELL_PADDING + 2
 
+    def split(text: str) -> list[str]:
+        # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole; Chinese
+        # breaks between its characters, so "欧洲央行参考汇率" is not one word (UNBREAKABLE).
+        return [w for part in re.split(r"[ \t\n]+", text) for w in UNBREAKABLE.findall(part)] or [""]
+
     def longest_word(column: int) -> float:
-        # Words as a line breaks them: at spaces, not at the no-break spaces that keep a figure whole.
-        words = [width(w, True) for w in re.split(r"[ \t\n]+", columns[column])]
-        return max(words + [width(w) for row in rows for w in re.split(r"[ \t\n]+", row[column])])
+        words = [width(w, True) for w in split(columns[column])]
+        return max(words + [width(w) for row in rows for w in split(row[column])])
 
     least = [longest_word(i) for i in range(len(columns))]
     natural = [max([width(columns[i], True)] + [width(row[i]) for row in rows]) for i in range(len(columns))]

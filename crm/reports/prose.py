@@ -129,9 +129,8 @@ def in_sentence(text: str) -> str:
 
 def heading_in_sentence(heading: str) -> str:
     """A type heading inside a sentence: "research institutes and universities", but "UN and international
-    bodies" and "NGOs" as they are."""
-    if not english():
-        return heading
+    bodies" and "NGOs" as they are; in a Russian copy likewise ("научные институты и университеты", "ООН и …"),
+    and Chinese, which has no capitals, as it is."""
     return heading[:1].lower() + heading[1:] if heading[1:2].islower() else heading
 
 

@@ -25,7 +25,7 @@ from crm.reports.forms import (
 )
 from crm.reports.linked import LinkedText, annotated
 from crm.reports.models import Challenge, ReportSection
-from crm.reports.section import TEMPLATE_ROWS, paragraphs, word_count
+from crm.reports.section import STATUS_CHOICES, TEMPLATE_ROWS, in_language, paragraphs, word_count
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -143,7 +143,17 @@ def edit(section: ReportSection):
             flash(_("Section saved."), "success")
             return redirect(url_for("reports.show", section_id=section.id))
     rows = {row.id: row for row in section.outputs}
-    return form_page("reports/edit.html", form=form, record=section, rows=rows, templates=dict(TEMPLATE_ROWS))
+
+    # The template's own words (headings, the table's heads, its rows' titles) in the section's language: English
+    # as filed, the working copy's language in a working copy, whatever the interface's.
+    def words(text: str) -> str:
+        return in_language(text, section.language)
+
+    templates = {key: words(title) for key, title in TEMPLATE_ROWS}
+    statuses = [(value, words(label)) for value, label in STATUS_CHOICES]
+    for entry in form.outputs:
+        entry.form.status.choices = statuses
+    return form_page("reports/edit.html", form=form, record=section, rows=rows, templates=templates, words=words)
 
 
 @bp.route("/sections/<int:section_id>/rows", methods=["POST"])

@@ -27,7 +27,7 @@ from crm.experts.models import Expert, ExpertPool
 from crm.extensions import db
 from crm.funding.models import Kind, LedgerEntry
 from crm.funding.models import Stage as LedgerStage
-from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage
+from crm.partners.models import Contact, Organisation, OrganisationType, Partnership, Stage, shown_type_name
 from crm.partners.services import fold
 from crm.proposals.models import Proposal, ProposalStatus
 from crm.search.models import SearchEntry
@@ -70,8 +70,42 @@ def row(record_id: int, centre_id: int | None, title: str, detail: str, *texts, 
     )
 
 
+# The detail is stored language-neutral and composed in the reader's language when shown (``shown_detail``): its
+# parts are kept apart by SEP, and a part the interface words (a stage, a kind, a country, a seeded type) is kept
+# as CODE + what it is + ":" + its value, never as its English label.
+SEP, CODE = "\x1e", "\x1f"
+
+
+def coded(what: str, value) -> str:
+    return f"{CODE}{what}:{value}" if value else ""
+
+
 def joined(*parts) -> str:
-    return " · ".join(str(part) for part in parts if part)
+    def clean(part) -> str:
+        text = str(part)
+        return text if text.startswith(CODE) else text.replace(SEP, " ").replace(CODE, " ")
+
+    return SEP.join(clean(part) for part in parts if part)
+
+
+def _decode(part: str) -> str:
+    what, _, value = part[1:].partition(":")
+    if what == "country":
+        return country_name(value)
+    if what == "type":
+        return shown_type_name(value)
+    if what == "voided":
+        return str(_l("voided"))
+    enum = CODED.get(what)
+    if enum is None:
+        return value
+    return _label(enum, value)
+
+
+def shown_detail(detail: str) -> str:
+    """A result's detail in the reader's language: the coded parts worded now, the records' own words as written (a
+    row written before the detail was coded shows as it was stored)."""
+    return " · ".join(_decode(part) if part.startswith(CODE) else part for part in (detail or "").split(SEP) if part)
 
 
 def org_name(name, acronym) -> str:
@@ -94,7 +128,7 @@ def organisation_rows(conn, ids):
     stmt = stmt.join(OrganisationType.__table__, OrganisationType.id == ORG.c.type_id)
     stmt = _where(stmt.where(ORG.c.merged_into_id.is_(None)), ORG.c.id, ids)
     return [
-        row(id_, None, org_name(name, acronym), joined(kind, country_name(country, "en") if country else ""),
+        row(id_, None, org_name(name, acronym), joined(coded("type", kind), coded("country", country)),
             name, other_names or [], acronym)
         for id_, name, other_names, acronym, country, kind in conn.execute(stmt)
     ]  # fmt: skip
@@ -107,7 +141,7 @@ def partnership_rows(conn, ids):
     ).join(ORG, ORG.c.id == p.c.organisation_id)
     stmt = _where(stmt, p.c.id, ids).add_columns(Centre.code).join(Centre.__table__, Centre.id == p.c.centre_id)
     return [
-        row(id_, centre_id, org_name(name, acronym), joined(code, _label(Stage, stage)),
+        row(id_, centre_id, org_name(name, acronym), joined(code, coded("stage", stage)),
             name, other_names or [], acronym, areas, next_step)
         for id_, centre_id, stage, areas, next_step, name, other_names, acronym, code in conn.execute(stmt)
     ]  # fmt: skip
@@ -145,8 +179,8 @@ def agreement_rows(conn, ids):
             centre_id,
             title,
             joined(
-                _label(AgreementKind, kind),
-                _label(AgreementStatus, status),
+                coded("agreement_kind", kind),
+                coded("agreement_status", status),
                 ", ".join(acronym or name for name, _, acronym in counterparts[id_]),
             ),
             title,
@@ -185,7 +219,7 @@ def proposal_rows(conn, ids):
             id_,
             centre_id,
             title,
-            joined(_label(ProposalStatus, status), org_name(funder, acronym)),
+            joined(coded("proposal_status", status), org_name(funder, acronym)),
             title,
             funder,
             other_names or [],
@@ -213,14 +247,26 @@ def resource_rows(conn, ids):
         _where(stmt, le.c.id, ids)
     ):
         shown = joined(
-            org_name(source, acronym), _label(Kind, kind), _label(LedgerStage, stage), voided_at and "voided"
+            org_name(source, acronym),
+            coded("kind", kind),
+            coded("ledger_stage", stage),
+            voided_at and coded("voided", 1),
         )
         rows.append(
-            row(id_, centre_id, detail or description or _label(Kind, kind), shown,
+            row(id_, centre_id, detail or description or coded("kind", kind), shown,
                 detail, description, source, others or [], acronym, unit)
         )  # fmt: skip
     return rows
 
+
+CODED = {
+    "stage": Stage,
+    "agreement_kind": AgreementKind,
+    "agreement_status": AgreementStatus,
+    "proposal_status": ProposalStatus,
+    "kind": Kind,
+    "ledger_stage": LedgerStage,
+}
 
 REGISTERS = (
     Register("organisations", _l("Organisations"), "partners.organisation", "organisation_id", Organisation,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from crm.core.scoping import readable_centre_ids
 from crm.extensions import db
 from crm.partners.services import fold
-from crm.search.index import REGISTERS
+from crm.search.index import REGISTERS, shown_detail
 from crm.search.models import SearchEntry
 
 PER_REGISTER = 10
@@ -120,5 +120,5 @@ def search(q: str, user, centre_id: int | None = None, per_register: int = PER_R
         group.total = total
         # Past FOUND_CAP matches in all, only the first FOUND_CAP were read: every count is "at least".
         group.capped = everything >= FOUND_CAP
-        group.hits.append(Hit(record_id, link_id, title, detail))
+        group.hits.append(Hit(record_id, link_id, shown_detail(title), shown_detail(detail)))
     return list(groups.values())
