@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_babel import force_locale
 from flask_migrate import downgrade, upgrade
 
 from crm import create_app
@@ -17,6 +18,7 @@ from crm.extensions import db
 from crm.funding import rollup
 from crm.funding.models import LedgerEntry, Tranche
 from crm.money.models import ExchangeRate
+from crm.search.index import shown_detail
 from crm.search.models import FULL_TEXT_OBJECTS
 from tests.conftest import TMP, ensure_database
 
@@ -454,3 +456,28 @@ def test_the_section_languages_upgrade_keeps_an_existing_section_as_the_english_
                 (section, "Our words.")
             ]
         upgrade()
+
+
+def test_the_coded_search_details_upgrade_rewords_an_existing_index_in_the_reader_s_language(app):
+    """e1a8c3b5d7f2 with data: an index whose details were stored as English words is rewritten from the records,
+    language-neutral, so that a reader in Chinese or Russian sees an organisation's type and country in their
+    language; the records themselves are untouched."""
+    with scratch_database(app):
+        upgrade(revision="c4d9e2a7f1b6")
+        with db.engine.begin() as conn:
+            kind = insert(conn, "organisation_types", code="research", name="Research institute or university")
+            thu = insert(conn, "organisations", name="Tsinghua University", country="CN", type_id=kind)
+            english = dict(title="Tsinghua University", detail="Research institute or university · China")
+            insert(conn, "search_entries", register="organisations", record_id=thu, link_id=thu, **english)
+        upgrade(revision="e1a8c3b5d7f2")
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT register, title, detail FROM search_entries")).all()
+            assert conn.scalar(sa.text("SELECT name FROM organisations")) == "Tsinghua University"
+        assert [(register, title) for register, title, _ in rows] == [("organisations", "Tsinghua University")]
+        detail = rows[0].detail
+        with force_locale("zh_Hans_CN"):
+            assert shown_detail(detail) == "研究机构或大学 · 中国"
+        with force_locale("ru"):
+            assert shown_detail(detail) == "Научный институт или университет · Китай"
+        with force_locale("en"):
+            assert shown_detail(detail) == "Research institute or university · China"
