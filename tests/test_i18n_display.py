@@ -303,3 +303,20 @@ def test_a_working_copy_s_annex_of_rates_says_how_each_rate_was_used_in_its_lang
     assert english.rates_used[0].source == "ECB reference rate, used for CNY → USD (via EUR)"
     assert russian.rates_used[0].source == "справочный курс ЕЦБ, использован для CNY → USD (через EUR)"
     assert chinese.rates_used[0].source == "欧洲央行参考汇率，用于 CNY → USD（经由欧元）"
+
+
+@pytest.mark.parametrize(
+    "language, quarter",
+    [("en", "2025 Q3"), ("ru", "3-й кв. 2025\u202fг."), ("zh_Hans_CN", "2025年第3季度")],
+)
+def test_a_dashboard_s_quarters_are_written_as_the_reader_s_language_writes_them(
+    make, nies, login, client, language, quarter
+):
+    make.ledger_entry(nies, amount="1000", currency="CNY", booked_on=date(2025, 8, 10))
+    login(make.user(Role.STAFF, [nies], language=language))
+    page = client.get(f"/dashboards/centre?centre={nies.code}").get_data(as_text=True)
+    table = page[page.index('id="resources"') :]
+    assert f'<th scope="row">{quarter}</th>' in table
+    assert f">{quarter}</text>" in table  # the chart's axis too
+    if language != "en":
+        assert "2025 Q3" not in page

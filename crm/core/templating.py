@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 from flask import current_app, request, url_for
 from flask_babel import get_locale
@@ -65,6 +65,15 @@ def format_day(value: date | None) -> str:
         return ""
     locale_id = format_locale()
     return format_date(value, DAY_PATTERNS.get(locale_id.split("_")[0], "long"), locale=locale_id)
+
+
+def format_quarter(year: int, number: int) -> str:
+    """A quarter: "2026 Q2" as English pages have always written it; other locales as CLDR writes one
+    ("2-й кв. 2026 г.", "2026年第2季度")."""
+    locale_id = format_locale()
+    if locale_id.split("_")[0] == "en":
+        return f"{year} Q{number}"
+    return format_skeleton("yQQQ", date(year, 3 * number - 2, 1), locale=locale_id)
 
 
 def format_timestamp(value: datetime | None, seconds: bool = False) -> str:

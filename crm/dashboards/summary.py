@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from crm.agreements import queries as agreement_queries
 from crm.agreements.models import AgreementStatus
+from crm.core.templating import format_quarter
 from crm.dashboards import queries
 from crm.dashboards.charts import Series, bar_chart, column_chart
 from crm.dashboards.queries import LIST_LIMIT, Scope, short
@@ -37,8 +38,16 @@ FINANCIAL = {"kind": Kind.FINANCIAL}
 HORIZON_DAYS = 90
 
 
-def quarter_of(month: str) -> str:
-    return f"{month[:4]} Q{(int(month[5:7]) - 1) // 3 + 1}"
+class Quarter(str):
+    """A quarter row, "2025 Q3" (what its figures' links filter on), labelled in the reader's language."""
+
+    @property
+    def label(self) -> str:
+        return format_quarter(int(self[:4]), int(self[-1]))
+
+
+def quarter_of(month: str) -> Quarter:
+    return Quarter(f"{month[:4]} Q{(int(month[5:7]) - 1) // 3 + 1}")
 
 
 # --- money tables ------------------------------------------------------------------------------
@@ -318,7 +327,7 @@ def charts(d: Dashboard, *, network: bool) -> dict:
     result = {
         "quarters": column_chart(
             _("Resources by quarter, %(currency)s", currency=target),
-            quarters.rows,
+            [q.label for q in quarters.rows],
             [Series(m.label, [quarters.cell(q, m).total.amount for q in quarters.rows]) for m in MEASURES],
             value_axis=target,
             category_axis=_("Quarter"),
