@@ -16,7 +16,7 @@ from crm.auth.models import Role
 from crm.extensions import db
 from crm.interchange import lookups
 from crm.interchange.cells import CellError
-from crm.partners.models import Interaction, InteractionKind
+from crm.partners.models import Contact, Interaction, InteractionKind
 from crm.reports import services
 from crm.search import queries
 from crm.search.models import SearchEntry
@@ -320,3 +320,22 @@ def test_a_dashboard_s_quarters_are_written_as_the_reader_s_language_writes_them
     assert f">{quarter}</text>" in table  # the chart's axis too
     if language != "en":
         assert "2025 Q3" not in page
+
+
+def test_a_record_s_title_and_a_person_s_title_are_two_words_and_no_form_labels_two_fields_alike(
+    make, nies, login, client
+):
+    make.proposal(nies, title="Wetlands of the Yangtze")
+    partnership = make.partnership(nies, make.organisation(name="Tsinghua University"))
+    db.session.add(Contact(partnership_id=partnership.id, centre_id=nies.id, name="Li Wei", title="Professor"))
+    db.session.commit()
+    login(make.user(Role.STAFF, [nies], language="ru"))
+    proposals = client.get("/proposals").get_data(as_text=True)
+    contacts = client.get("/contacts").get_data(as_text=True)
+    assert ">Название<" in proposals and "Должность" not in proposals
+    assert "Должность" in contacts
+    login(make.user(Role.STAFF, [nies], language="zh_Hans_CN"))
+    form = client.get("/resources/new").get_data(as_text=True)
+    labels = [text.strip() for text in re.findall(r'<label for="[^"]+" id="[^"]+">([^<]+)', form)]
+    assert "类别" in labels and "类型" in labels
+    assert len(labels) == len(set(labels)), labels
