@@ -339,3 +339,21 @@ def test_a_record_s_title_and_a_person_s_title_are_two_words_and_no_form_labels_
     labels = [text.strip() for text in re.findall(r'<label for="[^"]+" id="[^"]+">([^<]+)', form)]
     assert "类别" in labels and "类型" in labels
     assert len(labels) == len(set(labels)), labels
+
+
+def test_a_shortened_cyrillic_label_fits_left_of_its_bar_in_the_page_s_font(app):
+    """The label is cut to its room as the page's sans-serif (DejaVu Sans, installed with the system packages)
+    draws it, the ellipsis included: "Платформа международного сотрудничества" lost its first letter to the
+    chart's left edge."""
+    from PIL import ImageFont
+
+    from crm.dashboards.charts import FONT_SIZE, bar_chart
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", FONT_SIZE)
+    long_names = ["Платформа международного сотрудничества", "Национальные или местные органы власти"]
+    with app.test_request_context():
+        svg = str(bar_chart("Партнёрства", long_names, [1, 1], value_axis="Партнёрства", category_axis="Тип"))
+    bar_left = float(re.search(r'<rect x="([\d.]+)" y="[\d.]+" width="[\d.]+" height="18"', svg).group(1))
+    labels = re.findall(r'text-anchor="end"[^>]*>([^<]+…)</text>', svg)
+    assert len(labels) == 2
+    assert all(font.getlength(label) <= bar_left - 6 for label in labels), labels

@@ -26,11 +26,12 @@ CHAR_WIDTH = 6.6  # average glyph width at FONT_SIZE, to size label areas withou
 WIDE_WIDTH = FONT_SIZE  # a Chinese character (a full-width one) is as wide as the font is high
 
 
-CYRILLIC_WIDTH = 7.4  # Cyrillic letters run wider than Latin ones ("Принимающее учреждение")
+CYRILLIC_WIDTH = 7.6  # Cyrillic letters run wider than Latin ones ("Принимающее учреждение")
+ELLIPSIS = "…"  # as wide as the font is high in DejaVu Sans and Noto Sans, twice a Latin letter
 
 
 def char_width(ch: str) -> float:
-    if unicodedata.east_asian_width(ch) in ("W", "F"):
+    if unicodedata.east_asian_width(ch) in ("W", "F") or ch == ELLIPSIS:
         return WIDE_WIDTH
     return CYRILLIC_WIDTH if "\u0400" <= ch <= "\u04ff" else CHAR_WIDTH
 
@@ -246,10 +247,10 @@ def _clip(text: str, width: float) -> str:
     room = width - 12
     if text_width(text) <= room:
         return text
-    kept, used = "", char_width("…")
+    kept, used = "", char_width(ELLIPSIS)
     for ch in text:
         used += char_width(ch)
         if used > room:
             break
         kept += ch
-    return (kept or text[:1]) + "…"
+    return (kept or text[:1]) + ELLIPSIS
