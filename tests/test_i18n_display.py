@@ -357,3 +357,22 @@ def test_a_shortened_cyrillic_label_fits_left_of_its_bar_in_the_page_s_font(app)
     labels = re.findall(r'text-anchor="end"[^>]*>([^<]+…)</text>', svg)
     assert len(labels) == 2
     assert all(font.getlength(label) <= bar_left - 6 for label in labels), labels
+
+
+@pytest.mark.parametrize(
+    "language, kind, stage",
+    [("ru", "Меморандум о соглашении (МоА)", "Выявлено"), ("zh_Hans_CN", "合作备忘协议（MoA）", "已确定")],
+)
+def test_a_form_s_choices_of_kinds_and_stages_are_labelled_in_the_reader_s_language(
+    make, nies, login, client, language, kind, stage
+):
+    """Choices made once when the forms' module is imported kept the labels of the language the app started in."""
+    login(make.user(Role.STAFF, [nies], language=language))
+    agreement = client.get("/agreements/new").get_data(as_text=True)
+    partnership = client.get("/partnerships/new").get_data(as_text=True)
+    assert f'value="memorandum_of_agreement">{kind}</option>' in agreement
+    assert (
+        f'value="identified">{stage}</option>' in partnership
+        or f'value="identified" selected>{stage}</option>' in partnership
+    )
+    assert "Memorandum of agreement (MoA)" not in agreement and ">Identified<" not in partnership

@@ -47,16 +47,18 @@ MEASURE = """() => {
   return {width: doc.scrollWidth, screen: doc.clientWidth, cut, wide};
 }"""
 
-# The interface's own words on a page: what a record holds (table cells, a record's name, its details, the options
-# of a choice of records) is left out, and so are the words every language writes alike.
+# The interface's own words on a page, a select's blank first option among them: what a record holds (table cells,
+# a record's name, its details, the options of a choice of records) is left out, and so are the words every
+# language writes alike.
 ENGLISH = r"""() => {
   const chrome = 'h2, h3, h4, label, button, th, legend, summary, caption, nav a, .hint, .help, .flash, .error,'
-    + ' .muted, p, li, dt, small, .btn, input[type=submit]';
-  const data = 'td, dd, h1, option, pre, code, blockquote, .record, .data, .brand, .user-name, address';
+    + ' .muted, p, li, dt, small, .btn, input[type=submit], option[value=""]';
+  const data = 'td, dd, h1, option:not([value=""]), .check-list, pre, code, blockquote, .record, .data, .brand,'
+    + ' .user-name, address';
   const alike = /^(Word|MoA|MoU|Excel|Redis|Chromium)$/;  // capitals-only words (TSCC, KMGBF, USD) never match
   const found = new Set();
   for (const el of document.querySelectorAll(chrome)) {
-    if (el.closest(data) || el.offsetParent === null) continue;
+    if (el.closest(data) || (el.tagName === 'OPTION' ? el.closest('select') : el).offsetParent === null) continue;
     for (const node of el.childNodes) {
       const text = (node.nodeType === 3 ? node.textContent : (node.value || '')).trim();
       const words = (text.match(/[A-Za-z][a-z]{2,}/g) || []).filter(w => !alike.test(w));

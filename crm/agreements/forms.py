@@ -4,22 +4,20 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.agreements.models import AgreementKind, AgreementStatus, ReportArea
-from crm.core.forms import BaseForm, choices
+from crm.core.forms import BaseForm, choices, enum_choices
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 
-STATUS_PAIRS = [(s.value, s.label) for s in AgreementStatus]
 FUTURE_CONFIRMATION = _l("The date is right: record this step although it lies after today")
 
 
 class AgreementForm(BaseForm):
-    kind = SelectField(_l("Kind"), choices=choices((k.value, k.label) for k in AgreementKind))
+    kind = SelectField(_l("Kind"), choices=enum_choices(AgreementKind))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     report_area = SelectField(
         _l("Reported under"),
-        choices=choices(
-            ((a.value, a.label) for a in ReportArea),
-            blank=_l("As its kind has it: host agreements and MoAs under area 1, others under area 3"),
+        choices=enum_choices(
+            ReportArea, blank=_l("As its kind has it: host agreements and MoAs under area 1, others under area 3")
         ),
         validators=[Optional()],
         description=_l("Area 1 tells the centre's own establishment; area 3 its partnerships."),
@@ -43,7 +41,7 @@ class AgreementForm(BaseForm):
 
 
 class NewAgreementForm(AgreementForm):
-    status = SelectField(_l("Current status"), choices=choices(STATUS_PAIRS))
+    status = SelectField(_l("Current status"), choices=enum_choices(AgreementStatus))
     status_since = PartialDateField(
         _l("Status since"),
         validators=[Optional()],
@@ -58,7 +56,7 @@ class AgreementEditForm(VersionMixin, AgreementForm):
 
 
 class StepForm(BaseForm):
-    status = SelectField(_l("Status"), choices=choices(STATUS_PAIRS))
+    status = SelectField(_l("Status"), choices=enum_choices(AgreementStatus))
     occurred = PartialDateField(
         _l("Date"),
         validators=[InputRequired(message=_l("Enter the date of this step."))],

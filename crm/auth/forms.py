@@ -10,11 +10,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from crm.auth.models import Role
 from crm.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PASSWORD_RULE
-from crm.core.forms import BaseForm, MultiCheckboxField, choices
+from crm.core.forms import BaseForm, MultiCheckboxField, choices, enum_choices
 from crm.core.i18n import LANGUAGES
 from crm.core.locking import VersionMixin
-
-ROLE_CHOICES = choices((role.value, role.label) for role in Role)
 
 
 class LoginForm(BaseForm):
@@ -53,7 +51,7 @@ class ProfileForm(VersionMixin, BaseForm):
 
 class UserForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=enum_choices(Role))
     centres = MultiCheckboxField(_l("Centres"), coerce=str, description=_l("Staff read and write these centres only."))
     active = BooleanField(_l("Active"), default=True)
 

@@ -1,6 +1,6 @@
 """Form helpers shared by every domain, and the base class of every form."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,13 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def enum_choices(members: Iterable, blank: str | None = None) -> Callable[[], list[SelectChoice]]:
+    """Choices of enum members (value, label), labelled when a form is built, in its reader's language: a list
+    made when the module is imported would keep the labels of the language the app started in."""
+    members = list(members)
+    return lambda: choices(((member.value, member.label) for member in members), blank=blank)
 
 
 def contact_email_field() -> StringField:

@@ -9,7 +9,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField, Te
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.centres.services import country_choices
-from crm.core.forms import BaseForm, choices, contact_email_field
+from crm.core.forms import BaseForm, choices, contact_email_field, enum_choices
 from crm.core.i18n import language_name, reading_locale
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
@@ -52,10 +52,6 @@ def organisation_choices() -> list[tuple[str, str]]:
     return [
         (str(oid), f"{name} ({acronym})" if acronym and acronym not in name else name) for oid, name, acronym in rows
     ]
-
-
-def enum_pairs(kind) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in kind]
 
 
 class ExpertForm(BaseForm):
@@ -132,9 +128,9 @@ class ExpertForm(BaseForm):
         self.provider_id.choices = choices(organisations, blank="—")
         self.languages.choices = choices(language_choices())
         self.targets.choices = choices(target_pairs())
-        self.engagement_basis.choices = choices(enum_pairs(EngagementBasis))
-        self.availability.choices = choices(enum_pairs(Availability))
-        self.vetting.choices = choices(enum_pairs(Vetting))
+        self.engagement_basis.choices = enum_choices(EngagementBasis)
+        self.availability.choices = enum_choices(Availability)
+        self.vetting.choices = enum_choices(Vetting)
         self.pools.choices = choices(
             (str(p.id), f"{p.name} ({p.centre.code})" if len(centres) > 1 else p.name) for p in pools
         )
@@ -163,7 +159,7 @@ class PoolForm(BaseForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     status = SelectField(
         _l("Status"),
-        choices=choices((s.value, s.label) for s in PoolStatus),
+        choices=enum_choices(PoolStatus),
         default=PoolStatus.ESTABLISHED.value,
         description=_l(
             "A list of people the centre could call on, not yet engaged, is not an established pool: "

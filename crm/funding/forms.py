@@ -14,16 +14,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from crm.core.forms import BaseForm, MultiCheckboxField, SubForm, choices
+from crm.core.forms import BaseForm, MultiCheckboxField, SubForm, choices, enum_choices
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 from crm.funding.models import Category, Kind, NeedStatus, Purpose, Stage, StrategyStatus
 from crm.money.forms import AmountField, CurrencyField
 from crm.proposals.forms import optional_int
-
-
-def enum_choices(cls):
-    return choices((member.value, member.label) for member in cls)
 
 
 class EntryDetailsForm(BaseForm):
@@ -159,7 +155,7 @@ class SourceRowForm(SubForm):
     )
     categories = MultiCheckboxField(
         _l("Categories"),
-        choices=choices((c.value, c.label) for c in Category if c != Category.OTHER),
+        choices=enum_choices(c for c in Category if c != Category.OTHER),
         validators=[Optional()],
     )
 

@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.centres.services import country_choices
-from crm.core.forms import BaseForm, choices, contact_email_field
+from crm.core.forms import BaseForm, choices, contact_email_field, enum_choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
@@ -63,10 +63,10 @@ def user_pairs(users):
 
 
 class PartnershipForm(BaseForm):
-    stage = SelectField(_l("Engagement stage"), choices=choices((s.value, s.label) for s in Stage))
+    stage = SelectField(_l("Engagement stage"), choices=enum_choices(Stage))
     role = SelectField(
         _l("Role for the centre"),
-        choices=choices((r.value, r.label) for r in PartnershipRole),
+        choices=enum_choices(PartnershipRole),
         description=_l(
             "The convention body and the host institution establish the centre (area 1 of the report): "
             "they are not counted among the partners developed (area 3)."
@@ -118,7 +118,7 @@ class ContactEditForm(VersionMixin, ContactForm):
 
 class InteractionForm(BaseForm):
     occurred_on = DateField(_l("Date"), validators=[DataRequired(message=_l("Enter the date as YYYY-MM-DD."))])
-    kind = SelectField(_l("Kind"), choices=choices((k.value, k.label) for k in InteractionKind))
+    kind = SelectField(_l("Kind"), choices=enum_choices(InteractionKind))
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=10000)])
     attendees = TextAreaField(_l("Attendees"), validators=[Optional(), Length(max=2000)])
     follow_up = TextAreaField(_l("Follow-up"), validators=[Optional(), Length(max=2000)])

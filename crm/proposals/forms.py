@@ -14,13 +14,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.core.forms import BaseForm, choices
+from crm.core.forms import BaseForm, choices, enum_choices
 from crm.core.kmgbf import target_pairs
 from crm.core.locking import VersionMixin
 from crm.extensions import db
 from crm.money.forms import AmountField, CurrencyField
 from crm.partners.models import Organisation
 from crm.proposals.models import FundingMechanism, MechanismKind, ProposalStatus
+
+# The first option of a choice that must be made.
+CHOOSE = _l("— choose —")
 
 
 def optional_int(value):
@@ -79,7 +82,7 @@ class ProposalDetailsForm(BaseForm):
 
     def fill_choices(self, owners: list[tuple[str, str]]) -> None:
         organisations = organisation_pairs()
-        self.funder_id.choices = choices(organisations, blank="— choose —")
+        self.funder_id.choices = choices(organisations, blank=CHOOSE)
         self.mechanism_id.choices = choices(mechanism_pairs(), blank="—")
         self.co_applicant_ids.choices = choices(organisations)
         self.partner_ids.choices = choices(organisations)
@@ -97,7 +100,7 @@ class ProposalForm(ProposalDetailsForm):
     def fill_choices(self, owners, centres=()) -> None:
         super().fill_choices(owners)
         self.centre_id.choices = choices(centres)
-        self.status.choices = choices((s.value, s.label) for s in ProposalStatus)
+        self.status.choices = enum_choices(ProposalStatus)
 
 
 class ProposalEditForm(VersionMixin, ProposalDetailsForm):
@@ -116,7 +119,7 @@ class StatusForm(BaseForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
     def fill_choices(self, statuses) -> None:
-        self.status.choices = choices(((s.value, s.label) for s in statuses), blank="— choose —")
+        self.status.choices = enum_choices(statuses, blank=CHOOSE)
 
 
 class DocumentForm(BaseForm):
@@ -132,13 +135,13 @@ class MechanismForm(BaseForm):
     )
     name = StringField(_l("Programme, call or fund"), validators=[DataRequired(), Length(max=300)])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
-    currency = CurrencyField(_l("Currency of its grants"), [Optional()], blank="— not known —")
+    currency = CurrencyField(_l("Currency of its grants"), [Optional()], blank=_l("— not known —"))
     eligibility_notes = TextAreaField(_l("Eligibility"), validators=[Optional(), Length(max=5000)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=500)])
 
     def fill_choices(self) -> None:
-        self.funder_id.choices = choices(organisation_pairs(), blank="— choose —")
-        self.kind.choices = choices((k.value, k.label) for k in MechanismKind)
+        self.funder_id.choices = choices(organisation_pairs(), blank=CHOOSE)
+        self.kind.choices = enum_choices(MechanismKind)
 
 
 class MechanismEditForm(VersionMixin, MechanismForm):

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.core.forms import BaseForm, MultiCheckboxField, SubForm, choices
+from crm.core.forms import BaseForm, MultiCheckboxField, SubForm, choices, enum_choices
 from crm.core.locking import VersionMixin
 from crm.core.partial_dates import PartialDateField
 from crm.reports.models import ChallengeArea
@@ -85,7 +85,7 @@ class FillForm(BaseForm):
 
 
 class ChallengeForm(BaseForm):
-    area = SelectField(_l("Area"), choices=choices((a.value, a.label) for a in ChallengeArea))
+    area = SelectField(_l("Area"), choices=enum_choices(ChallengeArea))
     challenge = TextAreaField(
         _l("Challenge"),
         validators=[DataRequired(message=_l("Say what the challenge is.")), Length(max=5000)],

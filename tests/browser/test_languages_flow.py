@@ -11,13 +11,15 @@ from tools.overflow import sign_in
 
 pytestmark = pytest.mark.browser
 
-# The interface's words on a page: the records' own (table cells, a record's name in the heading, the options and
-# ticked lists that name records) are left out.
+# The interface's words on a page, a select's blank first option ("— choose —") among them: the records' own (table
+# cells, a record's name in the heading, the options and ticked lists that name records) are left out.
 INTERFACE_TEXT = """() => {
-  const chrome = 'nav a, h2, h3, legend, th, .field > label, .field > .label, button, .flash, .error, .help, .callout';
-  const records = 'td, h1, option, .check-list, .brand, .user-menu';
+  const chrome = 'nav a, h2, h3, legend, th, .field > label, .field > .label, button, .flash, .error, .help, .callout, '
+    + 'option[value=""]';
+  const records = 'td, h1, option:not([value=""]), .check-list, .brand, .user-menu';
+  const shown = el => (el.tagName === 'OPTION' ? el.closest('select') : el).offsetParent !== null;
   return [...document.querySelectorAll(chrome)]
-    .filter(el => el.offsetParent !== null && !el.closest(records))
+    .filter(el => shown(el) && !el.closest(records))
     .map(el => el.innerText.trim()).filter(Boolean);
 }"""
 # Words that read the same in every language: codes, acronyms, the app's name.
