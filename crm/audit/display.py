@@ -440,8 +440,9 @@ FALLBACK = {
 }
 
 
+@cache
 def _english_labels(enum) -> dict[str, str]:
-    """An enum's labels in English (as the log keeps them) → its values."""
+    """An enum's labels in English (as the log keeps them) → its values; worked out once per enum, not per entry."""
     from flask_babel import force_locale
 
     with force_locale("en"):

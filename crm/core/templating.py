@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from crm.core.i18n import LANGUAGES, country_name, format_locale, html_lang, select_locale
+from crm.core.i18n import LANGUAGES, country_name, format_locale, html_lang, reading_locale, select_locale
 
 # Navigation: shown when the endpoint exists and the user may use it. The brand links home; the home page
 # lists the user's centres, so only admins, who edit centres, get a Centres entry.
@@ -83,7 +83,7 @@ def format_timestamp(value: datetime | None, seconds: bool = False) -> str:
 
 def listed(items) -> str:
     """Names side by side as the reader's language lists them: "Cambodia, China" but "柬埔寨、中国"."""
-    separator = "、" if str(get_locale() or "en").startswith("zh") else ", "
+    separator = "、" if reading_locale().language == "zh" else ", "
     return separator.join(str(item) for item in items)
 
 
