@@ -85,6 +85,16 @@ def test_display_rounds_once_in_the_users_locale(ctx, amount):
         format_money(1.5, "USD")
 
 
+def test_an_amount_that_rounds_to_nothing_reads_zero_whatever_was_shown_before():
+    """Amounts are formatted once each (a page repeats them); -0.00 and 0.00 are one figure, shown unsigned."""
+    assert format_money(Decimal("0"), "USD", locale="en") == "USD\u00a00.00"
+    assert format_money(Decimal("-0.004"), "USD", locale="en") == "USD\u00a00.00"
+    assert format_money(Decimal("-0.005"), "USD", locale="en") == "USD\u00a00.00"  # half to even: 0.00
+    assert format_money(Decimal("-0.006"), "USD", locale="en") == "USD\u00a0-0.01"
+    assert format_money(Decimal("1"), "JPY", locale="en") == "JPY\u00a01"
+    assert format_money(Decimal("1"), "JPY", locale="ru") == "1\u00a0JPY"
+
+
 def test_the_converted_macro_shows_the_rate_or_the_reason(app, ctx):
     from flask import render_template_string
 

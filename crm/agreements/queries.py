@@ -169,17 +169,19 @@ def for_partnership(partnership: Partnership) -> list[Agreement]:
     return db.session.scalars(stmt).all()
 
 
-def statuses_at(span: Span) -> sa.Subquery:
-    """(entity_id, status) of every agreement begun by the span's end, with the status its steps give then."""
+def statuses_at(span: Span, among: sa.Select | None = None) -> sa.Subquery:
+    """(entity_id, status) of every agreement begun by the span's end (of those ``among`` selects, a select of ids;
+    None: all), with the status its steps give then."""
     if span.ends_on is None:
         return sa.select(Agreement.id.label("entity_id"), Agreement.status.label("status")).subquery("as_at")
     step = AgreementStep
-    return latest_as_at(step.agreement_id, step.occurred_on, step.status, span, step.id)
+    return latest_as_at(step.agreement_id, step.occurred_on, step.status, span, step.id, among=among)
 
 
 def status_counts(centre_ids, span: Span) -> list[sa.Row]:
     """(centre_id, status, agreements) as the agreements stood at the span's end."""
-    as_at = statuses_at(span)
+    among = None if centre_ids is None else sa.select(Agreement.id).where(Agreement.centre_id.in_(sorted(centre_ids)))
+    as_at = statuses_at(span, among)
     stmt = (
         sa.select(Agreement.centre_id, as_at.c.status, sa.func.count())
         .join(as_at, as_at.c.entity_id == Agreement.id)

@@ -178,10 +178,13 @@ def _date_on_sqlite(element, compiler, **kw):
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
-def latest_as_at(entity_id, day, status, span: Span, *order) -> sa.Subquery:
+def latest_as_at(entity_id, day, status, span: Span, *order, among: sa.Select | None = None) -> sa.Subquery:
     """Per ``entity_id``, the ``status`` of its latest dated change on or before the span's end (ties: the last
-    recorded, by ``order``): the status a standing record had at the end of a period."""
+    recorded, by ``order``): the status a standing record had at the end of a period. ``among`` (a select of ids)
+    ranks only those records' changes: a centre's page does not rank the whole network's history."""
     rank = sa.func.row_number().over(partition_by=entity_id, order_by=(day.desc(), *(o.desc() for o in order)))
     ranked = sa.select(entity_id.label("entity_id"), status.label("status"), rank.label("rank")).where(span.by_end(day))
+    if among is not None:
+        ranked = ranked.where(entity_id.in_(among))
     inner = ranked.subquery("ranked")
     return sa.select(inner.c.entity_id, inner.c.status).where(inner.c.rank == 1).subquery("as_at")

@@ -266,7 +266,7 @@ def build(scope: Scope, plan: RatePlan) -> Dashboard:
     by_category = ledger_buckets(span, ids, ("category", "measure"), where=FINANCIAL)
     by_month = ledger_buckets(span, ids, ("month", "measure"), where=FINANCIAL)
     by_unit = ledger_buckets(span, ids, ("kind", "unit", "measure"), units=True)
-    proposal_rows = proposal_queries.pipeline_buckets(span, [scope.centres(Proposal.centre_id)])
+    proposal_rows = proposal_queries.pipeline_buckets(span, [] if ids is None else [scope.centres(Proposal.centre_id)])
 
     months = {(r.currency, month_start(r.rate_month)) for rows in (by_centre, by_month, by_unit) for r in rows}
     keys = months | {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}

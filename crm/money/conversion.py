@@ -36,6 +36,7 @@ from flask_babel import ngettext
 
 from crm.extensions import db
 from crm.money.currencies import minor_units, normalise_currency
+from crm.money.display import plain_decimal
 from crm.money.models import NETWORK, SOURCE_LABELS, SOURCE_WORDS, ExchangeRate, RateSource
 from crm.money.policy import Policy
 from crm.money.providers import ecb
@@ -97,12 +98,6 @@ class MixedSources(ConversionError):
     """Each leg of a cross rate exists, but in two sources: never combined."""
 
 
-def display_rate(rate: Decimal) -> str:
-    """A stored rate as published: every decimal it has, no trailing zeros."""
-    text = format(rate, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 @dataclass(frozen=True, slots=True)
 class Leg:
     """One stored rate a conversion used: 1 ``base`` = ``value`` ``quote``, from ``source``, effective
@@ -125,7 +120,7 @@ class Leg:
         """ "1 EUR = 7.991 CNY (ECB reference rate, 2026-04-01, divided by)", in the reader's language."""
         words = {
             "base": self.base,
-            "value": display_rate(self.value),
+            "value": plain_decimal(self.value),
             "quote": self.quote,
             "source": self.source_label,
             "day": self.effective_on,
@@ -194,6 +189,10 @@ class Conversion:
     @property
     def legs(self) -> tuple[Leg, ...]:
         return self.rate.legs if self.rate else ()
+
+    def factors(self) -> str:
+        """How to work it out: "× 1.1702 ÷ 7.991" (multiply by each rate, divide by each inverted one)."""
+        return " ".join(("÷ " if leg.inverted else "× ") + plain_decimal(leg.value) for leg in self.legs)
 
     @property
     def rate_on(self) -> date:

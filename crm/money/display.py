@@ -7,7 +7,7 @@ two currencies.
 """
 
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
@@ -34,10 +34,17 @@ def format_money(value, currency: str | None = None, locale: str | None = None) 
     if value is None:
         return ""
     money = (value if isinstance(value, Money) else Money(value, currency)).rounded()
-    locale_id = locale or user_locale()
-    locale, pattern, before = _layout(locale_id, minor_units(money.currency))
-    number = pattern.apply(money.amount, locale, decimal_quantization=True)
-    return f"{money.currency}\u00a0{number}" if before else f"{number}\u00a0{money.currency}"
+    amount = money.amount or abs(money.amount)  # what rounds to nothing reads 0.00, never -0.00
+    return _formatted(amount, money.currency, locale or user_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale_id: str) -> str:
+    """A rounded amount as the locale writes it: a page shows the same amounts in its figures, subtotals and
+    citations, so each is formatted once."""
+    locale, pattern, before = _layout(locale_id, minor_units(currency))
+    number = pattern.apply(amount, locale, decimal_quantization=True)
+    return f"{currency}\u00a0{number}" if before else f"{number}\u00a0{currency}"
 
 
 def format_amounts(amounts: dict | None, locale: str | None = None) -> str:

@@ -128,10 +128,7 @@ class Citation:
         return Fraction(EXACT.multiply(self.amount, rate.num)) / Fraction(rate.den)
 
     def factors(self) -> str:
-        """How to work it out: "× 1.1702 ÷ 7.991" (multiply by each rate, divide by each inverted one)."""
-        from crm.money.conversion import display_rate
-
-        return " ".join(("÷ " if leg.inverted else "× ") + display_rate(leg.value) for leg in self.legs)
+        return self.conversion.factors()
 
     def words(self) -> str:
         return "; ".join(leg.words() for leg in self.legs)
@@ -149,6 +146,8 @@ class ConvertedTotal:
     # Per conversion of a unit used (each made once per currency and rate date by the Converter, known by identity):
     # [the conversion, the amount of its currency it converted]. What ``citations`` cites.
     parts: dict[int, list] = field(default_factory=dict)
+    # The exact total, worked out when first asked for and forgotten by every change to ``sums``.
+    _exact: Fraction | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def of(
@@ -187,6 +186,7 @@ class ConvertedTotal:
         """``add``, within ``exactly()``."""
         if not amount:
             return
+        self._exact = None
         self.subtotals[currency] += amount
         if isinstance(unit, ConversionError):
             self._leave_out(currency, amount, {unit.reason})
@@ -208,7 +208,13 @@ class ConvertedTotal:
     @property
     def exact(self) -> Fraction:
         """Σ num ÷ den over the rates' denominators, in integers over their least common multiple: one reduction
-        at the end rather than one per term (a network total has hundreds of rates)."""
+        at the end rather than one per term (a network total has hundreds of rates). A page shows a total, its
+        rounding and its citations' check from this one figure, so it is worked out once."""
+        if self._exact is None:
+            self._exact = self._sum_of_terms()
+        return self._exact
+
+    def _sum_of_terms(self) -> Fraction:
         terms = []
         for den, num in self.sums.items():
             (n, d), (dn, dd) = num.as_integer_ratio(), den.as_integer_ratio()
@@ -302,6 +308,7 @@ class ConvertedTotal:
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
         if other.target != self.target:
             raise ValueError(f"Cannot add a total in {other.target} to one in {self.target}.")
+        self._exact = None
         with exactly():
             for den, num in other.sums.items():
                 self.sums[den] += num

@@ -67,14 +67,20 @@ def sorted_list(stmt: sa.Select, sort: str | None) -> sa.Select:
     return sort_by(stmt, sort, SORTS, DEFAULT_SORT, tiebreak=(Proposal.id,))
 
 
-def statuses_at(span: Span) -> sa.Subquery:
-    """(entity_id, status) of every proposal recorded by the span's end, with the status its history gives then
-    (a change without a date counts from the day it was recorded)."""
+def statuses_at(span: Span, among: sa.Select | None = None) -> sa.Subquery:
+    """(entity_id, status) of every proposal recorded by the span's end (of those ``among`` selects, a select of
+    ids; None: all), with the status its history gives then (a change without a date counts from the day it was
+    recorded)."""
     if span.ends_on is None:
         return sa.select(Proposal.id.label("entity_id"), Proposal.status.label("status")).subquery("as_at")
     change = ProposalStatusChange
     day = sa.func.coalesce(change.changed_on, date_of(change.recorded_at))
-    return latest_as_at(change.proposal_id, day, change.status, span, change.id)
+    return latest_as_at(change.proposal_id, day, change.status, span, change.id, among=among)
+
+
+def of_centres(centre_ids) -> sa.Select | None:
+    """The ids of the proposals of ``centre_ids`` (None: of every centre, no restriction)."""
+    return None if centre_ids is None else sa.select(Proposal.id).where(Proposal.centre_id.in_(sorted(centre_ids)))
 
 
 def _changed_within(span: Span, statuses) -> sa.ColumnElement:
@@ -117,7 +123,7 @@ def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, sp
     """The proposals list: of ``centre_ids`` (None: all), recorded by the period's end, filtered by the status each
     had at that end (``statuses_at``; a group of ``GROUPS``), by what happened to them in the period
     (``event``: submitted, funded) and by words of the title."""
-    as_at = statuses_at(span)
+    as_at = statuses_at(span, of_centres(centre_ids))
     stmt = in_centres(stmt.join(as_at, as_at.c.entity_id == Proposal.id), centre_ids)
     if status in {s.value for s in ProposalStatus}:
         stmt = stmt.where(as_at.c.status == ProposalStatus(status))
@@ -133,9 +139,9 @@ def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, sp
 
 def pipeline_buckets(span: Span, conditions=()) -> list[sa.Row]:
     """Per (centre, status at the period's end, requested currency, awarded currency, probability set by staff or
-    None): proposals, requested and awarded sums, of the proposals ``conditions`` select. The expected value
-    (``Pipeline``) is weighed from these in Python, exactly."""
-    as_at = statuses_at(span)
+    None): proposals, requested and awarded sums, of the proposals ``conditions`` select (none: every proposal).
+    The expected value (``Pipeline``) is weighed from these in Python, exactly."""
+    as_at = statuses_at(span, sa.select(Proposal.id).where(*conditions) if conditions else None)
     status = as_at.c.status
     keys = (Proposal.centre_id, status, Proposal.requested_currency, Proposal.awarded_currency, Proposal.probability)
     stmt = (

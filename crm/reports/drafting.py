@@ -37,7 +37,8 @@ from crm.experts.models import PoolStatus
 from crm.experts.queries import roster_counts
 from crm.funding.models import Category, StrategyStatus
 from crm.funding.queries import headline_figures, open_needs, strategy_of
-from crm.money.conversion import Conversion, ConversionError, RateBook, display_rate
+from crm.money.conversion import Conversion, ConversionError, RateBook
+from crm.money.display import plain_decimal
 from crm.money.policy import DEFAULT_SOURCES, Policy
 from crm.money.value import Money
 from crm.partners.models import PartnershipRole, Stage, shown_type_heading
@@ -225,7 +226,7 @@ class Converter:
             self.rates[key] = RateUsed(
                 base=leg.base,
                 quote=leg.quote,
-                rate=display_rate(leg.value),
+                rate=plain_decimal(leg.value),
                 effective_on=leg.effective_on.isoformat(),
                 source=_(
                     "%(source)s, used for %(currency)s → %(target)s (%(path)s)",
