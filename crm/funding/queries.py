@@ -377,21 +377,13 @@ def cells_of(rows, special, row_of) -> dict[tuple, dict[tuple, Decimal]]:
     day) for the sums of ``ledger_buckets`` rows, and for each of the ``special`` records (``own_rate_records``)
     its own (currency, rate day, scope), taken out of its month's sum."""
     cells: dict[tuple, dict[tuple, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    firsts: dict[str, date] = {}  # each rate month's first day, worked out once (thousands of rows, a few months)
-
-    def first_of(month: str) -> date:
-        found = firsts.get(month)
-        if found is None:
-            found = firsts[month] = month_start(month)
-        return found
-
     for row in rows:
         if row.currency and row.amount:
-            cells[(row_of(row), row.measure)][(row.currency, first_of(row.rate_month))] += row.amount
+            cells[(row_of(row), row.measure)][(row.currency, month_start(row.rate_month))] += row.amount
     for record in special:
         if record.currency and record.amount:
             cell = cells[(row_of(record), record.measure)]
-            cell[(record.currency, first_of(record.rate_month))] -= record.amount
+            cell[(record.currency, month_start(record.rate_month))] -= record.amount
             cell[(record.currency, record.rate_day, Scope(record.entry_id, record.agreement_id))] += record.amount
     return {key: {bucket: amount for bucket, amount in buckets.items() if amount} for key, buckets in cells.items()}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,8 +39,9 @@ RATE_CHOICES = {
 }
 
 
+@cache
 def month_start(text: str | None) -> date | None:
-    """The first day of a 'YYYY-MM' month (None for none)."""
+    """The first day of a 'YYYY-MM' month (None for none); a page asks for a few months thousands of times."""
     return date(int(text[:4]), int(text[5:7]), 1) if text else None
 
 
@@ -348,7 +350,10 @@ class Converter:
     def __init__(self, plan: RatePlan, book: RateBook):
         self.plan = plan
         self.book = book
+        # Per (currency, rate date, scope): the conversion of a unit, made once; and per bucket key as asked for
+        # (thousands of buckets share a few dozen keys), the same conversion.
         self._units: dict[tuple, Conversion | ConversionError] = {}
+        self._by_bucket: dict[tuple, Conversion | ConversionError] = {}
 
     @classmethod
     def load(cls, plan: RatePlan, keys: Iterable[tuple[str, date | None]]) -> "Converter":
@@ -365,14 +370,17 @@ class Converter:
     def of_bucket(self, bucket: tuple) -> Conversion | ConversionError:
         """The conversion of one unit of a bucket's currency at its rate date, under the bucket's scope when it has
         one: ``(currency, date)`` or ``(currency, date, Scope)`` (made once per distinct key)."""
-        currency, day, *rest = bucket
-        scope = rest[0] if rest else NO_SCOPE
-        key = (currency, self.plan.rate_day(day), scope)
-        found = self._units.get(key)
+        found = self._by_bucket.get(bucket)
         if found is None:
-            found = self._units[key] = self.book.try_convert(
-                Money(1, currency), self.plan.target, key[1], self.plan.policy, scope
-            )
+            currency, day, *rest = bucket
+            scope = rest[0] if rest else NO_SCOPE
+            key = (currency, self.plan.rate_day(day), scope)
+            found = self._units.get(key)
+            if found is None:
+                found = self._units[key] = self.book.try_convert(
+                    Money(1, currency), self.plan.target, key[1], self.plan.policy, scope
+                )
+            self._by_bucket[bucket] = found
         return found
 
     def varying(self, months: Iterable[tuple[str, date]]) -> set[tuple[str, date]]:
