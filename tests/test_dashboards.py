@@ -313,6 +313,27 @@ def test_the_proposal_sums_equal_the_proposals_added_one_by_one(network):
     assert any(p.probability is not None and p.requested_amount for p in proposals)
 
 
+def test_a_centres_page_ranks_its_own_history_only_and_finds_what_the_network_finds_for_it(make, centre):
+    """The statuses at the period's end are ranked over the scope's own records' history (a centre's page does not
+    rank the network's): each centre's figures are those the network page gives it."""
+    other = make.centre(code="TSCC-OTHER")
+    for owner, later in ((centre, "approved"), (other, "rejected")):
+        proposal = make.proposal(owner, status="in_preparation", status_on=date(2025, 1, 10))
+        for status, on in (("submitted", date(2025, 3, 1)), (later, date(2026, 6, 1))):
+            proposal_services.change_status(proposal, {"status": status, "changed_on": on})
+        agreement = make.agreement(owner, since="2025-05")
+        agreement_services.add_step(agreement, "signed", PartialDate(date(2026, 3, 1)), "", None)
+    db.session.commit()
+    plan = RatePlan("month", "CNY", date(2026, 4, 30))
+    network = build(Scope(None, date(2025, 1, 1), date(2026, 4, 30), date(2026, 11, 24)), plan)
+    for owner in (centre, other):
+        own = build(Scope(frozenset({owner.id}), date(2025, 1, 1), date(2026, 4, 30), date(2026, 11, 24)), plan)
+        assert own.proposals_by_centre[owner.id].proposals == network.proposals_by_centre[owner.id].proposals == 1
+        assert {s: line.proposals for s, line in own.proposals.items()} == {ProposalStatus.SUBMITTED: 1}
+        assert own.agreements == {(owner.id, AgreementStatus.SIGNED): 1}
+        assert own.agreements.items() <= network.agreements.items()
+
+
 def test_proposals_and_agreements_count_with_the_status_their_history_gives_at_the_periods_end(make, centre):
     proposal = make.proposal(centre, status="in_preparation", status_on=date(2025, 1, 10))
     for status, on in (("submitted", date(2025, 3, 1)), ("approved", date(2026, 6, 1))):
