@@ -296,35 +296,33 @@ class ConvertedTotal:
     def minus(self, other: "ConvertedTotal") -> "ConvertedTotal":
         """This total less ``other`` (outstanding: committed minus received), exactly, citing the rates of both."""
         result = ConvertedTotal(self.target)
-        result += self
-        negated = ConvertedTotal(other.target)
-        negated += other
-        with exactly():
-            negated.sums = defaultdict(Decimal, {den: -num for den, num in negated.sums.items()})
-            negated.subtotals = defaultdict(Decimal, {code: -amount for code, amount in negated.subtotals.items()})
-            negated.missing = {code: (-amount, reasons) for code, (amount, reasons) in negated.missing.items()}
-            negated.parts = {key: [conversion, -amount] for key, (conversion, amount) in negated.parts.items()}
-        result += negated
+        result._merge(self, 1)
+        result._merge(other, -1)
         return result
 
     def __iadd__(self, other: "ConvertedTotal") -> "ConvertedTotal":
+        self._merge(other, 1)
+        return self
+
+    def _merge(self, other: "ConvertedTotal", sign: int) -> None:
+        """Add ``other`` (``sign`` 1) or take it away (-1): its sums, subtotals, amounts left out and the parts its
+        citations name."""
         if other.target != self.target:
             raise ValueError(f"Cannot add a total in {other.target} to one in {self.target}.")
         self._exact = None
         with exactly():
             for den, num in other.sums.items():
-                self.sums[den] += num
+                self.sums[den] += sign * num
             for code, amount in other.subtotals.items():
-                self.subtotals[code] += amount
+                self.subtotals[code] += sign * amount
             for code, (amount, reasons) in other.missing.items():
-                self._leave_out(code, amount, reasons)
+                self._leave_out(code, sign * amount, reasons)
             for key, (conversion, amount) in other.parts.items():
                 part = self.parts.get(key)
                 if part is None:
-                    self.parts[key] = [conversion, amount]
+                    self.parts[key] = [conversion, sign * amount]
                 else:
-                    part[1] += amount
-        return self
+                    part[1] += sign * amount
 
 
 @dataclass(frozen=True)
