@@ -1,6 +1,7 @@
 """Filters and globals every template may use."""
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
@@ -61,9 +62,12 @@ DAY_PATTERNS = {"en": "d MMMM y"}
 
 
 def format_day(value: date | None) -> str:
-    if not value:
-        return ""
-    locale_id = format_locale()
+    return _day(value, format_locale()) if value else ""
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, locale_id: str) -> str:
+    """A day as the locale writes it: a dashboard names the same few rate dates in every figure's citation."""
     return format_date(value, DAY_PATTERNS.get(locale_id.split("_")[0], "long"), locale=locale_id)
 
 
