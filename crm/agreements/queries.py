@@ -173,7 +173,8 @@ def statuses_at(span: Span, among: sa.Select | None = None) -> sa.Subquery:
     """(entity_id, status) of every agreement begun by the span's end (of those ``among`` selects, a select of ids;
     None: all), with the status its steps give then."""
     if span.ends_on is None:
-        return sa.select(Agreement.id.label("entity_id"), Agreement.status.label("status")).subquery("as_at")
+        current = sa.select(Agreement.id.label("entity_id"), Agreement.status.label("status"))
+        return (current if among is None else current.where(Agreement.id.in_(among))).subquery("as_at")
     step = AgreementStep
     return latest_as_at(step.agreement_id, step.occurred_on, step.status, span, step.id, among=among)
 
@@ -187,6 +188,4 @@ def status_counts(centre_ids, span: Span) -> list[sa.Row]:
         .join(as_at, as_at.c.entity_id == Agreement.id)
         .group_by(Agreement.centre_id, as_at.c.status)
     )
-    if centre_ids is not None:
-        stmt = stmt.where(Agreement.centre_id.in_(sorted(centre_ids)))
     return [(centre_id, AgreementStatus(status), n) for centre_id, status, n in db.session.execute(stmt)]

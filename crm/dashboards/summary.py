@@ -29,7 +29,7 @@ from crm.money.totals import ConvertedTotal, Converter, LeftOut, RatePlan, month
 from crm.partners.models import Stage as PartnershipStage
 from crm.partners.models import shown_type_name
 from crm.proposals import queries as proposal_queries
-from crm.proposals.models import Proposal, ProposalStatus
+from crm.proposals.models import ProposalStatus
 from crm.proposals.queries import Pipeline
 
 MEASURES = tuple(Measure)
@@ -266,7 +266,7 @@ def build(scope: Scope, plan: RatePlan) -> Dashboard:
     by_category = ledger_buckets(span, ids, ("category", "measure"), where=FINANCIAL)
     by_month = ledger_buckets(span, ids, ("month", "measure"), where=FINANCIAL)
     by_unit = ledger_buckets(span, ids, ("kind", "unit", "measure"), units=True)
-    proposal_rows = proposal_queries.pipeline_buckets(span, [] if ids is None else [scope.centres(Proposal.centre_id)])
+    proposal_rows = proposal_queries.pipeline_buckets(span, proposal_queries.of_centres(ids))
 
     months = {(r.currency, month_start(r.rate_month)) for rows in (by_centre, by_month, by_unit) for r in rows}
     keys = months | {(code, None) for r in proposal_rows for code in (r.requested_currency, r.awarded_currency) if code}

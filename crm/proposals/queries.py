@@ -72,7 +72,8 @@ def statuses_at(span: Span, among: sa.Select | None = None) -> sa.Subquery:
     ids; None: all), with the status its history gives then (a change without a date counts from the day it was
     recorded)."""
     if span.ends_on is None:
-        return sa.select(Proposal.id.label("entity_id"), Proposal.status.label("status")).subquery("as_at")
+        current = sa.select(Proposal.id.label("entity_id"), Proposal.status.label("status"))
+        return (current if among is None else current.where(Proposal.id.in_(among))).subquery("as_at")
     change = ProposalStatusChange
     day = sa.func.coalesce(change.changed_on, date_of(change.recorded_at))
     return latest_as_at(change.proposal_id, day, change.status, span, change.id, among=among)
@@ -137,11 +138,12 @@ def listed(stmt: sa.Select, centre_ids, status: str | None, text: str | None, sp
     return stmt
 
 
-def pipeline_buckets(span: Span, conditions=()) -> list[sa.Row]:
+def pipeline_buckets(span: Span, among: sa.Select | None = None) -> list[sa.Row]:
     """Per (centre, status at the period's end, requested currency, awarded currency, probability set by staff or
-    None): proposals, requested and awarded sums, of the proposals ``conditions`` select (none: every proposal).
-    The expected value (``Pipeline``) is weighed from these in Python, exactly."""
-    as_at = statuses_at(span, sa.select(Proposal.id).where(*conditions) if conditions else None)
+    None): proposals, requested and awarded sums, of the proposals ``among`` selects (a select of ids; None: every
+    proposal), through their statuses (``statuses_at``). The expected value (``Pipeline``) is weighed from these in
+    Python, exactly."""
+    as_at = statuses_at(span, among)
     status = as_at.c.status
     keys = (Proposal.centre_id, status, Proposal.requested_currency, Proposal.awarded_currency, Proposal.probability)
     stmt = (
@@ -154,7 +156,6 @@ def pipeline_buckets(span: Span, conditions=()) -> list[sa.Row]:
             exact_sum(Proposal.awarded_amount).label("awarded"),
         )
         .join(as_at, as_at.c.entity_id == Proposal.id)
-        .where(*conditions)
         .group_by(*keys)
     )
     return db.session.execute(stmt).all()
@@ -201,7 +202,7 @@ class Pipeline:
 def list_pipeline(listed_stmt: sa.Select, span: Span) -> Pipeline:
     """The pipeline sums of a list's proposals (``listed``): what a dashboard's figure linking to it shows."""
     pipeline = Pipeline()
-    for row in pipeline_buckets(span, [Proposal.id.in_(listed_stmt.with_only_columns(Proposal.id).order_by(None))]):
+    for row in pipeline_buckets(span, listed_stmt.with_only_columns(Proposal.id).order_by(None)):
         pipeline.add(row)
     return pipeline
 
